@@ -1,0 +1,1 @@
+//! The upspec reference server (protocol work lands with its own issue).

@@ -1,0 +1,3 @@
+//! Executes scenarios against a target over HTTP.
+
+pub mod outcome;

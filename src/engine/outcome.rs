@@ -1,0 +1,111 @@
+//! What executing a scenario produced: the outcome, and the transcript of every
+//! exchange, which reporters render (human output, JUnit system-out, JSON, HTML).
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::scenario::model::SourceSpan;
+
+/// The result of running one scenario's steps and `finally` steps.
+#[derive(Clone, Debug)]
+pub struct ScenarioResult {
+    pub outcome: Outcome,
+    /// Every request sent, in order (parallel branches in completion order).
+    pub transcript: Vec<Exchange>,
+    /// Problems in `finally` steps: reported, but they do not change a passing outcome.
+    pub cleanup_problems: Vec<Failure>,
+    pub duration: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Passed,
+    /// The target answered, and the answer broke an expectation: a conformance failure.
+    Failed(Failure),
+    /// The exchange itself failed (refused, reset, timeout, garbage): a target or transport problem.
+    Errored(Failure),
+}
+
+/// Why a scenario stopped, and where.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The step that failed (its `name:` if given, else `step N` with nesting, e.g. `step 2.1`).
+    pub step: String,
+    /// Where the failing expectation (or step) is written.
+    pub span: SourceSpan,
+    pub kind: FailureKind,
+    /// The exchange that failed, when a request was sent.
+    pub exchange: Option<Exchange>,
+}
+
+#[derive(Clone, Debug)]
+pub enum FailureKind {
+    /// An expectation did not hold. `what` names it (`status`, `header Upload-Offset`,
+    /// `body`, `xml Error/Code`, `capture upload_url`).
+    Expectation {
+        what: String,
+        expected: String,
+        actual: String,
+    },
+    /// The request could not be completed: connection refused or reset, malformed response.
+    Transport(String),
+    /// No complete response within the step's or scenario's timeout.
+    Timeout(Duration),
+    /// A value could not be computed at run time (a variable with no value, a size that
+    /// does not parse after substitution).
+    Evaluation(String),
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureKind::Expectation {
+                what,
+                expected,
+                actual,
+            } => write!(f, "{what}: expected {expected}, got {actual}"),
+            FailureKind::Transport(message) => write!(f, "transport error: {message}"),
+            FailureKind::Timeout(after) => {
+                write!(f, "no complete response within {}", humanize(*after))
+            }
+            FailureKind::Evaluation(message) => f.write_str(message),
+        }
+    }
+}
+
+fn humanize(duration: Duration) -> String {
+    if duration.as_millis() < 1000 {
+        format!("{}ms", duration.as_millis())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}
+
+/// One request and (if any) its response, as shown in failure reports.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    pub step: String,
+    pub request: RequestRecord,
+    pub response: Option<ResponseRecord>,
+    pub duration: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct RequestRecord {
+    pub method: String,
+    pub url: String,
+    /// As sent; secret-bearing headers (Authorization, …) are masked.
+    pub headers: Vec<(String, String)>,
+    /// Bytes actually sent (fewer than declared when the step aborts the body).
+    pub body_len: u64,
+    /// The first bytes of the body, for display.
+    pub body_excerpt: Vec<u8>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ResponseRecord {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body_len: u64,
+    pub body_excerpt: Vec<u8>,
+}

@@ -1,0 +1,336 @@
+//! The validated scenario model the engine executes.
+//!
+//! The loader turns the YAML syntax tree (`syntax.rs`) into these types once every
+//! check has passed, so the engine never meets an unknown key, an unparsed template
+//! or a dangling `use`. Every node that can fail at run time keeps the [`SourceSpan`]
+//! it came from, so a failure report can point at the scenario line that expected it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::template::Template;
+
+/// Where a node was written: the file (as shown to users) and a 1-based line and column.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceSpan {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for SourceSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// All scenarios of a run, in a stable order (by file path, then position in the file).
+#[derive(Clone, Debug, Default)]
+pub struct Suite {
+    pub scenarios: Vec<Arc<Scenario>>,
+}
+
+/// How a failed expectation counts, following RFC 2119 and the catalogue's IMPL rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    /// A failure fails the run.
+    Must,
+    /// A failure is a warning; `--strict` makes it fail the run.
+    Should,
+    /// Optional behaviour: the outcome is recorded, never failed.
+    May,
+    /// The spec is silent: the outcome is recorded, never failed.
+    Impl,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+            Level::May => "MAY",
+            Level::Impl => "IMPL",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One conformance check: a sequence of steps and the cleanup that always follows.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The id as written, unique within its file.
+    pub id: String,
+    /// Module path from the specs root: `specs/tus/core/patch.yaml` gives `["tus", "core", "patch"]`.
+    pub module: Vec<String>,
+    pub title: String,
+    pub requirements: Vec<String>,
+    pub level: Level,
+    /// Capabilities the target must have; unmet ones make the scenario skipped, with the reason.
+    pub requires: Vec<String>,
+    /// Where `- id:` was written.
+    pub span: SourceSpan,
+    pub timeout: Option<Duration>,
+    /// Variables the scenario (or its file) declares, with their defaults.
+    /// `None` means "must be given by the user"; a scenario that reads such a
+    /// variable without a value is skipped with the reason.
+    pub vars: BTreeMap<String, Option<Template>>,
+    /// Declared variables without a default that the scenario's steps read.
+    pub needs_vars: Vec<String>,
+    pub steps: Vec<Step>,
+    /// Runs after `steps`, whatever happened; its failures are reported but never
+    /// change the scenario's verdict from pass to fail on their own.
+    pub finally: Vec<Step>,
+}
+
+impl Scenario {
+    /// The trial name: the module path and the id, joined with `::`.
+    pub fn name(&self) -> String {
+        let mut name = self.module.join("::");
+        name.push_str("::");
+        name.push_str(&self.id);
+        name
+    }
+
+    /// The protocol or extension the scenario checks: its module path without the file name.
+    pub fn kind(&self) -> String {
+        let dirs = &self.module[..self.module.len().saturating_sub(1)];
+        if dirs.is_empty() {
+            self.module.join("-")
+        } else {
+            dirs.join("-")
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Step {
+    Request(Box<RequestStep>),
+    /// Invoke a named step sequence with parameters.
+    Use(UseStep),
+    /// Run the branches concurrently and wait for all of them (races on one upload).
+    Parallel(Vec<Step>),
+    Repeat(Box<RepeatStep>),
+    Delay { duration: Duration, span: SourceSpan },
+}
+
+/// `use: tus.create` with `with: {length: 100}`.
+#[derive(Clone, Debug)]
+pub struct UseStep {
+    pub definition: Arc<StepDefinition>,
+    /// Parameter values, evaluated in the caller's scope before the sequence runs.
+    pub with: BTreeMap<String, Template>,
+    pub span: SourceSpan,
+}
+
+/// A reusable step sequence, defined once under a file's `steps:` key.
+#[derive(Clone, Debug)]
+pub struct StepDefinition {
+    pub name: String,
+    /// Parameters and their defaults; `None` marks a required parameter.
+    pub params: BTreeMap<String, Option<Template>>,
+    pub steps: Vec<Step>,
+    pub span: SourceSpan,
+}
+
+/// Repeat a block: a fixed count, and/or while a condition on a variable holds.
+#[derive(Clone, Debug)]
+pub struct RepeatStep {
+    /// How many iterations at most; a template so it can come from a variable.
+    pub times: Template,
+    /// The loop variable, counting from `from`.
+    pub index_var: Option<String>,
+    pub from: u64,
+    /// Checked before every iteration but the first: the loop stops when it fails.
+    pub while_: Option<Condition>,
+    pub steps: Vec<Step>,
+    pub span: SourceSpan,
+}
+
+/// `{var: is_truncated, equals: "true"}`.
+#[derive(Clone, Debug)]
+pub struct Condition {
+    pub var: String,
+    pub matcher: ValueMatcher,
+}
+
+#[derive(Clone, Debug)]
+pub struct RequestStep {
+    /// Names the step in reports and lets later steps refer to the body it sent.
+    pub name: Option<String>,
+    pub method: Template,
+    pub url: Template,
+    /// In the order written; names keep the case written.
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<BodySource>,
+    /// Send only this many body bytes, then drop the connection (a network failure mid-upload).
+    pub abort_after: Option<Template>,
+    pub timeout: Option<Duration>,
+    pub expect: Expect,
+    pub captures: Vec<Capture>,
+    pub span: SourceSpan,
+}
+
+/// Where a request body comes from. Every source can be regenerated, so a later
+/// step can compare a response against "the bytes step X sent" without the run
+/// holding those bytes in memory.
+#[derive(Clone, Debug)]
+pub enum BodySource {
+    /// Text with `{{variables}}` substituted.
+    Text(Template),
+    /// Bytes given inline (base64 in the file) or read from a fixture file at load time.
+    Bytes(Arc<[u8]>),
+    /// Seeded pseudo-random bytes, generated in chunks as they are sent.
+    Random {
+        size: Template,
+        /// A fixed seed; otherwise one is derived from the run seed, the scenario and the step.
+        seed: Option<u64>,
+    },
+    /// The concatenation of the bodies that the named earlier steps sent.
+    SentBy(Vec<String>),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Expect {
+    pub status: Option<StatusExpect>,
+    /// In the order written; names compared case-insensitively.
+    pub headers: Vec<HeaderExpect>,
+    pub body: Option<BodyExpect>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StatusExpect {
+    pub allowed: Vec<StatusPattern>,
+    pub span: SourceSpan,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusPattern {
+    Code(u16),
+    /// `4xx`: the hundreds digit.
+    Class(u8),
+}
+
+#[derive(Clone, Debug)]
+pub struct HeaderExpect {
+    pub name: String,
+    pub matcher: HeaderMatcher,
+    pub span: SourceSpan,
+}
+
+#[derive(Clone, Debug)]
+pub enum HeaderMatcher {
+    Present,
+    Absent,
+    /// The header is present and its value satisfies every check.
+    Value(Vec<ValueMatcher>),
+}
+
+/// A check on a string value (a header, an XML element, a variable).
+#[derive(Clone, Debug)]
+pub enum ValueMatcher {
+    Equals(Template),
+    OneOf(Vec<Template>),
+    Regex(regex::Regex),
+    /// The comma-separated list contains this token (case-insensitive, whitespace trimmed).
+    ContainsToken(Template),
+    /// The value parses as a non-negative decimal integer and compares so.
+    Compare(Comparison, Template),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Comparison {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Comparison::Eq => "==",
+            Comparison::Ne => "!=",
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+        }
+    }
+
+    pub fn holds(self, actual: u128, expected: u128) -> bool {
+        match self {
+            Comparison::Eq => actual == expected,
+            Comparison::Ne => actual != expected,
+            Comparison::Lt => actual < expected,
+            Comparison::Le => actual <= expected,
+            Comparison::Gt => actual > expected,
+            Comparison::Ge => actual >= expected,
+        }
+    }
+}
+
+/// Checks on the response body; every one given must hold.
+#[derive(Clone, Debug, Default)]
+pub struct BodyExpect {
+    pub empty: bool,
+    /// Byte-exact equality with a body source (text, bytes, or what earlier steps sent).
+    pub equals: Option<BodySource>,
+    pub contains: Option<Template>,
+    pub digests: Vec<(DigestAlgorithm, String)>,
+    /// Element path (namespace-agnostic, `/`-separated from the root element) → check.
+    pub xml: Vec<(String, ValueMatcher)>,
+    pub span: Option<SourceSpan>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DigestAlgorithm {
+    Md5,
+    Sha1,
+    Sha256,
+    Sha512,
+    Crc32,
+}
+
+impl DigestAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Md5 => "md5",
+            DigestAlgorithm::Sha1 => "sha1",
+            DigestAlgorithm::Sha256 => "sha256",
+            DigestAlgorithm::Sha512 => "sha512",
+            DigestAlgorithm::Crc32 => "crc32",
+        }
+    }
+}
+
+/// Stores a value from the response in a variable for later steps.
+#[derive(Clone, Debug)]
+pub struct Capture {
+    pub var: String,
+    pub source: CaptureSource,
+    /// Keep only the first group of this regex (or the whole match if it has none).
+    pub regex: Option<regex::Regex>,
+    pub span: SourceSpan,
+}
+
+#[derive(Clone, Debug)]
+pub enum CaptureSource {
+    /// A response header; with `resolve_url` the value is resolved against the request URL
+    /// (for `Location`, which may be relative).
+    Header { name: String, resolve_url: bool },
+    /// An element's text in an XML body, by namespace-agnostic path.
+    Xml(String),
+    /// The body as text (use with `regex`).
+    Body,
+    /// The HTTP status code.
+    Status,
+}
