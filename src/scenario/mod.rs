@@ -1,6 +1,13 @@
 //! Scenario files: the syntax written in YAML, the validated model the engine runs,
 //! and the loader that turns one into the other with `file:line:col` errors.
 
+pub mod error;
+pub mod load;
 pub mod model;
+pub mod syntax;
 pub mod template;
+pub mod tree;
 pub mod units;
+
+pub use load::load;
+pub use tree::SpecTree;

@@ -117,7 +117,10 @@ pub enum Step {
     /// Run the branches concurrently and wait for all of them (races on one upload).
     Parallel(Vec<Step>),
     Repeat(Box<RepeatStep>),
-    Delay { duration: Duration, span: SourceSpan },
+    Delay {
+        duration: Duration,
+        span: SourceSpan,
+    },
 }
 
 /// `use: tus.create` with `with: {length: 100}`.

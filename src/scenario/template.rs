@@ -18,7 +18,10 @@ pub struct Template {
 enum Part {
     Literal(String),
     /// A variable name, with the byte offset of its `{{` in the source string.
-    Var { name: String, offset: usize },
+    Var {
+        name: String,
+        offset: usize,
+    },
 }
 
 /// A template that cannot be parsed: the byte offset in the string, and why.
@@ -152,7 +155,10 @@ mod tests {
     #[test]
     fn substitutes_variables_between_literals() {
         assert_eq!(
-            render("{{target}}files/{{ id }}?x=1", &[("target", "http://h/"), ("id", "7")]),
+            render(
+                "{{target}}files/{{ id }}?x=1",
+                &[("target", "http://h/"), ("id", "7")]
+            ),
             Ok("http://h/files/7?x=1".into())
         );
     }
@@ -165,16 +171,27 @@ mod tests {
     #[test]
     fn lists_variables_with_offsets() {
         let t = Template::parse("x{{a}}yy{{b.c}}").unwrap();
-        assert_eq!(t.variables().collect::<Vec<_>>(), vec![("a", 1), ("b.c", 8)]);
+        assert_eq!(
+            t.variables().collect::<Vec<_>>(),
+            vec![("a", 1), ("b.c", 8)]
+        );
         assert_eq!(t.to_string(), "x{{a}}yy{{b.c}}");
         assert_eq!(t.as_literal(), None);
-        assert_eq!(Template::parse("plain").unwrap().as_literal(), Some("plain".into()));
+        assert_eq!(
+            Template::parse("plain").unwrap().as_literal(),
+            Some("plain".into())
+        );
     }
 
     #[test]
     fn rejects_unclosed_and_bad_names() {
         assert_eq!(Template::parse("ab{{c").unwrap_err().offset, 2);
-        assert!(Template::parse("{{a b}}").unwrap_err().message.contains("not a variable name"));
+        assert!(
+            Template::parse("{{a b}}")
+                .unwrap_err()
+                .message
+                .contains("not a variable name")
+        );
         assert!(Template::parse("{{}}").is_err());
     }
 }

@@ -6,10 +6,14 @@ use std::time::Duration;
 /// Parses `100`, `100B`, `4KiB`, `5MiB`, `1GiB`, `10KB`, `2MB`, `1GB` (binary and decimal units).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
     if digits.is_empty() {
-        return Err(format!("`{text}` is not a size (write e.g. 100, 64KiB, 5MiB, 1GiB)"));
+        return Err(format!(
+            "`{text}` is not a size (write e.g. 100, 64KiB, 5MiB, 1GiB)"
+        ));
     }
     let multiplier: u64 = match unit.trim() {
         "" | "B" => 1,
@@ -48,7 +52,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "" | "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        other => return Err(format!("unknown duration unit `{other}` (use ms, s, m or h)")),
+        other => {
+            return Err(format!(
+                "unknown duration unit `{other}` (use ms, s, m or h)"
+            ));
+        }
     };
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("duration `{text}` is out of range"))
 }
@@ -64,8 +72,16 @@ mod tests {
         assert_eq!(parse_size("1GiB"), Ok(1 << 30));
         assert_eq!(parse_size("10KB"), Ok(10_000));
         assert!(parse_size("MiB").is_err());
-        assert!(parse_size("5 parsecs").unwrap_err().contains("unknown size unit"));
-        assert!(parse_size("99999999999TiB").unwrap_err().contains("too large"));
+        assert!(
+            parse_size("5 parsecs")
+                .unwrap_err()
+                .contains("unknown size unit")
+        );
+        assert!(
+            parse_size("99999999999TiB")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 
     #[test]

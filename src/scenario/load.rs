@@ -1,0 +1,1250 @@
+//! Turns scenario files into a validated [`Suite`], or into every error they contain.
+//!
+//! Loading runs in three passes: parse every file (one YAML error per file at most,
+//! since the parser stops there), index the reusable step sequences of all files,
+//! then lower each scenario while tracking which variables are defined at each
+//! step. That last pass is why an undefined `{{variable}}` is caught before any
+//! request is sent, with its `file:line:col`, instead of halfway through a run.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_saphyr::{Location, Spanned};
+
+use super::error::{LoadError, LoadErrorKind, LoadErrors, suggest};
+use super::model::*;
+use super::syntax::*;
+use super::template::Template;
+use super::tree::{SpecFile, SpecTree};
+use super::units;
+
+/// Variables every scenario can read without declaring them.
+pub const BUILTIN_VARIABLES: &[&str] = &["target", "seed", "run_id"];
+
+/// Loads every scenario file of `tree`.
+pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
+    let files = tree.spec_files().map_err(|e| {
+        LoadErrors(vec![LoadError::new(
+            SourceSpan {
+                file: Arc::from("<specs>"),
+                line: 1,
+                column: 1,
+            },
+            LoadErrorKind::Io(format!("cannot read the scenario files: {e}")),
+        )])
+    })?;
+    let mut loader = Loader {
+        tree,
+        errors: RefCell::new(Vec::new()),
+        definitions: BTreeMap::new(),
+        lowered: RefCell::new(BTreeMap::new()),
+    };
+    let parsed: Vec<(FileCtx, FileSyntax)> = files
+        .into_iter()
+        .filter_map(|file| {
+            let ctx = FileCtx::new(file);
+            match parse(&ctx) {
+                Ok(syntax) => Some((ctx, syntax)),
+                Err(error) => {
+                    loader.errors.get_mut().push(error);
+                    None
+                }
+            }
+        })
+        .collect();
+    for (ctx, syntax) in &parsed {
+        for (name, definition) in &syntax.steps {
+            let span = ctx.span(&definition.referenced);
+            if let Some((first_ctx, first)) = loader.definitions.get(name.as_str()) {
+                let first = first_ctx.span(&first.referenced);
+                loader.push(ctx.error(
+                    &definition.referenced,
+                    LoadErrorKind::DuplicateStepSequence {
+                        name: name.clone(),
+                        first,
+                    },
+                ));
+                continue;
+            }
+            let _ = span;
+            loader.definitions.insert(name.as_str(), (ctx, definition));
+        }
+    }
+    let mut scenarios = Vec::new();
+    for (ctx, syntax) in &parsed {
+        let mut seen: BTreeMap<&str, SourceSpan> = BTreeMap::new();
+        for scenario in &syntax.scenarios {
+            let id = scenario.value.id.value.as_str();
+            let span = ctx.span(&scenario.value.id.referenced);
+            if let Some(first) = seen.get(id) {
+                loader.push(ctx.error(
+                    &scenario.value.id.referenced,
+                    LoadErrorKind::DuplicateScenario {
+                        id: id.to_owned(),
+                        first: first.clone(),
+                    },
+                ));
+                continue;
+            }
+            seen.insert(id, span);
+            if let Some(lowered) = loader.scenario(ctx, &syntax.vars, scenario) {
+                scenarios.push(Arc::new(lowered));
+            }
+        }
+    }
+    let errors = loader.errors.into_inner();
+    if errors.is_empty() {
+        Ok(Suite { scenarios })
+    } else {
+        Err(LoadErrors(errors))
+    }
+}
+
+/// A parsed file with what is needed to point into it.
+struct FileCtx {
+    file: SpecFile,
+    name: Arc<str>,
+}
+
+impl FileCtx {
+    fn new(file: SpecFile) -> Self {
+        let name = Arc::from(file.display.as_str());
+        FileCtx { file, name }
+    }
+
+    fn span(&self, location: &Location) -> SourceSpan {
+        SourceSpan {
+            file: self.name.clone(),
+            line: location.line().max(1) as u32,
+            column: location.column().max(1) as u32,
+        }
+    }
+
+    fn line_text(&self, line: u32) -> Option<String> {
+        self.file
+            .text
+            .lines()
+            .nth(line.checked_sub(1)? as usize)
+            .map(str::to_owned)
+    }
+
+    fn error(&self, location: &Location, kind: LoadErrorKind) -> LoadError {
+        let width = location.span().len() as u32;
+        self.error_at(self.span(location), width, kind)
+    }
+
+    fn error_at(&self, span: SourceSpan, width: u32, kind: LoadErrorKind) -> LoadError {
+        let line_text = self.line_text(span.line);
+        let mut error = LoadError::new(span, kind).with_width(width);
+        error.line_text = line_text;
+        error
+    }
+
+    /// Where `{{name}}` is written inside the scalar that starts at `location`.
+    fn variable_span(&self, location: &Location, name: &str) -> (SourceSpan, u32) {
+        let span = self.span(location);
+        if let Some(text) = self.line_text(span.line) {
+            let start = (span.column as usize - 1).min(text.len());
+            let tail = &text[start..];
+            let needle = format!("{{{{{name}");
+            if let Some(at) = tail.find(&needle) {
+                let width = tail[at..].find("}}").map_or(needle.len(), |end| end + 2);
+                let column = text[..start + at].chars().count() as u32 + 1;
+                return (SourceSpan { column, ..span }, width as u32);
+            }
+        }
+        (span, 1)
+    }
+}
+
+fn parse(ctx: &FileCtx) -> Result<FileSyntax, LoadError> {
+    let options = serde_saphyr::options! { strict_booleans: true };
+    serde_saphyr::from_str_with_options(&ctx.file.text, options).map_err(|error| {
+        let location = error.location().unwrap_or(Location::UNKNOWN);
+        let plain = error.render_with_options(serde_saphyr::render_options! {
+            snippets: serde_saphyr::SnippetMode::Off,
+        });
+        let message = strip_position(plain.lines().next().unwrap_or_default());
+        ctx.error(&location, classify(message))
+    })
+}
+
+/// Removes the parser's own position (`error: line 3 column 5: …` and `… at line 3, column 5`):
+/// we print the position ourselves, once, in the same form for every error.
+fn strip_position(message: &str) -> &str {
+    let mut message = message.strip_prefix("error: ").unwrap_or(message);
+    if let Some(rest) = message.strip_prefix("line ") {
+        if let Some((_, after)) = rest.split_once(": ") {
+            message = after;
+        }
+    }
+    match message.rfind(" at line ") {
+        Some(at) if message[at..].contains(", column ") => &message[..at],
+        _ => message,
+    }
+}
+
+/// Turns serde's "unknown field `x`, expected one of a, b" into a typed error with a suggestion.
+fn classify(message: &str) -> LoadErrorKind {
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
+        return LoadErrorKind::DuplicateKey(key.to_owned());
+    }
+    for (prefix, is_value) in [("unknown field `", false), ("unknown variant `", true)] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            if let Some((key, tail)) = rest.split_once('`') {
+                let expected: Vec<String> = tail
+                    .split_once("expected ")
+                    .map(|(_, list)| {
+                        list.trim_start_matches("one of ")
+                            .split(", ")
+                            .map(|s| s.trim_matches('`').to_owned())
+                            .filter(|s| !s.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let suggestion = suggest(key, expected.iter().map(String::as_str));
+                let key = key.to_owned();
+                return if is_value {
+                    LoadErrorKind::UnknownValue {
+                        value: key,
+                        expected,
+                        suggestion,
+                    }
+                } else {
+                    LoadErrorKind::UnknownKey {
+                        key,
+                        expected,
+                        suggestion,
+                    }
+                };
+            }
+        }
+    }
+    LoadErrorKind::Syntax(message.to_owned())
+}
+
+struct Loader<'a> {
+    tree: &'a SpecTree,
+    errors: RefCell<Vec<LoadError>>,
+    definitions: BTreeMap<&'a str, (&'a FileCtx, &'a Spanned<DefinitionSyntax>)>,
+    /// Lowered sequences by name; `None` while one is being lowered (to catch recursion)
+    /// or when it had errors.
+    lowered: RefCell<BTreeMap<String, Option<Lowered>>>,
+}
+
+/// A lowered reusable sequence and what it needs from, and gives to, its caller.
+#[derive(Clone)]
+struct Lowered {
+    definition: Arc<StepDefinition>,
+    /// Variables it reads that neither its parameters nor its own captures define.
+    free: Vec<FreeVariable>,
+    /// Variables its captures (and loop indexes) define for the caller.
+    exports: BTreeSet<String>,
+    /// Step names it defines, for `sent_by`.
+    names: BTreeSet<String>,
+}
+
+#[derive(Clone)]
+struct FreeVariable {
+    name: String,
+    /// The error to report if the caller does not define it either.
+    at: LoadError,
+}
+
+/// What is defined at a point of a scenario or sequence, and what it needs.
+struct Scope<'s> {
+    defined: BTreeSet<String>,
+    /// Declared variables without a default (must come from --var).
+    required: &'s BTreeSet<String>,
+    /// Required variables read so far.
+    needs: BTreeSet<String>,
+    /// Named request steps so far.
+    names: BTreeSet<String>,
+    /// In a sequence: unknown variables are free (checked at each use), not errors.
+    free: Option<Vec<FreeVariable>>,
+    /// Captures so far, for a sequence's exports.
+    captured: BTreeSet<String>,
+}
+
+impl<'a> Loader<'a> {
+    fn push(&self, error: LoadError) {
+        self.errors.borrow_mut().push(error);
+    }
+
+    fn scenario(
+        &self,
+        ctx: &'a FileCtx,
+        file_vars: &BTreeMap<String, Spanned<Option<Scalar>>>,
+        spanned: &'a Spanned<ScenarioSyntax>,
+    ) -> Option<Scenario> {
+        let syntax = &spanned.value;
+        let before = self.errors.borrow().len();
+        let id = &syntax.id.value;
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            self.push(ctx.error(
+                &syntax.id.referenced,
+                LoadErrorKind::InvalidValue(format!(
+                    "scenario id `{id}` must be letters, digits, `-`, `_` or `.`"
+                )),
+            ));
+        }
+        let mut vars = BTreeMap::new();
+        for (name, value) in file_vars.iter().chain(&syntax.vars) {
+            let default = value
+                .value
+                .as_ref()
+                .and_then(|scalar| self.template(ctx, &value.referenced, scalar));
+            vars.insert(name.clone(), default);
+        }
+        let required: BTreeSet<String> = vars
+            .iter()
+            .filter(|(_, default)| default.is_none())
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut scope = Scope {
+            defined: BUILTIN_VARIABLES
+                .iter()
+                .map(|s| s.to_string())
+                .chain(vars.keys().cloned())
+                .collect(),
+            required: &required,
+            needs: BTreeSet::new(),
+            names: BTreeSet::new(),
+            free: None,
+            captured: BTreeSet::new(),
+        };
+        let steps = self.steps(ctx, &syntax.steps, &mut scope);
+        let finally = self.steps(ctx, &syntax.finally, &mut scope);
+        let timeout = syntax.timeout.as_ref().and_then(|t| self.duration(ctx, t));
+        if self.errors.borrow().len() > before {
+            return None;
+        }
+        Some(Scenario {
+            id: id.clone(),
+            module: ctx.file.module.clone(),
+            title: syntax.title.clone(),
+            requirements: syntax
+                .requirements
+                .iter()
+                .map(|r| r.value.clone())
+                .collect(),
+            level: match syntax.level.value {
+                LevelSyntax::Must => Level::Must,
+                LevelSyntax::Should => Level::Should,
+                LevelSyntax::May => Level::May,
+                LevelSyntax::Impl => Level::Impl,
+            },
+            requires: syntax.requires.iter().map(|r| r.value.clone()).collect(),
+            span: ctx.span(&syntax.id.referenced),
+            timeout,
+            vars,
+            needs_vars: scope.needs.into_iter().collect(),
+            steps,
+            finally,
+        })
+    }
+
+    fn steps(
+        &self,
+        ctx: &'a FileCtx,
+        steps: &'a [Spanned<StepSyntax>],
+        scope: &mut Scope,
+    ) -> Vec<Step> {
+        steps
+            .iter()
+            .filter_map(|step| self.step(ctx, step, scope))
+            .collect()
+    }
+
+    fn step(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<StepSyntax>,
+        scope: &mut Scope,
+    ) -> Option<Step> {
+        let step = &spanned.value;
+        let at = &spanned.referenced;
+        let kinds: Vec<&str> = [
+            ("request", step.request.is_some()),
+            ("use", step.use_.is_some()),
+            ("parallel", step.parallel.is_some()),
+            ("repeat", step.repeat.is_some()),
+            ("delay", step.delay.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, present)| present.then_some(key))
+        .collect();
+        if kinds.len() != 1 {
+            let message = if kinds.is_empty() {
+                "a step needs one of `request`, `use`, `parallel`, `repeat` or `delay`".to_owned()
+            } else {
+                format!(
+                    "a step is exactly one of `request`, `use`, `parallel`, `repeat` or `delay`, not {}",
+                    kinds
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                )
+            };
+            self.push(ctx.error(at, LoadErrorKind::StepShape(message)));
+            return None;
+        }
+        let kind = kinds[0];
+        let misplaced = [
+            ("name", step.name.is_some() && kind != "request"),
+            ("expect", step.expect.is_some() && kind != "request"),
+            ("capture", !step.capture.is_empty() && kind != "request"),
+            ("with", !step.with.is_empty() && kind != "use"),
+        ];
+        for (key, wrong) in misplaced {
+            if wrong {
+                self.push(ctx.error(
+                    at,
+                    LoadErrorKind::StepShape(format!("`{key}` does not belong to a `{kind}` step")),
+                ));
+                return None;
+            }
+        }
+        match kind {
+            "request" => self.request(ctx, step, scope),
+            "use" => self.use_step(ctx, step, scope),
+            "parallel" => {
+                let branches = step.parallel.as_ref()?;
+                let start_defined = scope.defined.clone();
+                let mut all_defined = scope.defined.clone();
+                let mut lowered = Vec::new();
+                for branch in &branches.value {
+                    scope.defined = start_defined.clone();
+                    lowered.extend(self.step(ctx, branch, scope));
+                    all_defined.extend(scope.defined.iter().cloned());
+                }
+                scope.defined = all_defined;
+                Some(Step::Parallel(lowered))
+            }
+            "repeat" => self.repeat(ctx, step.repeat.as_ref()?, scope),
+            _ => {
+                let delay = step.delay.as_ref()?;
+                let duration = self.duration(ctx, delay)?;
+                Some(Step::Delay {
+                    duration,
+                    span: ctx.span(at),
+                })
+            }
+        }
+    }
+
+    fn request(&self, ctx: &'a FileCtx, step: &'a StepSyntax, scope: &mut Scope) -> Option<Step> {
+        let request = step.request.as_ref()?;
+        let syntax = &request.value;
+        let method = &syntax.method;
+        if method.value.is_empty() || !method.value.bytes().all(is_token_byte) {
+            self.push(ctx.error(
+                &method.referenced,
+                LoadErrorKind::InvalidValue(format!(
+                    "`{}` is not an HTTP method token",
+                    method.value
+                )),
+            ));
+        }
+        let url = self.checked_template(ctx, &syntax.url, scope);
+        let mut headers = Vec::new();
+        for (name, value) in &syntax.headers {
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                self.push(ctx.error(
+                    &value.referenced,
+                    LoadErrorKind::InvalidValue(format!("`{name}` is not a header name")),
+                ));
+            }
+            if let Some(template) = self.checked_template(ctx, value, scope) {
+                headers.push((name.clone(), template));
+            }
+        }
+        let body = syntax
+            .body
+            .as_ref()
+            .and_then(|body| self.body(ctx, body, scope));
+        let abort_after = syntax
+            .abort_after
+            .as_ref()
+            .and_then(|n| self.number_template(ctx, n, scope, "abort_after", units::parse_size));
+        let timeout = syntax.timeout.as_ref().and_then(|t| self.duration(ctx, t));
+        let expect = step
+            .expect
+            .as_ref()
+            .map(|e| self.expect(ctx, e, scope))
+            .unwrap_or_default();
+        let mut captures = Vec::new();
+        for (var, capture) in &step.capture {
+            captures.extend(self.capture(ctx, var, capture));
+        }
+        for capture in &captures {
+            scope.defined.insert(capture.var.clone());
+            scope.captured.insert(capture.var.clone());
+        }
+        let name = step.name.as_ref().map(|n| n.value.clone());
+        if let Some(name) = &name {
+            scope.names.insert(name.clone());
+        }
+        Some(Step::Request(Box::new(RequestStep {
+            name,
+            method: Template::literal(method.value.clone()),
+            url: url?,
+            headers,
+            body,
+            abort_after,
+            timeout,
+            expect,
+            captures,
+            span: ctx.span(&request.referenced),
+        })))
+    }
+
+    fn use_step(&self, ctx: &'a FileCtx, step: &'a StepSyntax, scope: &mut Scope) -> Option<Step> {
+        let target = step.use_.as_ref()?;
+        let name = target.value.as_str();
+        let Some(&(def_ctx, def_syntax)) = self.definitions.get(name) else {
+            let suggestion = suggest(name, self.definitions.keys().copied());
+            self.push(ctx.error(
+                &target.referenced,
+                LoadErrorKind::UnknownStepSequence {
+                    name: name.to_owned(),
+                    suggestion,
+                },
+            ));
+            return None;
+        };
+        let call_site = ctx.span(&target.referenced);
+        let lowered = self.definition(name, def_ctx, def_syntax, ctx, &target.referenced)?;
+        let mut with = BTreeMap::new();
+        for (param, value) in &step.with {
+            if !lowered.definition.params.contains_key(param) {
+                let suggestion =
+                    suggest(param, lowered.definition.params.keys().map(String::as_str));
+                self.push(ctx.error(
+                    &value.referenced,
+                    LoadErrorKind::UnknownParameter {
+                        sequence: name.to_owned(),
+                        name: param.clone(),
+                        suggestion,
+                    },
+                ));
+                continue;
+            }
+            if let Some(template) = self.checked_template(ctx, value, scope) {
+                with.insert(param.clone(), template);
+            }
+        }
+        for (param, default) in &lowered.definition.params {
+            if default.is_none() && !step.with.contains_key(param) {
+                self.push(ctx.error(
+                    &target.referenced,
+                    LoadErrorKind::MissingParameter {
+                        sequence: name.to_owned(),
+                        name: param.clone(),
+                    },
+                ));
+            }
+        }
+        for free in &lowered.free {
+            self.reference(scope, &free.name, |_| {
+                free.at
+                    .clone()
+                    .with_note(format!("read by `use: {name}` at {call_site}"))
+            });
+        }
+        scope.defined.extend(lowered.exports.iter().cloned());
+        scope.captured.extend(lowered.exports.iter().cloned());
+        scope.names.extend(lowered.names.iter().cloned());
+        Some(Step::Use(UseStep {
+            definition: lowered.definition,
+            with,
+            span: call_site,
+        }))
+    }
+
+    /// Lowers a reusable sequence once; later uses share the result.
+    fn definition(
+        &self,
+        name: &str,
+        ctx: &'a FileCtx,
+        syntax: &'a Spanned<DefinitionSyntax>,
+        caller: &FileCtx,
+        call: &Location,
+    ) -> Option<Lowered> {
+        if let Some(state) = self.lowered.borrow().get(name) {
+            if state.is_none() {
+                self.push(caller.error(call, LoadErrorKind::RecursiveSequence(name.to_owned())));
+            }
+            return state.clone();
+        }
+        self.lowered.borrow_mut().insert(name.to_owned(), None);
+        let before = self.errors.borrow().len();
+        let mut params = BTreeMap::new();
+        for (param, default) in &syntax.value.params {
+            let default = default
+                .value
+                .as_ref()
+                .and_then(|scalar| self.template(ctx, &default.referenced, scalar));
+            params.insert(param.clone(), default);
+        }
+        let no_required = BTreeSet::new();
+        let mut scope = Scope {
+            defined: params.keys().cloned().collect(),
+            required: &no_required,
+            needs: BTreeSet::new(),
+            names: BTreeSet::new(),
+            free: Some(Vec::new()),
+            captured: BTreeSet::new(),
+        };
+        let steps = self.steps(ctx, &syntax.value.steps, &mut scope);
+        if self.errors.borrow().len() > before {
+            return None;
+        }
+        let lowered = Lowered {
+            definition: Arc::new(StepDefinition {
+                name: name.to_owned(),
+                params,
+                steps,
+                span: ctx.span(&syntax.referenced),
+            }),
+            free: scope.free.unwrap_or_default(),
+            exports: scope.captured,
+            names: scope.names,
+        };
+        self.lowered
+            .borrow_mut()
+            .insert(name.to_owned(), Some(lowered.clone()));
+        Some(lowered)
+    }
+
+    fn repeat(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<RepeatSyntax>,
+        scope: &mut Scope,
+    ) -> Option<Step> {
+        let syntax = &spanned.value;
+        let times = self.number_template(ctx, &syntax.times, scope, "times", |s| {
+            s.parse::<u64>()
+                .map_err(|_| format!("`{s}` is not a whole number"))
+        });
+        let index_var = syntax.as_.as_ref().map(|v| v.value.clone());
+        if let Some(var) = &index_var {
+            scope.defined.insert(var.clone());
+            scope.captured.insert(var.clone());
+        }
+        let steps = self.steps(ctx, &syntax.steps, scope);
+        let while_ = syntax.while_.as_ref().and_then(|condition| {
+            let var = &condition.value.var;
+            self.reference(scope, &var.value, |defined| {
+                ctx.error(
+                    &var.referenced,
+                    LoadErrorKind::UndefinedVariable {
+                        name: var.value.clone(),
+                        suggestion: suggest(&var.value, defined.iter().map(String::as_str)),
+                    },
+                )
+            });
+            let matcher = self.value_matcher(ctx, &condition.value.is, scope)?;
+            Some(Condition {
+                var: var.value.clone(),
+                matcher,
+            })
+        });
+        Some(Step::Repeat(Box::new(RepeatStep {
+            times: times?,
+            index_var,
+            from: syntax.from.unwrap_or(1),
+            while_,
+            steps,
+            span: ctx.span(&spanned.referenced),
+        })))
+    }
+
+    fn body(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<BodySyntax>,
+        scope: &mut Scope,
+    ) -> Option<BodySource> {
+        let at = &spanned.referenced;
+        let map = match &spanned.value {
+            BodySyntax::Shorthand(text) => {
+                return self.template(ctx, at, text).map(|t| {
+                    self.check_variables(ctx, at, &t, scope);
+                    BodySource::Text(t)
+                });
+            }
+            BodySyntax::Map(map) => map,
+        };
+        let given: Vec<&str> = [
+            ("text", map.text.is_some()),
+            ("base64", map.base64.is_some()),
+            ("file", map.file.is_some()),
+            ("random", map.random.is_some()),
+            ("sent_by", map.sent_by.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, present)| present.then_some(key))
+        .collect();
+        if given.len() != 1 {
+            self.push(
+                ctx.error(
+                    at,
+                    LoadErrorKind::StepShape(
+                        "a body is exactly one of `text`, `base64`, `file`, `random` or `sent_by`"
+                            .into(),
+                    ),
+                ),
+            );
+            return None;
+        }
+        if map.seed.is_some() && map.random.is_none() {
+            self.push(ctx.error(
+                at,
+                LoadErrorKind::StepShape("`seed` only goes with `random`".into()),
+            ));
+            return None;
+        }
+        if let Some(text) = &map.text {
+            return self
+                .checked_template(ctx, text, scope)
+                .map(BodySource::Text);
+        }
+        if let Some(encoded) = &map.base64 {
+            return match base64::engine::general_purpose::STANDARD.decode(encoded.value.trim()) {
+                Ok(bytes) => Some(BodySource::Bytes(bytes.into())),
+                Err(e) => {
+                    self.push(ctx.error(
+                        &encoded.referenced,
+                        LoadErrorKind::InvalidValue(format!("invalid base64: {e}")),
+                    ));
+                    None
+                }
+            };
+        }
+        if let Some(file) = &map.file {
+            return match self.tree.read_relative(&ctx.file, &file.value) {
+                Ok(bytes) => Some(BodySource::Bytes(bytes.into())),
+                Err(e) => {
+                    self.push(ctx.error(
+                        &file.referenced,
+                        LoadErrorKind::Io(format!("cannot read `{}`: {e}", file.value)),
+                    ));
+                    None
+                }
+            };
+        }
+        if let Some(size) = &map.random {
+            let size = self.number_template(ctx, size, scope, "random", units::parse_size)?;
+            return Some(BodySource::Random {
+                size,
+                seed: map.seed,
+            });
+        }
+        let names = map.sent_by.as_ref()?;
+        for name in &names.value.0 {
+            if !scope.names.contains(name) {
+                let suggestion = suggest(name, scope.names.iter().map(String::as_str));
+                self.push(ctx.error(
+                    &names.referenced,
+                    LoadErrorKind::UnknownStepName {
+                        name: name.clone(),
+                        suggestion,
+                    },
+                ));
+                return None;
+            }
+        }
+        Some(BodySource::SentBy(names.value.0.clone()))
+    }
+
+    fn expect(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<ExpectSyntax>,
+        scope: &mut Scope,
+    ) -> Expect {
+        let syntax = &spanned.value;
+        let status = syntax.status.as_ref().and_then(|status| {
+            let mut allowed = Vec::new();
+            for item in &status.value.0 {
+                match parse_status(&item.value.0) {
+                    Some(pattern) => allowed.push(pattern),
+                    None => {
+                        let at = if item.referenced == Location::UNKNOWN {
+                            &status.referenced
+                        } else {
+                            &item.referenced
+                        };
+                        self.push(ctx.error(
+                            at,
+                            LoadErrorKind::InvalidValue(format!(
+                                "`{}` is not a status: write a code from 100 to 599, or a class like 4xx",
+                                item.value.0
+                            )),
+                        ));
+                        return None;
+                    }
+                }
+            }
+            if allowed.is_empty() {
+                self.push(ctx.error(
+                    &status.referenced,
+                    LoadErrorKind::InvalidValue("the list of statuses is empty".into()),
+                ));
+                return None;
+            }
+            Some(StatusExpect {
+                allowed,
+                span: ctx.span(&status.referenced),
+            })
+        });
+        let mut headers = Vec::new();
+        for (name, matcher) in &syntax.headers {
+            if let Some(matcher_model) = self.header_matcher(ctx, matcher, scope) {
+                headers.push(HeaderExpect {
+                    name: name.clone(),
+                    matcher: matcher_model,
+                    span: ctx.span(&matcher.referenced),
+                });
+            }
+        }
+        let body = syntax
+            .body
+            .as_ref()
+            .and_then(|body| self.body_expect(ctx, body, scope));
+        Expect {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn body_expect(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<BodyExpectSyntax>,
+        scope: &mut Scope,
+    ) -> Option<BodyExpect> {
+        let syntax = &spanned.value;
+        let mut digests = Vec::new();
+        for (algorithm, value, hex_len) in [
+            (DigestAlgorithm::Md5, &syntax.md5, 32),
+            (DigestAlgorithm::Sha1, &syntax.sha1, 40),
+            (DigestAlgorithm::Sha256, &syntax.sha256, 64),
+            (DigestAlgorithm::Sha512, &syntax.sha512, 128),
+            (DigestAlgorithm::Crc32, &syntax.crc32, 8),
+        ] {
+            let Some(value) = value else { continue };
+            let hex = value.value.to_ascii_lowercase();
+            if hex.len() != hex_len || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                self.push(ctx.error(
+                    &value.referenced,
+                    LoadErrorKind::InvalidValue(format!(
+                        "a {} digest is {hex_len} hex digits",
+                        algorithm.as_str()
+                    )),
+                ));
+                continue;
+            }
+            digests.push((algorithm, hex));
+        }
+        let mut xml = Vec::new();
+        for (path, matcher) in &syntax.xml {
+            if let Some(matcher) = self.value_matcher(ctx, matcher, scope) {
+                xml.push((path.clone(), matcher));
+            }
+        }
+        Some(BodyExpect {
+            empty: syntax.empty.unwrap_or(false),
+            equals: syntax
+                .equals
+                .as_ref()
+                .and_then(|body| self.body(ctx, body, scope)),
+            contains: syntax
+                .contains
+                .as_ref()
+                .and_then(|c| self.checked_template(ctx, c, scope)),
+            digests,
+            xml,
+            span: Some(ctx.span(&spanned.referenced)),
+        })
+    }
+
+    fn header_matcher(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<MatcherSyntax>,
+        scope: &mut Scope,
+    ) -> Option<HeaderMatcher> {
+        if let MatcherSyntax::Map(map) = &spanned.value {
+            let others = matcher_checks(map).len();
+            match (map.present, map.absent) {
+                (Some(true), None) if others == 0 => return Some(HeaderMatcher::Present),
+                (None, Some(true)) if others == 0 => return Some(HeaderMatcher::Absent),
+                (None, None) => {}
+                _ => {
+                    self.push(ctx.error(
+                        &spanned.referenced,
+                        LoadErrorKind::StepShape(
+                            "write `present: true` or `absent: true` alone; value checks already imply presence"
+                                .into(),
+                        ),
+                    ));
+                    return None;
+                }
+            }
+        }
+        self.value_checks(ctx, spanned, scope)
+            .map(HeaderMatcher::Value)
+    }
+
+    /// A matcher on a value that is always present (an XML element, a variable): one check.
+    fn value_matcher(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<MatcherSyntax>,
+        scope: &mut Scope,
+    ) -> Option<ValueMatcher> {
+        if let MatcherSyntax::Map(map) = &spanned.value {
+            if map.present.is_some() || map.absent.is_some() || matcher_checks(map).len() != 1 {
+                self.push(ctx.error(
+                    &spanned.referenced,
+                    LoadErrorKind::StepShape(
+                        "give exactly one check here (equals, one_of, regex, contains, eq, ne, lt, le, gt or ge)"
+                            .into(),
+                    ),
+                ));
+                return None;
+            }
+        }
+        self.value_checks(ctx, spanned, scope)?.pop()
+    }
+
+    fn value_checks(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<MatcherSyntax>,
+        scope: &mut Scope,
+    ) -> Option<Vec<ValueMatcher>> {
+        let map = match &spanned.value {
+            MatcherSyntax::Shorthand(value) => {
+                let template = self.template(ctx, &spanned.referenced, value)?;
+                self.check_variables(ctx, &spanned.referenced, &template, scope);
+                return Some(vec![ValueMatcher::Equals(template)]);
+            }
+            MatcherSyntax::Map(map) => map,
+        };
+        let mut checks = Vec::new();
+        let mut ok = true;
+        for (key, value) in matcher_checks(map) {
+            let check = match (key, value) {
+                ("regex", MatcherValue::Pattern(pattern)) => {
+                    self.regex(ctx, pattern).map(ValueMatcher::Regex)
+                }
+                ("one_of", MatcherValue::List(items)) => items
+                    .iter()
+                    .map(|item| self.checked_template(ctx, item, scope))
+                    .collect::<Option<Vec<_>>>()
+                    .map(ValueMatcher::OneOf),
+                (key, MatcherValue::One(item)) => {
+                    self.checked_template(ctx, item, scope)
+                        .map(|template| match key {
+                            "equals" => ValueMatcher::Equals(template),
+                            "contains" => ValueMatcher::ContainsToken(template),
+                            other => ValueMatcher::Compare(comparison(other), template),
+                        })
+                }
+                _ => unreachable!("matcher_checks pairs keys with their value shapes"),
+            };
+            match check {
+                Some(check) => checks.push(check),
+                None => ok = false,
+            }
+        }
+        if checks.is_empty() && ok {
+            self.push(ctx.error(
+                &spanned.referenced,
+                LoadErrorKind::StepShape("this matcher has no check".into()),
+            ));
+            return None;
+        }
+        ok.then_some(checks)
+    }
+
+    fn capture(
+        &self,
+        ctx: &'a FileCtx,
+        var: &str,
+        spanned: &'a Spanned<CaptureSyntax>,
+    ) -> Option<Capture> {
+        let syntax = &spanned.value;
+        let at = &spanned.referenced;
+        let sources = [
+            syntax.header.is_some(),
+            syntax.xml.is_some(),
+            syntax.body,
+            syntax.status,
+        ];
+        if sources.iter().filter(|s| **s).count() != 1 {
+            self.push(ctx.error(
+                at,
+                LoadErrorKind::StepShape(
+                    "a capture takes exactly one of `header`, `xml`, `body: true` or `status: true`"
+                        .into(),
+                ),
+            ));
+            return None;
+        }
+        if syntax.resolve_url && syntax.header.is_none() {
+            self.push(ctx.error(
+                at,
+                LoadErrorKind::StepShape("`resolve_url` only goes with `header`".into()),
+            ));
+            return None;
+        }
+        let source = if let Some(name) = &syntax.header {
+            CaptureSource::Header {
+                name: name.clone(),
+                resolve_url: syntax.resolve_url,
+            }
+        } else if let Some(path) = &syntax.xml {
+            CaptureSource::Xml(path.clone())
+        } else if syntax.body {
+            CaptureSource::Body
+        } else {
+            CaptureSource::Status
+        };
+        let regex = match &syntax.regex {
+            Some(pattern) => Some(self.regex(ctx, pattern)?),
+            None => None,
+        };
+        Some(Capture {
+            var: var.to_owned(),
+            source,
+            regex,
+            span: ctx.span(at),
+        })
+    }
+
+    fn regex(&self, ctx: &FileCtx, pattern: &Spanned<String>) -> Option<regex::Regex> {
+        match regex::Regex::new(&pattern.value) {
+            Ok(regex) => Some(regex),
+            Err(e) => {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or_default().trim();
+                let last = last.strip_prefix("error: ").unwrap_or(last);
+                self.push(ctx.error(
+                    &pattern.referenced,
+                    LoadErrorKind::InvalidValue(format!("invalid regex: {last}")),
+                ));
+                None
+            }
+        }
+    }
+
+    fn duration(&self, ctx: &FileCtx, value: &Spanned<Scalar>) -> Option<Duration> {
+        match units::parse_duration(&value.value.0) {
+            Ok(duration) => Some(duration),
+            Err(message) => {
+                self.push(ctx.error(&value.referenced, LoadErrorKind::InvalidValue(message)));
+                None
+            }
+        }
+    }
+
+    /// A template that must evaluate to a number: checked now when it is a literal.
+    fn number_template<T>(
+        &self,
+        ctx: &FileCtx,
+        value: &Spanned<Scalar>,
+        scope: &mut Scope,
+        what: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<Template> {
+        let template = self.checked_template(ctx, value, scope)?;
+        if let Some(literal) = template.as_literal() {
+            if let Err(message) = parse(&literal) {
+                self.push(ctx.error(
+                    &value.referenced,
+                    LoadErrorKind::InvalidValue(format!("`{what}`: {message}")),
+                ));
+                return None;
+            }
+        }
+        Some(template)
+    }
+
+    /// Parses a template and checks that every variable it reads is defined here.
+    fn checked_template(
+        &self,
+        ctx: &FileCtx,
+        value: &Spanned<Scalar>,
+        scope: &mut Scope,
+    ) -> Option<Template> {
+        let template = self.template(ctx, &value.referenced, &value.value)?;
+        self.check_variables(ctx, &value.referenced, &template, scope);
+        Some(template)
+    }
+
+    fn template(&self, ctx: &FileCtx, at: &Location, value: &Scalar) -> Option<Template> {
+        match Template::parse(&value.0) {
+            Ok(template) => Some(template),
+            Err(error) => {
+                self.push(ctx.error(at, LoadErrorKind::InvalidValue(error.message)));
+                None
+            }
+        }
+    }
+
+    fn check_variables(
+        &self,
+        ctx: &FileCtx,
+        at: &Location,
+        template: &Template,
+        scope: &mut Scope,
+    ) {
+        for (name, _) in template.variables() {
+            self.reference(scope, name, |defined| {
+                let (span, width) = ctx.variable_span(at, name);
+                let suggestion = suggest(name, defined.iter().map(String::as_str));
+                ctx.error_at(
+                    span,
+                    width,
+                    LoadErrorKind::UndefinedVariable {
+                        name: name.to_owned(),
+                        suggestion,
+                    },
+                )
+            });
+        }
+    }
+
+    /// Records a read of `name`: fine if defined (noting required variables), free inside
+    /// a sequence, an error otherwise.
+    fn reference(
+        &self,
+        scope: &mut Scope,
+        name: &str,
+        error: impl FnOnce(&BTreeSet<String>) -> LoadError,
+    ) {
+        if scope.defined.contains(name) {
+            if scope.required.contains(name) {
+                scope.needs.insert(name.to_owned());
+            }
+            return;
+        }
+        let error = error(&scope.defined);
+        match &mut scope.free {
+            Some(free) => free.push(FreeVariable {
+                name: name.to_owned(),
+                at: error,
+            }),
+            None => self.push(error),
+        }
+    }
+}
+
+enum MatcherValue<'m> {
+    One(&'m Spanned<Scalar>),
+    List(&'m [Spanned<Scalar>]),
+    Pattern(&'m Spanned<String>),
+}
+
+/// The value checks written in a matcher map, in a fixed order.
+fn matcher_checks(map: &MatcherMap) -> Vec<(&'static str, MatcherValue<'_>)> {
+    let mut checks = Vec::new();
+    let ones = [
+        ("equals", &map.equals),
+        ("contains", &map.contains),
+        ("eq", &map.eq),
+        ("ne", &map.ne),
+        ("lt", &map.lt),
+        ("le", &map.le),
+        ("gt", &map.gt),
+        ("ge", &map.ge),
+    ];
+    for (key, value) in ones {
+        if let Some(value) = value {
+            checks.push((key, MatcherValue::One(value)));
+        }
+    }
+    if let Some(items) = &map.one_of {
+        checks.push(("one_of", MatcherValue::List(items)));
+    }
+    if let Some(pattern) = &map.regex {
+        checks.push(("regex", MatcherValue::Pattern(pattern)));
+    }
+    checks
+}
+
+fn comparison(key: &str) -> Comparison {
+    match key {
+        "eq" => Comparison::Eq,
+        "ne" => Comparison::Ne,
+        "lt" => Comparison::Lt,
+        "le" => Comparison::Le,
+        "gt" => Comparison::Gt,
+        _ => Comparison::Ge,
+    }
+}
+
+fn parse_status(text: &str) -> Option<StatusPattern> {
+    let text = text.trim();
+    if let Some(class) = text.strip_suffix("xx").or_else(|| text.strip_suffix("XX")) {
+        let digit: u8 = class.parse().ok()?;
+        return (1..=5)
+            .contains(&digit)
+            .then_some(StatusPattern::Class(digit));
+    }
+    let code: u16 = text.parse().ok()?;
+    (100..=599)
+        .contains(&code)
+        .then_some(StatusPattern::Code(code))
+}
+
+/// RFC 9110 token characters (method and header names).
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(parse_status("201"), Some(StatusPattern::Code(201)));
+        assert_eq!(parse_status("4xx"), Some(StatusPattern::Class(4)));
+        assert_eq!(parse_status("6xx"), None);
+        assert_eq!(parse_status("99"), None);
+        assert_eq!(parse_status("two hundred"), None);
+    }
+
+    #[test]
+    fn classifies_unknown_keys_with_suggestions() {
+        match classify("unknown field `stepz`, expected one of id, steps, headers") {
+            LoadErrorKind::UnknownKey {
+                key, suggestion, ..
+            } => {
+                assert_eq!(key, "stepz");
+                assert_eq!(suggestion.as_deref(), Some("steps"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(classify("invalid u16"), LoadErrorKind::Syntax(_)));
+    }
+}

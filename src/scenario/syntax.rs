@@ -1,0 +1,427 @@
+//! The scenario file as written: serde types that mirror the YAML one to one.
+//!
+//! Every type denies unknown keys (so a typo is an error with a suggestion, not a
+//! silently ignored expectation), and every value the loader may complain about is
+//! `Spanned`, so its error can point at the line and column. Shapes that YAML lets
+//! users write in several ways (a status as `201`, `[200, 204]` or `4xx`) have
+//! hand-written visitors instead of `#[serde(untagged)]`, which would lose spans and
+//! turn every mistake into "data did not match any variant".
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{Location, Spanned};
+
+/// One `*.yaml` file under the specs root.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSyntax {
+    /// Variables shared by the file's scenarios; `~` means "must be given with --var".
+    #[serde(default)]
+    pub vars: BTreeMap<String, Spanned<Option<Scalar>>>,
+    /// Reusable step sequences, invoked from any file as `use: NAME`.
+    #[serde(default)]
+    pub steps: BTreeMap<String, Spanned<DefinitionSyntax>>,
+    #[serde(default)]
+    pub scenarios: Vec<Spanned<ScenarioSyntax>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefinitionSyntax {
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Parameters with defaults; `~` marks a required parameter.
+    #[serde(default)]
+    pub params: BTreeMap<String, Spanned<Option<Scalar>>>,
+    pub steps: Vec<Spanned<StepSyntax>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSyntax {
+    pub id: Spanned<String>,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub requirements: Vec<Spanned<String>>,
+    pub level: Spanned<LevelSyntax>,
+    #[serde(default)]
+    pub requires: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub timeout: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub vars: BTreeMap<String, Spanned<Option<Scalar>>>,
+    pub steps: Vec<Spanned<StepSyntax>>,
+    #[serde(default)]
+    pub finally: Vec<Spanned<StepSyntax>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub enum LevelSyntax {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "MAY")]
+    May,
+    #[serde(rename = "IMPL")]
+    Impl,
+}
+
+/// A step: exactly one of `request`, `use`, `parallel`, `repeat` or `delay`
+/// (checked by the loader, which can then say which keys clash).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSyntax {
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub request: Option<Spanned<RequestSyntax>>,
+    #[serde(default)]
+    pub expect: Option<Spanned<ExpectSyntax>>,
+    #[serde(default)]
+    pub capture: BTreeMap<String, Spanned<CaptureSyntax>>,
+    #[serde(default, rename = "use")]
+    pub use_: Option<Spanned<String>>,
+    #[serde(default)]
+    pub with: BTreeMap<String, Spanned<Scalar>>,
+    #[serde(default)]
+    pub parallel: Option<Spanned<Vec<Spanned<StepSyntax>>>>,
+    #[serde(default)]
+    pub repeat: Option<Spanned<RepeatSyntax>>,
+    #[serde(default)]
+    pub delay: Option<Spanned<Scalar>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSyntax {
+    pub method: Spanned<String>,
+    pub url: Spanned<Scalar>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, Spanned<Scalar>>,
+    #[serde(default)]
+    pub body: Option<Spanned<BodySyntax>>,
+    #[serde(default)]
+    pub abort_after: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub timeout: Option<Spanned<Scalar>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSyntax {
+    #[serde(default)]
+    pub status: Option<Spanned<StatusSyntax>>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, Spanned<MatcherSyntax>>,
+    #[serde(default)]
+    pub body: Option<Spanned<BodyExpectSyntax>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyExpectSyntax {
+    #[serde(default)]
+    pub empty: Option<bool>,
+    #[serde(default)]
+    pub equals: Option<Spanned<BodySyntax>>,
+    #[serde(default)]
+    pub contains: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub md5: Option<Spanned<String>>,
+    #[serde(default)]
+    pub sha1: Option<Spanned<String>>,
+    #[serde(default)]
+    pub sha256: Option<Spanned<String>>,
+    #[serde(default)]
+    pub sha512: Option<Spanned<String>>,
+    #[serde(default)]
+    pub crc32: Option<Spanned<String>>,
+    #[serde(default)]
+    pub xml: BTreeMap<String, Spanned<MatcherSyntax>>,
+}
+
+/// `{header: Location, resolve_url: true}`, `{xml: Path/To/Elem}`, `{body: true, regex: …}`, `{status: true}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureSyntax {
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub resolve_url: bool,
+    #[serde(default)]
+    pub xml: Option<String>,
+    #[serde(default)]
+    pub body: bool,
+    #[serde(default)]
+    pub status: bool,
+    #[serde(default)]
+    pub regex: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatSyntax {
+    pub times: Spanned<Scalar>,
+    #[serde(default, rename = "as")]
+    pub as_: Option<Spanned<String>>,
+    #[serde(default)]
+    pub from: Option<u64>,
+    #[serde(default, rename = "while")]
+    pub while_: Option<Spanned<ConditionSyntax>>,
+    pub steps: Vec<Spanned<StepSyntax>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionSyntax {
+    pub var: Spanned<String>,
+    pub is: Spanned<MatcherSyntax>,
+}
+
+/// A scalar written as a string, an integer or a boolean, kept as text.
+///
+/// Floats are refused: YAML reads `Tus-Resumable: 1.0` as the number 1, which
+/// would silently send `1`; the error tells the author to quote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scalar(pub String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl Visitor<'_> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string, an integer or a boolean")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_owned()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Err(E::custom(format_args!(
+            "YAML reads this as the number {v}; quote it to send it as written (e.g. \"1.0\")"
+        )))
+    }
+}
+
+/// `201`, `4xx`, or a list of those. A single value is spanned by the enclosing `Spanned`;
+/// list items carry their own spans so an error can point at the bad one.
+#[derive(Debug)]
+pub struct StatusSyntax(pub Vec<Spanned<Scalar>>);
+
+impl StatusSyntax {
+    /// A lone value: its location is unknown here and taken from the enclosing `Spanned`.
+    fn single(text: String) -> Self {
+        StatusSyntax(vec![Spanned::new(
+            Scalar(text),
+            Location::UNKNOWN,
+            Location::UNKNOWN,
+        )])
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusSyntax {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StatusVisitor;
+        impl<'de> Visitor<'de> for StatusVisitor {
+            type Value = StatusSyntax;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a status code (201), a class (4xx) or a list of them")
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusSyntax, E> {
+                Ok(StatusSyntax::single(v.to_string()))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusSyntax, E> {
+                Ok(StatusSyntax::single(v.to_string()))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusSyntax, E> {
+                Ok(StatusSyntax::single(v.to_owned()))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSyntax, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<Scalar>>()? {
+                    items.push(item);
+                }
+                Ok(StatusSyntax(items))
+            }
+        }
+        deserializer.deserialize_any(StatusVisitor)
+    }
+}
+
+/// A check on a string value: a plain scalar means "equals"; a map names the checks.
+#[derive(Debug)]
+pub enum MatcherSyntax {
+    Shorthand(Scalar),
+    Map(MatcherMap),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatcherMap {
+    #[serde(default)]
+    pub equals: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub one_of: Option<Vec<Spanned<Scalar>>>,
+    #[serde(default)]
+    pub regex: Option<Spanned<String>>,
+    #[serde(default)]
+    pub contains: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub present: Option<bool>,
+    #[serde(default)]
+    pub absent: Option<bool>,
+    #[serde(default)]
+    pub eq: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub ne: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub lt: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub le: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub gt: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub ge: Option<Spanned<Scalar>>,
+}
+
+/// A request body or an expected body: a plain scalar is text; a map names the source.
+#[derive(Debug)]
+pub enum BodySyntax {
+    Shorthand(Scalar),
+    Map(BodyMap),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyMap {
+    #[serde(default)]
+    pub text: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub base64: Option<Spanned<String>>,
+    #[serde(default)]
+    pub file: Option<Spanned<String>>,
+    #[serde(default)]
+    pub random: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub sent_by: Option<Spanned<NameList>>,
+}
+
+/// One step name or a list of them.
+#[derive(Debug)]
+pub struct NameList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for NameList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameListVisitor;
+        impl<'de> Visitor<'de> for NameListVisitor {
+            type Value = NameList;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a step name or a list of step names")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<NameList, E> {
+                Ok(NameList(vec![v.to_owned()]))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NameList, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<String>()? {
+                    names.push(name);
+                }
+                Ok(NameList(names))
+            }
+        }
+        deserializer.deserialize_any(NameListVisitor)
+    }
+}
+
+/// Implements `Deserialize` for an enum written either as a plain scalar (`Shorthand`)
+/// or as a map (`Map`, through the map type's derived impl, so unknown keys and spans
+/// behave as everywhere else).
+macro_rules! scalar_or_map {
+    ($outer:ident, $map:ident, $expecting:literal) => {
+        impl<'de> Deserialize<'de> for $outer {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct ScalarOrMap;
+                impl<'de> Visitor<'de> for ScalarOrMap {
+                    type Value = $outer;
+
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$outer, E> {
+                        ScalarVisitor.visit_str(v).map($outer::Shorthand)
+                    }
+
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<$outer, E> {
+                        ScalarVisitor.visit_u64(v).map($outer::Shorthand)
+                    }
+
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<$outer, E> {
+                        ScalarVisitor.visit_i64(v).map($outer::Shorthand)
+                    }
+
+                    fn visit_bool<E: de::Error>(self, v: bool) -> Result<$outer, E> {
+                        ScalarVisitor.visit_bool(v).map($outer::Shorthand)
+                    }
+
+                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<$outer, E> {
+                        ScalarVisitor.visit_f64(v).map($outer::Shorthand)
+                    }
+
+                    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$outer, A::Error> {
+                        $map::deserialize(de::value::MapAccessDeserializer::new(map))
+                            .map($outer::Map)
+                    }
+                }
+                deserializer.deserialize_any(ScalarOrMap)
+            }
+        }
+    };
+}
+
+scalar_or_map!(
+    MatcherSyntax,
+    MatcherMap,
+    "a value to equal, or a map of checks (equals, one_of, regex, contains, present, absent, eq, ne, lt, le, gt, ge)"
+);
+scalar_or_map!(
+    BodySyntax,
+    BodyMap,
+    "a text body, or a map naming the source (text, base64, file, random, sent_by)"
+);

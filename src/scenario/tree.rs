@@ -1,0 +1,214 @@
+//! Where scenario files come from: the suites compiled into the binary, a user's
+//! directory, or files held in memory (tests).
+//!
+//! The bundled tree mirrors the repository (`specs/…` beside `fixtures/…`), so a
+//! scenario's `file: ../../fixtures/x.bin` resolves the same way whether upspec
+//! runs from a checkout or as an installed binary.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled_specs.rs"));
+}
+
+/// A scenario file found in a tree.
+pub struct SpecFile {
+    /// Shown in messages: `specs/tus/core/patch.yaml` or the user's own path.
+    pub display: String,
+    /// The path below the scenario root, `/`-separated, without `.yaml`: gives the module path.
+    pub module: Vec<String>,
+    /// Where `file:` references resolve from.
+    location: Location,
+    pub text: String,
+}
+
+#[derive(Clone)]
+enum Location {
+    /// A key of the in-memory map (for the bundled tree: the repository-relative path).
+    Key(String),
+    Disk(PathBuf),
+}
+
+pub enum SpecTree {
+    /// Files by `/`-separated path; scenario files live under `root` (e.g. `specs/`).
+    Memory {
+        root: String,
+        files: BTreeMap<String, Vec<u8>>,
+    },
+    Directory(PathBuf),
+}
+
+impl SpecTree {
+    /// The suites shipped with upspec (`specs/` and `fixtures/` of the repository).
+    pub fn bundled() -> Self {
+        SpecTree::Memory {
+            root: "specs/".into(),
+            files: bundled::FILES
+                .iter()
+                .map(|(path, bytes)| (path.to_string(), bytes.to_vec()))
+                .collect(),
+        }
+    }
+
+    /// A user's scenario directory (`--specs DIR`).
+    pub fn directory(path: impl Into<PathBuf>) -> Self {
+        SpecTree::Directory(path.into())
+    }
+
+    /// Files given in memory, for tests: paths are relative to the scenario root.
+    pub fn in_memory<I, P, B>(files: I) -> Self
+    where
+        I: IntoIterator<Item = (P, B)>,
+        P: Into<String>,
+        B: Into<Vec<u8>>,
+    {
+        SpecTree::Memory {
+            root: String::new(),
+            files: files
+                .into_iter()
+                .map(|(p, b)| (p.into(), b.into()))
+                .collect(),
+        }
+    }
+
+    /// Every `*.yaml` file below the scenario root, sorted by path.
+    pub fn spec_files(&self) -> io::Result<Vec<SpecFile>> {
+        match self {
+            SpecTree::Memory { root, files } => files
+                .iter()
+                .filter_map(|(path, bytes)| {
+                    let relative = path.strip_prefix(root.as_str())?.strip_suffix(".yaml")?;
+                    Some((path, relative, bytes))
+                })
+                .map(|(path, relative, bytes)| {
+                    Ok(SpecFile {
+                        display: path.clone(),
+                        module: relative.split('/').map(str::to_owned).collect(),
+                        location: Location::Key(path.clone()),
+                        text: utf8(path, bytes.clone())?,
+                    })
+                })
+                .collect(),
+            SpecTree::Directory(root) => {
+                let mut paths = Vec::new();
+                collect_yaml(root, &mut paths)?;
+                paths.sort();
+                paths
+                    .into_iter()
+                    .map(|path| {
+                        let relative = path.strip_prefix(root).unwrap_or(&path).with_extension("");
+                        let module = relative
+                            .components()
+                            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                            .collect();
+                        let display = path.display().to_string();
+                        let text = utf8(&display, fs::read(&path)?)?;
+                        Ok(SpecFile {
+                            display,
+                            module,
+                            location: Location::Disk(path),
+                            text,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Reads a file named relative to the directory of `from` (a `body: {file: …}`).
+    pub fn read_relative(&self, from: &SpecFile, name: &str) -> io::Result<Vec<u8>> {
+        let not_found = || io::Error::new(io::ErrorKind::NotFound, format!("no file `{name}`"));
+        match (&from.location, self) {
+            (Location::Key(key), SpecTree::Memory { files, .. }) => {
+                let dir = key.rsplit_once('/').map_or("", |(dir, _)| dir);
+                let joined = normalize(&Path::new(dir).join(name)).ok_or_else(not_found)?;
+                files.get(&joined).cloned().ok_or_else(not_found)
+            }
+            (Location::Disk(path), _) => {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                fs::read(dir.join(name))
+            }
+            (Location::Key(_), SpecTree::Directory(_)) => Err(not_found()),
+        }
+    }
+}
+
+fn utf8(path: &str, bytes: Vec<u8>) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{path} is not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_yaml(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "yaml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Resolves `.` and `..` in a `/`-separated relative path; `None` if it climbs above the root.
+fn normalize(path: &Path) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_fixture_paths_resolve_within_the_tree() {
+        let tree = SpecTree::Memory {
+            root: "specs/".into(),
+            files: BTreeMap::from([
+                (
+                    "specs/tus/core/a.yaml".to_string(),
+                    b"scenarios: []".to_vec(),
+                ),
+                ("fixtures/x.bin".to_string(), vec![1, 2, 3]),
+            ]),
+        };
+        let files = tree.spec_files().unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].module, ["tus", "core", "a"]);
+        assert_eq!(
+            tree.read_relative(&files[0], "../../../fixtures/x.bin")
+                .unwrap(),
+            [1, 2, 3]
+        );
+        assert!(
+            tree.read_relative(&files[0], "../../../../etc/passwd")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_bundled_tree_holds_the_repository_specs() {
+        let files = SpecTree::bundled().spec_files().unwrap();
+        assert!(files.iter().all(|f| f.display.starts_with("specs/")));
+    }
+}

@@ -1,0 +1,139 @@
+//! Golden tests of the loader's error output: each malformed file in
+//! tests/golden/load-errors/ must produce exactly the text in its `.stderr` twin.
+//! Run with `UPSPEC_BLESS=1` to rewrite the golden files after an intended change.
+
+use std::fs;
+use std::path::Path;
+
+use upspec::scenario::{SpecTree, load};
+
+const GOLDEN: &str = "tests/golden/load-errors";
+
+fn render_errors(name: &str, yaml: &str) -> String {
+    let tree = SpecTree::in_memory([(name.to_string(), yaml.as_bytes().to_vec())]);
+    match load(&tree) {
+        Ok(suite) => panic!(
+            "{name} loaded without errors: {} scenarios",
+            suite.scenarios.len()
+        ),
+        Err(errors) => format!("{errors}\n"),
+    }
+}
+
+#[test]
+fn every_malformed_file_renders_its_golden_error() {
+    let bless = std::env::var_os("UPSPEC_BLESS").is_some();
+    let mut cases: Vec<_> = fs::read_dir(GOLDEN)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    cases.sort();
+    assert!(
+        cases.len() >= 12,
+        "expected at least 12 golden cases, found {}",
+        cases.len()
+    );
+    let mut mismatches = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let actual = render_errors(&name, &fs::read_to_string(case).unwrap());
+        let golden = case.with_extension("stderr");
+        if bless {
+            fs::write(&golden, &actual).unwrap();
+            continue;
+        }
+        let expected = fs::read_to_string(&golden)
+            .unwrap_or_else(|_| panic!("missing {} (run with UPSPEC_BLESS=1)", golden.display()));
+        if actual != expected {
+            mismatches.push(format!("--- {}\n{actual}", golden.display()));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "output differs from golden files:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn errors_from_several_files_are_reported_together() {
+    let dir = Path::new(GOLDEN);
+    let files = [
+        "unknown-key.yaml",
+        "undefined-variable.yaml",
+        "bad-status.yaml",
+    ];
+    let tree = SpecTree::in_memory(files.map(|f| (f.to_string(), fs::read(dir.join(f)).unwrap())));
+    let errors = load(&tree).unwrap_err();
+    assert_eq!(errors.0.len(), 3);
+    let text = errors.to_string();
+    for file in files {
+        assert!(
+            text.contains(&format!("--> {file}:")),
+            "{file} missing from:\n{text}"
+        );
+    }
+    assert!(text.ends_with("3 errors in 3 scenario files; no request was sent"));
+}
+
+#[test]
+fn a_valid_file_lowers_every_feature() {
+    let yaml = r#"
+vars: { max_size: ~, chunk: 5 }
+steps:
+  tus.create:
+    params: { length: ~, metadata: "" }
+    steps:
+      - name: create
+        request:
+          method: POST
+          url: "{{target}}"
+          headers: { Tus-Resumable: 1.0.0, Upload-Length: "{{length}}" }
+        expect: { status: 201, headers: { Location: { present: true } } }
+        capture:
+          upload_url: { header: Location, resolve_url: true }
+scenarios:
+  - id: everything
+    title: one of each
+    requirements: [TUS-CORE-PATCH-204]
+    level: SHOULD
+    requires: [creation]
+    timeout: 30s
+    steps:
+      - use: tus.create
+        with: { length: "{{max_size}}" }
+      - parallel:
+          - name: a
+            request: { method: PATCH, url: "{{upload_url}}", body: { random: 5MiB, seed: 7 }, abort_after: 100 }
+          - request: { method: PATCH, url: "{{upload_url}}", body: { base64: aGVsbG8= }, timeout: 2s }
+      - repeat:
+          times: 3
+          as: part
+          while: { var: more, is: "true" }
+          steps:
+            - request: { method: GET, url: "{{upload_url}}?part={{part}}" }
+              capture:
+                more: { xml: Result/IsTruncated }
+      - delay: 100ms
+      - request: { method: GET, url: "{{upload_url}}" }
+        expect:
+          status: [200, 2xx]
+          headers:
+            Upload-Offset: { ge: "{{chunk}}", lt: 10 }
+            Tus-Extension: { contains: creation }
+            X-Absent: { absent: true }
+          body: { equals: { sent_by: [create, a] }, sha256: E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855 }
+    finally:
+      - request: { method: DELETE, url: "{{upload_url}}" }
+"#;
+    let suite =
+        load(&SpecTree::in_memory([("tus/core/all.yaml", yaml)])).unwrap_or_else(|e| panic!("{e}"));
+    let scenario = &suite.scenarios[0];
+    assert_eq!(scenario.name(), "tus::core::all::everything");
+    assert_eq!(scenario.kind(), "tus-core");
+    assert_eq!(scenario.needs_vars, ["max_size"]);
+    assert_eq!(scenario.steps.len(), 5);
+    assert_eq!(scenario.finally.len(), 1);
+    assert_eq!(scenario.span.line, 16);
+}
