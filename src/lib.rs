@@ -1,8 +1,14 @@
 //! upspec: a conformance test harness for upload servers.
 //!
 //! Data flows one way: [`scenario`] loads and validates YAML scenario files,
-//! discovery asks the target what it supports, the plan turns scenarios into
-//! trials, [`engine`] executes them, and reporters render the results.
+//! [`discover`] asks the target what it supports, [`plan`] decides what runs and
+//! why the rest is skipped, [`engine`] executes scenarios, [`verdict`] applies the
+//! level policy, and [`report`] renders what happened.
 
+pub mod discover;
 pub mod engine;
+pub mod plan;
+pub mod report;
 pub mod scenario;
+pub mod settings;
+pub mod verdict;

@@ -57,7 +57,6 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
         .collect();
     for (ctx, syntax) in &parsed {
         for (name, definition) in &syntax.steps {
-            let span = ctx.span(&definition.referenced);
             if let Some((first_ctx, first)) = loader.definitions.get(name.as_str()) {
                 let first = first_ctx.span(&first.referenced);
                 loader.push(ctx.error(
@@ -69,7 +68,6 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
                 ));
                 continue;
             }
-            let _ = span;
             loader.definitions.insert(name.as_str(), (ctx, definition));
         }
     }
@@ -97,7 +95,11 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
     }
     let errors = loader.errors.into_inner();
     if errors.is_empty() {
-        Ok(Suite { scenarios })
+        let sources = parsed
+            .iter()
+            .map(|(ctx, _)| (ctx.name.clone(), Arc::from(ctx.file.text.as_str())))
+            .collect();
+        Ok(Suite { scenarios, sources })
     } else {
         Err(LoadErrors(errors))
     }

@@ -30,6 +30,19 @@ impl fmt::Display for SourceSpan {
 #[derive(Clone, Debug, Default)]
 pub struct Suite {
     pub scenarios: Vec<Arc<Scenario>>,
+    /// The text of every scenario file by its shown name, so reports can quote the
+    /// line an expectation was written on.
+    pub sources: BTreeMap<Arc<str>, Arc<str>>,
+}
+
+impl Suite {
+    /// The text of line `span.line` of the file `span` points into.
+    pub fn line(&self, span: &SourceSpan) -> Option<&str> {
+        self.sources
+            .get(&span.file)?
+            .lines()
+            .nth(span.line.checked_sub(1)? as usize)
+    }
 }
 
 /// How a failed expectation counts, following RFC 2119 and the catalogue's IMPL rows.

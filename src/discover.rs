@@ -1,0 +1,126 @@
+//! Asks the target what it supports before any scenario runs, so scenarios for
+//! features it does not offer are reported as skipped (with the reason) instead
+//! of as failures.
+//!
+//! tus makes this explicit: `OPTIONS` on the creation endpoint answers
+//! `Tus-Version`, `Tus-Extension`, `Tus-Max-Size` and `Tus-Checksum-Algorithm`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::time::Duration;
+
+/// What the target offers: capability names that scenarios `require`, and the facts
+/// discovery read (shown in the run header and recorded in reports).
+#[derive(Clone, Debug, Default)]
+pub struct Capabilities {
+    pub names: BTreeSet<String>,
+    /// e.g. `Tus-Version` → `1.0.0`: the raw answers, for the record.
+    pub facts: BTreeMap<String, String>,
+}
+
+impl Capabilities {
+    /// Applies `--capability` / `--no-capability`, which win over what was discovered.
+    pub fn override_with(&mut self, add: &[String], remove: &[String]) {
+        self.names.extend(add.iter().cloned());
+        for name in remove {
+            self.names.remove(name);
+        }
+    }
+}
+
+/// Discovery could not reach the target at all: the run cannot say anything about it.
+#[derive(Debug)]
+pub struct DiscoveryError {
+    pub target: String,
+    pub reason: String,
+}
+
+impl fmt::Display for DiscoveryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot reach the target {}: {} (use --no-discovery with --capability to run without asking it)",
+            self.target, self.reason
+        )
+    }
+}
+
+impl std::error::Error for DiscoveryError {}
+
+/// The capability every tus 1.0.0 scenario needs; extensions are named as in `Tus-Extension`.
+pub const TUS: &str = "tus";
+
+/// Sends `OPTIONS target` (without `Tus-Resumable`, as the spec allows) and reads the tus headers.
+pub async fn discover(
+    client: &reqwest::Client,
+    target: &str,
+    headers: &[(String, String)],
+    timeout: Duration,
+) -> Result<Capabilities, DiscoveryError> {
+    let error = |reason: String| DiscoveryError {
+        target: target.to_owned(),
+        reason,
+    };
+    let mut request = client
+        .request(reqwest::Method::OPTIONS, target)
+        .timeout(timeout);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.map_err(|e| error(describe(&e)))?;
+    let mut capabilities = Capabilities::default();
+    capabilities.facts.insert(
+        "OPTIONS status".into(),
+        response.status().as_u16().to_string(),
+    );
+    let header = |name: &str| {
+        response
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let versions = header("Tus-Version");
+    let speaks_tus = versions.split(',').any(|v| v.trim() == "1.0.0");
+    for name in [
+        "Tus-Version",
+        "Tus-Extension",
+        "Tus-Max-Size",
+        "Tus-Checksum-Algorithm",
+    ] {
+        let value = header(name);
+        if !value.is_empty() {
+            capabilities.facts.insert(name.to_owned(), value);
+        }
+    }
+    if speaks_tus {
+        capabilities.names.insert(TUS.to_owned());
+        capabilities.names.extend(list(&header("Tus-Extension")));
+        capabilities.names.extend(
+            list(&header("Tus-Checksum-Algorithm"))
+                .map(|algorithm| format!("checksum:{algorithm}")),
+        );
+    }
+    Ok(capabilities)
+}
+
+fn list(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split(',')
+        .map(|item| item.trim().to_ascii_lowercase())
+        .filter(|item| !item.is_empty())
+}
+
+/// reqwest's errors nest the useful part (refused, reset, timed out) in their sources.
+pub fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

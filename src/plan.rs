@@ -1,0 +1,148 @@
+//! Decides, before anything runs, which scenarios run and why the others are skipped.
+//!
+//! A skip always carries its reason (the capability the target did not advertise,
+//! the variable nobody gave), because a silent skip reads as a pass.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::discover::Capabilities;
+use crate::scenario::model::{Scenario, Suite};
+
+/// Top-level spec directories that name a protocol: their scenarios need the target
+/// to speak it, without each file having to say so.
+const PROTOCOL_ROOTS: &[&str] = &["tus", "ietf", "s3"];
+
+#[derive(Clone, Debug)]
+pub struct PlannedScenario {
+    pub scenario: Arc<Scenario>,
+    pub skip: Option<String>,
+}
+
+/// Pairs every scenario with its skip reason, if any.
+pub fn plan(
+    suite: &Suite,
+    capabilities: &Capabilities,
+    variables: &BTreeMap<String, String>,
+) -> Vec<PlannedScenario> {
+    suite
+        .scenarios
+        .iter()
+        .map(|scenario| PlannedScenario {
+            skip: skip_reason(scenario, capabilities, variables),
+            scenario: scenario.clone(),
+        })
+        .collect()
+}
+
+fn skip_reason(
+    scenario: &Scenario,
+    capabilities: &Capabilities,
+    variables: &BTreeMap<String, String>,
+) -> Option<String> {
+    let protocol = scenario
+        .module
+        .first()
+        .filter(|root| PROTOCOL_ROOTS.contains(&root.as_str()));
+    let missing: Vec<&str> = protocol
+        .into_iter()
+        .chain(&scenario.requires)
+        .map(String::as_str)
+        .filter(|name| !capabilities.names.contains(*name))
+        .collect();
+    if !missing.is_empty() {
+        return Some(format!(
+            "target does not support {}",
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let unset: Vec<&str> = scenario
+        .needs_vars
+        .iter()
+        .map(String::as_str)
+        .filter(|name| !variables.contains_key(*name))
+        .collect();
+    if !unset.is_empty() {
+        return Some(format!(
+            "needs {}",
+            unset
+                .iter()
+                .map(|v| format!("--var {v}=…"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{SpecTree, load};
+
+    fn suite() -> Suite {
+        let yaml = r#"
+vars: { max_size: ~ }
+scenarios:
+  - id: core
+    title: needs only tus
+    level: MUST
+    steps: [ { request: { method: OPTIONS, url: "{{target}}" } } ]
+  - id: ext
+    title: needs termination
+    level: MUST
+    requires: [termination]
+    steps: [ { request: { method: OPTIONS, url: "{{target}}" } } ]
+  - id: sized
+    title: needs a configured maximum
+    level: MUST
+    steps: [ { request: { method: POST, url: "{{target}}", headers: { Upload-Length: "{{max_size}}" } } } ]
+"#;
+        load(&SpecTree::in_memory([("tus/core/x.yaml", yaml)])).unwrap()
+    }
+
+    fn reasons(caps: &[&str], vars: &[(&str, &str)]) -> Vec<Option<String>> {
+        let capabilities = Capabilities {
+            names: caps.iter().map(|c| c.to_string()).collect(),
+            ..Default::default()
+        };
+        let variables = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        plan(&suite(), &capabilities, &variables)
+            .into_iter()
+            .map(|p| p.skip)
+            .collect()
+    }
+
+    #[test]
+    fn a_target_without_the_protocol_skips_everything_with_the_reason() {
+        let all = reasons(&[], &[("max_size", "10")]);
+        assert!(
+            all.iter()
+                .all(|r| r.as_deref() == Some("target does not support `tus`")
+                    || r.as_deref() == Some("target does not support `tus`, `termination`"))
+        );
+    }
+
+    #[test]
+    fn unmet_extensions_and_unset_variables_skip() {
+        assert_eq!(
+            reasons(&["tus"], &[]),
+            [
+                None,
+                Some("target does not support `termination`".into()),
+                Some("needs --var max_size=…".into())
+            ]
+        );
+        assert_eq!(
+            reasons(&["tus", "termination"], &[("max_size", "10")]),
+            [None, None, None]
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! Reporters are fed events by the run, one after another, and render them: the
+//! human output here, and machine-readable reports beside it. None of them runs
+//! anything or decides a verdict; they only show what happened.
+
+pub mod failure;
+pub mod human;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use crate::discover::Capabilities;
+use crate::engine::outcome::ScenarioResult;
+use crate::scenario::model::{Level, Scenario};
+use crate::verdict::Verdict;
+
+/// What a reporter is told about the run before any scenario runs.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    pub target: String,
+    /// Whether the target is the embedded reference server.
+    pub embedded_target: bool,
+    pub seed: u64,
+    pub version: &'static str,
+    pub capabilities: Capabilities,
+    pub strict: bool,
+}
+
+/// One scenario's end: its verdict and, unless it was skipped, what it did.
+#[derive(Clone, Debug)]
+pub struct ScenarioRecord {
+    pub scenario: Arc<Scenario>,
+    pub verdict: Verdict,
+    pub skip_reason: Option<String>,
+    pub result: Option<ScenarioResult>,
+}
+
+/// Counts by level and verdict, in a stable order.
+#[derive(Clone, Debug, Default)]
+pub struct RunSummary {
+    pub counts: BTreeMap<(Level, Verdict), usize>,
+}
+
+impl RunSummary {
+    pub fn of(records: &[ScenarioRecord]) -> Self {
+        let mut counts = BTreeMap::new();
+        for record in records {
+            *counts
+                .entry((record.scenario.level, record.verdict))
+                .or_insert(0) += 1;
+        }
+        RunSummary { counts }
+    }
+
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.counts
+            .iter()
+            .filter(|((_, v), _)| *v == verdict)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn failed(&self) -> bool {
+        self.counts
+            .iter()
+            .any(|((_, verdict), n)| verdict.fails_run() && *n > 0)
+    }
+}
+
+pub enum Event<'a> {
+    RunStarted(&'a RunInfo),
+    ScenarioFinished(&'a ScenarioRecord),
+    RunFinished {
+        records: &'a [ScenarioRecord],
+        summary: &'a RunSummary,
+    },
+}
+
+pub trait Reporter: Send {
+    fn on_event(&mut self, event: &Event<'_>) -> io::Result<()>;
+}
+
+/// Fans events out to every reporter; shared by the trial threads.
+#[derive(Clone, Default)]
+pub struct Reporters(Arc<Mutex<Vec<Box<dyn Reporter>>>>);
+
+impl Reporters {
+    pub fn new(reporters: Vec<Box<dyn Reporter>>) -> Self {
+        Reporters(Arc::new(Mutex::new(reporters)))
+    }
+
+    pub fn emit(&self, event: &Event<'_>) -> io::Result<()> {
+        let mut reporters = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for reporter in reporters.iter_mut() {
+            reporter.on_event(event)?;
+        }
+        Ok(())
+    }
+}
