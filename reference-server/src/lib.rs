@@ -1,1 +1,30 @@
-//! The upspec reference server (protocol work lands with its own issue).
+//! The upspec reference server: tus 1.0.0 with every extension, over a
+//! crash-safe file store, embeddable in-process and runnable standalone.
+//!
+//! It is the oracle the upspec suite checks itself against: strict where
+//! the spec is strict, and where the spec is silent it makes one documented
+//! choice (see `docs/reference-server.md` and [`tus::Rejection`]).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let server = upspec_reference_server::serve(Default::default()).await?;
+//! println!("tus endpoint: {}", server.base_url());
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Layout: [`config`] (what can be set), `server` (listening and shutdown),
+//! `http` (plumbing shared by protocols), [`store`] (bytes and records),
+//! [`tus`] (the protocol). Later protocols sit beside `tus`.
+
+pub mod cli;
+pub mod config;
+mod http;
+mod server;
+pub mod store;
+pub mod tus;
+
+pub use config::{Config, ConfigError, ConfigFile, StoreConfig, StoreKind};
+pub use server::{RunningServer, serve};
+pub use tus::{ChecksumAlgorithm, Extension};

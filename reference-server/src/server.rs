@@ -1,0 +1,126 @@
+//! The listening side: binds, accepts HTTP/1.1 connections, hands requests
+//! to the protocol handler, and shuts down on request.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, StoreConfig};
+use crate::http::Handler;
+use crate::store::{FileStore, MemoryStore};
+use crate::tus::Tus;
+
+/// How long in-flight requests get to finish when the server shuts down.
+const GRACE: Duration = Duration::from_secs(5);
+/// How long a client may take to send a request's headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A server started by [`serve`].
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    base_path: String,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The bound address (with the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The creation URL, e.g. `http://127.0.0.1:1080/files/`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{}", self.addr, self.base_path)
+    }
+
+    /// Stops accepting, gives in-flight requests a short grace period to
+    /// finish (committing what they received), then drops the rest.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the server on the current tokio runtime and returns once it is
+/// listening.
+pub async fn serve(config: Config) -> io::Result<RunningServer> {
+    config
+        .validate()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel();
+    let task = match &config.store {
+        StoreConfig::File { data_dir } => {
+            let store =
+                FileStore::open(data_dir.join("tus"), config.fsync).map_err(io::Error::other)?;
+            tokio::spawn(run(listener, Tus::new(store, &config), stopped))
+        }
+        StoreConfig::Memory => tokio::spawn(run(
+            listener,
+            Tus::new(MemoryStore::new(), &config),
+            stopped,
+        )),
+    };
+    Ok(RunningServer {
+        addr,
+        base_path: config.base_path,
+        stop,
+        task,
+    })
+}
+
+async fn run<H: Handler>(listener: TcpListener, handler: H, mut stopped: oneshot::Receiver<()>) {
+    let handler = Arc::new(handler);
+    let background = handler.background().map(tokio::spawn);
+    let graceful = GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors and the like: back off, keep serving.
+                    eprintln!("upspec-reference-server: accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stopped => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = handler.clone();
+        let service = service_fn(move |req| {
+            let handler = handler.clone();
+            async move { Ok::<_, std::convert::Infallible>(handler.handle(req).await) }
+        });
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        connections.spawn(async move {
+            // A client that vanishes mid-request is routine, not an error.
+            let _ = connection.await;
+        });
+        // Reap finished connections so the set stays small.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
+    connections.shutdown().await;
+    if let Some(task) = background {
+        task.abort();
+    }
+}

@@ -1,0 +1,146 @@
+//! Creation (P:L292-378) with its companions: creation-with-upload,
+//! creation-defer-length, partial uploads, and final uploads
+//! (concatenation).
+
+use http::header::LOCATION;
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+use super::headers::{self, ConcatRequest, MetadataPair, UPLOAD_LENGTH, UPLOAD_OFFSET};
+use super::receive::{self, Checks};
+use super::upload::{Concat, TusUpload};
+use super::{Extension, Rejection, Settings, Tus, ascii, concat, status, view};
+use crate::http::ResBody;
+use crate::store::{Record, Store, UploadId};
+
+pub(super) async fn create<S: Store + Clone>(
+    tus: &Tus<S>,
+    req: Request<Incoming>,
+) -> Result<Response<ResBody>, Rejection> {
+    let settings = &*tus.settings;
+    let (parts, body) = req.into_parts();
+    let h = &parts.headers;
+    let concat = headers::concat(h, &settings.base_path)?;
+    if concat.is_some() && !settings.has(Extension::Concatenation) {
+        return Err(Rejection::ExtensionDisabled(Extension::Concatenation));
+    }
+    let length = headers::uint(h, UPLOAD_LENGTH)?;
+    let defer = headers::defer_length(h)?;
+    let metadata = headers::metadata(h)?;
+    let with_body = headers::is_offset_octet_stream(h)?;
+
+    if let Some(ConcatRequest::Final(parts)) = concat {
+        if length.is_some() || defer {
+            return Err(Rejection::Conflicting(
+                "a final upload's length is the sum of its parts: send neither Upload-Length nor Upload-Defer-Length",
+            ));
+        }
+        if with_body {
+            return Err(Rejection::FinalUpload);
+        }
+        return create_final(tus, parts, metadata).await;
+    }
+
+    let length = match (length, defer) {
+        (Some(_), true) => {
+            return Err(Rejection::Conflicting(
+                "Upload-Length and Upload-Defer-Length exclude each other",
+            ));
+        }
+        (None, false) => {
+            return Err(Rejection::MissingHeader(
+                "Upload-Length (or Upload-Defer-Length)",
+            ));
+        }
+        (None, true) if !settings.has(Extension::CreationDeferLength) => {
+            return Err(Rejection::ExtensionDisabled(Extension::CreationDeferLength));
+        }
+        (length, _) => length,
+    };
+    if let Some(length) = length {
+        check_max(settings, length)?;
+    }
+    if with_body && !settings.has(Extension::CreationWithUpload) {
+        return Err(Rejection::ExtensionDisabled(Extension::CreationWithUpload));
+    }
+    // A body with another Content-Type is not upload data: it is ignored,
+    // as tusd and @tus/server do (catalogue row 53).
+    let checks = with_body
+        .then(|| Checks::from_headers(h, settings))
+        .transpose()?;
+
+    let mut meta = TusUpload::new(length, metadata);
+    if concat == Some(ConcatRequest::Partial) {
+        meta.concat = Some(Concat::Partial);
+    }
+    if length != Some(0) {
+        meta.expires_at = tus.next_expiry();
+    }
+    let limit = receive::limit(settings, &meta, 0);
+    if with_body {
+        // Refused before anything exists, so a refusal changes nothing.
+        receive::check_size(&body, limit)?;
+    }
+
+    let lock = tus.store.create(&meta).await?;
+    let id = *lock.id();
+    let mut offset = None;
+    if let Some(checks) = checks {
+        let mut appender = tus.store.append(&lock, 0).await?;
+        match receive::receive(settings, body, &mut appender, checks, limit, &meta).await {
+            Ok(received) => offset = Some(received),
+            // The client is gone or stalled: keep the upload with what arrived.
+            Err(r @ (Rejection::BodyStalled | Rejection::BodyInterrupted)) => return Err(r),
+            // A refused body leaves nothing behind, not even the upload.
+            Err(refusal) => {
+                drop(appender);
+                tus.store.remove(lock).await?;
+                return Err(refusal);
+            }
+        }
+    }
+    let record = Record {
+        offset: offset.unwrap_or(0),
+        meta,
+    };
+    let mut response = created(tus, &id);
+    if let Some(offset) = offset {
+        response
+            .headers_mut()
+            .insert(UPLOAD_OFFSET, HeaderValue::from(offset));
+    }
+    view::insert_expires(response.headers_mut(), &record);
+    Ok(response)
+}
+
+/// A final upload: its length is the parts' sum; its bytes are assembled
+/// now if every part is complete, else later (concatenation-unfinished).
+/// Metadata of the parts is not carried over (P:L634-636).
+async fn create_final<S: Store + Clone>(
+    tus: &Tus<S>,
+    parts: Vec<UploadId>,
+    metadata: Vec<MetadataPair>,
+) -> Result<Response<ResBody>, Rejection> {
+    let length = concat::final_length(tus, &parts).await?;
+    check_max(&tus.settings, length)?;
+    let mut meta = TusUpload::new(Some(length), metadata);
+    meta.concat = Some(Concat::Final { parts });
+    let id = *tus.store.create(&meta).await?.id();
+    concat::current(tus, &id).await?;
+    Ok(created(tus, &id))
+}
+
+fn check_max(settings: &Settings, length: u64) -> Result<(), Rejection> {
+    match settings.max_size {
+        Some(max) if length > max => Err(Rejection::TooLarge { length, max }),
+        _ => Ok(()),
+    }
+}
+
+fn created<S: Store + Clone>(tus: &Tus<S>, id: &UploadId) -> Response<ResBody> {
+    let mut response = status(StatusCode::CREATED);
+    response
+        .headers_mut()
+        .insert(LOCATION, ascii(tus.location(id)));
+    response
+}

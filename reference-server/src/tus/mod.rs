@@ -1,0 +1,261 @@
+//! tus 1.0.0 with every official extension.
+//!
+//! [`Tus`] turns requests into responses in three steps, each in one place:
+//! the method (after `X-HTTP-Method-Override`) and the target path are
+//! resolved here, the version is negotiated here, and each method's
+//! handler lives in its own module. Every refusal is a [`Rejection`], whose
+//! status is decided in `rejection.rs`; every response passes through
+//! [`Tus::respond`], which adds `Tus-Resumable`.
+
+mod checksum;
+mod concat;
+mod create;
+mod expiry;
+mod extension;
+mod headers;
+mod patch;
+mod receive;
+mod rejection;
+mod upload;
+mod view;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+pub use checksum::ChecksumAlgorithm;
+pub use checksum::UnknownAlgorithm;
+pub use extension::{Extension, UnknownExtension};
+pub use rejection::Rejection;
+
+use crate::config::Config;
+use crate::http::{Background, Handler, ResBody, empty, full};
+use crate::store::{Record, Store, UploadId};
+use headers::{TUS_RESUMABLE, VERSION, single};
+use upload::TusUpload;
+
+/// The protocol settings, fixed at start-up.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    /// Starts and ends with `/`.
+    pub base_path: String,
+    pub max_size: Option<u64>,
+    /// The expiry period, set only when expiration is advertised.
+    pub expiry: Option<Duration>,
+    /// Advertised extensions, in `Tus-Extension` order.
+    pub extensions: Vec<Extension>,
+    pub algorithms: Vec<ChecksumAlgorithm>,
+    /// How long a body may stall before the request is ended.
+    pub idle_timeout: Duration,
+}
+
+impl Settings {
+    fn from_config(config: &Config) -> Self {
+        let extensions = config.effective_extensions();
+        let expiry = config
+            .expiry
+            .filter(|_| extensions.contains(&Extension::Expiration));
+        Self {
+            base_path: config.base_path.clone(),
+            max_size: config.max_size,
+            expiry,
+            extensions,
+            algorithms: config.checksum_algorithms.clone(),
+            idle_timeout: config.idle_timeout,
+        }
+    }
+
+    pub fn has(&self, extension: Extension) -> bool {
+        self.extensions.contains(&extension)
+    }
+}
+
+/// The tus protocol over a store.
+pub struct Tus<S> {
+    store: S,
+    settings: Arc<Settings>,
+}
+
+/// What a request path names.
+enum Target {
+    /// The creation endpoint, the base path (with or without its final `/`).
+    Endpoint,
+    Upload(UploadId),
+}
+
+impl<S: Store + Clone> Tus<S> {
+    pub(crate) fn new(store: S, config: &Config) -> Self {
+        Self {
+            store,
+            settings: Arc::new(Settings::from_config(config)),
+        }
+    }
+
+    /// Every response leaves through here: `Tus-Resumable` on all of them
+    /// (P:L166-168, including OPTIONS and errors), no body for HEAD.
+    async fn respond(&self, req: Request<Incoming>) -> Response<ResBody> {
+        let method = effective_method(req.headers(), req.method());
+        let head = matches!(&method, Ok(m) if *m == Method::HEAD);
+        let result = match method {
+            Ok(method) => self.route(method, req).await,
+            Err(rejection) => Err(rejection),
+        };
+        let mut response = result.unwrap_or_else(refusal);
+        if head {
+            *response.body_mut() = empty();
+        }
+        response
+            .headers_mut()
+            .insert(TUS_RESUMABLE, HeaderValue::from_static(VERSION));
+        response
+    }
+
+    async fn route(
+        &self,
+        method: Method,
+        req: Request<Incoming>,
+    ) -> Result<Response<ResBody>, Rejection> {
+        let target = self.target(req.uri().path())?;
+        if method == Method::OPTIONS {
+            // Any version, or none, is fine here (P:L252-253).
+            return Ok(view::options(&self.settings));
+        }
+        check_version(req.headers(), method == Method::GET)?;
+        let creation = self.settings.has(Extension::Creation);
+        let termination = self.settings.has(Extension::Termination);
+        match (target, method) {
+            (Target::Endpoint, Method::POST) if creation => create::create(self, req).await,
+            (Target::Upload(id), Method::HEAD) => view::head(self, &id).await,
+            (Target::Upload(id), Method::GET) => view::get(self, &id).await,
+            (Target::Upload(id), Method::PATCH) => patch::patch(self, id, req).await,
+            (Target::Upload(id), Method::DELETE) if termination => self.terminate(&id).await,
+            (Target::Endpoint, _) => Err(Rejection::MethodNotAllowed {
+                allow: if creation { "OPTIONS, POST" } else { "OPTIONS" },
+            }),
+            (Target::Upload(_), _) => Err(Rejection::MethodNotAllowed {
+                allow: if termination {
+                    "OPTIONS, HEAD, GET, PATCH, DELETE"
+                } else {
+                    "OPTIONS, HEAD, GET, PATCH"
+                },
+            }),
+        }
+    }
+
+    fn target(&self, path: &str) -> Result<Target, Rejection> {
+        let base = self.settings.base_path.as_str();
+        if path == base || path == base.trim_end_matches('/') {
+            return Ok(Target::Endpoint);
+        }
+        path.strip_prefix(base)
+            .and_then(UploadId::parse)
+            .map(Target::Upload)
+            .ok_or(Rejection::NotFound)
+    }
+
+    /// The upload's record if it exists and has not expired.
+    async fn live(&self, id: &UploadId) -> Result<Record<TusUpload>, Rejection> {
+        let record = self
+            .store
+            .load::<TusUpload>(id)
+            .await?
+            .ok_or(Rejection::NotFound)?;
+        if upload::is_expired(&record, SystemTime::now()) {
+            return Err(Rejection::Expired);
+        }
+        Ok(record)
+    }
+
+    /// Termination (P:L575-588): 204, afterwards 404. A busy upload is
+    /// refused like any other concurrent change.
+    async fn terminate(&self, id: &UploadId) -> Result<Response<ResBody>, Rejection> {
+        let lock = self.store.try_lock(id).ok_or(Rejection::Locked)?;
+        self.live(id).await?;
+        self.store.remove(lock).await?;
+        Ok(status(StatusCode::NO_CONTENT))
+    }
+
+    /// The URL of an upload, as an absolute path: correct behind any proxy
+    /// or host name, and clients resolve it against the creation URL.
+    fn location(&self, id: &UploadId) -> String {
+        format!("{}{id}", self.settings.base_path)
+    }
+
+    /// The expiry to record for an upload touched now.
+    fn next_expiry(&self) -> Option<u64> {
+        self.settings
+            .expiry
+            .map(|period| upload::expiry_from(SystemTime::now(), period))
+    }
+}
+
+impl<S: Store + Clone> Handler for Tus<S> {
+    async fn handle(&self, req: Request<Incoming>) -> Response<ResBody> {
+        self.respond(req).await
+    }
+
+    fn background(&self) -> Option<Background> {
+        let period = self.settings.expiry?;
+        Some(Box::pin(expiry::sweep(self.store.clone(), period)))
+    }
+}
+
+/// `X-HTTP-Method-Override` replaces the request's method whatever that is
+/// (P:L187-192: "the actual method MUST be ignored").
+fn effective_method(headers: &HeaderMap, actual: &Method) -> Result<Method, Rejection> {
+    match single(headers, headers::METHOD_OVERRIDE)? {
+        None => Ok(actual.clone()),
+        Some(name) => Method::from_bytes(name.as_bytes())
+            .map_err(|_| Rejection::InvalidOverride(name.to_owned())),
+    }
+}
+
+/// Version negotiation (P:L166-173). GET is not part of tus, so a GET
+/// without `Tus-Resumable` (a browser download) is served; a wrong version
+/// is refused everywhere.
+fn check_version(headers: &HeaderMap, optional: bool) -> Result<(), Rejection> {
+    match single(headers, TUS_RESUMABLE)? {
+        Some(VERSION) => Ok(()),
+        Some(other) => Err(Rejection::UnsupportedVersion(other.to_owned())),
+        None if optional => Ok(()),
+        None => Err(Rejection::MissingVersion),
+    }
+}
+
+/// A response with no body.
+fn status(code: StatusCode) -> Response<ResBody> {
+    let mut response = Response::new(empty());
+    *response.status_mut() = code;
+    response
+}
+
+/// Renders a refusal: its status, a one-line reason, and the headers the
+/// status calls for (`Tus-Version` with 412, P:L170-172; `Allow` with 405).
+fn refusal(rejection: Rejection) -> Response<ResBody> {
+    if let Rejection::Store(e) = &rejection {
+        eprintln!("upspec-reference-server: {e}");
+    }
+    let code = rejection.status();
+    let mut response = Response::new(full(format!("{rejection}\n")));
+    *response.status_mut() = code;
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if code == StatusCode::PRECONDITION_FAILED {
+        headers.insert(headers::TUS_VERSION, HeaderValue::from_static(VERSION));
+    }
+    if let Some(allow) = rejection.allow() {
+        headers.insert(http::header::ALLOW, allow);
+    }
+    response
+}
+
+/// A header value from text this server built out of validated ASCII
+/// (digits, base64, dates, configured paths and ids).
+fn ascii(text: String) -> HeaderValue {
+    HeaderValue::try_from(text).expect("header values are built from validated ASCII")
+}

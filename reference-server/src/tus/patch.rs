@@ -1,0 +1,69 @@
+//! PATCH (P:L211-243): append bytes at the upload's offset, optionally
+//! declaring a deferred length, under the upload's lock.
+//!
+//! Checks run syntax first (415, 400), then state (423, 404/410, 403, 409,
+//! length rules), so a request with one fault gets that fault's status.
+
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+use super::headers::{self, UPLOAD_LENGTH, UPLOAD_OFFSET};
+use super::receive::{self, Checks};
+use super::{Rejection, Tus, status, view};
+use crate::http::ResBody;
+use crate::store::{Record, Store, UploadId};
+
+pub(super) async fn patch<S: Store + Clone>(
+    tus: &Tus<S>,
+    id: UploadId,
+    req: Request<Incoming>,
+) -> Result<Response<ResBody>, Rejection> {
+    let settings = &*tus.settings;
+    let (parts, body) = req.into_parts();
+    let h = &parts.headers;
+    if !headers::is_offset_octet_stream(h)? {
+        return Err(Rejection::UnsupportedMediaType);
+    }
+    let sent = headers::uint(h, UPLOAD_OFFSET)?.ok_or(Rejection::MissingHeader("Upload-Offset"))?;
+    let declared = headers::uint(h, UPLOAD_LENGTH)?;
+    let checks = Checks::from_headers(h, settings)?;
+
+    let lock = tus.store.try_lock(&id).ok_or(Rejection::Locked)?;
+    let record = tus.live(&id).await?;
+    if record.meta.parts().is_some() {
+        return Err(Rejection::FinalUpload);
+    }
+    if sent != record.offset {
+        return Err(Rejection::OffsetMismatch {
+            sent,
+            actual: record.offset,
+        });
+    }
+    let mut meta = record.meta.clone();
+    if let Some(length) = declared {
+        if meta.length.is_some() {
+            return Err(Rejection::LengthAlreadySet);
+        }
+        if length < record.offset {
+            return Err(Rejection::LengthBelowOffset {
+                declared: length,
+                received: record.offset,
+            });
+        }
+        if let Some(max) = settings.max_size.filter(|max| length > *max) {
+            return Err(Rejection::TooLarge { length, max });
+        }
+        meta.length = Some(length);
+    }
+    meta.expires_at = tus.next_expiry().or(meta.expires_at);
+    let limit = receive::limit(settings, &meta, record.offset);
+
+    let mut appender = tus.store.append(&lock, record.offset).await?;
+    let offset = receive::receive(settings, body, &mut appender, checks, limit, &meta).await?;
+    let mut response = status(StatusCode::NO_CONTENT);
+    response
+        .headers_mut()
+        .insert(UPLOAD_OFFSET, HeaderValue::from(offset));
+    view::insert_expires(response.headers_mut(), &Record { offset, meta });
+    Ok(response)
+}
