@@ -1,3 +1,491 @@
 //! Executes scenarios against a target over HTTP.
+//!
+//! [`run_scenario`] walks a scenario's steps in order, stops at the first one that
+//! fails, then runs every `finally` step whatever happened. Each module below owns
+//! one concern: variable lookup ([`scope`]), request bodies and what named steps sent
+//! ([`body`]), one exchange on the wire ([`request`]), reading the response body
+//! ([`response`]), expectations ([`expect`]), captures ([`capture`]), XML paths
+//! ([`xml`]) and digests ([`digest`]).
 
+mod body;
+mod capture;
+mod digest;
+mod expect;
 pub mod outcome;
+mod request;
+mod response;
+mod scope;
+mod xml;
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures_util::future::{BoxFuture, FutureExt as _, join_all};
+use tokio::time::Instant;
+
+use self::body::{SentBodies, random_key};
+use self::expect::{CheckError, MatchError};
+use self::outcome::{Exchange, Failure, FailureKind, Outcome, ScenarioResult};
+use self::request::Interrupted;
+use self::scope::{EvalError, ScenarioVars, Scope};
+use crate::scenario::model::{
+    BodySource, Condition, RepeatStep, RequestStep, Scenario, SourceSpan, Step, UseStep,
+};
+
+/// Everything a scenario run needs from outside the scenario file.
+#[derive(Clone, Debug)]
+pub struct RunContext {
+    /// From [`http_client`], shared by every scenario of a run so connections are reused.
+    pub client: reqwest::Client,
+    /// Run-wide variables: `target`, `seed`, `run_id` and the user's `--var` values.
+    /// A `--var` also overrides the default a scenario declares for the same name.
+    pub variables: BTreeMap<String, String>,
+    /// Added to every request; a step's own header of the same name (any case) replaces it.
+    pub headers: Vec<(String, String)>,
+    /// The run seed, from which every random body without an explicit seed derives.
+    pub seed: u64,
+    /// Bounds one exchange (request and whole response) when the step sets no `timeout`.
+    pub step_timeout: Duration,
+    /// Bounds a scenario's `steps` together when the scenario sets no `timeout`.
+    pub scenario_timeout: Duration,
+}
+
+/// The client every run should use. Redirects are not followed and bodies are not
+/// decompressed because both are what scenarios check; no proxy, because the
+/// target is exactly the URL given; no retries, because a retried request is not
+/// the request the scenario describes. reqwest still adds `Accept: */*` to requests
+/// whose step sets no `Accept`.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
+        .no_proxy()
+        .retry(reqwest::retry::never())
+        .build()
+        // Building fails only when the TLS backend cannot start, which no scenario can
+        // work around; there is nothing sensible to run without a client.
+        .expect("the HTTP client (rustls) could not be initialised")
+}
+
+/// Runs one scenario: `steps` until the first failure, within the scenario timeout,
+/// then every `finally` step. Never panics and never waits past its timeouts.
+pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResult {
+    let started = Instant::now();
+    let runner = Runner {
+        scenario,
+        ctx,
+        name: scenario.name(),
+        vars: ScenarioVars::default(),
+        sent: SentBodies::default(),
+        transcript: Mutex::new(Vec::new()),
+    };
+    let scope = Scope::new(&runner.vars, &ctx.variables);
+    let total = scenario.timeout.unwrap_or(ctx.scenario_timeout);
+    let limit = Limit {
+        deadline: started + total,
+        total,
+    };
+    let steps = match runner.declare_vars(scope) {
+        Ok(()) => {
+            runner
+                .run_steps(&scenario.steps, &Position::root("step"), scope, Some(limit))
+                .await
+        }
+        Err(stop) => Err(stop),
+    };
+    let outcome = match steps {
+        Ok(()) => Outcome::Passed,
+        Err(Stop::Failed(failure) | Stop::Unset(failure)) => Outcome::Failed(*failure),
+        Err(Stop::Errored(failure)) => Outcome::Errored(*failure),
+    };
+    let mut cleanup_problems = Vec::new();
+    let finally = Position::root("finally");
+    for (index, step) in scenario.finally.iter().enumerate() {
+        match runner
+            .run_step(step, finally.child(index), scope, None)
+            .await
+        {
+            // Cleanup of something that was never created: nothing to clean.
+            Ok(()) | Err(Stop::Unset(_)) => {}
+            Err(Stop::Failed(failure) | Stop::Errored(failure)) => cleanup_problems.push(*failure),
+        }
+    }
+    ScenarioResult {
+        outcome,
+        transcript: runner
+            .transcript
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        cleanup_problems,
+        duration: started.elapsed(),
+    }
+}
+
+/// Why the steps stopped.
+#[derive(Debug)]
+enum Stop {
+    /// An expectation or evaluation failed: the target (or scenario) is at fault.
+    Failed(Box<Failure>),
+    /// The exchange failed: refused, reset, garbage, timeout.
+    Errored(Box<Failure>),
+    /// A variable had no value before anything was sent. A failure in `steps`; in
+    /// `finally` it means the thing to clean up never came to be.
+    Unset(Box<Failure>),
+}
+
+impl Stop {
+    fn before_sending(error: EvalError, step: &str, span: &SourceSpan) -> Stop {
+        let unset = matches!(error, EvalError::Unset(_));
+        let failure = failure(step, span, FailureKind::Evaluation(error.to_string()), None);
+        if unset {
+            Stop::Unset(failure)
+        } else {
+            Stop::Failed(failure)
+        }
+    }
+
+    /// After a response: even an unset variable is a plain failure now, because the
+    /// request has been sent and cannot be taken back as "skipped".
+    fn after_response(error: CheckError, step: &str, exchange: Exchange) -> Stop {
+        let (kind, span) = match error {
+            CheckError::Mismatch {
+                what,
+                expected,
+                actual,
+                span,
+            } => (
+                FailureKind::Expectation {
+                    what,
+                    expected,
+                    actual,
+                },
+                span,
+            ),
+            CheckError::Eval(error, span) => (FailureKind::Evaluation(error.to_string()), span),
+        };
+        Stop::Failed(failure(step, &span, kind, Some(exchange)))
+    }
+}
+
+fn failure(
+    step: &str,
+    span: &SourceSpan,
+    kind: FailureKind,
+    exchange: Option<Exchange>,
+) -> Box<Failure> {
+    Box::new(Failure {
+        step: step.to_owned(),
+        span: span.clone(),
+        kind,
+        exchange,
+    })
+}
+
+/// The scenario-wide deadline that bounds `steps`.
+#[derive(Clone, Copy, Debug)]
+struct Limit {
+    deadline: Instant,
+    total: Duration,
+}
+
+/// Where a step sits in the tree, for report names and random seeds: `step 2.1`,
+/// `finally 1`, with `[iteration 4]` (1-based, nested loops as `4.2`) inside repeats.
+#[derive(Clone, Debug)]
+struct Position {
+    kind: &'static str,
+    path: Vec<usize>,
+    iterations: Vec<u64>,
+}
+
+impl Position {
+    fn root(kind: &'static str) -> Self {
+        Position {
+            kind,
+            path: Vec::new(),
+            iterations: Vec::new(),
+        }
+    }
+
+    /// The child at a 0-based index, numbered from 1 as people count.
+    fn child(&self, index: usize) -> Self {
+        let mut child = self.clone();
+        child.path.push(index + 1);
+        child
+    }
+
+    fn iteration(&self, number: u64) -> Self {
+        let mut inner = self.clone();
+        inner.iterations.push(number);
+        inner
+    }
+
+    fn iteration_suffix(&self) -> String {
+        if self.iterations.is_empty() {
+            return String::new();
+        }
+        let numbers: Vec<String> = self.iterations.iter().map(u64::to_string).collect();
+        format!(" [iteration {}]", numbers.join("."))
+    }
+
+    /// The name without any `name:`: what seeds derive from, so renaming keeps bytes.
+    fn label(&self) -> String {
+        let path: Vec<String> = self.path.iter().map(usize::to_string).collect();
+        format!(
+            "{} {}{}",
+            self.kind,
+            path.join("."),
+            self.iteration_suffix()
+        )
+    }
+
+    fn name(&self, given: Option<&str>) -> String {
+        match given {
+            Some(name) => format!("{name}{}", self.iteration_suffix()),
+            None => self.label(),
+        }
+    }
+}
+
+struct Runner<'a> {
+    scenario: &'a Scenario,
+    ctx: &'a RunContext,
+    /// `module::id`, part of every derived random seed.
+    name: String,
+    vars: ScenarioVars,
+    sent: SentBodies,
+    transcript: Mutex<Vec<Exchange>>,
+}
+
+impl<'a> Runner<'a> {
+    /// Renders the scenario's declared defaults once, in name order. A `--var` of the
+    /// same name wins over the default, so users can resize a scenario without editing it.
+    fn declare_vars(&self, scope: Scope<'_>) -> Result<(), Stop> {
+        for (name, default) in &self.scenario.vars {
+            if self.ctx.variables.contains_key(name) {
+                continue;
+            }
+            if let Some(default) = default {
+                let value = scope.render(default).map_err(|error| {
+                    Stop::before_sending(error, &format!("vars.{name}"), &self.scenario.span)
+                })?;
+                scope.set(name, value);
+            }
+        }
+        Ok(())
+    }
+
+    fn run_steps<'s>(
+        &'s self,
+        steps: &'s [Step],
+        parent: &Position,
+        scope: Scope<'s>,
+        limit: Option<Limit>,
+    ) -> BoxFuture<'s, Result<(), Stop>> {
+        let parent = parent.clone();
+        async move {
+            for (index, step) in steps.iter().enumerate() {
+                self.run_step(step, parent.child(index), scope, limit)
+                    .await?;
+            }
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn run_step<'s>(
+        &'s self,
+        step: &'s Step,
+        position: Position,
+        scope: Scope<'s>,
+        limit: Option<Limit>,
+    ) -> BoxFuture<'s, Result<(), Stop>> {
+        async move {
+            if let Some(limit) = limit
+                && Instant::now() >= limit.deadline
+            {
+                return Err(self.scenario_timeout(limit, &position.label(), None));
+            }
+            match step {
+                Step::Request(request) => self.request(request, &position, scope, limit).await,
+                Step::Use(use_step) => self.use_definition(use_step, &position, scope, limit).await,
+                Step::Parallel(branches) => {
+                    let runs = branches.iter().enumerate().map(|(index, branch)| {
+                        self.run_step(branch, position.child(index), scope, limit)
+                    });
+                    // Every branch finishes; the first failure in written order is reported.
+                    join_all(runs).await.into_iter().collect()
+                }
+                Step::Repeat(repeat) => self.repeat(repeat, &position, scope, limit).await,
+                Step::Delay { duration, .. } => {
+                    let until = Instant::now() + *duration;
+                    match limit {
+                        Some(limit) if limit.deadline < until => {
+                            tokio::time::sleep_until(limit.deadline).await;
+                            Err(self.scenario_timeout(limit, &position.label(), None))
+                        }
+                        _ => {
+                            tokio::time::sleep_until(until).await;
+                            Ok(())
+                        }
+                    }
+                }
+            }
+        }
+        .boxed()
+    }
+
+    fn scenario_timeout(&self, limit: Limit, step: &str, exchange: Option<Exchange>) -> Stop {
+        Stop::Errored(failure(
+            step,
+            &self.scenario.span,
+            FailureKind::Timeout(limit.total),
+            exchange,
+        ))
+    }
+
+    async fn use_definition(
+        &self,
+        use_step: &UseStep,
+        position: &Position,
+        scope: Scope<'_>,
+        limit: Option<Limit>,
+    ) -> Result<(), Stop> {
+        let definition = &use_step.definition;
+        let mut params = BTreeMap::new();
+        for (name, default) in &definition.params {
+            // `with` and defaults are both evaluated where the `use` is written.
+            let template = use_step.with.get(name).or(default.as_ref()).ok_or_else(|| {
+                EvalError::Invalid(format!(
+                    "`{}` needs the parameter `{name}`",
+                    definition.name
+                ))
+            });
+            let value = template.and_then(|template| scope.render(template));
+            let value = value
+                .map_err(|error| Stop::before_sending(error, &position.label(), &use_step.span))?;
+            params.insert(name.clone(), value);
+        }
+        self.run_steps(
+            &definition.steps,
+            position,
+            scope.with_params(&params),
+            limit,
+        )
+        .await
+    }
+
+    async fn repeat(
+        &self,
+        repeat: &RepeatStep,
+        position: &Position,
+        scope: Scope<'_>,
+        limit: Option<Limit>,
+    ) -> Result<(), Stop> {
+        let stop = |error| Stop::before_sending(error, &position.label(), &repeat.span);
+        let times = scope
+            .render_u64(&repeat.times, "repeat count")
+            .map_err(stop)?;
+        for round in 0..times {
+            if round > 0
+                && let Some(condition) = &repeat.while_
+                && !condition_holds(condition, scope).map_err(stop)?
+            {
+                break;
+            }
+            if let Some(var) = &repeat.index_var {
+                let index = repeat.from.checked_add(round).ok_or_else(|| {
+                    stop(EvalError::Invalid(format!(
+                        "loop variable `{var}` overflows"
+                    )))
+                })?;
+                scope.set(var, index.to_string());
+            }
+            self.run_steps(&repeat.steps, &position.iteration(round + 1), scope, limit)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn request(
+        &self,
+        step: &RequestStep,
+        position: &Position,
+        scope: Scope<'_>,
+        limit: Option<Limit>,
+    ) -> Result<(), Stop> {
+        let name = position.name(step.name.as_deref());
+        let seed_position = position.label();
+        let derive_key = |explicit| random_key(explicit, self.ctx.seed, &self.name, &seed_position);
+        let resolve = |source: &BodySource| body::resolve(source, scope, &self.sent, derive_key);
+        let before = |error| Stop::before_sending(error, &name, &step.span);
+
+        let payload = step
+            .body
+            .as_ref()
+            .map(resolve)
+            .transpose()
+            .map_err(before)?;
+        let prepared = request::prepare(step, &self.ctx.headers, scope, payload).map_err(before)?;
+        let plan = expect::body_plan(&step.expect, scope, resolve).map_err(before)?;
+
+        let step_timeout = step.timeout.unwrap_or(self.ctx.step_timeout);
+        let step_deadline = Instant::now() + step_timeout;
+        let scenario_binds = limit.filter(|limit| limit.deadline < step_deadline);
+        let deadline = scenario_binds.map_or(step_deadline, |limit| limit.deadline);
+
+        let attempt = request::perform(&self.ctx.client, &prepared, plan, deadline, &name).await;
+        if let Some(step_name) = &step.name {
+            let sent = prepared
+                .body
+                .as_ref()
+                .map(|body| body.truncated(attempt.sent));
+            self.sent.record(step_name, sent.unwrap_or_default());
+        }
+        self.transcript
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(attempt.exchange.clone());
+
+        let exchange = attempt.exchange;
+        match attempt.interrupted {
+            Some(Interrupted::Timeout) => {
+                return Err(match scenario_binds {
+                    Some(limit) => self.scenario_timeout(limit, &name, Some(exchange)),
+                    None => Stop::Errored(failure(
+                        &name,
+                        &step.span,
+                        FailureKind::Timeout(step_timeout),
+                        Some(exchange),
+                    )),
+                });
+            }
+            Some(Interrupted::Transport(message)) => {
+                return Err(Stop::Errored(failure(
+                    &name,
+                    &step.span,
+                    FailureKind::Transport(message),
+                    Some(exchange),
+                )));
+            }
+            None => {}
+        }
+        // A deliberate abort that ended the exchange before any response: nothing to check.
+        let Some(received) = attempt.received else {
+            return Ok(());
+        };
+        expect::check(&step.expect, &received, scope, &step.span)
+            .and_then(|()| capture::run(&step.captures, &received, &prepared.url, scope))
+            .map_err(|error| Stop::after_response(error, &name, exchange))
+    }
+}
+
+/// A `while` condition; a value that does not match ends the loop, it is not an error.
+fn condition_holds(condition: &Condition, scope: Scope<'_>) -> Result<bool, EvalError> {
+    let value = scope.get(&condition.var)?;
+    match expect::match_value(&condition.matcher, &value, scope) {
+        Ok(()) => Ok(true),
+        Err(MatchError::Mismatch { .. }) => Ok(false),
+        Err(MatchError::Eval(error)) => Err(error),
+    }
+}

@@ -1,0 +1,93 @@
+//! Captures: values taken from a response into scenario variables for later steps.
+
+use url::Url;
+
+use super::expect::{CheckError, Received};
+use super::scope::Scope;
+use super::xml;
+use crate::scenario::model::{Capture, CaptureSource};
+
+/// Runs a step's captures in order, writing each value to the scenario scope. A capture
+/// that finds nothing fails the step: later steps would otherwise fail on an unset
+/// variable, far from the response that lacked it.
+pub(crate) fn run(
+    captures: &[Capture],
+    received: &Received,
+    request_url: &Url,
+    scope: Scope<'_>,
+) -> Result<(), CheckError> {
+    for capture in captures {
+        let value = capture_one(capture, received, request_url)?;
+        scope.set(&capture.var, value);
+    }
+    Ok(())
+}
+
+fn capture_one(
+    capture: &Capture,
+    received: &Received,
+    request_url: &Url,
+) -> Result<String, CheckError> {
+    let missing = |expected: String, actual: String| CheckError::Mismatch {
+        what: format!("capture {}", capture.var),
+        expected,
+        actual,
+        span: capture.span.clone(),
+    };
+    let raw = match &capture.source {
+        CaptureSource::Header { name, resolve_url } => {
+            let value = received
+                .header(name)
+                .ok_or_else(|| missing(format!("a {name} header"), "no such header".into()))?;
+            if *resolve_url {
+                request_url
+                    .join(&value)
+                    .map_err(|error| {
+                        missing(format!("a URL in {name}"), format!("{value:?} ({error})"))
+                    })?
+                    .to_string()
+            } else {
+                value
+            }
+        }
+        CaptureSource::Xml(path) => {
+            let text = received
+                .body
+                .text("an xml capture")
+                .map_err(|error| CheckError::Eval(error, capture.span.clone()))?;
+            xml::element_text(&text, path)
+                .map_err(|error| missing(format!("an element at {path}"), error.to_string()))?
+        }
+        CaptureSource::Body => received
+            .body
+            .text("a body capture")
+            .map_err(|error| CheckError::Eval(error, capture.span.clone()))?
+            .into_owned(),
+        CaptureSource::Status => received.status.to_string(),
+    };
+    let Some(regex) = &capture.regex else {
+        return Ok(raw);
+    };
+    // The first group when the regex has one, else the whole match. A first group that
+    // took no part in the match found nothing, like no match at all.
+    let group = usize::from(regex.captures_len() > 1);
+    regex
+        .captures(&raw)
+        .and_then(|found| found.get(group))
+        .map(|m| m.as_str().to_owned())
+        .ok_or_else(|| {
+            missing(
+                format!("a match for /{regex}/"),
+                format!("{:?}", excerpt(&raw)),
+            )
+        })
+}
+
+/// Long bodies would flood a report; the transcript has the rest.
+fn excerpt(text: &str) -> String {
+    const LIMIT: usize = 200;
+    match text.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}

@@ -1,0 +1,455 @@
+//! Checking a response against a step's `expect`: status, then headers in the order
+//! written, then the body. The first check that fails is the one reported, with the
+//! span of the expectation that made it.
+
+use reqwest::header::HeaderMap;
+
+use super::response::{BodyPlan, BodySummary, Equality};
+use super::scope::{EvalError, Scope};
+use super::xml;
+use crate::scenario::model::{
+    BodyExpect, Expect, HeaderExpect, HeaderMatcher, SourceSpan, StatusExpect, StatusPattern,
+    ValueMatcher,
+};
+
+/// A response as the checks and captures see it.
+#[derive(Debug)]
+pub(crate) struct Received {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: BodySummary,
+}
+
+impl Received {
+    /// All values of a header joined with `, `, which HTTP defines as equivalent
+    /// to the separate fields.
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
+        let mut values = self.headers.get_all(name).iter().peekable();
+        values.peek()?;
+        Some(
+            values
+                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
+}
+
+/// Why a check did not pass, and where it is written.
+#[derive(Debug)]
+pub(crate) enum CheckError {
+    Mismatch {
+        what: String,
+        expected: String,
+        actual: String,
+        span: SourceSpan,
+    },
+    Eval(EvalError, SourceSpan),
+}
+
+/// Why a value did not match; the caller knows what the value was and where the matcher is.
+#[derive(Debug)]
+pub(crate) enum MatchError {
+    Mismatch { expected: String, actual: String },
+    Eval(EvalError),
+}
+
+impl MatchError {
+    pub(crate) fn at(self, what: String, span: &SourceSpan) -> CheckError {
+        match self {
+            MatchError::Mismatch { expected, actual } => CheckError::Mismatch {
+                what,
+                expected,
+                actual,
+                span: span.clone(),
+            },
+            MatchError::Eval(error) => CheckError::Eval(error, span.clone()),
+        }
+    }
+}
+
+impl From<EvalError> for MatchError {
+    fn from(error: EvalError) -> Self {
+        MatchError::Eval(error)
+    }
+}
+
+/// What the body checks need computed while the body streams. Resolved before the
+/// request is sent, because the comparison happens as the response arrives.
+pub(crate) fn body_plan(
+    expect: &Expect,
+    scope: Scope<'_>,
+    resolve_equals: impl FnOnce(
+        &crate::scenario::model::BodySource,
+    ) -> Result<super::body::Payload, EvalError>,
+) -> Result<BodyPlan, EvalError> {
+    let Some(body) = &expect.body else {
+        return Ok(BodyPlan::default());
+    };
+    Ok(BodyPlan {
+        digests: body
+            .digests
+            .iter()
+            .map(|(algorithm, _)| *algorithm)
+            .collect(),
+        equals: body.equals.as_ref().map(resolve_equals).transpose()?,
+        contains: body
+            .contains
+            .as_ref()
+            .map(|needle| scope.render(needle).map(String::into_bytes))
+            .transpose()?,
+    })
+}
+
+pub(crate) fn check(
+    expect: &Expect,
+    received: &Received,
+    scope: Scope<'_>,
+    step_span: &SourceSpan,
+) -> Result<(), CheckError> {
+    if let Some(status) = &expect.status {
+        check_status(status, received.status)?;
+    }
+    for header in &expect.headers {
+        check_header(header, received, scope)?;
+    }
+    if let Some(body) = &expect.body {
+        check_body(
+            body,
+            &received.body,
+            scope,
+            body.span.as_ref().unwrap_or(step_span),
+        )?;
+    }
+    Ok(())
+}
+
+fn check_status(expect: &StatusExpect, status: u16) -> Result<(), CheckError> {
+    let allowed = |pattern: &StatusPattern| match *pattern {
+        StatusPattern::Code(code) => code == status,
+        StatusPattern::Class(class) => status / 100 == u16::from(class),
+    };
+    if expect.allowed.iter().any(allowed) {
+        return Ok(());
+    }
+    let described: Vec<String> = expect
+        .allowed
+        .iter()
+        .map(|pattern| match pattern {
+            StatusPattern::Code(code) => code.to_string(),
+            StatusPattern::Class(class) => format!("{class}xx"),
+        })
+        .collect();
+    Err(CheckError::Mismatch {
+        what: "status".into(),
+        expected: one_of(&described),
+        actual: status.to_string(),
+        span: expect.span.clone(),
+    })
+}
+
+fn check_header(
+    expect: &HeaderExpect,
+    received: &Received,
+    scope: Scope<'_>,
+) -> Result<(), CheckError> {
+    let what = format!("header {}", expect.name);
+    let value = received.header(&expect.name);
+    let mismatch = |expected: &str, actual: String| CheckError::Mismatch {
+        what: what.clone(),
+        expected: expected.into(),
+        actual,
+        span: expect.span.clone(),
+    };
+    match (&expect.matcher, value) {
+        (HeaderMatcher::Absent, None) => Ok(()),
+        (HeaderMatcher::Absent, Some(value)) => {
+            Err(mismatch("no such header", format!("{value:?}")))
+        }
+        (HeaderMatcher::Present, Some(_)) => Ok(()),
+        (HeaderMatcher::Present, None) => Err(mismatch("the header", "no such header".into())),
+        (HeaderMatcher::Value(matchers), None) => {
+            let expected = matchers
+                .iter()
+                .map(|matcher| describe(matcher, scope))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|error| CheckError::Eval(error, expect.span.clone()))?;
+            Err(mismatch(&expected.join(" and "), "no such header".into()))
+        }
+        (HeaderMatcher::Value(matchers), Some(value)) => matchers
+            .iter()
+            .try_for_each(|matcher| match_value(matcher, &value, scope))
+            .map_err(|error| error.at(what.clone(), &expect.span)),
+    }
+}
+
+fn check_body(
+    expect: &BodyExpect,
+    body: &BodySummary,
+    scope: Scope<'_>,
+    span: &SourceSpan,
+) -> Result<(), CheckError> {
+    let mismatch = |what: &str, expected: String, actual: String| CheckError::Mismatch {
+        what: what.into(),
+        expected,
+        actual,
+        span: span.clone(),
+    };
+    if expect.empty && body.len != 0 {
+        return Err(mismatch("body", "an empty body".into(), bytes(body.len)));
+    }
+    if let Some(Equality {
+        expected_len,
+        actual_len,
+        first_difference: Some(at),
+    }) = body.equals
+    {
+        let actual = if at == actual_len {
+            format!("{}, equal up to where it ends", bytes(actual_len))
+        } else if at == expected_len {
+            format!(
+                "{}, equal for the first {expected_len} then longer",
+                bytes(actual_len)
+            )
+        } else {
+            format!("{}, first differing at offset {at}", bytes(actual_len))
+        };
+        return Err(mismatch(
+            "body",
+            format!("{} equal to the expected body", bytes(expected_len)),
+            actual,
+        ));
+    }
+    if let (Some(needle), Some(false)) = (&expect.contains, body.contains) {
+        return Err(mismatch(
+            "body",
+            format!("a body containing {:?}", needle.to_string()),
+            format!("{} without it", bytes(body.len)),
+        ));
+    }
+    for ((algorithm, expected), (_, actual)) in expect.digests.iter().zip(&body.digests) {
+        if !expected.eq_ignore_ascii_case(actual) {
+            return Err(mismatch(
+                &format!("body {}", algorithm.as_str()),
+                expected.to_ascii_lowercase(),
+                actual.clone(),
+            ));
+        }
+    }
+    if !expect.xml.is_empty() {
+        let text = body
+            .text("an xml check")
+            .map_err(|error| CheckError::Eval(error, span.clone()))?;
+        for (path, matcher) in &expect.xml {
+            let what = format!("xml {path}");
+            match xml::element_text(&text, path) {
+                Ok(value) => {
+                    match_value(matcher, &value, scope).map_err(|error| error.at(what, span))?
+                }
+                Err(error) => {
+                    let expected = describe(matcher, scope)
+                        .map_err(|error| CheckError::Eval(error, span.clone()))?;
+                    return Err(mismatch(&what, expected, error.to_string()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn bytes(n: u64) -> String {
+    if n == 1 {
+        "1 byte".into()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+fn one_of(items: &[String]) -> String {
+    match items {
+        [] => "nothing".into(),
+        [only] => only.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// The matcher as an expectation reads in a report, with its templates rendered.
+pub(crate) fn describe(matcher: &ValueMatcher, scope: Scope<'_>) -> Result<String, EvalError> {
+    Ok(match matcher {
+        ValueMatcher::Equals(expected) => format!("{:?}", scope.render(expected)?),
+        ValueMatcher::OneOf(options) => {
+            let rendered = options
+                .iter()
+                .map(|option| scope.render(option).map(|value| format!("{value:?}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            format!("one of {}", one_of(&rendered))
+        }
+        ValueMatcher::Regex(regex) => format!("a match for /{regex}/"),
+        ValueMatcher::ContainsToken(token) => {
+            format!("a list containing {:?}", scope.render(token)?)
+        }
+        ValueMatcher::Compare(comparison, expected) => {
+            format!(
+                "a number {} {}",
+                comparison.as_str(),
+                scope.render(expected)?
+            )
+        }
+    })
+}
+
+/// Checks one string value: a header, an XML element's text, or a variable in a `while`.
+pub(crate) fn match_value(
+    matcher: &ValueMatcher,
+    actual: &str,
+    scope: Scope<'_>,
+) -> Result<(), MatchError> {
+    let holds = match matcher {
+        ValueMatcher::Equals(expected) => scope.render(expected)? == actual,
+        ValueMatcher::OneOf(options) => {
+            let mut holds = false;
+            for option in options {
+                holds |= scope.render(option)? == actual;
+            }
+            holds
+        }
+        ValueMatcher::Regex(regex) => regex.is_match(actual),
+        ValueMatcher::ContainsToken(token) => {
+            let token = scope.render(token)?;
+            actual
+                .split(',')
+                .any(|item| item.trim().eq_ignore_ascii_case(token.trim()))
+        }
+        ValueMatcher::Compare(comparison, expected) => {
+            let rendered = scope.render(expected)?;
+            let bound: u128 = rendered.trim().parse().map_err(|_| {
+                EvalError::Invalid(format!(
+                    "`{rendered}` (the right side of `{}`) is not a non-negative decimal integer",
+                    comparison.as_str()
+                ))
+            })?;
+            // Strict digits only: `+5`, ` 5` or `5.0` from a server is a conformance bug,
+            // not something to parse generously.
+            if actual.is_empty() || !actual.bytes().all(|byte| byte.is_ascii_digit()) {
+                return Err(MatchError::Mismatch {
+                    expected: describe(matcher, scope)?,
+                    actual: format!("{actual:?}, which is not a non-negative decimal integer"),
+                });
+            }
+            match actual.parse::<u128>() {
+                Ok(value) => comparison.holds(value, bound),
+                Err(_) => {
+                    return Err(MatchError::Mismatch {
+                        expected: describe(matcher, scope)?,
+                        actual: format!("{actual:?}, which is too large to compare"),
+                    });
+                }
+            }
+        }
+    };
+    if holds {
+        Ok(())
+    } else {
+        Err(MatchError::Mismatch {
+            expected: describe(matcher, scope)?,
+            actual: format!("{actual:?}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::engine::scope::ScenarioVars;
+    use crate::scenario::model::Comparison;
+    use crate::scenario::template::Template;
+
+    fn t(source: &str) -> Template {
+        Template::parse(source).unwrap()
+    }
+
+    fn matches(matcher: ValueMatcher, actual: &str) -> Result<(), MatchError> {
+        let globals = BTreeMap::from([("limit".to_owned(), "100".to_owned())]);
+        let vars = ScenarioVars::default();
+        match_value(&matcher, actual, Scope::new(&vars, &globals))
+    }
+
+    fn mismatch(result: Result<(), MatchError>) -> (String, String) {
+        match result {
+            Err(MatchError::Mismatch { expected, actual }) => (expected, actual),
+            other => panic!("expected a mismatch, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn value_matchers() {
+        assert!(matches(ValueMatcher::Equals(t("1.0.0")), "1.0.0").is_ok());
+        assert_eq!(
+            mismatch(matches(ValueMatcher::Equals(t("1.0.0")), "1.0.1")),
+            ("\"1.0.0\"".into(), "\"1.0.1\"".into())
+        );
+        let one_of = ValueMatcher::OneOf(vec![t("a"), t("b")]);
+        assert!(matches(one_of.clone(), "b").is_ok());
+        assert_eq!(mismatch(matches(one_of, "c")).0, "one of \"a\" or \"b\"");
+        assert!(
+            matches(
+                ValueMatcher::Regex(regex::Regex::new("^[0-9a-f]+$").unwrap()),
+                "beef"
+            )
+            .is_ok()
+        );
+        assert!(
+            matches(
+                ValueMatcher::Regex(regex::Regex::new("^[0-9a-f]+$").unwrap()),
+                "beer"
+            )
+            .is_err()
+        );
+        let token = ValueMatcher::ContainsToken(t("Creation"));
+        assert!(matches(token.clone(), "termination, creation ,expiration").is_ok());
+        assert!(matches(token, "creation-with-upload").is_err());
+    }
+
+    #[test]
+    fn comparisons_need_strict_decimal_integers() {
+        let le = |actual| {
+            matches(
+                ValueMatcher::Compare(Comparison::Le, t("{{limit}}")),
+                actual,
+            )
+        };
+        assert!(le("100").is_ok());
+        assert_eq!(
+            mismatch(le("101")),
+            ("a number <= 100".into(), "\"101\"".into())
+        );
+        assert!(
+            mismatch(le("+5"))
+                .1
+                .contains("not a non-negative decimal integer")
+        );
+        assert!(
+            mismatch(le(""))
+                .1
+                .contains("not a non-negative decimal integer")
+        );
+        assert!(
+            mismatch(le("999999999999999999999999999999999999999999"))
+                .1
+                .contains("too large")
+        );
+        let bad_bound = matches(ValueMatcher::Compare(Comparison::Eq, t("ten")), "10");
+        assert!(matches!(
+            bad_bound,
+            Err(MatchError::Eval(EvalError::Invalid(_)))
+        ));
+    }
+
+    #[test]
+    fn unset_variables_in_expectations_are_evaluation_errors() {
+        let result = matches(ValueMatcher::Equals(t("{{nope}}")), "x");
+        assert!(matches!(result, Err(MatchError::Eval(EvalError::Unset(_)))));
+    }
+}

@@ -1,0 +1,351 @@
+//! One HTTP exchange: build the request from a step, send it, read the response
+//! under a deadline, and record both sides for the transcript.
+
+use std::error::Error as _;
+
+use reqwest::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
+use reqwest::{Client, Method};
+use tokio::time::Instant;
+use url::Url;
+
+use super::body::{Payload, Upload, UploadProgress};
+use super::expect::Received;
+use super::outcome::{Exchange, RequestRecord, ResponseRecord};
+use super::response::{BodyPlan, EXCERPT_CAP, Inspector};
+use super::scope::{EvalError, Scope};
+use crate::scenario::model::RequestStep;
+use crate::scenario::units;
+
+/// A request with every template rendered, ready to send (and to send again).
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Payload>,
+    pub(crate) abort_after: Option<u64>,
+}
+
+/// Renders a step's request. `body` is the step's body already resolved (it needs the
+/// sent-body registry and the step's random seed, which the runner owns).
+pub(crate) fn prepare(
+    step: &RequestStep,
+    run_headers: &[(String, String)],
+    scope: Scope<'_>,
+    body: Option<Payload>,
+) -> Result<Prepared, EvalError> {
+    let method_text = scope.render(&step.method)?;
+    let method = Method::from_bytes(method_text.as_bytes())
+        .map_err(|_| EvalError::Invalid(format!("`{method_text}` is not an HTTP method")))?;
+    let url_text = scope.render(&step.url)?;
+    let url = Url::parse(&url_text)
+        .map_err(|error| EvalError::Invalid(format!("`{url_text}` is not a URL: {error}")))?;
+
+    let mut headers = HeaderMap::new();
+    let step_sets = |name: &str| {
+        step.headers
+            .iter()
+            .any(|(own, _)| own.eq_ignore_ascii_case(name))
+    };
+    for (name, value) in run_headers.iter().filter(|(name, _)| !step_sets(name)) {
+        append(&mut headers, name, value.clone())?;
+    }
+    for (name, value) in &step.headers {
+        append(&mut headers, name, scope.render(value)?)?;
+    }
+
+    let abort_after = step
+        .abort_after
+        .as_ref()
+        .map(|template| {
+            let text = scope.render(template)?;
+            units::parse_size(&text)
+                .map_err(|message| EvalError::Invalid(format!("abort_after: {message}")))
+        })
+        .transpose()?;
+    let declared = body.as_ref().map(Payload::len);
+    if let Some(cut) = abort_after
+        && cut > declared.unwrap_or(0)
+    {
+        return Err(EvalError::Invalid(format!(
+            "abort_after {cut} is beyond the end of the {}-byte body",
+            declared.unwrap_or(0)
+        )));
+    }
+    // The length is always declared, even when the body is cut short (that is the
+    // point of an abort), and even when empty for methods that carry content, because
+    // some servers answer 411 to a POST without it. A step that sets its own
+    // Content-Length or Transfer-Encoding is testing framing and is left alone.
+    let carries_content = matches!(method, Method::POST | Method::PUT | Method::PATCH);
+    if !headers.contains_key(CONTENT_LENGTH)
+        && !headers.contains_key(TRANSFER_ENCODING)
+        && (declared.is_some() || carries_content)
+    {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(declared.unwrap_or(0)));
+    }
+    Ok(Prepared {
+        method,
+        url,
+        headers,
+        body,
+        abort_after,
+    })
+}
+
+fn append(headers: &mut HeaderMap, name: &str, value: String) -> Result<(), EvalError> {
+    let header_name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| EvalError::Invalid(format!("`{name}` is not a valid header name")))?;
+    let header_value = HeaderValue::from_str(&value).map_err(|_| {
+        EvalError::Invalid(format!(
+            "the value of header {name}, {value:?}, is not a valid header value"
+        ))
+    })?;
+    headers.append(header_name, header_value);
+    Ok(())
+}
+
+/// Why an exchange did not complete.
+#[derive(Debug)]
+pub(crate) enum Interrupted {
+    Transport(String),
+    Timeout,
+}
+
+/// What sending one request produced.
+#[derive(Debug)]
+pub(crate) struct Attempt {
+    pub(crate) exchange: Exchange,
+    /// The complete response; `None` when the exchange was interrupted, or when the
+    /// step's deliberate abort ended it before a response arrived.
+    pub(crate) received: Option<Received>,
+    pub(crate) interrupted: Option<Interrupted>,
+    /// Body bytes handed to the connection.
+    pub(crate) sent: u64,
+}
+
+/// Sends the request and reads the whole response before `deadline`.
+pub(crate) async fn perform(
+    client: &Client,
+    prepared: &Prepared,
+    plan: BodyPlan,
+    deadline: Instant,
+    step: &str,
+) -> Attempt {
+    let started = Instant::now();
+    let progress = UploadProgress::default();
+    let mut request = reqwest::Request::new(prepared.method.clone(), prepared.url.clone());
+    *request.headers_mut() = prepared.headers.clone();
+    if let Some(payload) = &prepared.body {
+        *request.body_mut() = Some(reqwest::Body::wrap_stream(Upload::new(
+            payload,
+            prepared.abort_after,
+            progress.clone(),
+        )));
+    }
+    let mut state = Transfer {
+        head: None,
+        inspector: Inspector::new(plan),
+    };
+    let skip_body = prepared.method == Method::HEAD;
+    let result =
+        tokio::time::timeout_at(deadline, transfer(client, request, &mut state, skip_body)).await;
+    let interrupted = match result {
+        Ok(Ok(())) => None,
+        // The step asked for a broken connection: whatever the transport says after the
+        // abort is the expected result, and a response that arrived before it still counts.
+        Ok(Err(_)) if progress.aborted() => None,
+        Ok(Err(error)) => Some(Interrupted::Transport(describe_error(&error))),
+        Err(_) => Some(Interrupted::Timeout),
+    };
+    let sent = progress.sent();
+    let response = state.head.as_ref().map(|(status, headers)| ResponseRecord {
+        status: *status,
+        headers: masked(headers),
+        body_len: state.inspector.len(),
+        body_excerpt: state.inspector.excerpt(),
+    });
+    let exchange = Exchange {
+        step: step.to_owned(),
+        request: RequestRecord {
+            method: prepared.method.to_string(),
+            url: prepared.url.to_string(),
+            headers: masked(&prepared.headers),
+            body_len: sent,
+            body_excerpt: prepared
+                .body
+                .as_ref()
+                .map(|payload| {
+                    payload.prefix(EXCERPT_CAP.min(usize::try_from(sent).unwrap_or(usize::MAX)))
+                })
+                .unwrap_or_default(),
+        },
+        response,
+        duration: started.elapsed(),
+    };
+    let received = match (&interrupted, state.head) {
+        (None, Some((status, headers))) => Some(Received {
+            status,
+            headers,
+            body: state.inspector.finish(),
+        }),
+        _ => None,
+    };
+    Attempt {
+        exchange,
+        received,
+        interrupted,
+        sent,
+    }
+}
+
+/// What arrived so far; kept outside the timed future so a timeout still shows the
+/// response head and the body bytes that did arrive.
+struct Transfer {
+    head: Option<(u16, HeaderMap)>,
+    inspector: Inspector,
+}
+
+async fn transfer(
+    client: &Client,
+    request: reqwest::Request,
+    state: &mut Transfer,
+    skip_body: bool,
+) -> reqwest::Result<()> {
+    let mut response = client.execute(request).await?;
+    state.head = Some((response.status().as_u16(), response.headers().clone()));
+    // A HEAD response has no body whatever its Content-Length says.
+    if !skip_body {
+        while let Some(chunk) = response.chunk().await? {
+            state.inspector.feed(&chunk);
+        }
+    }
+    Ok(())
+}
+
+/// reqwest's own message is only "error sending request"; the cause (refused, reset,
+/// invalid HTTP) is down the source chain.
+fn describe_error(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// Header names whose values are secrets, never written to a transcript.
+const SECRET_HEADERS: [&str; 5] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-amz-security-token",
+];
+
+fn masked(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let shown = if SECRET_HEADERS.contains(&name.as_str()) {
+                "***".to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            (name.as_str().to_owned(), shown)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::engine::scope::ScenarioVars;
+    use crate::scenario::model::{Expect, SourceSpan};
+    use crate::scenario::template::Template;
+
+    fn step(method: &str, headers: &[(&str, &str)], abort_after: Option<&str>) -> RequestStep {
+        RequestStep {
+            name: None,
+            method: Template::literal(method),
+            url: Template::parse("{{target}}files").unwrap(),
+            headers: headers
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), Template::parse(value).unwrap()))
+                .collect(),
+            body: None,
+            abort_after: abort_after.map(Template::literal),
+            timeout: None,
+            expect: Expect::default(),
+            captures: Vec::new(),
+            span: SourceSpan {
+                file: "t.yaml".into(),
+                line: 1,
+                column: 1,
+            },
+        }
+    }
+
+    fn prepare_with(step: &RequestStep, body: Option<Payload>) -> Result<Prepared, EvalError> {
+        let globals = BTreeMap::from([("target".to_owned(), "http://127.0.0.1:9/".to_owned())]);
+        let vars = ScenarioVars::default();
+        let run_headers = [
+            ("Authorization".to_owned(), "Bearer run".to_owned()),
+            ("X-Run".to_owned(), "1".to_owned()),
+        ];
+        prepare(step, &run_headers, Scope::new(&vars, &globals), body)
+    }
+
+    #[test]
+    fn step_headers_replace_run_headers_of_the_same_name() {
+        let prepared = prepare_with(
+            &step("PATCH", &[("authorization", "Bearer step")], None),
+            None,
+        )
+        .unwrap();
+        assert_eq!(prepared.headers.get_all("authorization").iter().count(), 1);
+        assert_eq!(prepared.headers["authorization"], "Bearer step");
+        assert_eq!(prepared.headers["x-run"], "1");
+        assert_eq!(prepared.headers["content-length"], "0");
+        assert_eq!(prepared.url.as_str(), "http://127.0.0.1:9/files");
+        let masked = masked(&prepared.headers);
+        assert!(masked.contains(&("authorization".into(), "***".into())));
+    }
+
+    #[test]
+    fn content_length_declares_the_full_body_even_when_aborting() {
+        let prepared = prepare_with(
+            &step("PUT", &[], Some("3")),
+            Some(Payload::bytes(&b"0123456789"[..])),
+        )
+        .unwrap();
+        assert_eq!(prepared.headers["content-length"], "10");
+        assert_eq!(prepared.abort_after, Some(3));
+        let get = prepare_with(&step("GET", &[], None), None).unwrap();
+        assert!(!get.headers.contains_key(CONTENT_LENGTH));
+        let framed = prepare_with(
+            &step("POST", &[("Transfer-Encoding", "chunked")], None),
+            None,
+        )
+        .unwrap();
+        assert!(!framed.headers.contains_key(CONTENT_LENGTH));
+    }
+
+    #[test]
+    fn rejects_what_cannot_be_sent() {
+        let beyond = prepare_with(
+            &step("PUT", &[], Some("11")),
+            Some(Payload::bytes(&b"0123456789"[..])),
+        );
+        assert!(beyond.unwrap_err().to_string().contains("beyond the end"));
+        assert!(prepare_with(&step("GET", &[("Bad Name", "x")], None), None).is_err());
+        assert!(prepare_with(&step("GET", &[("X", "line\nbreak")], None), None).is_err());
+        assert!(prepare_with(&step("GE T", &[], None), None).is_err());
+    }
+}
