@@ -1,0 +1,217 @@
+//! Races, interrupted and stalled bodies, and malformed input: the cases
+//! where the spec is silent and the server must still never corrupt an
+//! upload, answer 5xx or panic.
+
+use std::time::Duration;
+
+use crate::common::{BASE, pattern, start, start_with};
+
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
+#[tokio::test]
+async fn interrupted_patch_keeps_what_arrived() {
+    // TUS-CORE-PATCH-PARTIAL-STORE
+    let srv = start().await;
+    let up = srv.create(10).await;
+    srv.request("PATCH", &up)
+        .tus()
+        .octet()
+        .header("Upload-Offset", "0")
+        .body(&b"abcd"[..])
+        .send_cut(10)
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while srv.offset(&up).await != 4 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(srv.offset(&up).await, 4);
+    assert_eq!(srv.patch(&up, 4, b"efghij").await.status, 204);
+    assert_eq!(srv.bytes(&up).await, b"abcdefghij");
+}
+
+#[tokio::test]
+async fn interrupted_patch_with_checksum_keeps_nothing() {
+    let srv = start().await;
+    let up = srv.create(10).await;
+    srv.request("PATCH", &up)
+        .tus()
+        .octet()
+        .header("Upload-Offset", "0")
+        .header("Upload-Checksum", "sha1 Kq5sNclPz7QV2+lfQIuc6R7oRu0=")
+        .body(&b"abcd"[..])
+        .send_cut(10)
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(srv.offset(&up).await, 0);
+}
+
+#[tokio::test]
+async fn racing_patch_gets_423_and_the_first_wins() {
+    // TUS-CORE-PATCH-CONCURRENT (IMPL: in-flight request wins, newcomer 423)
+    let srv = start().await;
+    let up = srv.create(10).await;
+    let mut first = srv
+        .request("PATCH", &up)
+        .tus()
+        .octet()
+        .header("Upload-Offset", "0")
+        .body(&b"abc"[..])
+        .send_open(6)
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let res = srv.patch(&up, 0, b"xyz").await;
+    assert_eq!(res.status, 423);
+    assert_eq!(res.header("tus-resumable"), Some("1.0.0"));
+    assert_eq!(srv.request("DELETE", &up).tus().send().await.status, 423);
+    assert_eq!(
+        srv.offset(&up).await,
+        0,
+        "HEAD never waits and shows only committed bytes"
+    );
+    use tokio::io::AsyncWriteExt;
+    first.write_all(b"def").await.unwrap();
+    let res = crate::common::read_response(&mut first, false).await;
+    assert_eq!((res.status, res.header("upload-offset")), (204, Some("6")));
+    assert_eq!(srv.bytes(&up).await, b"abcdef");
+}
+
+#[tokio::test]
+async fn concurrent_patches_never_corrupt() {
+    let srv = start().await;
+    let data = pattern(64 * 1024, 7);
+    let up = srv.create(data.len() as u64).await;
+    let mut offset = 0usize;
+    for _ in 0..40 {
+        if offset == data.len() {
+            break;
+        }
+        let end = (offset + 8 * 1024).min(data.len());
+        let sends = (0..4).map(|_| srv.patch(&up, offset as u64, &data[offset..end]));
+        let results = futures_util::future::join_all(sends).await;
+        let won: Vec<_> = results.iter().filter(|r| r.status == 204).collect();
+        assert!(won.len() <= 1);
+        for r in &results {
+            assert!(matches!(r.status, 204 | 409 | 423), "{r:?}");
+        }
+        offset = srv.offset(&up).await as usize;
+    }
+    assert_eq!(offset, data.len());
+    assert_eq!(srv.bytes(&up).await, data);
+}
+
+#[tokio::test]
+async fn stalled_body_times_out_and_keeps_bytes() {
+    // TUS-CORE-PATCH-TIMEOUT
+    let srv = start_with(|c| c.idle_timeout = Duration::from_millis(300)).await;
+    let up = srv.create(10).await;
+    let mut stalled = srv
+        .request("PATCH", &up)
+        .tus()
+        .octet()
+        .header("Upload-Offset", "0")
+        .body(&b"abc"[..])
+        .send_open(10)
+        .await;
+    let res = crate::common::read_response(&mut stalled, false).await;
+    assert_eq!(res.status, 408);
+    assert_eq!(srv.offset(&up).await, 3);
+    assert_eq!(srv.patch(&up, 3, b"defghij").await.status, 204);
+}
+
+#[tokio::test]
+async fn malformed_headers_are_4xx_never_5xx() {
+    let srv = start().await;
+    let up = srv.create(10).await;
+    let cases: &[(&str, &str, Headers)] = &[
+        ("POST", BASE, &[("Upload-Length", "-0")]),
+        ("POST", BASE, &[("Upload-Length", "1e3")]),
+        ("POST", BASE, &[("Upload-Length", " 5 5")]),
+        (
+            "POST",
+            BASE,
+            &[("Upload-Length", "5"), ("Upload-Metadata", "a")],
+        ), /* valid */
+        (
+            "POST",
+            BASE,
+            &[("Upload-Length", "5"), ("Upload-Metadata", "a b c")],
+        ),
+        (
+            "POST",
+            BASE,
+            &[("Upload-Length", "5"), ("Upload-Concat", "partial;")],
+        ),
+        (
+            "POST",
+            BASE,
+            &[("Upload-Length", "5"), ("Upload-Concat", "final;http://x")],
+        ),
+        (
+            "PATCH",
+            &up,
+            &[("Upload-Offset", "0"), ("Upload-Length", "x")],
+        ),
+        (
+            "PATCH",
+            &up,
+            &[
+                ("Upload-Offset", "0"),
+                ("Upload-Checksum", "sha1  Kq5sNclPz7QV2+lfQIuc6R7oRu0="),
+            ],
+        ),
+        (
+            "PATCH",
+            &up,
+            &[("Upload-Offset", "0"), ("X-HTTP-Method-Override", "")],
+        ),
+        ("PATCH", &up, &[("Upload-Offset", "\u{e9}")]),
+    ];
+    for (method, target, headers) in cases {
+        let mut req = srv.request(method, target).tus().octet();
+        for (k, v) in *headers {
+            req = req.header(k, v);
+        }
+        let res = req.body(&b"ab"[..]).send().await;
+        assert!(
+            (200..500).contains(&res.status),
+            "{method} {headers:?}: {res:?}"
+        );
+        assert_eq!(res.header("tus-resumable"), Some("1.0.0"), "{headers:?}");
+    }
+    assert_eq!(srv.offset(&up).await, 0);
+}
+
+/// Bytes that are not HTTP at all (a NUL in a header value) are refused by
+/// the HTTP layer before tus sees the request: 400, and so without
+/// `Tus-Resumable`. Documented as the one exception.
+#[tokio::test]
+async fn invalid_http_is_refused_by_the_http_layer() {
+    let srv = start().await;
+    for bad in ["final;/files/\u{0}", "final;/files/\u{7f}"] {
+        let res = srv
+            .request("POST", BASE)
+            .tus()
+            .header("Upload-Length", "5")
+            .header("Upload-Concat", bad)
+            .send()
+            .await;
+        assert_eq!(res.status, 400);
+    }
+}
+
+#[tokio::test]
+async fn shutdown_is_prompt() {
+    let srv = start().await;
+    let up = srv.create(10).await;
+    let _stalled = srv
+        .request("PATCH", &up)
+        .tus()
+        .octet()
+        .header("Upload-Offset", "0")
+        .body(&b"abc"[..])
+        .send_open(10)
+        .await;
+    let started = std::time::Instant::now();
+    srv.server.shutdown().await;
+    assert!(started.elapsed() < Duration::from_secs(7));
+}
