@@ -1,0 +1,117 @@
+//! The command line: `upspec run` (the default job), and the other subcommands.
+
+mod run;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes, stable for CI: see the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// `run`: conformant by the verdict policy; `serve`: stopped cleanly.
+    Success = 0,
+    /// At least one scenario failed at a level that fails the run.
+    Failures = 1,
+    /// Invalid scenario files, config or usage.
+    Invalid = 2,
+    /// The target could not be reached, or discovery failed.
+    Unreachable = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "upspec",
+    version,
+    about = "Conformance test harness for upload servers: tus 1.0.0, IETF resumable uploads, S3 multipart"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the scenarios against a target (filters and flags as in `cargo test`);
+    /// without --target, against the embedded reference server.
+    Run(Box<RunArgs>),
+    /// Serve the reference server (tus 1.0.0 with every extension) until Ctrl-C.
+    Serve(upspec_reference_server::cli::ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The base endpoint under test, e.g. http://127.0.0.1:1080/files/ (scenarios see it as {{target}});
+    /// without it, upspec starts its reference server in-process and checks that.
+    #[arg(long, env = "UPSPEC_TARGET", value_name = "URL")]
+    pub target: Option<String>,
+
+    /// Run the scenarios of this directory instead of the bundled suites.
+    #[arg(long, env = "UPSPEC_SPECS", value_name = "DIR")]
+    pub specs: Option<PathBuf>,
+
+    /// Read settings from this YAML file (see docs/configuration.md); flags win over it.
+    #[arg(long, short = 'c', env = "UPSPEC_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Add a header to every request; the value may read variables: -H 'Authorization: Bearer {{token}}'.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Set a scenario variable (also UPSPEC_VAR_<name> in the environment).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// Seed for every generated body; printed on each run so a failure replays exactly.
+    #[arg(long, env = "UPSPEC_SEED")]
+    pub seed: Option<u64>,
+
+    /// Default timeout of one request, e.g. 30s or 500ms.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// Default timeout of one scenario's steps, e.g. 5m.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub scenario_timeout: Option<Duration>,
+
+    /// Make SHOULD failures fail the run.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Treat the target as having this capability (e.g. termination), whatever discovery says.
+    #[arg(long = "capability", value_name = "NAME")]
+    pub add_capabilities: Vec<String>,
+
+    /// Treat the target as lacking this capability: its scenarios are skipped.
+    #[arg(long = "no-capability", value_name = "NAME")]
+    pub remove_capabilities: Vec<String>,
+
+    /// Do not ask the target what it supports; only --capability counts.
+    #[arg(long)]
+    pub no_discovery: bool,
+
+    #[command(flatten)]
+    pub test: libtest_mimic::Arguments,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    crate::scenario::units::parse_duration(text)
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run::run(*args).into(),
+        Command::Serve(args) => serve::serve(args).into(),
+    }
+}

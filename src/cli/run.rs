@@ -1,0 +1,331 @@
+//! `upspec run`: load → discover → plan → execute → report, in that order, each
+//! stage handing the next only what it needs.
+
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use libtest_mimic::{Completion, Failed, Trial};
+
+use super::{Exit, RunArgs};
+use crate::discover::{self, Capabilities};
+use crate::engine::outcome::Outcome;
+use crate::engine::{self, RunContext};
+use crate::plan::{self, PlannedScenario};
+use crate::report::human::HumanReporter;
+use crate::report::{Event, Reporters, RunInfo, RunSummary, ScenarioRecord, failure};
+use crate::scenario::model::Suite;
+use crate::scenario::{self, SpecTree};
+use crate::settings::{self, ConfigFile, SettingsError};
+use crate::verdict::Verdict;
+
+const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_SCENARIO_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Everything a run needs, resolved from flags, environment and config file.
+struct Settings {
+    target: Option<String>,
+    tree: SpecTree,
+    headers: Vec<(String, String)>,
+    vars: BTreeMap<String, String>,
+    seed: u64,
+    step_timeout: Duration,
+    scenario_timeout: Duration,
+    strict: bool,
+    discovery: bool,
+    add_capabilities: Vec<String>,
+    remove_capabilities: Vec<String>,
+}
+
+pub fn run(args: RunArgs) -> Exit {
+    if let Some(color) = args.test.color {
+        match color {
+            libtest_mimic::ColorSetting::Always => colored::control::set_override(true),
+            libtest_mimic::ColorSetting::Never => colored::control::set_override(false),
+            libtest_mimic::ColorSetting::Auto => {}
+        }
+    }
+    let settings = match resolve(&args) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Invalid;
+        }
+    };
+    let suite = match scenario::load(&settings.tree) {
+        Ok(suite) => Arc::new(suite),
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Exit::Invalid;
+        }
+    };
+    if args.test.list {
+        let trials = suite
+            .scenarios
+            .iter()
+            .map(|s| Trial::test(s.name(), || Ok(())).with_kind(s.kind()))
+            .collect();
+        // Listing runs nothing, so there is no verdict to draw from it.
+        let _listing = libtest_mimic::run(&args.test, trials);
+        return Exit::Success;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return Exit::Unreachable;
+        }
+    };
+    match settings.target.clone() {
+        Some(target) => execute(&args, settings, suite, &runtime, target, false),
+        None => {
+            let server = match runtime.block_on(upspec_reference_server::serve(
+                upspec_reference_server::Config::default(),
+            )) {
+                Ok(server) => server,
+                Err(error) => {
+                    eprintln!("error: cannot start the embedded reference server: {error}");
+                    return Exit::Unreachable;
+                }
+            };
+            let target = server.base_url();
+            let exit = execute(&args, settings, suite, &runtime, target, true);
+            runtime.block_on(server.shutdown());
+            exit
+        }
+    }
+}
+
+/// Discovers, plans and runs the trials against `target`.
+fn execute(
+    args: &RunArgs,
+    settings: Settings,
+    suite: Arc<Suite>,
+    runtime: &tokio::runtime::Runtime,
+    target: String,
+    embedded_target: bool,
+) -> Exit {
+    let client = engine::http_client();
+    let mut capabilities = if settings.discovery {
+        match runtime.block_on(discover::discover(
+            &client,
+            &target,
+            &settings.headers,
+            settings.step_timeout,
+        )) {
+            Ok(capabilities) => capabilities,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Exit::Unreachable;
+            }
+        }
+    } else {
+        Capabilities::default()
+    };
+    capabilities.override_with(&settings.add_capabilities, &settings.remove_capabilities);
+
+    let run_id = format!("{:016x}", random_u64());
+    let mut variables = settings.vars.clone();
+    variables.insert("target".into(), target.clone());
+    variables.insert("seed".into(), settings.seed.to_string());
+    variables.insert("run_id".into(), run_id);
+    let planned = plan::plan(&suite, &capabilities, &settings.vars);
+    let context = Arc::new(RunContext {
+        client,
+        variables,
+        headers: settings.headers.clone(),
+        seed: settings.seed,
+        step_timeout: settings.step_timeout,
+        scenario_timeout: settings.scenario_timeout,
+    });
+    let reporters = Reporters::new(vec![Box::new(HumanReporter::new(
+        io::stdout(),
+        suite.clone(),
+    ))]);
+    let info = RunInfo {
+        target,
+        embedded_target,
+        seed: settings.seed,
+        version: env!("CARGO_PKG_VERSION"),
+        capabilities,
+        strict: settings.strict,
+    };
+    if let Err(error) = reporters.emit(&Event::RunStarted(&info)) {
+        eprintln!("error: cannot write the report: {error}");
+        return Exit::Invalid;
+    }
+    let records = Arc::new(Mutex::new(Vec::new()));
+    let trials = planned
+        .into_iter()
+        .map(|planned| {
+            trial(
+                planned,
+                TrialEnv {
+                    suite: suite.clone(),
+                    context: context.clone(),
+                    runtime: runtime.handle().clone(),
+                    reporters: reporters.clone(),
+                    records: records.clone(),
+                    strict: settings.strict,
+                },
+            )
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args.test, trials);
+    let mut records = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
+    records.sort_by_key(|r| r.scenario.name());
+    let summary = RunSummary::of(&records);
+    if let Err(error) = reporters.emit(&Event::RunFinished {
+        records: &records,
+        summary: &summary,
+    }) {
+        eprintln!("error: cannot write the report: {error}");
+        return Exit::Invalid;
+    }
+    // A trial fails exactly when its verdict fails the run; libtest-mimic also counts a
+    // trial that panicked, which has no record.
+    if summary.failed() || conclusion.has_failed() {
+        Exit::Failures
+    } else {
+        Exit::Success
+    }
+}
+
+/// What every trial shares.
+#[derive(Clone)]
+struct TrialEnv {
+    suite: Arc<Suite>,
+    context: Arc<RunContext>,
+    runtime: tokio::runtime::Handle,
+    reporters: Reporters,
+    records: Arc<Mutex<Vec<ScenarioRecord>>>,
+    strict: bool,
+}
+
+/// One scenario as a libtest-mimic trial: runs it, applies the verdict policy,
+/// tells the reporters, and fails the trial only when the verdict fails the run.
+fn trial(planned: PlannedScenario, env: TrialEnv) -> Trial {
+    let scenario = planned.scenario;
+    let kind = scenario.kind();
+    Trial::ignorable_test(scenario.name(), move || {
+        let (record, completion) = match planned.skip {
+            Some(reason) => (
+                ScenarioRecord {
+                    scenario: scenario.clone(),
+                    verdict: Verdict::Skipped,
+                    skip_reason: Some(reason.clone()),
+                    result: None,
+                },
+                Ok(Completion::ignored_with(reason)),
+            ),
+            None => {
+                let result = env
+                    .runtime
+                    .block_on(engine::run_scenario(&scenario, &env.context));
+                let verdict = Verdict::of(scenario.level, &result.outcome, env.strict);
+                let completion = match &result.outcome {
+                    Outcome::Failed(failure) | Outcome::Errored(failure) if verdict.fails_run() => {
+                        Err(Failed::from(failure::render(
+                            &env.suite, &scenario, failure,
+                        )))
+                    }
+                    _ => Ok(Completion::Completed),
+                };
+                (
+                    ScenarioRecord {
+                        scenario: scenario.clone(),
+                        verdict,
+                        skip_reason: None,
+                        result: Some(result),
+                    },
+                    completion,
+                )
+            }
+        };
+        // A reporter that cannot write must not turn a verdict into a different one.
+        let _ = env.reporters.emit(&Event::ScenarioFinished(&record));
+        env.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(record);
+        completion
+    })
+    .with_kind(kind)
+}
+
+fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
+    let config = match &args.config {
+        Some(path) => ConfigFile::read(path)?,
+        None => ConfigFile::default(),
+    };
+    let mut vars: BTreeMap<String, String> = config
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), v.0.clone()))
+        .collect();
+    vars.extend(settings::vars_from_env(std::env::vars()));
+    for text in &args.vars {
+        let (name, value) = settings::parse_var(text)?;
+        vars.insert(name, value);
+    }
+    let mut headers: Vec<(String, String)> = config
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.0.clone()))
+        .collect();
+    for text in &args.headers {
+        let (name, value) = settings::parse_header(text)?;
+        headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(&name));
+        headers.push((name, value));
+    }
+    let headers = settings::render_headers(&headers, &vars)?;
+    let step_timeout = match (args.timeout, &config.timeout) {
+        (Some(timeout), _) => timeout,
+        (None, Some(text)) => settings::duration("config timeout", text)?,
+        (None, None) => DEFAULT_STEP_TIMEOUT,
+    };
+    let scenario_timeout = match (args.scenario_timeout, &config.scenario_timeout) {
+        (Some(timeout), _) => timeout,
+        (None, Some(text)) => settings::duration("config scenario_timeout", text)?,
+        (None, None) => DEFAULT_SCENARIO_TIMEOUT,
+    };
+    let tree = match args.specs.as_ref().or(config.specs.as_ref()) {
+        Some(dir) => SpecTree::directory(dir),
+        None => SpecTree::bundled(),
+    };
+    let mut add_capabilities = config.capabilities.add.clone();
+    add_capabilities.extend(args.add_capabilities.iter().cloned());
+    let mut remove_capabilities = config.capabilities.remove.clone();
+    remove_capabilities.extend(args.remove_capabilities.iter().cloned());
+    Ok(Settings {
+        target: args.target.clone().or(config.target.clone()),
+        tree,
+        headers,
+        vars,
+        seed: args.seed.or(config.seed).unwrap_or_else(random_u64),
+        step_timeout,
+        scenario_timeout,
+        strict: args.strict || config.strict.unwrap_or(false),
+        discovery: !args.no_discovery && config.discovery.unwrap_or(true),
+        add_capabilities,
+        remove_capabilities,
+    })
+}
+
+/// A random number from the standard library's per-process hasher keys: enough for a
+/// seed or a run id, without a dependency.
+fn random_u64() -> u64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    hasher.finish()
+}
