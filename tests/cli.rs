@@ -1,0 +1,277 @@
+//! The `upspec` command line as a user meets it: filters, listing, exit codes and
+//! seed replay, against the embedded reference server (no --target) or a port
+//! nothing listens on.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+const PASSING: &str = r#"
+scenarios:
+  - id: options-answers
+    title: OPTIONS answers with Tus-Version
+    level: MUST
+    steps:
+      - request: { method: OPTIONS, url: "{{target}}" }
+        expect:
+          status: [200, 204]
+          headers: { Tus-Version: { contains: 1.0.0 } }
+  - id: head-missing-404
+    title: HEAD on an unknown upload is 404
+    level: SHOULD
+    steps:
+      - request: { method: HEAD, url: "{{target}}nope", headers: { Tus-Resumable: 1.0.0 } }
+        expect: { status: 404 }
+"#;
+
+const MUST_FAILS: &str = r#"
+scenarios:
+  - id: wrong-on-purpose
+    title: expects a status the server never sends here
+    level: MUST
+    steps:
+      - request: { method: OPTIONS, url: "{{target}}" }
+        expect: { status: 418 }
+"#;
+
+const SHOULD_FAILS: &str = r#"
+scenarios:
+  - id: should-on-purpose
+    title: a SHOULD that fails
+    level: SHOULD
+    steps:
+      - request: { method: OPTIONS, url: "{{target}}" }
+        expect: { status: 418 }
+"#;
+
+/// A scenario whose failure report shows the random body it sent.
+const RANDOM_BODY: &str = r#"
+scenarios:
+  - id: shows-its-body
+    title: fails on purpose to print the seeded body it sent
+    level: MUST
+    steps:
+      - request:
+          method: POST
+          url: "{{target}}"
+          headers: { Tus-Resumable: 1.0.0, Upload-Length: 24 }
+          body: { random: 24 }
+        expect: { status: 418 }
+"#;
+
+fn specs(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn upspec(specs: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_upspec"))
+        .arg("run")
+        .arg("--specs")
+        .arg(specs)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("UPSPEC_TARGET")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn list_names_every_scenario_with_its_kind_without_contacting_a_target() {
+    let dir = specs(&[
+        ("tus/core/basics.yaml", PASSING),
+        ("other/x.yaml", MUST_FAILS),
+    ]);
+    let unreachable = format!("http://127.0.0.1:{}/files/", closed_port());
+    let output = upspec(dir.path(), &["--target", &unreachable, "--list"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let listing = stdout(&output);
+    assert!(
+        listing.contains("[tus-core] tus::core::basics::options-answers: test"),
+        "{listing}"
+    );
+    assert!(listing.contains("[tus-core] tus::core::basics::head-missing-404: test"));
+    assert!(listing.contains("[other] other::x::wrong-on-purpose: test"));
+}
+
+#[test]
+fn a_conformant_run_exits_0_and_summarises_by_level() {
+    let dir = specs(&[("tus/core/basics.yaml", PASSING)]);
+    let output = upspec(dir.path(), &[]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
+    assert!(out.contains("(embedded reference server)"), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("tus::core::basics::options-answers"))
+        .unwrap_or_else(|| panic!("no line for the scenario in:\n{out}"));
+    assert!(
+        line.starts_with("test [tus-core] ") && line.ends_with("... ok"),
+        "{line}"
+    );
+    assert!(out.contains("MUST    1 passed"), "{out}");
+    assert!(out.contains("SHOULD  1 passed"), "{out}");
+}
+
+#[test]
+fn a_must_failure_exits_1_and_shows_where_and_what() {
+    let dir = specs(&[("tus/core/fails.yaml", MUST_FAILS)]);
+    let output = upspec(dir.path(), &[]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("expectation failed: status in step 1 [MUST]"),
+        "{out}"
+    );
+    assert!(out.contains("tus/core/fails.yaml:8:"), "{out}");
+    assert!(out.contains("expected: 418"), "{out}");
+    assert!(out.contains("OPTIONS http://127.0.0.1:"), "{out}");
+}
+
+#[test]
+fn a_should_failure_warns_and_strict_makes_it_fail() {
+    let dir = specs(&[("tus/core/should.yaml", SHOULD_FAILS)]);
+    let lenient = upspec(dir.path(), &[]);
+    let out = stdout(&lenient);
+    assert_eq!(lenient.status.code(), Some(0), "{out}");
+    assert!(out.contains("warnings (SHOULD"), "{out}");
+    assert!(out.contains("SHOULD  1 warned"), "{out}");
+    let strict = upspec(dir.path(), &["--strict"]);
+    assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
+    assert!(stdout(&strict).contains("SHOULD  1 failed"));
+}
+
+#[test]
+fn filters_exact_and_skip_select_scenarios_as_in_cargo_test() {
+    let dir = specs(&[
+        ("tus/core/basics.yaml", PASSING),
+        ("tus/core/fails.yaml", MUST_FAILS),
+    ]);
+    let filtered = upspec(dir.path(), &["basics"]);
+    assert_eq!(filtered.status.code(), Some(0), "{}", stdout(&filtered));
+    assert!(
+        stdout(&filtered).contains("2 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out")
+    );
+
+    let exact = upspec(
+        dir.path(),
+        &["--exact", "tus::core::basics::options-answers"],
+    );
+    assert!(stdout(&exact).contains("1 passed; 0 failed; 0 ignored; 0 measured; 2 filtered out"));
+
+    let skipped = upspec(dir.path(), &["--skip", "fails"]);
+    assert_eq!(skipped.status.code(), Some(0));
+    assert!(stdout(&skipped).contains("1 filtered out"));
+}
+
+#[test]
+fn unmet_capabilities_are_ignored_with_the_reason() {
+    let dir = specs(&[("tus/core/basics.yaml", PASSING)]);
+    let output = upspec(dir.path(), &["--no-capability", "tus"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert_eq!(
+        out.matches("... ignored (target does not support `tus`)")
+            .count(),
+        2,
+        "{out}"
+    );
+}
+
+#[test]
+fn invalid_scenarios_exit_2_before_any_request() {
+    let dir = specs(&[("tus/core/bad.yaml", "scenarios:\n  - id: x\n    titel: y\n")]);
+    let unreachable = format!("http://127.0.0.1:{}/files/", closed_port());
+    let output = upspec(dir.path(), &["--target", &unreachable]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("bad.yaml:3:5"), "{err}");
+    assert!(err.contains("did you mean `title`?"), "{err}");
+    assert!(err.contains("no request was sent"), "{err}");
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let dir = specs(&[("tus/core/basics.yaml", PASSING)]);
+    let output = upspec(dir.path(), &["--var", "no-equals-sign"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("write a variable as name=value"));
+}
+
+#[test]
+fn an_unreachable_target_exits_3() {
+    let dir = specs(&[("tus/core/basics.yaml", PASSING)]);
+    let target = format!("http://127.0.0.1:{}/files/", closed_port());
+    let output = upspec(dir.path(), &["--target", &target, "--timeout", "2s"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("cannot reach the target"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// The body excerpt of the failure report: the bytes the run sent.
+fn sent_body(output: &Output) -> String {
+    let out = stdout(output);
+    out.lines()
+        .find(|line| line.trim_start().starts_with("(24 bytes)"))
+        .unwrap_or_else(|| panic!("no body line in:\n{out}"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn the_seed_is_printed_and_replays_the_same_bytes() {
+    let dir = specs(&[("tus/core/random.yaml", RANDOM_BODY)]);
+    let first = upspec(dir.path(), &["--seed", "42"]);
+    assert!(stdout(&first).contains("seed: 42 (replay with --seed 42)"));
+    let again = upspec(dir.path(), &["--seed", "42"]);
+    let other = upspec(dir.path(), &["--seed", "43"]);
+    assert_eq!(sent_body(&first), sent_body(&again));
+    assert_ne!(sent_body(&first), sent_body(&other));
+
+    let unseeded = upspec(dir.path(), &[]);
+    let printed = stdout(&unseeded)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("seed: ")
+                .map(|s| s.split(' ').next().unwrap().to_owned())
+        })
+        .expect("every run prints its seed");
+    let replay = upspec(dir.path(), &["--seed", &printed]);
+    assert_eq!(sent_body(&unseeded), sent_body(&replay));
+}
+
+#[test]
+fn serve_help_offers_the_reference_server_flags() {
+    let output = Command::new(env!("CARGO_BIN_EXE_upspec"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = stdout(&output);
+    assert!(
+        help.contains("--listen") && help.contains("--extensions"),
+        "{help}"
+    );
+}
