@@ -9,10 +9,26 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use upspec_reference_server::{Config, RunningServer, StoreConfig, serve};
 
-/// A running server and what keeps its data alive.
+/// A running server and what keeps its data alive; derefs to a [`Client`]
+/// for it.
 pub struct Srv {
     pub server: RunningServer,
     pub dir: Option<tempfile::TempDir>,
+    client: Client,
+}
+
+impl std::ops::Deref for Srv {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// Sends requests to one server address.
+#[derive(Debug, Clone, Copy)]
+pub struct Client {
+    pub addr: std::net::SocketAddr,
 }
 
 /// The default test config: a file store in a fresh temp dir, everything
@@ -32,6 +48,9 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Srv {
     adjust(&mut config);
     let server = serve(config).await.expect("server starts");
     Srv {
+        client: Client {
+            addr: server.local_addr(),
+        },
         server,
         dir: Some(dir),
     }
@@ -39,10 +58,10 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Srv {
 
 pub const BASE: &str = "/files/";
 
-impl Srv {
+impl Client {
     pub fn request(&self, method: &str, target: &str) -> Request {
         Request {
-            addr: self.server.local_addr(),
+            addr: self.addr,
             method: method.into(),
             target: target.into(),
             headers: Vec::new(),
