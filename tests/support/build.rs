@@ -1,0 +1,223 @@
+//! Small constructors for scenario models, so engine tests read like the YAML they
+//! stand for without depending on the loader.
+//!
+//! Spans tell the tests which expectation failed: a request step sits on line 1,
+//! its status expectation on line 2, header expectations on line 10 + their index,
+//! the body expectation on line 3 and captures on line 20 + their index.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use upspec::engine::{RunContext, http_client};
+use upspec::scenario::model::{
+    BodyExpect, BodySource, Capture, CaptureSource, Comparison, Condition, Expect, HeaderExpect,
+    HeaderMatcher, Level, RepeatStep, RequestStep, Scenario, SourceSpan, StatusExpect,
+    StatusPattern, Step, StepDefinition, UseStep, ValueMatcher,
+};
+use upspec::scenario::template::Template;
+
+pub fn span(line: u32) -> SourceSpan {
+    SourceSpan {
+        file: "engine-test.yaml".into(),
+        line,
+        column: 1,
+    }
+}
+
+pub fn t(source: &str) -> Template {
+    Template::parse(source).expect("test templates parse")
+}
+
+pub fn scenario(steps: Vec<Step>) -> Scenario {
+    Scenario {
+        id: "s".into(),
+        module: vec!["engine".into(), "test".into()],
+        title: "engine test".into(),
+        requirements: Vec::new(),
+        level: Level::Must,
+        requires: Vec::new(),
+        span: span(100),
+        timeout: None,
+        vars: BTreeMap::new(),
+        needs_vars: Vec::new(),
+        steps,
+        finally: Vec::new(),
+    }
+}
+
+/// A run context against `target` with short timeouts, so a hang fails fast.
+pub fn context(target: &str) -> RunContext {
+    RunContext {
+        client: http_client(),
+        variables: BTreeMap::from([("target".to_owned(), target.to_owned())]),
+        headers: Vec::new(),
+        seed: 1,
+        step_timeout: Duration::from_secs(5),
+        scenario_timeout: Duration::from_secs(10),
+    }
+}
+
+/// A request step under construction.
+pub struct Req(RequestStep);
+
+pub fn req(method: &str, url: &str) -> Req {
+    Req(RequestStep {
+        name: None,
+        method: t(method),
+        url: t(url),
+        headers: Vec::new(),
+        body: None,
+        abort_after: None,
+        timeout: None,
+        expect: Expect::default(),
+        captures: Vec::new(),
+        span: span(1),
+    })
+}
+
+impl Req {
+    pub fn name(mut self, name: &str) -> Self {
+        self.0.name = Some(name.into());
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.0.headers.push((name.into(), t(value)));
+        self
+    }
+
+    pub fn body(mut self, source: BodySource) -> Self {
+        self.0.body = Some(source);
+        self
+    }
+
+    pub fn text(self, text: &str) -> Self {
+        self.body(BodySource::Text(t(text)))
+    }
+
+    pub fn abort_after(mut self, bytes: &str) -> Self {
+        self.0.abort_after = Some(t(bytes));
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.0.timeout = Some(timeout);
+        self
+    }
+
+    pub fn status(mut self, allowed: &[StatusPattern]) -> Self {
+        self.0.expect.status = Some(StatusExpect {
+            allowed: allowed.to_vec(),
+            span: span(2),
+        });
+        self
+    }
+
+    pub fn expect_header(mut self, name: &str, matcher: HeaderMatcher) -> Self {
+        let line = 10 + self.0.expect.headers.len() as u32;
+        self.0.expect.headers.push(HeaderExpect {
+            name: name.into(),
+            matcher,
+            span: span(line),
+        });
+        self
+    }
+
+    pub fn expect_value(self, name: &str, matcher: ValueMatcher) -> Self {
+        self.expect_header(name, HeaderMatcher::Value(vec![matcher]))
+    }
+
+    pub fn expect_body(mut self, body: BodyExpect) -> Self {
+        self.0.expect.body = Some(BodyExpect {
+            span: Some(span(3)),
+            ..body
+        });
+        self
+    }
+
+    pub fn capture(mut self, var: &str, source: CaptureSource, regex: Option<&str>) -> Self {
+        let line = 20 + self.0.captures.len() as u32;
+        self.0.captures.push(Capture {
+            var: var.into(),
+            source,
+            regex: regex.map(|re| regex::Regex::new(re).expect("test regexes compile")),
+            span: span(line),
+        });
+        self
+    }
+
+    pub fn step(self) -> Step {
+        Step::Request(Box::new(self.0))
+    }
+}
+
+pub fn code(code: u16) -> StatusPattern {
+    StatusPattern::Code(code)
+}
+
+pub fn equals(value: &str) -> ValueMatcher {
+    ValueMatcher::Equals(t(value))
+}
+
+pub fn compare(comparison: Comparison, value: &str) -> ValueMatcher {
+    ValueMatcher::Compare(comparison, t(value))
+}
+
+pub fn header(name: &str) -> CaptureSource {
+    CaptureSource::Header {
+        name: name.into(),
+        resolve_url: false,
+    }
+}
+
+pub fn repeat(
+    times: &str,
+    index_var: Option<&str>,
+    from: u64,
+    while_: Option<Condition>,
+    steps: Vec<Step>,
+) -> Step {
+    Step::Repeat(Box::new(RepeatStep {
+        times: t(times),
+        index_var: index_var.map(Into::into),
+        from,
+        while_,
+        steps,
+        span: span(30),
+    }))
+}
+
+pub fn definition(
+    name: &str,
+    params: &[(&str, Option<&str>)],
+    steps: Vec<Step>,
+) -> Arc<StepDefinition> {
+    Arc::new(StepDefinition {
+        name: name.into(),
+        params: params
+            .iter()
+            .map(|(param, default)| ((*param).to_owned(), default.map(t)))
+            .collect(),
+        steps,
+        span: span(40),
+    })
+}
+
+pub fn use_step(definition: &Arc<StepDefinition>, with: &[(&str, &str)]) -> Step {
+    Step::Use(UseStep {
+        definition: definition.clone(),
+        with: with
+            .iter()
+            .map(|(param, value)| ((*param).to_owned(), t(value)))
+            .collect(),
+        span: span(41),
+    })
+}
+
+pub fn delay(duration: Duration) -> Step {
+    Step::Delay {
+        duration,
+        span: span(50),
+    }
+}
