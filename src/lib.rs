@@ -5,6 +5,7 @@
 //! why the rest is skipped, [`engine`] executes scenarios, [`verdict`] applies the
 //! level policy, and [`report`] renders what happened.
 
+pub mod baseline;
 pub mod cli;
 pub mod discover;
 pub mod engine;

@@ -9,7 +9,8 @@ use std::fmt;
 use crate::engine::outcome::Outcome;
 use crate::scenario::model::Level;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Passed,
     /// A conformance failure that fails the run.
@@ -21,21 +22,29 @@ pub enum Verdict {
     Warned,
     /// A MAY or IMPL scenario that saw a behaviour other than the one it checks for.
     Noted,
+    /// A failure that the baseline lists as a known deviation: reported, not failed.
+    Known,
     Skipped,
 }
 
 impl Verdict {
-    pub fn of(level: Level, outcome: &Outcome, strict: bool) -> Verdict {
+    /// `baselined`: the baseline lists this scenario (or a requirement it cites).
+    pub fn of(level: Level, outcome: &Outcome, strict: bool, baselined: bool) -> Verdict {
         let severity = match outcome {
             Outcome::Passed => return Verdict::Passed,
             Outcome::Failed(_) => Verdict::Failed,
             Outcome::Errored(_) => Verdict::Errored,
         };
-        match level {
+        let verdict = match level {
             Level::Must => severity,
             Level::Should if strict => severity,
             Level::Should => Verdict::Warned,
             Level::May | Level::Impl => Verdict::Noted,
+        };
+        if baselined && verdict.fails_run() {
+            Verdict::Known
+        } else {
+            verdict
         }
     }
 
@@ -51,6 +60,7 @@ impl Verdict {
             Verdict::Errored => "errored",
             Verdict::Warned => "warned",
             Verdict::Noted => "noted",
+            Verdict::Known => "known",
             Verdict::Skipped => "skipped",
         }
     }
@@ -83,18 +93,34 @@ mod tests {
 
     #[test]
     fn levels_decide_what_fails_the_run() {
-        assert_eq!(Verdict::of(Level::Must, &failed(), false), Verdict::Failed);
+        let of = |level, outcome: &Outcome, strict| Verdict::of(level, outcome, strict, false);
+        assert_eq!(of(Level::Must, &failed(), false), Verdict::Failed);
+        assert_eq!(of(Level::Should, &failed(), false), Verdict::Warned);
+        assert_eq!(of(Level::Should, &failed(), true), Verdict::Failed);
+        assert_eq!(of(Level::Impl, &failed(), true), Verdict::Noted);
+        assert_eq!(of(Level::May, &failed(), true), Verdict::Noted);
+        assert_eq!(of(Level::Must, &Outcome::Passed, false), Verdict::Passed);
+        assert!(Verdict::Failed.fails_run() && !Verdict::Warned.fails_run());
+    }
+
+    #[test]
+    fn the_baseline_turns_only_run_failing_verdicts_into_known() {
         assert_eq!(
-            Verdict::of(Level::Should, &failed(), false),
+            Verdict::of(Level::Must, &failed(), false, true),
+            Verdict::Known
+        );
+        assert_eq!(
+            Verdict::of(Level::Should, &failed(), false, true),
             Verdict::Warned
         );
-        assert_eq!(Verdict::of(Level::Should, &failed(), true), Verdict::Failed);
-        assert_eq!(Verdict::of(Level::Impl, &failed(), true), Verdict::Noted);
-        assert_eq!(Verdict::of(Level::May, &failed(), true), Verdict::Noted);
         assert_eq!(
-            Verdict::of(Level::Must, &Outcome::Passed, false),
+            Verdict::of(Level::Should, &failed(), true, true),
+            Verdict::Known
+        );
+        assert_eq!(
+            Verdict::of(Level::Must, &Outcome::Passed, false, true),
             Verdict::Passed
         );
-        assert!(Verdict::Failed.fails_run() && !Verdict::Warned.fails_run());
+        assert!(!Verdict::Known.fails_run());
     }
 }

@@ -99,8 +99,52 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_discovery: bool,
 
+    /// Write a JUnit XML report (one testcase per scenario).
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<PathBuf>,
+
+    /// Write a JSON report (schema: docs/report-schema.json).
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+
+    /// Write a self-contained HTML report.
+    #[arg(long, value_name = "FILE")]
+    pub report_html: Option<PathBuf>,
+
+    /// Known deviations (YAML): failures they list do not fail the run.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write this run's failures as a starting baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Print GitHub Actions annotations for failures (also when GITHUB_ACTIONS is set,
+    /// or with `--format github`).
+    #[arg(long)]
+    pub github_annotations: bool,
+
     #[command(flatten)]
     pub test: libtest_mimic::Arguments,
+}
+
+/// `--format github` reads like the other formats, but libtest-mimic owns `--format`
+/// (pretty, terse, json) and its output stays wanted next to the annotations: so
+/// the value becomes `--github-annotations` before parsing.
+fn github_format_as_flag(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut args = args.into_iter().peekable();
+    while let Some(arg) = args.next() {
+        if arg == "--format=github" {
+            out.push("--github-annotations".to_owned());
+        } else if arg == "--format" && args.peek().is_some_and(|next| next == "github") {
+            args.next();
+            out.push("--github-annotations".to_owned());
+        } else {
+            out.push(arg);
+        }
+    }
+    out
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -109,9 +153,31 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(github_format_as_flag(std::env::args()));
     match cli.command {
         Command::Run(args) => run::run(*args).into(),
         Command::Serve(args) => serve::serve(args).into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::github_format_as_flag;
+
+    #[test]
+    fn format_github_becomes_the_annotations_flag() {
+        let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            github_format_as_flag(args(&["upspec", "run", "--format", "github", "x"])),
+            args(&["upspec", "run", "--github-annotations", "x"])
+        );
+        assert_eq!(
+            github_format_as_flag(args(&["upspec", "run", "--format=github"])),
+            args(&["upspec", "run", "--github-annotations"])
+        );
+        assert_eq!(
+            github_format_as_flag(args(&["upspec", "run", "--format", "terse"])),
+            args(&["upspec", "run", "--format", "terse"])
+        );
     }
 }

@@ -10,12 +10,15 @@ use std::time::Duration;
 use libtest_mimic::{Completion, Failed, Trial};
 
 use super::{Exit, RunArgs};
+use crate::baseline::Baseline;
 use crate::discover::{self, Capabilities};
 use crate::engine::outcome::Outcome;
 use crate::engine::{self, RunContext};
 use crate::plan::{self, PlannedScenario};
+use crate::report::files::{FileReporter, ReportPaths};
+use crate::report::github::GithubReporter;
 use crate::report::human::HumanReporter;
-use crate::report::{Event, Reporters, RunInfo, RunSummary, ScenarioRecord, failure};
+use crate::report::{Event, Reporter, Reporters, RunInfo, RunSummary, ScenarioRecord, failure};
 use crate::scenario::model::Suite;
 use crate::scenario::{self, SpecTree};
 use crate::settings::{self, ConfigFile, SettingsError};
@@ -37,6 +40,10 @@ struct Settings {
     discovery: bool,
     add_capabilities: Vec<String>,
     remove_capabilities: Vec<String>,
+    reports: ReportPaths,
+    baseline: Arc<Baseline>,
+    write_baseline: Option<std::path::PathBuf>,
+    github_annotations: bool,
 }
 
 pub fn run(args: RunArgs) -> Exit {
@@ -143,10 +150,22 @@ fn execute(
         step_timeout: settings.step_timeout,
         scenario_timeout: settings.scenario_timeout,
     });
-    let reporters = Reporters::new(vec![Box::new(HumanReporter::new(
+    let mut sinks: Vec<Box<dyn Reporter>> = vec![Box::new(HumanReporter::new(
         io::stdout(),
         suite.clone(),
-    ))]);
+        settings.baseline.clone(),
+    ))];
+    if settings.github_annotations {
+        sinks.push(Box::new(GithubReporter::new(io::stdout())));
+    }
+    if settings.reports.any() {
+        sinks.push(Box::new(FileReporter::new(
+            settings.reports.clone(),
+            suite.clone(),
+            settings.baseline.clone(),
+        )));
+    }
+    let reporters = Reporters::new(sinks);
     let info = RunInfo {
         target,
         embedded_target,
@@ -172,6 +191,7 @@ fn execute(
                     reporters: reporters.clone(),
                     records: records.clone(),
                     strict: settings.strict,
+                    baseline: settings.baseline.clone(),
                 },
             )
         })
@@ -186,6 +206,13 @@ fn execute(
     }) {
         eprintln!("error: cannot write the report: {error}");
         return Exit::Invalid;
+    }
+    if let Some(path) = &settings.write_baseline {
+        if let Err(error) = Baseline::from_failures(&records).write(path) {
+            eprintln!("error: {error}");
+            return Exit::Invalid;
+        }
+        println!("wrote the baseline {}", path.display());
     }
     // A trial fails exactly when its verdict fails the run; libtest-mimic also counts a
     // trial that panicked, which has no record.
@@ -205,6 +232,7 @@ struct TrialEnv {
     reporters: Reporters,
     records: Arc<Mutex<Vec<ScenarioRecord>>>,
     strict: bool,
+    baseline: Arc<Baseline>,
 }
 
 /// One scenario as a libtest-mimic trial: runs it, applies the verdict policy,
@@ -227,7 +255,8 @@ fn trial(planned: PlannedScenario, env: TrialEnv) -> Trial {
                 let result = env
                     .runtime
                     .block_on(engine::run_scenario(&scenario, &env.context));
-                let verdict = Verdict::of(scenario.level, &result.outcome, env.strict);
+                let baselined = env.baseline.covering(&scenario).is_some();
+                let verdict = Verdict::of(scenario.level, &result.outcome, env.strict, baselined);
                 let completion = match &result.outcome {
                     Outcome::Failed(failure) | Outcome::Errored(failure) if verdict.fails_run() => {
                         Err(Failed::from(failure::render(
@@ -314,6 +343,21 @@ fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
         discovery: !args.no_discovery && config.discovery.unwrap_or(true),
         add_capabilities,
         remove_capabilities,
+        reports: ReportPaths {
+            json: args.report_json.clone(),
+            junit: args.report_junit.clone(),
+            html: args.report_html.clone(),
+        },
+        baseline: Arc::new(match &args.baseline {
+            Some(path) => Baseline::read(path).map_err(|e| SettingsError::Invalid {
+                origin: "--baseline".into(),
+                message: e.to_string(),
+            })?,
+            None => Baseline::default(),
+        }),
+        write_baseline: args.write_baseline.clone(),
+        github_annotations: args.github_annotations
+            || std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
     })
 }
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use colored::Colorize;
 
+use super::document::matrix;
 use super::{Event, Reporter, RunInfo, RunSummary, ScenarioRecord, failure};
+use crate::baseline::{Baseline, EntryStatus};
 use crate::engine::outcome::Outcome;
 use crate::scenario::model::{Level, Suite};
 use crate::verdict::Verdict;
@@ -16,11 +18,16 @@ use crate::verdict::Verdict;
 pub struct HumanReporter<W> {
     out: W,
     suite: Arc<Suite>,
+    baseline: Arc<Baseline>,
 }
 
 impl<W: Write + Send> HumanReporter<W> {
-    pub fn new(out: W, suite: Arc<Suite>) -> Self {
-        HumanReporter { out, suite }
+    pub fn new(out: W, suite: Arc<Suite>, baseline: Arc<Baseline>) -> Self {
+        HumanReporter {
+            out,
+            suite,
+            baseline,
+        }
     }
 
     fn header(&mut self, info: &RunInfo) -> io::Result<()> {
@@ -58,6 +65,7 @@ impl<W: Write + Send> HumanReporter<W> {
                 "warnings (SHOULD; --strict makes them fail)",
             ),
             (Verdict::Noted, "noted (MAY/IMPL: recorded, never failed)"),
+            (Verdict::Known, "known deviations (listed in the baseline)"),
         ] {
             let matching: Vec<&ScenarioRecord> =
                 records.iter().filter(|r| r.verdict == verdict).collect();
@@ -78,6 +86,46 @@ impl<W: Write + Send> HumanReporter<W> {
                 }
             }
         }
+        let rows = matrix(records);
+        if !rows.is_empty() {
+            writeln!(
+                self.out,
+                "\n{}",
+                "conformance by protocol and extension:".bold()
+            )?;
+            let width = rows.iter().map(|r| r.kind.len()).max().unwrap_or(0);
+            for row in rows {
+                let must = format!("MUST {}/{}", row.must_met, row.must_total);
+                let must = if row.must_met == row.must_total {
+                    must.green()
+                } else {
+                    must.red()
+                };
+                let should = format!("SHOULD {}/{}", row.should_met, row.should_total);
+                let should = if row.should_met == row.should_total {
+                    should.green()
+                } else {
+                    should.yellow()
+                };
+                writeln!(
+                    self.out,
+                    "  {:<width$}  {must}  {should}  skipped {}",
+                    row.kind, row.skipped
+                )?;
+            }
+        }
+        let review = self.baseline.review(records);
+        if !review.is_empty() {
+            writeln!(self.out, "\n{}", "baseline:".bold())?;
+            for (entry, status) in review {
+                let note = match status {
+                    EntryStatus::StillFailing => "still failing".yellow(),
+                    EntryStatus::NowPasses => "now passes: remove it from the baseline".green(),
+                    EntryStatus::Unused => "matched no scenario that ran".yellow(),
+                };
+                writeln!(self.out, "  {}: {note}", entry.id)?;
+            }
+        }
         writeln!(self.out, "\n{}", "summary by level:".bold())?;
         for level in [Level::Must, Level::Should, Level::May, Level::Impl] {
             let parts: Vec<String> = [
@@ -86,6 +134,7 @@ impl<W: Write + Send> HumanReporter<W> {
                 Verdict::Errored,
                 Verdict::Warned,
                 Verdict::Noted,
+                Verdict::Known,
                 Verdict::Skipped,
             ]
             .into_iter()
@@ -95,7 +144,7 @@ impl<W: Write + Send> HumanReporter<W> {
                 Some(match verdict {
                     Verdict::Passed => text.green().to_string(),
                     Verdict::Failed | Verdict::Errored => text.red().to_string(),
-                    Verdict::Warned | Verdict::Noted | Verdict::Skipped => {
+                    Verdict::Warned | Verdict::Noted | Verdict::Known | Verdict::Skipped => {
                         text.yellow().to_string()
                     }
                 })

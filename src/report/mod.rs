@@ -2,8 +2,13 @@
 //! human output here, and machine-readable reports beside it. None of them runs
 //! anything or decides a verdict; they only show what happened.
 
+pub mod document;
 pub mod failure;
+pub mod files;
+pub mod github;
+pub mod html;
 pub mod human;
+pub mod junit;
 
 use std::collections::BTreeMap;
 use std::io;

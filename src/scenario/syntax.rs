@@ -283,7 +283,7 @@ impl<'de> Deserialize<'de> for StatusSyntax {
 #[derive(Debug)]
 pub enum MatcherSyntax {
     Shorthand(Scalar),
-    Map(MatcherMap),
+    Map(Box<MatcherMap>),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -319,7 +319,7 @@ pub struct MatcherMap {
 #[derive(Debug)]
 pub enum BodySyntax {
     Shorthand(Scalar),
-    Map(BodyMap),
+    Map(Box<BodyMap>),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -406,7 +406,7 @@ macro_rules! scalar_or_map {
 
                     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$outer, A::Error> {
                         $map::deserialize(de::value::MapAccessDeserializer::new(map))
-                            .map($outer::Map)
+                            .map(|m| $outer::Map(Box::new(m)))
                     }
                 }
                 deserializer.deserialize_any(ScalarOrMap)

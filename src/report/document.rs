@@ -1,0 +1,287 @@
+//! The finished run as one document: what the JSON report serialises and what
+//! the JUnit and HTML reports render. Built once, so every format tells the same
+//! story (docs/report-schema.json describes it).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{RunInfo, ScenarioRecord, failure};
+use crate::baseline::{Baseline, EntryStatus};
+use crate::engine::outcome::{Exchange, FailureKind, Outcome};
+use crate::scenario::model::{Level, Suite};
+use crate::verdict::Verdict;
+
+/// Bumped when a field changes meaning or disappears (adding fields keeps it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    pub schema_version: u32,
+    pub upspec_version: &'static str,
+    pub target: String,
+    pub embedded_target: bool,
+    pub seed: u64,
+    pub strict: bool,
+    /// RFC 3339.
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub capabilities: Vec<String>,
+    /// What discovery read (e.g. `Tus-Extension`).
+    pub discovery: BTreeMap<String, String>,
+    pub totals: BTreeMap<&'static str, usize>,
+    /// Per protocol and extension: MUST and SHOULD met out of run.
+    pub matrix: Vec<MatrixRow>,
+    pub scenarios: Vec<ScenarioEntry>,
+    pub requirements: Vec<RequirementEntry>,
+    pub baseline: Vec<BaselineEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MatrixRow {
+    /// `tus-core`, `tus-creation`, …
+    pub kind: String,
+    pub must_met: usize,
+    pub must_total: usize,
+    pub should_met: usize,
+    pub should_total: usize,
+    pub skipped: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioEntry {
+    pub name: String,
+    pub kind: String,
+    pub title: String,
+    pub file: String,
+    pub line: u32,
+    pub level: &'static str,
+    pub requirements: Vec<String>,
+    pub verdict: Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureEntry>,
+    pub transcript: Vec<ExchangeEntry>,
+    pub cleanup_problems: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FailureEntry {
+    /// `expectation`, `transport`, `timeout` or `evaluation`.
+    pub kind: &'static str,
+    pub step: String,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    /// One line: what failed.
+    pub message: String,
+    /// The full text, as the terminal shows it.
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExchangeEntry {
+    pub step: String,
+    pub method: String,
+    pub url: String,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body_bytes: u64,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RequirementEntry {
+    pub id: String,
+    /// The strongest level among the scenarios that cite it.
+    pub level: &'static str,
+    /// `met`, `failed`, `warned`, `noted`, `known` or `skipped`.
+    pub verdict: &'static str,
+    pub scenarios: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BaselineEntry {
+    pub id: String,
+    pub reason: String,
+    pub status: EntryStatus,
+}
+
+impl RunReport {
+    pub fn build(
+        info: &RunInfo,
+        suite: &Suite,
+        records: &[ScenarioRecord],
+        baseline: &Baseline,
+        started_at: chrono::DateTime<chrono::Utc>,
+        duration: std::time::Duration,
+    ) -> Self {
+        let mut totals: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for record in records {
+            *totals.entry(record.verdict.as_str()).or_default() += 1;
+        }
+        RunReport {
+            schema_version: SCHEMA_VERSION,
+            upspec_version: info.version,
+            target: info.target.clone(),
+            embedded_target: info.embedded_target,
+            seed: info.seed,
+            strict: info.strict,
+            started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            duration_ms: duration.as_millis() as u64,
+            capabilities: info.capabilities.names.iter().cloned().collect(),
+            discovery: info.capabilities.facts.clone(),
+            totals,
+            matrix: matrix(records),
+            scenarios: records.iter().map(|r| scenario_entry(suite, r)).collect(),
+            requirements: requirements(records),
+            baseline: baseline
+                .review(records)
+                .into_iter()
+                .map(|(entry, status)| BaselineEntry {
+                    id: entry.id.clone(),
+                    reason: entry.reason.clone(),
+                    status,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// MUST and SHOULD met out of run, per protocol and extension (the human summary uses it too).
+pub fn matrix(records: &[ScenarioRecord]) -> Vec<MatrixRow> {
+    let mut rows: BTreeMap<String, MatrixRow> = BTreeMap::new();
+    for record in records {
+        let kind = record.scenario.kind();
+        let row = rows.entry(kind.clone()).or_insert_with(|| MatrixRow {
+            kind,
+            must_met: 0,
+            must_total: 0,
+            should_met: 0,
+            should_total: 0,
+            skipped: 0,
+        });
+        if record.verdict == Verdict::Skipped {
+            row.skipped += 1;
+            continue;
+        }
+        let met = record.verdict == Verdict::Passed;
+        match record.scenario.level {
+            Level::Must => {
+                row.must_total += 1;
+                row.must_met += usize::from(met);
+            }
+            Level::Should => {
+                row.should_total += 1;
+                row.should_met += usize::from(met);
+            }
+            Level::May | Level::Impl => {}
+        }
+    }
+    rows.into_values().collect()
+}
+
+fn requirements(records: &[ScenarioRecord]) -> Vec<RequirementEntry> {
+    let mut by_id: BTreeMap<&str, Vec<&ScenarioRecord>> = BTreeMap::new();
+    for record in records {
+        for id in &record.scenario.requirements {
+            by_id.entry(id).or_default().push(record);
+        }
+    }
+    by_id
+        .into_iter()
+        .map(|(id, citing)| {
+            let has = |v: Verdict| citing.iter().any(|r| r.verdict == v);
+            let verdict = if has(Verdict::Failed) || has(Verdict::Errored) {
+                "failed"
+            } else if has(Verdict::Known) {
+                "known"
+            } else if has(Verdict::Warned) {
+                "warned"
+            } else if has(Verdict::Noted) {
+                "noted"
+            } else if has(Verdict::Passed) {
+                "met"
+            } else {
+                "skipped"
+            };
+            let level = citing
+                .iter()
+                .map(|r| r.scenario.level)
+                .min()
+                .unwrap_or(Level::Impl);
+            RequirementEntry {
+                id: id.to_owned(),
+                level: level.as_str(),
+                verdict,
+                scenarios: citing.iter().map(|r| r.scenario.name()).collect(),
+            }
+        })
+        .collect()
+}
+
+fn scenario_entry(suite: &Suite, record: &ScenarioRecord) -> ScenarioEntry {
+    let scenario = &record.scenario;
+    let result = record.result.as_ref();
+    let failure = result.and_then(|r| match &r.outcome {
+        Outcome::Passed => None,
+        Outcome::Failed(f) | Outcome::Errored(f) => Some(FailureEntry {
+            kind: match f.kind {
+                FailureKind::Expectation { .. } => "expectation",
+                FailureKind::Transport(_) => "transport",
+                FailureKind::Timeout(_) => "timeout",
+                FailureKind::Evaluation(_) => "evaluation",
+            },
+            step: f.step.clone(),
+            file: f.span.file.to_string(),
+            line: f.span.line,
+            column: f.span.column,
+            message: f.kind.to_string(),
+            text: failure::render(suite, scenario, f),
+        }),
+    });
+    ScenarioEntry {
+        name: scenario.name(),
+        kind: scenario.kind(),
+        title: scenario.title.clone(),
+        file: scenario.span.file.to_string(),
+        line: scenario.span.line,
+        level: scenario.level.as_str(),
+        requirements: scenario.requirements.clone(),
+        verdict: record.verdict,
+        skip_reason: record.skip_reason.clone(),
+        duration_ms: result.map_or(0, |r| r.duration.as_millis() as u64),
+        failure,
+        transcript: result
+            .map(|r| r.transcript.iter().map(exchange_entry).collect())
+            .unwrap_or_default(),
+        cleanup_problems: result
+            .map(|r| {
+                r.cleanup_problems
+                    .iter()
+                    .map(|f| format!("{}: {}", f.step, f.kind))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn exchange_entry(exchange: &Exchange) -> ExchangeEntry {
+    let response = exchange.response.as_ref();
+    ExchangeEntry {
+        step: exchange.step.clone(),
+        method: exchange.request.method.clone(),
+        url: exchange.request.url.clone(),
+        request_headers: exchange.request.headers.clone(),
+        request_body_bytes: exchange.request.body_len,
+        status: response.map(|r| r.status),
+        response_headers: response.map(|r| r.headers.clone()).unwrap_or_default(),
+        response_body_bytes: response.map_or(0, |r| r.body_len),
+        duration_ms: exchange.duration.as_millis() as u64,
+    }
+}
