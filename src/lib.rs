@@ -6,6 +6,7 @@
 //! level policy, and [`report`] renders what happened.
 
 pub mod baseline;
+pub mod catalogue;
 pub mod cli;
 pub mod discover;
 pub mod engine;

@@ -9,8 +9,15 @@ use upspec::scenario::{SpecTree, load};
 
 const GOLDEN: &str = "tests/golden/load-errors";
 
+/// Loads one case. A `<case>.catalogue` file beside it, if any, is added to the tree
+/// as its requirement catalogue (`requirements.yaml`, covering the case).
 fn render_errors(name: &str, yaml: &str) -> String {
-    let tree = SpecTree::in_memory([(name.to_string(), yaml.as_bytes().to_vec())]);
+    let mut files = vec![(name.to_string(), yaml.as_bytes().to_vec())];
+    let catalogue = Path::new(GOLDEN).join(name).with_extension("catalogue");
+    if let Ok(text) = fs::read(&catalogue) {
+        files.push(("requirements.yaml".to_string(), text));
+    }
+    let tree = SpecTree::in_memory(files);
     match load(&tree) {
         Ok(suite) => panic!(
             "{name} loaded without errors: {} scenarios",

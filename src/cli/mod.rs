@@ -1,5 +1,6 @@
 //! The command line: `upspec run` (the default job), and the other subcommands.
 
+mod coverage;
 mod run;
 mod serve;
 
@@ -46,6 +47,9 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Serve the reference server (tus 1.0.0 with every extension) until Ctrl-C.
     Serve(upspec_reference_server::cli::ServeArgs),
+    /// List each catalogued requirement with the scenarios that check it, and the
+    /// excluded ones with their reasons; exit 1 if any is neither.
+    Coverage(coverage::CoverageArgs),
 }
 
 #[derive(Debug, Args)]
@@ -157,6 +161,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(*args).into(),
         Command::Serve(args) => serve::serve(args).into(),
+        Command::Coverage(args) => coverage::coverage(args).into(),
     }
 }
 

@@ -75,6 +75,18 @@ pub enum LoadErrorKind {
     Io(String),
     /// A reusable sequence that invokes itself, directly or not.
     RecursiveSequence(String),
+    /// A requirement ID that the catalogue covering the file does not list.
+    UnknownRequirement {
+        id: String,
+        /// The catalogue's shown name (`specs/tus/requirements.yaml`).
+        catalogue: String,
+        suggestion: Option<String>,
+    },
+    /// A requirement ID listed twice in one catalogue.
+    DuplicateRequirement {
+        id: String,
+        first: SourceSpan,
+    },
 }
 
 impl LoadErrorKind {
@@ -110,6 +122,12 @@ impl LoadErrorKind {
             LoadErrorKind::Io(message) => message.clone(),
             LoadErrorKind::RecursiveSequence(name) => {
                 format!("step sequence `{name}` invokes itself")
+            }
+            LoadErrorKind::UnknownRequirement { id, .. } => {
+                format!("unknown requirement `{id}`")
+            }
+            LoadErrorKind::DuplicateRequirement { id, .. } => {
+                format!("requirement `{id}` is listed twice")
             }
         }
     }
@@ -155,6 +173,14 @@ impl LoadErrorKind {
                 format!("first defined at {first}")
             }
             LoadErrorKind::RecursiveSequence(_) => "this `use` leads back to it".into(),
+            LoadErrorKind::UnknownRequirement {
+                catalogue,
+                suggestion,
+                ..
+            } => suggest(suggestion, &format!("not listed in {catalogue}")),
+            LoadErrorKind::DuplicateRequirement { first, .. } => {
+                format!("first listed at {first}")
+            }
             LoadErrorKind::Syntax(_)
             | LoadErrorKind::StepShape(_)
             | LoadErrorKind::InvalidValue(_)

@@ -36,11 +36,17 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
             LoadErrorKind::Io(format!("cannot read the scenario files: {e}")),
         )])
     })?;
+    // Requirement catalogues: a scenario may cite only IDs of the catalogue covering it.
+    let (catalogues, catalogue_errors) = match crate::catalogue::load_all(tree) {
+        Ok(catalogues) => (catalogues, Vec::new()),
+        Err(errors) => (Vec::new(), errors.0),
+    };
     let mut loader = Loader {
         tree,
-        errors: RefCell::new(Vec::new()),
+        errors: RefCell::new(catalogue_errors),
         definitions: BTreeMap::new(),
         lowered: RefCell::new(BTreeMap::new()),
+        catalogues,
     };
     let parsed: Vec<(FileCtx, FileSyntax)> = files
         .into_iter()
@@ -176,7 +182,7 @@ fn parse(ctx: &FileCtx) -> Result<FileSyntax, LoadError> {
 
 /// Removes the parser's own position (`error: line 3 column 5: …` and `… at line 3, column 5`):
 /// we print the position ourselves, once, in the same form for every error.
-fn strip_position(message: &str) -> &str {
+pub(crate) fn strip_position(message: &str) -> &str {
     let mut message = message.strip_prefix("error: ").unwrap_or(message);
     if let Some(rest) = message.strip_prefix("line ") {
         if let Some((_, after)) = rest.split_once(": ") {
@@ -190,7 +196,7 @@ fn strip_position(message: &str) -> &str {
 }
 
 /// Turns serde's "unknown field `x`, expected one of a, b" into a typed error with a suggestion.
-fn classify(message: &str) -> LoadErrorKind {
+pub(crate) fn classify(message: &str) -> LoadErrorKind {
     if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
         let key = rest
             .split(", set DuplicateKeyPolicy")
@@ -239,6 +245,8 @@ struct Loader<'a> {
     /// Lowered sequences by name; `None` while one is being lowered (to catch recursion)
     /// or when it had errors.
     lowered: RefCell<BTreeMap<String, Option<Lowered>>>,
+    /// The requirement catalogues of the tree (those that parsed).
+    catalogues: Vec<crate::catalogue::Catalogue>,
 }
 
 /// A lowered reusable sequence and what it needs from, and gives to, its caller.
@@ -329,6 +337,7 @@ impl<'a> Loader<'a> {
         let steps = self.steps(ctx, &syntax.steps, &mut scope);
         let finally = self.steps(ctx, &syntax.finally, &mut scope);
         let timeout = syntax.timeout.as_ref().and_then(|t| self.duration(ctx, t));
+        self.check_requirements(ctx, &syntax.requirements);
         if self.errors.borrow().len() > before {
             return None;
         }
@@ -355,6 +364,31 @@ impl<'a> Loader<'a> {
             steps,
             finally,
         })
+    }
+
+    /// Every cited ID must be listed by the catalogue covering the file, if there is one.
+    fn check_requirements(&self, ctx: &FileCtx, requirements: &[Spanned<String>]) {
+        let Some(catalogue) = crate::catalogue::for_module(&self.catalogues, &ctx.file.module)
+        else {
+            return;
+        };
+        for id in requirements {
+            if catalogue.requirement(&id.value).is_some() {
+                continue;
+            }
+            let suggestion = suggest(
+                &id.value,
+                catalogue.requirements.iter().map(|r| r.id.as_str()),
+            );
+            self.push(ctx.error(
+                &id.referenced,
+                LoadErrorKind::UnknownRequirement {
+                    id: id.value.clone(),
+                    catalogue: catalogue.file.to_string(),
+                    suggestion,
+                },
+            ));
+        }
     }
 
     fn steps(

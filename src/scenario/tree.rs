@@ -14,6 +14,21 @@ mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled_specs.rs"));
 }
 
+/// The file name of a requirement catalogue (see [`crate::catalogue`]): it lists the
+/// requirement IDs that the scenarios in its directory may cite, so it is not a
+/// scenario file.
+pub const CATALOGUE_FILE: &str = "requirements.yaml";
+
+/// A requirement catalogue found in a tree.
+pub struct CatalogueFile {
+    /// Shown in messages: `specs/tus/requirements.yaml` or the user's own path.
+    pub display: String,
+    /// Its directory below the scenario root, as path components: the catalogue
+    /// covers the scenarios whose module path starts with it (`["tus"]`).
+    pub dir: Vec<String>,
+    pub text: String,
+}
+
 /// A scenario file found in a tree.
 pub struct SpecFile {
     /// Shown in messages: `specs/tus/core/patch.yaml` or the user's own path.
@@ -74,7 +89,8 @@ impl SpecTree {
         }
     }
 
-    /// Every `*.yaml` file below the scenario root, sorted by path.
+    /// Every `*.yaml` file below the scenario root, sorted by path, except the
+    /// requirement catalogues (`requirements.yaml`, see [`SpecTree::catalogue_files`]).
     pub fn spec_files(&self) -> io::Result<Vec<SpecFile>> {
         match self {
             SpecTree::Memory { root, files } => files
@@ -83,6 +99,7 @@ impl SpecTree {
                     let relative = path.strip_prefix(root.as_str())?.strip_suffix(".yaml")?;
                     Some((path, relative, bytes))
                 })
+                .filter(|(path, _, _)| !is_catalogue(path))
                 .map(|(path, relative, bytes)| {
                     Ok(SpecFile {
                         display: path.clone(),
@@ -98,6 +115,7 @@ impl SpecTree {
                 paths.sort();
                 paths
                     .into_iter()
+                    .filter(|path| !is_catalogue_path(path))
                     .map(|path| {
                         let relative = path.strip_prefix(root).unwrap_or(&path).with_extension("");
                         let module = relative
@@ -112,6 +130,48 @@ impl SpecTree {
                             location: Location::Disk(path),
                             text,
                         })
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Every requirement catalogue (`requirements.yaml`) below the scenario root, sorted by path.
+    pub fn catalogue_files(&self) -> io::Result<Vec<CatalogueFile>> {
+        match self {
+            SpecTree::Memory { root, files } => files
+                .iter()
+                .filter_map(|(path, bytes)| {
+                    let relative = path.strip_prefix(root.as_str())?;
+                    is_catalogue(relative).then_some((path, relative, bytes))
+                })
+                .map(|(path, relative, bytes)| {
+                    let mut dir: Vec<String> = relative.split('/').map(str::to_owned).collect();
+                    dir.pop();
+                    Ok(CatalogueFile {
+                        display: path.clone(),
+                        dir,
+                        text: utf8(path, bytes.clone())?,
+                    })
+                })
+                .collect(),
+            SpecTree::Directory(root) => {
+                let mut paths = Vec::new();
+                collect_yaml(root, &mut paths)?;
+                paths.sort();
+                paths
+                    .into_iter()
+                    .filter(|path| is_catalogue_path(path))
+                    .map(|path| {
+                        let relative = path.strip_prefix(root).unwrap_or(&path);
+                        let mut dir: Vec<String> = relative
+                            .components()
+                            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                            .collect();
+                        dir.pop();
+                        let display = path.display().to_string();
+                        let text = utf8(&display, fs::read(&path)?)?;
+                        Ok(CatalogueFile { display, dir, text })
                     })
                     .collect()
             }
@@ -146,6 +206,15 @@ fn utf8(path: &str, bytes: Vec<u8>) -> io::Result<String> {
             ),
         )
     })
+}
+
+/// Whether a `/`-separated path names a requirement catalogue.
+fn is_catalogue(path: &str) -> bool {
+    path.rsplit('/').next() == Some(CATALOGUE_FILE)
+}
+
+fn is_catalogue_path(path: &Path) -> bool {
+    path.file_name().is_some_and(|name| name == CATALOGUE_FILE)
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
@@ -204,6 +273,35 @@ mod tests {
             tree.read_relative(&files[0], "../../../../etc/passwd")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn catalogues_are_not_scenario_files() {
+        let tree = SpecTree::Memory {
+            root: "specs/".into(),
+            files: BTreeMap::from([
+                (
+                    "specs/tus/core/a.yaml".to_string(),
+                    b"scenarios: []".to_vec(),
+                ),
+                (
+                    "specs/tus/requirements.yaml".to_string(),
+                    b"protocol: tus".to_vec(),
+                ),
+                (
+                    "specs/requirements.yaml".to_string(),
+                    b"protocol: x".to_vec(),
+                ),
+            ]),
+        };
+        let files = tree.spec_files().unwrap();
+        assert_eq!(files.len(), 1);
+        let catalogues = tree.catalogue_files().unwrap();
+        assert_eq!(catalogues.len(), 2);
+        assert_eq!(catalogues[0].display, "specs/requirements.yaml");
+        assert!(catalogues[0].dir.is_empty());
+        assert_eq!(catalogues[1].dir, ["tus"]);
+        assert_eq!(catalogues[1].text, "protocol: tus");
     }
 
     #[test]

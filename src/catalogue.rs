@@ -1,0 +1,544 @@
+//! Requirement catalogues and coverage.
+//!
+//! A catalogue (`requirements.yaml`, anywhere below the scenario root) lists the
+//! requirements of one protocol with stable IDs, and the ones deliberately left
+//! untested with the reason. It covers the scenarios in its directory: the loader
+//! refuses a scenario there that cites an ID the catalogue does not list, and
+//! [`coverage`] tells which requirements are checked by which scenarios, which are
+//! excluded, and which nobody checks yet. Keeping the list in the repository, in
+//! the suite's own words, is what lets "every requirement is covered or excluded"
+//! be a test rather than a hope.
+//!
+//! ```yaml
+//! protocol: tus
+//! requirements:
+//!   - { id: TUS-CORE-VER-412, section: "Tus-Resumable", level: MUST, text: "…" }
+//! excluded:
+//!   - { id: TUS-CKT-MATCH, reason: "request trailers cannot be sent yet" }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_saphyr::{Location, Spanned};
+
+use crate::scenario::SpecTree;
+use crate::scenario::error::{LoadError, LoadErrorKind, LoadErrors, suggest};
+use crate::scenario::load::{classify, strip_position};
+use crate::scenario::model::{SourceSpan, Suite};
+use crate::scenario::tree::CatalogueFile;
+
+/// One catalogue file, validated.
+#[derive(Clone, Debug)]
+pub struct Catalogue {
+    /// The file as shown to users (`specs/tus/requirements.yaml`).
+    pub file: Arc<str>,
+    /// Its directory below the scenario root: it covers scenarios whose module path
+    /// starts with these components.
+    pub dir: Vec<String>,
+    pub protocol: String,
+    /// In the order written.
+    pub requirements: Vec<Requirement>,
+    /// Requirements that no scenario checks, on purpose, with the reason.
+    pub excluded: Vec<Exclusion>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Requirement {
+    pub id: String,
+    /// Where the spec says it (a section name, line references).
+    pub section: String,
+    pub level: RequirementLevel,
+    /// One line, in the suite's words.
+    pub text: String,
+    pub span: SourceSpan,
+}
+
+#[derive(Clone, Debug)]
+pub struct Exclusion {
+    pub id: String,
+    pub reason: String,
+    pub span: SourceSpan,
+}
+
+/// How binding a requirement is. RFC 2119 keywords as the spec says them, plus the
+/// catalogue's own `IMPL` (the spec is silent: any outcome in an accepted set) and
+/// `DE-FACTO` (the spec is silent, but the well-known servers agree).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+pub enum RequirementLevel {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "MAY")]
+    May,
+    #[serde(rename = "IMPL")]
+    Impl,
+    #[serde(rename = "DE-FACTO")]
+    DeFacto,
+}
+
+impl RequirementLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequirementLevel::Must => "MUST",
+            RequirementLevel::Should => "SHOULD",
+            RequirementLevel::May => "MAY",
+            RequirementLevel::Impl => "IMPL",
+            RequirementLevel::DeFacto => "DE-FACTO",
+        }
+    }
+}
+
+impl fmt::Display for RequirementLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `pad`, not `write_str`, so tables can align levels with `{:<8}`.
+        f.pad(self.as_str())
+    }
+}
+
+impl Catalogue {
+    pub fn requirement(&self, id: &str) -> Option<&Requirement> {
+        self.requirements.iter().find(|r| r.id == id)
+    }
+
+    pub fn exclusion(&self, id: &str) -> Option<&Exclusion> {
+        self.excluded.iter().find(|e| e.id == id)
+    }
+
+    /// Whether a scenario at this module path lies in the catalogue's directory.
+    pub fn contains(&self, module: &[String]) -> bool {
+        module.len() > self.dir.len() && module.starts_with(&self.dir)
+    }
+}
+
+/// The catalogue responsible for a scenario: the deepest one whose directory holds it.
+pub fn for_module<'a>(catalogues: &'a [Catalogue], module: &[String]) -> Option<&'a Catalogue> {
+    catalogues
+        .iter()
+        .filter(|c| c.contains(module))
+        .max_by_key(|c| c.dir.len())
+}
+
+/// Reads and validates every catalogue of a tree; all problems are reported together.
+pub fn load_all(tree: &SpecTree) -> Result<Vec<Catalogue>, LoadErrors> {
+    let files = tree.catalogue_files().map_err(|e| {
+        LoadErrors(vec![LoadError::new(
+            SourceSpan {
+                file: Arc::from("<specs>"),
+                line: 1,
+                column: 1,
+            },
+            LoadErrorKind::Io(format!("cannot read the requirement catalogues: {e}")),
+        )])
+    })?;
+    let mut catalogues = Vec::new();
+    let mut errors = Vec::new();
+    for file in &files {
+        match parse(file) {
+            Ok(catalogue) => catalogues.push(catalogue),
+            Err(mut found) => errors.append(&mut found),
+        }
+    }
+    if errors.is_empty() {
+        Ok(catalogues)
+    } else {
+        Err(LoadErrors(errors))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueSyntax {
+    protocol: String,
+    #[serde(default)]
+    description: Option<String>,
+    requirements: Vec<Spanned<RequirementSyntax>>,
+    #[serde(default)]
+    excluded: Vec<Spanned<ExclusionSyntax>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequirementSyntax {
+    id: Spanned<String>,
+    section: String,
+    level: RequirementLevel,
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExclusionSyntax {
+    id: Spanned<String>,
+    reason: String,
+}
+
+/// Where to point in one catalogue file.
+struct Ctx<'f> {
+    file: &'f CatalogueFile,
+    name: Arc<str>,
+}
+
+impl Ctx<'_> {
+    fn span(&self, location: &Location) -> SourceSpan {
+        SourceSpan {
+            file: self.name.clone(),
+            line: location.line().max(1) as u32,
+            column: location.column().max(1) as u32,
+        }
+    }
+
+    fn error(&self, location: &Location, kind: LoadErrorKind) -> LoadError {
+        let span = self.span(location);
+        let mut error = LoadError::new(span.clone(), kind).with_width(location.span().len() as u32);
+        error.line_text = self
+            .file
+            .text
+            .lines()
+            .nth(span.line as usize - 1)
+            .map(str::to_owned);
+        error
+    }
+}
+
+/// Parses and checks one catalogue: IDs well-formed and unique, every exclusion naming
+/// a listed requirement once, and a reason for it.
+pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
+    let ctx = Ctx {
+        file,
+        name: Arc::from(file.display.as_str()),
+    };
+    let options = serde_saphyr::options! { strict_booleans: true };
+    let syntax: CatalogueSyntax = serde_saphyr::from_str_with_options(&file.text, options)
+        .map_err(|error| {
+            let location = error.location().unwrap_or(Location::UNKNOWN);
+            let plain = error.render_with_options(serde_saphyr::render_options! {
+                snippets: serde_saphyr::SnippetMode::Off,
+            });
+            let message = strip_position(plain.lines().next().unwrap_or_default());
+            vec![ctx.error(&location, classify(message))]
+        })?;
+    let _ = syntax.description;
+    let mut errors = Vec::new();
+    let mut first: BTreeMap<&str, SourceSpan> = BTreeMap::new();
+    let mut requirements = Vec::new();
+    for item in &syntax.requirements {
+        let id = &item.value.id;
+        if !valid_id(&id.value) {
+            errors.push(ctx.error(
+                &id.referenced,
+                LoadErrorKind::InvalidValue(format!(
+                    "requirement id `{}` must be letters, digits, `-`, `_` or `.`",
+                    id.value
+                )),
+            ));
+            continue;
+        }
+        if let Some(at) = first.get(id.value.as_str()) {
+            errors.push(ctx.error(
+                &id.referenced,
+                LoadErrorKind::DuplicateRequirement {
+                    id: id.value.clone(),
+                    first: at.clone(),
+                },
+            ));
+            continue;
+        }
+        first.insert(&id.value, ctx.span(&id.referenced));
+        if item.value.text.trim().is_empty() {
+            errors.push(ctx.error(
+                &item.referenced,
+                LoadErrorKind::InvalidValue(format!("requirement `{}` has no text", id.value)),
+            ));
+        }
+        requirements.push(Requirement {
+            id: id.value.clone(),
+            section: item.value.section.clone(),
+            level: item.value.level,
+            text: item.value.text.clone(),
+            span: ctx.span(&id.referenced),
+        });
+    }
+    let mut excluded = Vec::new();
+    let mut seen: BTreeMap<&str, SourceSpan> = BTreeMap::new();
+    for item in &syntax.excluded {
+        let id = &item.value.id;
+        if !first.contains_key(id.value.as_str()) {
+            let suggestion = suggest(&id.value, first.keys().copied());
+            errors.push(ctx.error(
+                &id.referenced,
+                LoadErrorKind::UnknownRequirement {
+                    id: id.value.clone(),
+                    catalogue: "`requirements:` of this file".into(),
+                    suggestion,
+                },
+            ));
+            continue;
+        }
+        if let Some(at) = seen.get(id.value.as_str()) {
+            errors.push(ctx.error(
+                &id.referenced,
+                LoadErrorKind::DuplicateRequirement {
+                    id: id.value.clone(),
+                    first: at.clone(),
+                },
+            ));
+            continue;
+        }
+        seen.insert(&id.value, ctx.span(&id.referenced));
+        if item.value.reason.trim().is_empty() {
+            errors.push(ctx.error(
+                &item.referenced,
+                LoadErrorKind::InvalidValue(format!(
+                    "the exclusion of `{}` needs a reason",
+                    id.value
+                )),
+            ));
+        }
+        excluded.push(Exclusion {
+            id: id.value.clone(),
+            reason: item.value.reason.clone(),
+            span: ctx.span(&id.referenced),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Catalogue {
+        file: ctx.name.clone(),
+        dir: file.dir.clone(),
+        protocol: syntax.protocol,
+        requirements,
+        excluded,
+    })
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// How one requirement is accounted for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Cited by these scenarios (trial names, sorted).
+    Covered(Vec<String>),
+    Excluded(String),
+    /// Neither cited nor excluded: a gap in the suite.
+    Uncovered,
+}
+
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub id: String,
+    pub level: RequirementLevel,
+    pub status: Status,
+}
+
+/// The coverage of one catalogue by a suite.
+#[derive(Clone, Debug)]
+pub struct Coverage {
+    pub protocol: String,
+    pub file: Arc<str>,
+    /// One per requirement, in catalogue order.
+    pub rows: Vec<Row>,
+    /// Inconsistencies that make the coverage wrong: a scenario citing an ID the
+    /// catalogue does not list, or an excluded requirement that a scenario cites.
+    pub problems: Vec<String>,
+}
+
+impl Coverage {
+    pub fn requirements(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn covered(&self) -> usize {
+        self.count(|s| matches!(s, Status::Covered(_)))
+    }
+
+    pub fn excluded(&self) -> usize {
+        self.count(|s| matches!(s, Status::Excluded(_)))
+    }
+
+    pub fn uncovered(&self) -> usize {
+        self.count(|s| *s == Status::Uncovered)
+    }
+
+    /// Whether every requirement is covered or excluded, consistently.
+    pub fn complete(&self) -> bool {
+        self.uncovered() == 0 && self.problems.is_empty()
+    }
+
+    fn count(&self, matches: impl Fn(&Status) -> bool) -> usize {
+        self.rows.iter().filter(|r| matches(&r.status)).count()
+    }
+}
+
+/// Which scenarios of `suite` cite each requirement of `catalogue`. Only scenarios the
+/// catalogue is responsible for count (see [`for_module`]).
+pub fn coverage(catalogue: &Catalogue, catalogues: &[Catalogue], suite: &Suite) -> Coverage {
+    let mut citations: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for scenario in &suite.scenarios {
+        let responsible = for_module(catalogues, &scenario.module);
+        if !responsible.is_some_and(|c| std::ptr::eq(c, catalogue)) {
+            continue;
+        }
+        for id in &scenario.requirements {
+            if catalogue.requirement(id).is_none() {
+                problems.push(format!(
+                    "{} cites `{id}`, which {} does not list",
+                    scenario.name(),
+                    catalogue.file
+                ));
+                continue;
+            }
+            citations.entry(id).or_default().insert(scenario.name());
+        }
+    }
+    let rows = catalogue
+        .requirements
+        .iter()
+        .map(|requirement| {
+            let cited = citations.remove(requirement.id.as_str());
+            let status = match (cited, catalogue.exclusion(&requirement.id)) {
+                (Some(names), Some(_)) => {
+                    problems.push(format!(
+                        "`{}` is excluded in {} but cited by {}",
+                        requirement.id,
+                        catalogue.file,
+                        names.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ));
+                    Status::Covered(names.into_iter().collect())
+                }
+                (Some(names), None) => Status::Covered(names.into_iter().collect()),
+                (None, Some(exclusion)) => Status::Excluded(exclusion.reason.clone()),
+                (None, None) => Status::Uncovered,
+            };
+            Row {
+                id: requirement.id.clone(),
+                level: requirement.level,
+                status,
+            }
+        })
+        .collect();
+    Coverage {
+        protocol: catalogue.protocol.clone(),
+        file: catalogue.file.clone(),
+        rows,
+        problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load;
+
+    const CATALOGUE: &str = r#"
+protocol: demo
+requirements:
+  - { id: DEMO-A, section: "1", level: MUST, text: "a" }
+  - { id: DEMO-B, section: "2", level: DE-FACTO, text: "b" }
+  - { id: DEMO-C, section: "3", level: SHOULD, text: "c" }
+excluded:
+  - { id: DEMO-C, reason: "on the client" }
+"#;
+
+    fn file(text: &str) -> CatalogueFile {
+        CatalogueFile {
+            display: "demo/requirements.yaml".into(),
+            dir: vec!["demo".into()],
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn parses_and_reports_mistakes_with_positions() {
+        let catalogue = parse(&file(CATALOGUE)).unwrap();
+        assert_eq!(catalogue.requirements.len(), 3);
+        assert_eq!(catalogue.requirements[1].level, RequirementLevel::DeFacto);
+        assert_eq!(catalogue.requirements[0].span.line, 4);
+        let broken = CATALOGUE.replace("DEMO-C, reason", "DEMO-D, reason")
+            + "  - { id: DEMO-A, reason: x }\n  - { id: DEMO-A, reason: y }\n";
+        let errors = parse(&file(&broken)).unwrap_err();
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 2, "{text:?}");
+        assert!(
+            text[0].contains("unknown requirement `DEMO-D`"),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[0].contains("--> demo/requirements.yaml:8:11"),
+            "{}",
+            text[0]
+        );
+        assert!(text[1].contains("listed twice"), "{}", text[1]);
+        let typo = parse(&file("protocol: x\nrequirement: []\n")).unwrap_err();
+        assert!(typo[0].to_string().contains("did you mean `requirements`?"));
+    }
+
+    #[test]
+    fn coverage_counts_citations_exclusions_and_gaps() {
+        let scenarios = r#"
+scenarios:
+  - id: checks-a
+    title: a
+    requirements: [DEMO-A]
+    level: MUST
+    steps: [ { request: { method: OPTIONS, url: "{{target}}" } } ]
+"#;
+        let tree = SpecTree::in_memory([
+            ("demo/requirements.yaml", CATALOGUE),
+            ("demo/core/a.yaml", scenarios),
+        ]);
+        let suite = load(&tree).unwrap();
+        let catalogues = load_all(&tree).unwrap();
+        let coverage = coverage(&catalogues[0], &catalogues, &suite);
+        assert_eq!(
+            coverage.rows[0].status,
+            Status::Covered(vec!["demo::core::a::checks-a".into()])
+        );
+        assert_eq!(coverage.rows[1].status, Status::Uncovered);
+        assert_eq!(
+            coverage.rows[2].status,
+            Status::Excluded("on the client".into())
+        );
+        assert_eq!(
+            (
+                coverage.requirements(),
+                coverage.covered(),
+                coverage.excluded(),
+                coverage.uncovered()
+            ),
+            (3, 1, 1, 1)
+        );
+        assert!(!coverage.complete());
+    }
+
+    #[test]
+    fn the_loader_refuses_unknown_ids_under_a_catalogue_only() {
+        let citing = |id: &str| {
+            format!(
+                "scenarios:\n  - id: s\n    title: t\n    requirements: [{id}]\n    level: MUST\n    steps: [ {{ request: {{ method: OPTIONS, url: \"{{{{target}}}}\" }} }} ]\n"
+            )
+        };
+        let tree = SpecTree::in_memory([
+            ("demo/requirements.yaml", CATALOGUE.to_owned()),
+            ("demo/x.yaml", citing("DEMO-Z")),
+            ("other/x.yaml", citing("ANYTHING")),
+        ]);
+        let errors = load(&tree).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        let text = errors.0[0].to_string();
+        assert!(text.contains("unknown requirement `DEMO-Z`"), "{text}");
+        assert!(text.contains("--> demo/x.yaml:4:20"), "{text}");
+        assert!(text.contains("did you mean `DEMO-A`?"), "{text}");
+    }
+}
