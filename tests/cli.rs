@@ -275,3 +275,68 @@ fn serve_help_offers_the_reference_server_flags() {
         "{help}"
     );
 }
+
+#[test]
+fn github_actions_get_annotations_on_the_failing_yaml_line() {
+    let dir = specs(&[("tus/core/fails.yaml", MUST_FAILS)]);
+    let output = Command::new(env!("CARGO_BIN_EXE_upspec"))
+        .args(["run", "--specs"])
+        .arg(dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let out = stdout(&output);
+    let annotation = out
+        .lines()
+        .find(|l| l.starts_with("::error "))
+        .unwrap_or_else(|| panic!("no annotation in:\n{out}"));
+    assert!(
+        annotation.contains("fails.yaml,line=8,col="),
+        "{annotation}"
+    );
+    assert!(annotation.contains("title=tus%3A%3Acore%3A%3Afails%3A%3Awrong-on-purpose [MUST]"));
+    assert!(
+        annotation.contains("::step 1: status: expected 418"),
+        "{annotation}"
+    );
+}
+
+#[test]
+fn a_baseline_entry_whose_scenario_now_passes_is_reported_for_removal() {
+    let dir = specs(&[
+        ("tus/core/basics.yaml", PASSING),
+        ("tus/core/fails.yaml", MUST_FAILS),
+    ]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let baseline = elsewhere.path().join("baseline.yaml");
+    let written = upspec(
+        dir.path(),
+        &["--write-baseline", baseline.to_str().unwrap()],
+    );
+    assert_eq!(written.status.code(), Some(1));
+    let text = std::fs::read_to_string(&baseline).unwrap();
+    assert!(
+        text.contains("id: tus::core::fails::wrong-on-purpose"),
+        "{text}"
+    );
+
+    let gated = upspec(dir.path(), &["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(gated.status.code(), Some(0), "{}", stdout(&gated));
+    assert!(stdout(&gated).contains("tus::core::fails::wrong-on-purpose: still failing"));
+
+    std::fs::write(
+        &baseline,
+        "known:\n  - id: tus::core::basics::options-answers\n    reason: fixed since\n",
+    )
+    .unwrap();
+    let fixed = upspec(
+        dir.path(),
+        &["--baseline", baseline.to_str().unwrap(), "basics"],
+    );
+    assert!(
+        stdout(&fixed).contains("options-answers: now passes: remove it from the baseline"),
+        "{}",
+        stdout(&fixed)
+    );
+}
