@@ -272,7 +272,7 @@ async fn received(counted: &mut tokio::sync::mpsc::UnboundedReceiver<u64>) -> u6
 
 #[tokio::test]
 async fn abort_after_delivers_exactly_n_bytes_then_drops_the_connection() {
-    let (target, mut counted) = servers::counting().await;
+    let (target, mut counted) = servers::counting(Duration::ZERO).await;
     let server = servers::start().await;
     let ctx = with_var(context(&target), "echo", &server.url);
     for (abort_after, expected) in [("300KiB", 300 * 1024), ("10", 10)] {
@@ -335,6 +335,23 @@ async fn abort_after_delivers_exactly_n_bytes_then_drops_the_connection() {
         errored(&run(vec![step], &refused).await).kind,
         FailureKind::Transport(_)
     ));
+}
+
+#[tokio::test]
+async fn abort_after_waits_for_a_slow_reader_to_take_the_buffered_bytes() {
+    // The server reads nothing for 300 ms, so the socket buffers fill, the last
+    // allowed bytes sit in hyper's buffer long after sending began, and only a
+    // wait measured from the last byte delivers them.
+    let (target, mut counted) = servers::counting(Duration::from_millis(300)).await;
+    let step = req("PUT", "{{target}}upload")
+        .body(BodySource::Random {
+            size: t("8MiB"),
+            seed: Some(3),
+        })
+        .abort_after("6MiB")
+        .step();
+    assert_passed(&run(vec![step], &context(&target)).await);
+    assert_eq!(received(&mut counted).await, 6 << 20);
 }
 
 #[tokio::test]

@@ -307,6 +307,10 @@ impl SentBodies {
 /// reached the kernel (or the peer stopped reading, when nothing more can be done).
 const ABORT_QUIET: Duration = Duration::from_millis(50);
 
+/// The longest an abort waits for that quiet spell, so a connection kept busy by
+/// the response cannot postpone the abort until the step times out.
+const ABORT_SETTLE_LIMIT: Duration = Duration::from_secs(2);
+
 /// The error an aborting body ends with, so the engine can tell its own abort from a
 /// transport failure.
 #[derive(Debug)]
@@ -345,8 +349,20 @@ pub(crate) struct Upload {
     /// Bytes still to yield (the whole payload, or up to the abort point).
     left: u64,
     progress: UploadProgress,
-    /// Set when the body stops early: the timer for the quiet spell before failing.
-    abort: Option<Pin<Box<Sleep>>>,
+    cut: Cut,
+}
+
+/// Whether, and how far, the body is on its way to a deliberate abort.
+enum Cut {
+    /// The body is sent whole.
+    Never,
+    /// The allowed bytes are still being yielded.
+    Armed,
+    /// All allowed bytes are with hyper; waiting for the connection to go quiet.
+    Settling {
+        quiet: Pin<Box<Sleep>>,
+        give_up: Instant,
+    },
 }
 
 impl Upload {
@@ -361,7 +377,11 @@ impl Upload {
             reader: payload.reader(),
             left: cut.unwrap_or(len),
             progress,
-            abort: cut.map(|_| Box::pin(tokio::time::sleep(ABORT_QUIET))),
+            cut: if cut.is_some() {
+                Cut::Armed
+            } else {
+                Cut::Never
+            },
         }
     }
 }
@@ -380,19 +400,30 @@ impl Stream for Upload {
             this.progress.sent.fetch_add(n as u64, Ordering::AcqRel);
             return Poll::Ready(Some(Ok(Bytes::from(chunk))));
         }
-        let Some(quiet) = &mut this.abort else {
+        let now = Instant::now();
+        if matches!(this.cut, Cut::Armed) {
+            // The timer starts only now: however long sending took, the buffer still
+            // needs its quiet spell.
+            this.cut = Cut::Settling {
+                quiet: Box::pin(tokio::time::sleep_until(now + ABORT_QUIET)),
+                give_up: now + ABORT_SETTLE_LIMIT,
+            };
+        } else if let Cut::Settling { quiet, give_up } = &mut this.cut
+            && quiet.as_mut().poll(cx).is_pending()
+        {
+            // Polled before the timer fired: the connection is still busy, so the
+            // quiet spell starts over.
+            quiet.as_mut().reset((now + ABORT_QUIET).min(*give_up));
+        }
+        let Cut::Settling { quiet, .. } = &mut this.cut else {
             return Poll::Ready(None);
         };
-        if quiet.as_mut().poll(cx).is_ready() {
-            this.abort = None;
-            this.progress.aborted.store(true, Ordering::Release);
-            return Poll::Ready(Some(Err(DeliberateAbort(this.progress.sent()))));
+        if quiet.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
         }
-        // Polled again before the timer fired: the connection is still busy, so the
-        // quiet spell starts over.
-        quiet.as_mut().reset(Instant::now() + ABORT_QUIET);
-        let _ = quiet.as_mut().poll(cx);
-        Poll::Pending
+        this.cut = Cut::Never;
+        this.progress.aborted.store(true, Ordering::Release);
+        Poll::Ready(Some(Err(DeliberateAbort(this.progress.sent()))))
     }
 }
 

@@ -225,8 +225,9 @@ pub async fn misbehaving(behaviour: Misbehaviour) -> String {
 
 /// A server that counts the request body bytes that really arrive on each connection
 /// (until the declared length, EOF or a reset) and reports the count per request.
-/// It answers 204 only to a body that arrived whole.
-pub async fn counting() -> (String, mpsc::UnboundedReceiver<u64>) {
+/// It answers 204 only to a body that arrived whole. It starts reading a body only
+/// `read_delay` after its head, which lets a test fill every buffer on the way.
+pub async fn counting(read_delay: Duration) -> (String, mpsc::UnboundedReceiver<u64>) {
     let (listener, url) = bind().await;
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -247,6 +248,7 @@ pub async fn counting() -> (String, mpsc::UnboundedReceiver<u64>) {
                             .then(|| value.trim().parse().ok())?
                     })
                     .unwrap_or(0);
+                tokio::time::sleep(read_delay).await;
                 let mut count = leftover as u64;
                 let mut buf = vec![0; 64 * 1024];
                 while count < declared {
