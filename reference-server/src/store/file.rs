@@ -107,8 +107,10 @@ impl Inner {
             .ok_or(StoreError::Missing(*id))
     }
 
-    /// Atomically replaces the record: temp file, flush, rename, and (with
-    /// fsync) the directory entry too.
+    /// Atomically replaces the record: temp file, flush, rename. The
+    /// directory is not synced here: if a power cut loses the rename, the
+    /// previous record (a smaller offset) comes back, which is still true,
+    /// and tus clients resume from HEAD. Creation and removal sync it.
     fn write_record<M: Serialize>(
         &self,
         id: &UploadId,
@@ -123,8 +125,7 @@ impl Inner {
             file.sync_data().map_err(io_err("syncing", &tmp))?;
         }
         let path = self.path(id, RECORD_EXT);
-        fs::rename(&tmp, &path).map_err(io_err("renaming into", &path))?;
-        self.sync_dir()
+        fs::rename(&tmp, &path).map_err(io_err("renaming into", &path))
     }
 
     fn sync_dir(&self) -> Result<(), StoreError> {
@@ -186,6 +187,7 @@ impl Store for FileStore {
                     Err(e) => return Err(io_err("creating", &data)(e)),
                 }
                 inner.write_record(&id, &Record { offset: 0, meta })?;
+                inner.sync_dir()?;
                 Ok(true)
             })
             .await?;
