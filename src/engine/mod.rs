@@ -2,10 +2,10 @@
 //!
 //! [`run_scenario`] walks a scenario's steps in order, stops at the first one that
 //! fails, then runs every `finally` step whatever happened. Each module below owns
-//! one concern: variable lookup ([`scope`]), request bodies and what named steps sent
-//! ([`body`]), one exchange on the wire ([`request`]), reading the response body
-//! ([`response`]), expectations ([`expect`]), captures ([`capture`]), XML paths
-//! ([`xml`]) and digests ([`digest`]).
+//! one concern: variable lookup (`scope`), request bodies and what named steps sent
+//! (`body`), one exchange on the wire (`request`), reading the response body
+//! (`response`), expectations (`expect`), captures (`capture`), XML paths
+//! (`xml`) and digests (`digest`).
 
 mod body;
 mod capture;
@@ -86,15 +86,14 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
         deadline: started + total,
         total,
     };
-    let steps = match runner.declare_vars(scope) {
-        Ok(()) => {
-            runner
-                .run_steps(&scenario.steps, &Position::root("step"), scope, Some(limit))
-                .await
-        }
-        Err(stop) => Err(stop),
+    let steps = async {
+        runner.declare_vars(scope)?;
+        let root = Position::root("step");
+        runner
+            .run_steps(&scenario.steps, &root, scope, Some(limit))
+            .await
     };
-    let outcome = match steps {
+    let outcome = match steps.await {
         Ok(()) => Outcome::Passed,
         Err(Stop::Failed(failure) | Stop::Unset(failure)) => Outcome::Failed(*failure),
         Err(Stop::Errored(failure)) => Outcome::Errored(*failure),
