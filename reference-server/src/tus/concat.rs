@@ -67,7 +67,7 @@ pub(super) async fn current<S: Store + Clone>(
 /// Copies the parts into a final upload if they are all complete. Returns
 /// the record unchanged when a part is still unfinished or another request
 /// is assembling it right now.
-pub(super) async fn assemble<S: Store + Clone>(
+async fn assemble<S: Store + Clone>(
     tus: &Tus<S>,
     id: &UploadId,
     record: Record<TusUpload>,
