@@ -12,6 +12,7 @@ pub mod discover;
 pub mod engine;
 pub mod plan;
 pub mod report;
+pub mod s3;
 pub mod scenario;
 pub mod settings;
 pub mod verdict;

@@ -15,7 +15,7 @@ pub mod outcome;
 mod request;
 mod response;
 mod scope;
-mod xml;
+pub(crate) mod xml;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
