@@ -47,9 +47,13 @@ pub fn coverage(args: CoverageArgs) -> Exit {
         .map(|c| catalogue::coverage(c, &catalogues, &suite))
         .collect();
     let mut out = io::stdout().lock();
-    if let Err(error) = reports.iter().try_for_each(|r| print(&mut out, r)) {
-        eprintln!("error: cannot write the report: {error}");
-        return Exit::Invalid;
+    match reports.iter().try_for_each(|r| print(&mut out, r)) {
+        // `upspec coverage | head` closing the pipe early is not an error.
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
+            eprintln!("error: cannot write the report: {error}");
+            return Exit::Invalid;
+        }
+        _ => {}
     }
     if reports.iter().all(Coverage::complete) {
         Exit::Success
