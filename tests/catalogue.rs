@@ -1,0 +1,148 @@
+//! The bundled suites against their requirement catalogues: every catalogued
+//! requirement is cited by a scenario or excluded with a reason, no scenario cites
+//! an unknown ID (the loader refuses those), and no scenario fails harder than the
+//! requirements it checks allow. `upspec coverage` shows the same table.
+
+use std::process::Command;
+
+use upspec::catalogue::{self, RequirementLevel, Status};
+use upspec::scenario::model::Level;
+use upspec::scenario::{SpecTree, load};
+
+#[test]
+fn every_catalogued_requirement_is_covered_or_excluded() {
+    let tree = SpecTree::bundled();
+    let suite = load(&tree).unwrap_or_else(|e| panic!("{e}"));
+    let catalogues = catalogue::load_all(&tree).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        catalogues.iter().any(|c| c.protocol == "tus"),
+        "specs/tus/requirements.yaml is missing"
+    );
+    let mut gaps = Vec::new();
+    for catalogue in &catalogues {
+        let coverage = catalogue::coverage(catalogue, &catalogues, &suite);
+        for row in &coverage.rows {
+            if row.status == Status::Uncovered {
+                gaps.push(format!(
+                    "{}: {} ({}) is neither cited nor excluded",
+                    catalogue.file, row.id, row.level
+                ));
+            }
+        }
+        gaps.extend(coverage.problems.iter().cloned());
+    }
+    assert!(gaps.is_empty(), "{}", gaps.join("\n"));
+}
+
+/// MUST > SHOULD (and DE-FACTO, which warns like it) > MAY and IMPL (recorded only).
+fn requirement_rank(level: RequirementLevel) -> u8 {
+    match level {
+        RequirementLevel::Must => 3,
+        RequirementLevel::Should | RequirementLevel::DeFacto => 2,
+        RequirementLevel::May | RequirementLevel::Impl => 1,
+    }
+}
+
+fn scenario_rank(level: Level) -> u8 {
+    match level {
+        Level::Must => 3,
+        Level::Should => 2,
+        Level::May | Level::Impl => 1,
+    }
+}
+
+#[test]
+fn scenarios_cite_requirements_and_fail_no_harder_than_they_allow() {
+    let tree = SpecTree::bundled();
+    let suite = load(&tree).unwrap_or_else(|e| panic!("{e}"));
+    let catalogues = catalogue::load_all(&tree).unwrap_or_else(|e| panic!("{e}"));
+    let mut wrong = Vec::new();
+    for scenario in &suite.scenarios {
+        let Some(catalogue) = catalogue::for_module(&catalogues, &scenario.module) else {
+            continue;
+        };
+        if scenario.requirements.is_empty() {
+            wrong.push(format!("{} cites no requirement", scenario.name()));
+            continue;
+        }
+        let strongest = scenario
+            .requirements
+            .iter()
+            .filter_map(|id| catalogue.requirement(id))
+            .map(|r| requirement_rank(r.level))
+            .max()
+            .unwrap_or(0);
+        if scenario_rank(scenario.level) > strongest {
+            wrong.push(format!(
+                "{} is {} but cites only weaker requirements ({})",
+                scenario.name(),
+                scenario.level,
+                scenario.requirements.join(", ")
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn upspec_coverage_prints_the_table_and_the_totals() {
+    let output = Command::new(env!("CARGO_BIN_EXE_upspec"))
+        .arg("coverage")
+        .env_remove("UPSPEC_SPECS")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("tus (specs/tus/requirements.yaml)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("TUS-CORE-PATCH-409 ")
+            && stdout.contains("tus::core::patch::offset-mismatch-409"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\nexcluded:\n"), "{stdout}");
+    assert!(stdout.contains("TUS-CKT-MATCH"), "{stdout}");
+    let totals = stdout
+        .lines()
+        .find(|l| l.starts_with("tus: "))
+        .unwrap_or_else(|| panic!("no totals line:\n{stdout}"));
+    assert!(totals.ends_with(", 0 uncovered"), "{totals}");
+}
+
+#[test]
+fn upspec_coverage_fails_on_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("demo")).unwrap();
+    std::fs::write(
+        dir.path().join("demo/requirements.yaml"),
+        "protocol: demo\nrequirements:\n  - { id: DEMO-A, section: s, level: MUST, text: a }\n  - { id: DEMO-B, section: s, level: SHOULD, text: b }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("demo/a.yaml"),
+        "scenarios:\n  - id: a\n    title: a\n    requirements: [DEMO-A]\n    level: MUST\n    steps: [ { request: { method: OPTIONS, url: \"{{target}}\" } } ]\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_upspec"))
+        .args(["coverage", "--specs"])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("DEMO-B"), "{stdout}");
+    assert!(stdout.contains("UNCOVERED"), "{stdout}");
+    assert!(
+        stdout.contains("demo: 2 requirements, 1 covered, 0 excluded, 1 uncovered"),
+        "{stdout}"
+    );
+}
