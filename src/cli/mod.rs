@@ -46,7 +46,7 @@ pub enum Command {
     /// without --target, against the embedded reference server.
     Run(Box<RunArgs>),
     /// Serve the reference server (tus 1.0.0 with every extension) until Ctrl-C.
-    Serve(upspec_reference_server::cli::ServeArgs),
+    Serve(Box<upspec_reference_server::cli::ServeArgs>),
     /// List each catalogued requirement with the scenarios that check it, and the
     /// excluded ones with their reasons; exit 1 if any is neither.
     Coverage(coverage::CoverageArgs),
@@ -160,7 +160,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse_from(github_format_as_flag(std::env::args()));
     match cli.command {
         Command::Run(args) => run::run(*args).into(),
-        Command::Serve(args) => serve::serve(args).into(),
+        Command::Serve(args) => serve::serve(*args).into(),
         Command::Coverage(args) => coverage::coverage(args).into(),
     }
 }

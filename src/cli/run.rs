@@ -149,6 +149,7 @@ fn execute(
         seed: settings.seed,
         step_timeout: settings.step_timeout,
         scenario_timeout: settings.scenario_timeout,
+        s3: None,
     });
     let mut sinks: Vec<Box<dyn Reporter>> = vec![Box::new(HumanReporter::new(
         io::stdout(),

@@ -70,6 +70,8 @@ enum Piece {
     /// Rendered text or inline/fixture bytes: small, and already in the model.
     Bytes(Arc<[u8]>),
     Random(RandomKey),
+    /// A pattern repeated for as long as the segment goes.
+    Fill(Arc<[u8]>),
 }
 
 /// The first `len` bytes of a piece.
@@ -92,6 +94,16 @@ impl Payload {
         Payload {
             segments: vec![Segment {
                 piece: Piece::Bytes(data),
+                len,
+            }],
+        }
+    }
+
+    /// `pattern` (never empty) repeated to `len` bytes.
+    pub(crate) fn fill(pattern: Arc<[u8]>, len: u64) -> Self {
+        Payload {
+            segments: vec![Segment {
+                piece: Piece::Fill(pattern),
                 len,
             }],
         }
@@ -165,6 +177,45 @@ pub(crate) fn resolve(
             Ok(Payload::random(derive_key(*seed), len))
         }
         BodySource::SentBy(names) => sent.concatenation(names),
+        BodySource::Fill { pattern, size } => {
+            let text = scope.render(size)?;
+            let len = units::parse_size(&text)
+                .map_err(|message| EvalError::Invalid(format!("fill body size: {message}")))?;
+            Ok(Payload::fill(pattern.clone(), len))
+        }
+        BodySource::Each {
+            list,
+            before,
+            item,
+            after,
+        } => {
+            let items = scope.list(list)?;
+            let mut out = String::new();
+            if let Some(before) = before {
+                out.push_str(&scope.render(before)?);
+            }
+            for (position, element) in items.iter().enumerate() {
+                let index = (position + 1).to_string();
+                out.push_str(&scope.render_with(item, &[("item", element), ("index", &index)])?);
+            }
+            if let Some(after) = after {
+                out.push_str(&scope.render(after)?);
+            }
+            Ok(Payload::bytes(out.into_bytes()))
+        }
+    }
+}
+
+/// Something that produces a request body's bytes in order: a payload, or a payload
+/// wrapped in a content encoding such as `aws-chunked`.
+pub(crate) trait ByteSource: Send {
+    /// Fills `buf` as far as the body goes; 0 means the end.
+    fn read(&mut self, buf: &mut [u8]) -> usize;
+}
+
+impl ByteSource for PayloadReader {
+    fn read(&mut self, buf: &mut [u8]) -> usize {
+        PayloadReader::read(self, buf)
     }
 }
 
@@ -209,6 +260,12 @@ enum PieceReader {
         pos: usize,
         left: u64,
     },
+    Fill {
+        pattern: Arc<[u8]>,
+        /// Position in `pattern` of the next byte.
+        pos: usize,
+        left: u64,
+    },
 }
 
 impl PieceReader {
@@ -223,6 +280,11 @@ impl PieceReader {
                 rng: Box::new(ChaCha8Rng::from_seed(key)),
                 block: vec![0; CHUNK].into_boxed_slice(),
                 pos: CHUNK,
+                left: segment.len,
+            },
+            Piece::Fill(pattern) => PieceReader::Fill {
+                pattern,
+                pos: 0,
                 left: segment.len,
             },
         }
@@ -257,6 +319,22 @@ impl PieceReader {
                     .min(usize::try_from(*left).unwrap_or(usize::MAX));
                 buf[..n].copy_from_slice(&block[*pos..*pos + n]);
                 *pos += n;
+                *left -= n as u64;
+                n
+            }
+            PieceReader::Fill { pattern, pos, left } => {
+                let n = buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+                if let [byte] = **pattern {
+                    buf[..n].fill(byte);
+                } else {
+                    let mut filled = 0;
+                    while filled < n {
+                        let take = (n - filled).min(pattern.len() - *pos);
+                        buf[filled..filled + take].copy_from_slice(&pattern[*pos..*pos + take]);
+                        *pos = (*pos + take) % pattern.len();
+                        filled += take;
+                    }
+                }
                 *left -= n as u64;
                 n
             }
@@ -345,7 +423,7 @@ impl UploadProgress {
 
 /// A request body stream: the payload in chunks, optionally cut short.
 pub(crate) struct Upload {
-    reader: PayloadReader,
+    reader: Box<dyn ByteSource>,
     /// Bytes still to yield (the whole payload, or up to the abort point).
     left: u64,
     progress: UploadProgress,
@@ -371,10 +449,24 @@ impl Upload {
         abort_after: Option<u64>,
         progress: UploadProgress,
     ) -> Self {
-        let len = payload.len();
+        Upload::from_source(
+            Box::new(payload.reader()),
+            payload.len(),
+            abort_after,
+            progress,
+        )
+    }
+
+    /// A body of `len` bytes read from `reader` (an encoded payload, say).
+    pub(crate) fn from_source(
+        reader: Box<dyn ByteSource>,
+        len: u64,
+        abort_after: Option<u64>,
+        progress: UploadProgress,
+    ) -> Self {
         let cut = abort_after.filter(|&n| n < len);
         Upload {
-            reader: payload.reader(),
+            reader,
             left: cut.unwrap_or(len),
             progress,
             cut: if cut.is_some() {
@@ -484,6 +576,16 @@ mod tests {
         assert_eq!(read_all(&payload.truncated(8), 2), b"hello wo");
         assert_eq!(payload.prefix(4), b"hell");
         assert_eq!(payload.prefix(100), b"hello world");
+    }
+
+    #[test]
+    fn fill_repeats_its_pattern_across_reads() {
+        let a = Payload::fill(Arc::from(&b"A"[..]), 5);
+        assert_eq!(read_all(&a, 2), b"AAAAA");
+        let abc = Payload::fill(Arc::from(&b"abc"[..]), 8);
+        assert_eq!(read_all(&abc, 1), b"abcabcab");
+        assert_eq!(read_all(&abc, 5), b"abcabcab");
+        assert_eq!(abc.prefix(4), b"abca");
     }
 
     #[test]

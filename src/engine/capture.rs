@@ -17,10 +17,55 @@ pub(crate) fn run(
     scope: Scope<'_>,
 ) -> Result<(), CheckError> {
     for capture in captures {
+        if capture.all {
+            let values = capture_all(capture, received)?;
+            if capture.append {
+                scope.append(&capture.var, values);
+            } else {
+                scope.set_list(&capture.var, values);
+            }
+            continue;
+        }
         let value = capture_one(capture, received, request_url)?;
-        scope.set(&capture.var, value);
+        if capture.append {
+            scope.append(&capture.var, [value]);
+        } else {
+            scope.set(&capture.var, value);
+        }
     }
     Ok(())
+}
+
+/// `{xml: PATH, all: true}`: every element at the path (possibly none: an empty
+/// listing is an answer, not a missing value), each through the regex if any.
+fn capture_all(capture: &Capture, received: &Received) -> Result<Vec<String>, CheckError> {
+    let CaptureSource::Xml(path) = &capture.source else {
+        unreachable!("the loader allows `all` only with `xml`");
+    };
+    let missing = |expected: String, actual: String| CheckError::Mismatch {
+        what: format!("capture {}", capture.var),
+        expected,
+        actual,
+        span: capture.span.clone(),
+    };
+    let text = received
+        .body
+        .text("an xml capture")
+        .map_err(|error| CheckError::Eval(error, capture.span.clone()))?;
+    let values = xml::all_texts(&text, path)
+        .map_err(|error| missing(format!("elements at {path}"), error.to_string()))?;
+    values
+        .into_iter()
+        .map(|value| match &capture.regex {
+            None => Ok(value),
+            Some(regex) => first_group(regex, &value).ok_or_else(|| {
+                missing(
+                    format!("a match for /{regex}/"),
+                    format!("{:?}", excerpt(&value)),
+                )
+            }),
+        })
+        .collect()
 }
 
 fn capture_one(
@@ -68,19 +113,22 @@ fn capture_one(
     let Some(regex) = &capture.regex else {
         return Ok(raw);
     };
-    // The first group when the regex has one, else the whole match. A first group that
-    // took no part in the match found nothing, like no match at all.
+    first_group(regex, &raw).ok_or_else(|| {
+        missing(
+            format!("a match for /{regex}/"),
+            format!("{:?}", excerpt(&raw)),
+        )
+    })
+}
+
+/// The first group when the regex has one, else the whole match. A first group that
+/// took no part in the match found nothing, like no match at all.
+fn first_group(regex: &regex::Regex, text: &str) -> Option<String> {
     let group = usize::from(regex.captures_len() > 1);
     regex
-        .captures(&raw)
+        .captures(text)
         .and_then(|found| found.get(group))
         .map(|m| m.as_str().to_owned())
-        .ok_or_else(|| {
-            missing(
-                format!("a match for /{regex}/"),
-                format!("{:?}", excerpt(&raw)),
-            )
-        })
 }
 
 /// Long bodies would flood a report; the transcript has the rest.

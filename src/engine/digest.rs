@@ -37,12 +37,18 @@ impl Hasher {
 
     /// Lowercase hex; CRC-32 as its 8-digit big-endian value, as S3 and `crc32` tools print it.
     pub(crate) fn finish_hex(self) -> String {
+        hex(&self.finish_bytes())
+    }
+
+    /// The raw digest; CRC-32 as 4 big-endian bytes (what S3 base64-encodes in
+    /// `x-amz-checksum-crc32`).
+    pub(crate) fn finish_bytes(self) -> Vec<u8> {
         match self {
-            Hasher::Md5(h) => hex(&h.finalize()),
-            Hasher::Sha1(h) => hex(&h.finalize()),
-            Hasher::Sha256(h) => hex(&h.finalize()),
-            Hasher::Sha512(h) => hex(&h.finalize()),
-            Hasher::Crc32(h) => format!("{:08x}", h.finalize()),
+            Hasher::Md5(h) => h.finalize().to_vec(),
+            Hasher::Sha1(h) => h.finalize().to_vec(),
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::Sha512(h) => h.finalize().to_vec(),
+            Hasher::Crc32(h) => h.finalize().to_be_bytes().to_vec(),
         }
     }
 }

@@ -6,7 +6,7 @@ use reqwest::header::HeaderMap;
 
 use super::response::{BodyPlan, BodySummary, Equality};
 use super::scope::{EvalError, Scope};
-use super::xml;
+use super::xml::{self, XmlLookupError};
 use crate::scenario::model::{
     BodyExpect, Expect, HeaderExpect, HeaderMatcher, SourceSpan, StatusExpect, StatusPattern,
     ValueMatcher,
@@ -236,10 +236,30 @@ fn check_body(
             ));
         }
     }
-    if !expect.xml.is_empty() {
+    if !expect.xml.is_empty() || !expect.xml_presence.is_empty() {
         let text = body
             .text("an xml check")
             .map_err(|error| CheckError::Eval(error, span.clone()))?;
+        for (path, present) in &expect.xml_presence {
+            let what = format!("xml {path}");
+            let expected = if *present {
+                "an element at that path"
+            } else {
+                "no element at that path"
+            };
+            match xml::element_text(&text, path) {
+                Ok(value) if !present => {
+                    return Err(mismatch(&what, expected.into(), format!("one, {value:?}")));
+                }
+                Err(XmlLookupError::Missing) if *present => {
+                    return Err(mismatch(&what, expected.into(), "none".into()));
+                }
+                Err(error @ XmlLookupError::NotXml(_)) => {
+                    return Err(mismatch(&what, expected.into(), error.to_string()));
+                }
+                _ => {}
+            }
+        }
         for (path, matcher) in &expect.xml {
             let what = format!("xml {path}");
             match xml::element_text(&text, path) {
@@ -295,7 +315,25 @@ pub(crate) fn describe(matcher: &ValueMatcher, scope: Scope<'_>) -> Result<Strin
                 scope.render(expected)?
             )
         }
+        ValueMatcher::Etag(expected) => {
+            format!(
+                "the entity tag {:?} (quotes ignored)",
+                scope.render(expected)?
+            )
+        }
     })
+}
+
+/// An entity tag without its `W/` prefix and surrounding double quotes: S3 sends
+/// `"…"` in headers, some servers drop the quotes in XML, and scenarios capture
+/// either form.
+pub(crate) fn bare_etag(value: &str) -> &str {
+    let value = value.trim();
+    let value = value.strip_prefix("W/").unwrap_or(value);
+    value
+        .strip_prefix('"')
+        .and_then(|inner| inner.strip_suffix('"'))
+        .unwrap_or(value)
 }
 
 /// Checks one string value: a header, an XML element's text, or a variable in a `while`.
@@ -314,6 +352,7 @@ pub(crate) fn match_value(
             holds
         }
         ValueMatcher::Regex(regex) => regex.is_match(actual),
+        ValueMatcher::Etag(expected) => bare_etag(&scope.render(expected)?) == bare_etag(actual),
         ValueMatcher::ContainsToken(token) => {
             let token = scope.render(token)?;
             actual
@@ -445,6 +484,22 @@ mod tests {
             bad_bound,
             Err(MatchError::Eval(EvalError::Invalid(_)))
         ));
+    }
+
+    #[test]
+    fn etags_compare_without_quotes_or_weakness() {
+        let etag = |expected: &str, actual: &str| matches(ValueMatcher::Etag(t(expected)), actual);
+        assert!(etag("\"abc\"", "abc").is_ok());
+        assert!(etag("abc", "\"abc\"").is_ok());
+        assert!(etag("W/\"abc\"", "\"abc\"").is_ok());
+        assert!(etag("\"abc-2\"", " \"abc-2\" ").is_ok());
+        let (expected, actual) = mismatch(etag("\"abc\"", "\"abd\""));
+        assert_eq!(expected, "the entity tag \"\\\"abc\\\"\" (quotes ignored)");
+        assert_eq!(actual, "\"\\\"abd\\\"\"");
+        assert!(
+            etag("\"abc", "abc").is_err(),
+            "an unbalanced quote is part of the value"
+        );
     }
 
     #[test]

@@ -15,11 +15,12 @@ pub mod outcome;
 mod request;
 mod response;
 mod scope;
+mod sigv4;
 pub(crate) mod xml;
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use futures_util::future::{BoxFuture, FutureExt as _, join_all};
 use tokio::time::Instant;
@@ -49,6 +50,9 @@ pub struct RunContext {
     pub step_timeout: Duration,
     /// Bounds a scenario's `steps` together when the scenario sets no `timeout`.
     pub scenario_timeout: Duration,
+    /// The S3 target, when the run has one: requests to its endpoint are signed, and
+    /// what they create is noted for the cleanup after the run.
+    pub s3: Option<Arc<crate::s3::S3Target>>,
 }
 
 /// The client every run should use. Redirects are not followed and bodies are not
@@ -425,7 +429,15 @@ impl<'a> Runner<'a> {
             .map(resolve)
             .transpose()
             .map_err(before)?;
-        let prepared = request::prepare(step, &self.ctx.headers, scope, payload).map_err(before)?;
+        let mut prepared =
+            request::prepare(step, &self.ctx.headers, scope, payload).map_err(before)?;
+        sigv4::apply(
+            &mut prepared,
+            step.sigv4.as_ref(),
+            self.ctx.s3.as_deref(),
+            SystemTime::now(),
+        )
+        .map_err(before)?;
         let plan = expect::body_plan(&step.expect, scope, resolve).map_err(before)?;
 
         let step_timeout = step.timeout.unwrap_or(self.ctx.step_timeout);
@@ -435,11 +447,17 @@ impl<'a> Runner<'a> {
 
         let attempt = request::perform(&self.ctx.client, &prepared, plan, deadline, &name).await;
         if let Some(step_name) = &step.name {
-            let sent = prepared
-                .body
-                .as_ref()
-                .map(|body| body.truncated(attempt.sent));
+            let sent = prepared.payload_sent(attempt.sent);
             self.sent.record(step_name, sent.unwrap_or_default());
+        }
+        if let (Some(s3), Some(received)) = (&self.ctx.s3, &attempt.received) {
+            let body = received.body.text("the S3 ledger").ok();
+            s3.observe(
+                prepared.method.as_str(),
+                &prepared.url,
+                received.status,
+                body.as_deref(),
+            );
         }
         self.transcript
             .lock()

@@ -8,11 +8,12 @@ use reqwest::{Client, Method};
 use tokio::time::Instant;
 use url::Url;
 
-use super::body::{Payload, Upload, UploadProgress};
+use super::body::{ByteSource as _, Payload, Upload, UploadProgress};
 use super::expect::Received;
 use super::outcome::{Exchange, RequestRecord, ResponseRecord};
 use super::response::{BodyPlan, EXCERPT_CAP, Inspector};
 use super::scope::{EvalError, Scope};
+use super::sigv4::ChunkedBody;
 use crate::scenario::model::RequestStep;
 use crate::scenario::units;
 
@@ -24,6 +25,36 @@ pub(crate) struct Prepared {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Option<Payload>,
     pub(crate) abort_after: Option<u64>,
+    /// Set when the body goes `aws-chunked` (S3 streaming signatures): `body` is then
+    /// the payload, and this frames it as it is sent.
+    pub(crate) chunked: Option<ChunkedBody>,
+}
+
+impl Prepared {
+    /// Payload bytes among the first `sent` body bytes: what a server received of the
+    /// payload, for `sent_by`.
+    pub(crate) fn payload_sent(&self, sent: u64) -> Option<Payload> {
+        let body = self.body.as_ref()?;
+        let decoded = match &self.chunked {
+            Some(chunked) => chunked.decoded_within(sent, body.len()),
+            None => sent,
+        };
+        Some(body.truncated(decoded))
+    }
+
+    /// The first `limit` bytes of the body as sent (encoded, for `aws-chunked`).
+    fn sent_prefix(&self, limit: usize) -> Vec<u8> {
+        match (&self.body, &self.chunked) {
+            (Some(body), Some(chunked)) => {
+                let mut out = vec![0; limit];
+                let n = chunked.reader(body).read(&mut out);
+                out.truncate(n);
+                out
+            }
+            (Some(body), None) => body.prefix(limit),
+            (None, _) => Vec::new(),
+        }
+    }
 }
 
 /// Renders a step's request. `body` is the step's body already resolved (it needs the
@@ -89,6 +120,7 @@ pub(crate) fn prepare(
         headers,
         body,
         abort_after,
+        chunked: None,
     })
 }
 
@@ -136,11 +168,16 @@ pub(crate) async fn perform(
     let mut request = reqwest::Request::new(prepared.method.clone(), prepared.url.clone());
     *request.headers_mut() = prepared.headers.clone();
     if let Some(payload) = &prepared.body {
-        *request.body_mut() = Some(reqwest::Body::wrap_stream(Upload::new(
-            payload,
-            prepared.abort_after,
-            progress.clone(),
-        )));
+        let upload = match &prepared.chunked {
+            Some(chunked) => Upload::from_source(
+                Box::new(chunked.reader(payload)),
+                chunked.encoded_len,
+                prepared.abort_after,
+                progress.clone(),
+            ),
+            None => Upload::new(payload, prepared.abort_after, progress.clone()),
+        };
+        *request.body_mut() = Some(reqwest::Body::wrap_stream(upload));
     }
     let mut state = Transfer {
         head: None,
@@ -168,16 +205,11 @@ pub(crate) async fn perform(
         step: step.to_owned(),
         request: RequestRecord {
             method: prepared.method.to_string(),
-            url: prepared.url.to_string(),
+            url: masked_url(&prepared.url),
             headers: masked(&prepared.headers),
             body_len: sent,
             body_excerpt: prepared
-                .body
-                .as_ref()
-                .map(|payload| {
-                    payload.prefix(EXCERPT_CAP.min(usize::try_from(sent).unwrap_or(usize::MAX)))
-                })
-                .unwrap_or_default(),
+                .sent_prefix(EXCERPT_CAP.min(usize::try_from(sent).unwrap_or(usize::MAX))),
         },
         response,
         duration: started.elapsed(),
@@ -247,6 +279,26 @@ const SECRET_HEADERS: [&str; 5] = [
     "x-amz-security-token",
 ];
 
+/// Query parameters whose values are secrets: a presigned URL is a credential until
+/// it expires, and a session token always is.
+const SECRET_PARAMETERS: [&str; 2] = ["X-Amz-Signature", "X-Amz-Security-Token"];
+
+fn masked_url(url: &Url) -> String {
+    let Some(query) = url.query() else {
+        return url.to_string();
+    };
+    let mut shown = url.clone();
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if SECRET_PARAMETERS.contains(&name) => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    shown.set_query(Some(&masked.join("&")));
+    shown.to_string()
+}
+
 fn masked(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
@@ -282,6 +334,7 @@ mod tests {
             body: None,
             abort_after: abort_after.map(Template::literal),
             timeout: None,
+            sigv4: None,
             expect: Expect::default(),
             captures: Vec::new(),
             span: SourceSpan {
@@ -335,6 +388,19 @@ mod tests {
         )
         .unwrap();
         assert!(!framed.headers.contains_key(CONTENT_LENGTH));
+    }
+
+    #[test]
+    fn presigned_secrets_are_masked_in_transcripts() {
+        let url = Url::parse(
+            "http://h/b/k?partNumber=1&X-Amz-Signature=abc&X-Amz-Security-Token=t&X-Amz-Date=1",
+        )
+        .unwrap();
+        assert_eq!(
+            masked_url(&url),
+            "http://h/b/k?partNumber=1&X-Amz-Signature=***&X-Amz-Security-Token=***&X-Amz-Date=1"
+        );
+        assert_eq!(masked_url(&Url::parse("http://h/").unwrap()), "http://h/");
     }
 
     #[test]

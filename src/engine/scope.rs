@@ -39,13 +39,21 @@ impl From<UnsetVariable> for EvalError {
     }
 }
 
+/// A scenario variable: a value, or a list collected by `append` / `all` captures
+/// (read only by `body: {each: …}`, which the loader enforces).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Value {
+    Text(String),
+    List(Vec<String>),
+}
+
 /// The variables a scenario writes while it runs. Shared by parallel branches,
 /// which run on one task, so the lock is never contended across an `.await`.
 #[derive(Debug, Default)]
-pub(crate) struct ScenarioVars(Mutex<BTreeMap<String, String>>);
+pub(crate) struct ScenarioVars(Mutex<BTreeMap<String, Value>>);
 
 impl ScenarioVars {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Value>> {
         // A panic elsewhere cannot leave the map half-written: every write is one insert.
         self.0
             .lock()
@@ -80,30 +88,98 @@ impl<'r> Scope<'r> {
     }
 
     pub(crate) fn render(&self, template: &Template) -> Result<String, EvalError> {
+        self.render_with(template, &[])
+    }
+
+    /// Renders with `extra` variables hiding every other layer (`item` and `index`
+    /// inside `body: {each: …}`).
+    pub(crate) fn render_with(
+        &self,
+        template: &Template,
+        extra: &[(&str, &str)],
+    ) -> Result<String, EvalError> {
         let scenario = self.scenario.lock();
+        let list = std::cell::RefCell::new(None);
         let lookup = |name: &str| {
-            self.params
-                .and_then(|params| params.get(name))
-                .or_else(|| scenario.get(name))
-                .or_else(|| self.globals.get(name))
-                .map(String::as_str)
+            if let Some((_, value)) = extra.iter().find(|(own, _)| *own == name) {
+                return Some(*value);
+            }
+            if let Some(value) = self.params.and_then(|params| params.get(name)) {
+                return Some(value.as_str());
+            }
+            match scenario.get(name) {
+                Some(Value::Text(value)) => Some(value.as_str()),
+                Some(Value::List(_)) => {
+                    list.borrow_mut().get_or_insert(name.to_owned());
+                    // Rendered as nothing, then refused below: a list has no single value.
+                    Some("")
+                }
+                None => self.globals.get(name).map(String::as_str),
+            }
         };
-        Ok(template.render(lookup)?)
+        let rendered = template.render(lookup)?;
+        match list.into_inner() {
+            Some(name) => Err(list_read(&name)),
+            None => Ok(rendered),
+        }
     }
 
     pub(crate) fn get(&self, name: &str) -> Result<String, EvalError> {
         let scenario = self.scenario.lock();
-        self.params
-            .and_then(|params| params.get(name))
-            .or_else(|| scenario.get(name))
-            .or_else(|| self.globals.get(name))
-            .cloned()
-            .ok_or_else(|| EvalError::Unset(UnsetVariable(name.to_owned())))
+        if let Some(value) = self.params.and_then(|params| params.get(name)) {
+            return Ok(value.clone());
+        }
+        match scenario.get(name) {
+            Some(Value::Text(value)) => Ok(value.clone()),
+            Some(Value::List(_)) => Err(list_read(name)),
+            None => self
+                .globals
+                .get(name)
+                .cloned()
+                .ok_or_else(|| EvalError::Unset(UnsetVariable(name.to_owned()))),
+        }
+    }
+
+    /// The elements of a list variable.
+    pub(crate) fn list(&self, name: &str) -> Result<Vec<String>, EvalError> {
+        match self.scenario.lock().get(name) {
+            Some(Value::List(items)) => Ok(items.clone()),
+            Some(Value::Text(_)) => Err(EvalError::Invalid(format!(
+                "`{name}` holds a single value, not a list"
+            ))),
+            None if self.globals.contains_key(name) => Err(EvalError::Invalid(format!(
+                "`{name}` holds a single value, not a list"
+            ))),
+            None => Err(EvalError::Unset(UnsetVariable(name.to_owned()))),
+        }
     }
 
     /// Writes to the scenario layer, whatever `use` frame the step runs in.
     pub(crate) fn set(&self, name: &str, value: String) {
-        self.scenario.lock().insert(name.to_owned(), value);
+        self.scenario
+            .lock()
+            .insert(name.to_owned(), Value::Text(value));
+    }
+
+    /// Makes `name` the list `items`, replacing what it held.
+    pub(crate) fn set_list(&self, name: &str, items: Vec<String>) {
+        self.scenario
+            .lock()
+            .insert(name.to_owned(), Value::List(items));
+    }
+
+    /// Adds `items` to the list `name`, starting it when it has no value yet.
+    pub(crate) fn append(&self, name: &str, items: impl IntoIterator<Item = String>) {
+        let mut scenario = self.scenario.lock();
+        let entry = scenario
+            .entry(name.to_owned())
+            .or_insert_with(|| Value::List(Vec::new()));
+        match entry {
+            Value::List(list) => list.extend(items),
+            // The loader keeps lists and values apart; should a value get here anyway,
+            // the list starts over rather than mixing the two.
+            Value::Text(_) => *entry = Value::List(items.into_iter().collect()),
+        }
     }
 
     /// Renders a template that must give a decimal count (`repeat.times`, say).
@@ -113,6 +189,12 @@ impl<'r> Scope<'r> {
             .parse()
             .map_err(|_| EvalError::Invalid(format!("{what} `{text}` is not a whole number")))
     }
+}
+
+fn list_read(name: &str) -> EvalError {
+    EvalError::Invalid(format!(
+        "`{name}` is a list; only `body: {{each: {name}, …}}` reads it"
+    ))
 }
 
 #[cfg(test)]
@@ -147,6 +229,29 @@ mod tests {
         let params = BTreeMap::new();
         scope.with_params(&params).set("upload_url", "u".into());
         assert_eq!(scope.get("upload_url"), Ok("u".into()));
+    }
+
+    #[test]
+    fn lists_grow_by_appends_and_are_read_only_as_lists() {
+        let globals = BTreeMap::from([("g".to_owned(), "v".to_owned())]);
+        let vars = ScenarioVars::default();
+        let scope = Scope::new(&vars, &globals);
+        assert!(matches!(scope.list("parts"), Err(EvalError::Unset(_))));
+        scope.append("parts", ["\"a\"".to_owned()]);
+        scope.append("parts", ["\"b\"".to_owned(), "\"c\"".to_owned()]);
+        assert_eq!(scope.list("parts").unwrap().len(), 3);
+        assert!(scope.render(&t("x{{parts}}")).is_err());
+        assert!(scope.get("parts").is_err());
+        assert!(scope.list("g").is_err());
+        assert_eq!(
+            scope.render_with(
+                &t("{{index}}={{item}} {{g}}"),
+                &[("item", "a"), ("index", "1")]
+            ),
+            Ok("1=a v".into())
+        );
+        scope.set_list("parts", Vec::new());
+        assert_eq!(scope.list("parts"), Ok(Vec::new()));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! S3 answers carry `xmlns="http://s3.amazonaws.com/doc/2006-03-01/"` and some
 //! servers leave it out or use a prefix; matching local names only lets one
-//! scenario hold for all of them.
+//! scenario hold for all of them. A step may carry a 1-based position among the
+//! siblings of that name (`ListPartsResult/Part[2]/ETag`). Whitespace before the
+//! document is skipped: S3 may send it to keep a slow CompleteMultipartUpload alive.
 
 use std::fmt;
 
@@ -26,15 +28,38 @@ impl fmt::Display for XmlLookupError {
 /// `path` (`ListPartsResult/Part/ETag`; a leading `/` is allowed). The text is every
 /// descendant text node concatenated, untrimmed: whitespace a server adds is its own.
 pub(crate) fn element_text(document: &str, path: &str) -> Result<String, XmlLookupError> {
-    let document = roxmltree::Document::parse(document)
+    all_texts_limited(document, path, 1)?
+        .pop()
+        .ok_or(XmlLookupError::Missing)
+}
+
+/// The text of every element at `path`, in document order; empty when there is none.
+pub(crate) fn all_texts(document: &str, path: &str) -> Result<Vec<String>, XmlLookupError> {
+    all_texts_limited(document, path, usize::MAX)
+}
+
+fn all_texts_limited(
+    document: &str,
+    path: &str,
+    limit: usize,
+) -> Result<Vec<String>, XmlLookupError> {
+    let document = roxmltree::Document::parse(document.trim_start())
         .map_err(|error| XmlLookupError::NotXml(error.to_string()))?;
-    let mut names = path.trim_start_matches('/').split('/');
+    let mut steps = path.trim_start_matches('/').split('/').map(Step::parse);
     let root = document.root_element();
-    if names.next() != Some(root.tag_name().name()) {
-        return Err(XmlLookupError::Missing);
+    let mut found = Vec::new();
+    match steps.next() {
+        Some(Step {
+            name,
+            position: None | Some(1),
+        }) if name == root.tag_name().name() => {
+            let steps: Vec<Step> = steps.collect();
+            collect(root, &steps, limit, &mut found);
+        }
+        _ => {}
     }
-    let names: Vec<&str> = names.collect();
-    find(root, &names)
+    Ok(found
+        .into_iter()
         .map(|element| {
             element
                 .descendants()
@@ -42,20 +67,61 @@ pub(crate) fn element_text(document: &str, path: &str) -> Result<String, XmlLook
                 .filter_map(|node| node.text())
                 .collect()
         })
-        .ok_or(XmlLookupError::Missing)
+        .collect())
 }
 
-/// Depth-first, so `Part/ETag` finds the first `Part` that has an `ETag`.
-fn find<'a, 'input>(
+/// One step of a path: a local name, and optionally which of the siblings so named.
+#[derive(Clone, Copy, Debug)]
+struct Step<'p> {
+    name: &'p str,
+    /// 1-based; `None` means every sibling of that name.
+    position: Option<usize>,
+}
+
+impl<'p> Step<'p> {
+    /// `Part` or `Part[2]`; a bracket that is not a position is part of the name
+    /// (and so matches nothing, since XML names cannot contain brackets).
+    fn parse(text: &'p str) -> Self {
+        if let Some(open) = text.find('[')
+            && let Some(inner) = text[open + 1..].strip_suffix(']')
+            && let Ok(position) = inner.parse::<usize>()
+        {
+            return Step {
+                name: &text[..open],
+                position: Some(position),
+            };
+        }
+        Step {
+            name: text,
+            position: None,
+        }
+    }
+}
+
+/// Depth-first in document order, so `Part/ETag` finds the first `Part` that has an
+/// `ETag`; stops once `limit` elements are found.
+fn collect<'a, 'input>(
     node: roxmltree::Node<'a, 'input>,
-    names: &[&str],
-) -> Option<roxmltree::Node<'a, 'input>> {
-    let Some((first, rest)) = names.split_first() else {
-        return Some(node);
+    steps: &[Step<'_>],
+    limit: usize,
+    found: &mut Vec<roxmltree::Node<'a, 'input>>,
+) {
+    let Some((first, rest)) = steps.split_first() else {
+        found.push(node);
+        return;
     };
-    node.children()
-        .filter(|child| child.is_element() && child.tag_name().name() == *first)
-        .find_map(|child| find(child, rest))
+    let named = node
+        .children()
+        .filter(|child| child.is_element() && child.tag_name().name() == first.name);
+    for (index, child) in named.enumerate() {
+        if found.len() >= limit {
+            return;
+        }
+        match first.position {
+            Some(position) if position != index + 1 => continue,
+            _ => collect(child, rest, limit, found),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -91,6 +157,33 @@ mod tests {
         assert_eq!(element_text(doc, "R/P/N"), Ok("1".into()));
         assert_eq!(element_text(doc, "R"), Ok("12e2".into()));
         assert_eq!(element_text("<R><E></E></R>", "R/E"), Ok(String::new()));
+    }
+
+    #[test]
+    fn positions_pick_one_sibling_and_all_takes_every_match() {
+        let doc = "<R><P><N>1</N></P><P><N>2</N><E>e2</E></P><Q/></R>";
+        assert_eq!(element_text(doc, "R/P[2]/N"), Ok("2".into()));
+        assert_eq!(element_text(doc, "R/P[1]/E"), Err(XmlLookupError::Missing));
+        assert_eq!(element_text(doc, "R/P[3]"), Err(XmlLookupError::Missing));
+        assert_eq!(element_text(doc, "R[1]/Q"), Ok(String::new()));
+        assert_eq!(all_texts(doc, "R/P/N"), Ok(vec!["1".into(), "2".into()]));
+        assert_eq!(all_texts(doc, "R/P/X"), Ok(Vec::new()));
+        assert_eq!(all_texts(doc, "X/P"), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn real_s3_error_bodies_with_and_without_a_namespace() {
+        let aws = "\n  <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidPart</Code>\
+                   <Message>One or more of the specified parts could not be found.</Message>\
+                   <UploadId>VXBsb2Fk</UploadId><PartNumber>1</PartNumber>\
+                   <ETag>ffffffffffffffffffffffffffffffff</ETag><RequestId>R</RequestId></Error>";
+        assert_eq!(element_text(aws, "Error/Code"), Ok("InvalidPart".into()));
+        let namespaced = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Error xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Code>NoSuchUpload</Code><Message>m</Message></Error>"#;
+        assert_eq!(
+            element_text(namespaced, "Error/Code"),
+            Ok("NoSuchUpload".into())
+        );
     }
 
     #[test]

@@ -56,12 +56,14 @@ impl S3Target {
             return;
         }
         let has = |name: &str| url.query_pairs().any(|(key, _)| key == name);
+        // The query of a presigned URL authenticates; it does not name a sub-resource.
+        let plain = url.query_pairs().all(|(key, _)| key.starts_with("X-Amz-"));
         let mut created = self.ledger.lock();
         match (method, key.is_empty()) {
-            ("PUT", true) if url.query().is_none() => {
+            ("PUT", true) if plain => {
                 created.buckets.insert(bucket.to_owned());
             }
-            ("PUT", false) if !has("uploadId") && !has("partNumber") && url.query().is_none() => {
+            ("PUT", false) if plain => {
                 created.objects.insert((bucket.to_owned(), key.to_owned()));
             }
             ("POST", false) if has("uploads") => {
@@ -112,6 +114,12 @@ mod tests {
             None,
         );
         target.observe("PUT", &url("http://127.0.0.1:9000/b/r/failed"), 403, None);
+        target.observe(
+            "PUT",
+            &url("http://127.0.0.1:9000/b/r/presigned?X-Amz-Signature=s"),
+            200,
+            None,
+        );
         target.observe("PUT", &url("http://127.0.0.2:9000/elsewhere"), 200, None);
         let created = target.ledger.snapshot();
         assert_eq!(created.buckets, BTreeSet::from(["b".to_owned()]));
@@ -119,7 +127,8 @@ mod tests {
             created.objects,
             BTreeSet::from([
                 ("b".to_owned(), "r/a%20b".to_owned()),
-                ("b".to_owned(), "r/m".to_owned())
+                ("b".to_owned(), "r/m".to_owned()),
+                ("b".to_owned(), "r/presigned".to_owned())
             ])
         );
         assert_eq!(

@@ -22,7 +22,49 @@ use super::tree::{SpecFile, SpecTree};
 use super::units;
 
 /// Variables every scenario can read without declaring them.
-pub const BUILTIN_VARIABLES: &[&str] = &["target", "seed", "run_id"];
+///
+/// `s3_endpoint` (without a trailing slash), `bucket` and `region` have values only
+/// when the run has an S3 target; scenarios under `s3/` are skipped otherwise.
+pub const BUILTIN_VARIABLES: &[&str] = &[
+    "target",
+    "seed",
+    "run_id",
+    "s3_endpoint",
+    "bucket",
+    "region",
+];
+
+/// The modes of `sigv4:`.
+const SIGV4_MODES: [&str; 6] = [
+    "signed",
+    "unsigned",
+    "chunked",
+    "chunked-unsigned",
+    "presigned",
+    "none",
+];
+
+/// What `sigv4: {break: …}` can break; the first three apply to every signing mode.
+const SIGV4_BREAKS: [&str; 4] = ["signature", "secret", "date", "body"];
+
+/// The checksums an `aws-chunked` trailer can carry.
+const TRAILER_CHECKSUMS: [&str; 3] = ["crc32", "sha1", "sha256"];
+
+/// Data bytes per `aws-chunked` chunk unless `chunk_size` says otherwise (the AWS SDKs' size).
+const DEFAULT_CHUNK_SIZE: u64 = 64 * 1024;
+
+/// The largest `chunk_size`: one chunk is held in memory while it is signed.
+const MAX_CHUNK_SIZE: u64 = 16 * 1024 * 1024;
+
+/// How long a presigned URL is valid unless `expires` says otherwise (the AWS CLI's default
+/// is an hour; a test needs minutes).
+const DEFAULT_PRESIGN: Duration = Duration::from_secs(15 * 60);
+
+/// The longest validity S3 accepts for a presigned URL.
+const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The variables `body: {each: LIST, text: …}` defines inside `text`.
+const EACH_VARIABLES: [&str; 2] = ["item", "index"];
 
 /// Loads every scenario file of `tree`.
 pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
@@ -55,7 +97,7 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
             match parse(&ctx) {
                 Ok(syntax) => Some((ctx, syntax)),
                 Err(error) => {
-                    loader.errors.get_mut().push(error);
+                    loader.errors.get_mut().push(*error);
                     None
                 }
             }
@@ -168,7 +210,7 @@ impl FileCtx {
     }
 }
 
-fn parse(ctx: &FileCtx) -> Result<FileSyntax, LoadError> {
+fn parse(ctx: &FileCtx) -> Result<FileSyntax, Box<LoadError>> {
     let options = serde_saphyr::options! { strict_booleans: true };
     serde_saphyr::from_str_with_options(&ctx.file.text, options).map_err(|error| {
         let location = error.location().unwrap_or(Location::UNKNOWN);
@@ -176,7 +218,7 @@ fn parse(ctx: &FileCtx) -> Result<FileSyntax, LoadError> {
             snippets: serde_saphyr::SnippetMode::Off,
         });
         let message = strip_position(plain.lines().next().unwrap_or_default());
-        ctx.error(&location, classify(message))
+        Box::new(ctx.error(&location, classify(message)))
     })
 }
 
@@ -184,10 +226,10 @@ fn parse(ctx: &FileCtx) -> Result<FileSyntax, LoadError> {
 /// we print the position ourselves, once, in the same form for every error.
 pub(crate) fn strip_position(message: &str) -> &str {
     let mut message = message.strip_prefix("error: ").unwrap_or(message);
-    if let Some(rest) = message.strip_prefix("line ") {
-        if let Some((_, after)) = rest.split_once(": ") {
-            message = after;
-        }
+    if let Some(rest) = message.strip_prefix("line ")
+        && let Some((_, after)) = rest.split_once(": ")
+    {
+        message = after;
     }
     match message.rfind(" at line ") {
         Some(at) if message[at..].contains(", column ") => &message[..at],
@@ -205,34 +247,34 @@ pub(crate) fn classify(message: &str) -> LoadErrorKind {
         return LoadErrorKind::DuplicateKey(key.to_owned());
     }
     for (prefix, is_value) in [("unknown field `", false), ("unknown variant `", true)] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some((key, tail)) = rest.split_once('`') {
-                let expected: Vec<String> = tail
-                    .split_once("expected ")
-                    .map(|(_, list)| {
-                        list.trim_start_matches("one of ")
-                            .split(", ")
-                            .map(|s| s.trim_matches('`').to_owned())
-                            .filter(|s| !s.is_empty())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let suggestion = suggest(key, expected.iter().map(String::as_str));
-                let key = key.to_owned();
-                return if is_value {
-                    LoadErrorKind::UnknownValue {
-                        value: key,
-                        expected,
-                        suggestion,
-                    }
-                } else {
-                    LoadErrorKind::UnknownKey {
-                        key,
-                        expected,
-                        suggestion,
-                    }
-                };
-            }
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some((key, tail)) = rest.split_once('`')
+        {
+            let expected: Vec<String> = tail
+                .split_once("expected ")
+                .map(|(_, list)| {
+                    list.trim_start_matches("one of ")
+                        .split(", ")
+                        .map(|s| s.trim_matches('`').to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let suggestion = suggest(key, expected.iter().map(String::as_str));
+            let key = key.to_owned();
+            return if is_value {
+                LoadErrorKind::UnknownValue {
+                    value: key,
+                    expected,
+                    suggestion,
+                }
+            } else {
+                LoadErrorKind::UnknownKey {
+                    key,
+                    expected,
+                    suggestion,
+                }
+            };
         }
     }
     LoadErrorKind::Syntax(message.to_owned())
@@ -257,6 +299,8 @@ struct Lowered {
     free: Vec<FreeVariable>,
     /// Variables its captures (and loop indexes) define for the caller.
     exports: BTreeSet<String>,
+    /// Those of them that are lists.
+    lists: BTreeSet<String>,
     /// Step names it defines, for `sent_by`.
     names: BTreeSet<String>,
 }
@@ -281,6 +325,9 @@ struct Scope<'s> {
     free: Option<Vec<FreeVariable>>,
     /// Captures so far, for a sequence's exports.
     captured: BTreeSet<String>,
+    /// Defined variables that hold lists (from `append` or `all` captures): only
+    /// `body: {each: …}` can read them.
+    lists: BTreeSet<String>,
 }
 
 impl<'a> Loader<'a> {
@@ -333,6 +380,7 @@ impl<'a> Loader<'a> {
             names: BTreeSet::new(),
             free: None,
             captured: BTreeSet::new(),
+            lists: BTreeSet::new(),
         };
         let steps = self.steps(ctx, &syntax.steps, &mut scope);
         let finally = self.steps(ctx, &syntax.finally, &mut scope);
@@ -516,6 +564,10 @@ impl<'a> Loader<'a> {
             .as_ref()
             .and_then(|n| self.number_template(ctx, n, scope, "abort_after", units::parse_size));
         let timeout = syntax.timeout.as_ref().and_then(|t| self.duration(ctx, t));
+        let sigv4 = match &syntax.sigv4 {
+            Some(sigv4) => Some(self.sigv4(ctx, sigv4)?),
+            None => None,
+        };
         let expect = step
             .expect
             .as_ref()
@@ -523,11 +575,14 @@ impl<'a> Loader<'a> {
             .unwrap_or_default();
         let mut captures = Vec::new();
         for (var, capture) in &step.capture {
-            captures.extend(self.capture(ctx, var, capture));
+            captures.extend(self.capture(ctx, var, capture, scope));
         }
         for capture in &captures {
             scope.defined.insert(capture.var.clone());
             scope.captured.insert(capture.var.clone());
+            if capture.makes_list() {
+                scope.lists.insert(capture.var.clone());
+            }
         }
         let name = step.name.as_ref().map(|n| n.value.clone());
         if let Some(name) = &name {
@@ -541,6 +596,7 @@ impl<'a> Loader<'a> {
             body,
             abort_after,
             timeout,
+            sigv4,
             expect,
             captures,
             span: ctx.span(&request.referenced),
@@ -602,6 +658,7 @@ impl<'a> Loader<'a> {
         }
         scope.defined.extend(lowered.exports.iter().cloned());
         scope.captured.extend(lowered.exports.iter().cloned());
+        scope.lists.extend(lowered.lists.iter().cloned());
         scope.names.extend(lowered.names.iter().cloned());
         Some(Step::Use(UseStep {
             definition: lowered.definition,
@@ -643,6 +700,7 @@ impl<'a> Loader<'a> {
             names: BTreeSet::new(),
             free: Some(Vec::new()),
             captured: BTreeSet::new(),
+            lists: BTreeSet::new(),
         };
         let steps = self.steps(ctx, &syntax.value.steps, &mut scope);
         if self.errors.borrow().len() > before {
@@ -657,6 +715,7 @@ impl<'a> Loader<'a> {
             }),
             free: scope.free.unwrap_or_default(),
             exports: scope.captured,
+            lists: scope.lists,
             names: scope.names,
         };
         self.lowered
@@ -684,6 +743,10 @@ impl<'a> Loader<'a> {
         let steps = self.steps(ctx, &syntax.steps, scope);
         let while_ = syntax.while_.as_ref().and_then(|condition| {
             let var = &condition.value.var;
+            if scope.lists.contains(&var.value) {
+                self.push(ctx.error(&var.referenced, list_read(&var.value)));
+                return None;
+            }
             self.reference(scope, &var.value, |defined| {
                 ctx.error(
                     &var.referenced,
@@ -725,34 +788,70 @@ impl<'a> Loader<'a> {
             }
             BodySyntax::Map(map) => map,
         };
+        // With `each`, `text` is the template rendered per element, not a body of its own.
+        let each = map.each.is_some();
         let given: Vec<&str> = [
-            ("text", map.text.is_some()),
+            ("text", map.text.is_some() && !each),
             ("base64", map.base64.is_some()),
             ("file", map.file.is_some()),
             ("random", map.random.is_some()),
             ("sent_by", map.sent_by.is_some()),
+            ("fill", map.fill.is_some()),
+            ("each", each),
         ]
         .into_iter()
         .filter_map(|(key, present)| present.then_some(key))
         .collect();
         if given.len() != 1 {
-            self.push(
-                ctx.error(
-                    at,
-                    LoadErrorKind::StepShape(
-                        "a body is exactly one of `text`, `base64`, `file`, `random` or `sent_by`"
-                            .into(),
-                    ),
-                ),
-            );
-            return None;
-        }
-        if map.seed.is_some() && map.random.is_none() {
             self.push(ctx.error(
                 at,
-                LoadErrorKind::StepShape("`seed` only goes with `random`".into()),
+                LoadErrorKind::StepShape(
+                    "a body is exactly one of `text`, `base64`, `file`, `random`, `sent_by`, `fill` or `each`"
+                        .into(),
+                ),
             ));
             return None;
+        }
+        let belongs = [
+            ("seed", map.seed.is_some(), map.random.is_some(), "random"),
+            ("size", map.size.is_some(), map.fill.is_some(), "fill"),
+            ("before", map.before.is_some(), each, "each"),
+            ("after", map.after.is_some(), each, "each"),
+        ];
+        for (key, given, allowed, owner) in belongs {
+            if given && !allowed {
+                self.push(ctx.error(
+                    at,
+                    LoadErrorKind::StepShape(format!("`{key}` only goes with `{owner}`")),
+                ));
+                return None;
+            }
+        }
+        if let Some(list) = &map.each {
+            return self.each_body(ctx, at, map, list, scope);
+        }
+        if let Some(pattern) = &map.fill {
+            if pattern.value.0.is_empty() {
+                self.push(ctx.error(
+                    &pattern.referenced,
+                    LoadErrorKind::InvalidValue(
+                        "`fill` needs a pattern of at least one byte".into(),
+                    ),
+                ));
+                return None;
+            }
+            let Some(size) = &map.size else {
+                self.push(ctx.error(
+                    at,
+                    LoadErrorKind::StepShape("`fill` needs a `size`, e.g. `size: 5MiB`".into()),
+                ));
+                return None;
+            };
+            let size = self.number_template(ctx, size, scope, "size", units::parse_size)?;
+            return Some(BodySource::Fill {
+                pattern: pattern.value.0.as_bytes().into(),
+                size,
+            });
         }
         if let Some(text) = &map.text {
             return self
@@ -805,6 +904,70 @@ impl<'a> Loader<'a> {
             }
         }
         Some(BodySource::SentBy(names.value.0.clone()))
+    }
+
+    /// `body: {each: LIST, text: …, before: …, after: …}`.
+    fn each_body(
+        &self,
+        ctx: &'a FileCtx,
+        at: &Location,
+        map: &'a BodyMap,
+        list: &'a Spanned<String>,
+        scope: &mut Scope,
+    ) -> Option<BodySource> {
+        let Some(text) = &map.text else {
+            self.push(ctx.error(
+                at,
+                LoadErrorKind::StepShape(
+                    "`each` renders `text` once per element: give the `text`, e.g. `text: \"<Part>{{item}}</Part>\"`"
+                        .into(),
+                ),
+            ));
+            return None;
+        };
+        let name = &list.value;
+        if scope.defined.contains(name) && !scope.lists.contains(name) {
+            self.push(ctx.error(
+                &list.referenced,
+                LoadErrorKind::InvalidValue(format!(
+                    "`{name}` is not a list: collect one with a capture's `append: true` or `all: true`"
+                )),
+            ));
+            return None;
+        }
+        self.reference(scope, name, |defined| {
+            ctx.error(
+                &list.referenced,
+                LoadErrorKind::UndefinedVariable {
+                    name: name.clone(),
+                    suggestion: suggest(name, defined.iter().map(String::as_str)),
+                },
+            )
+        });
+        let before = match &map.before {
+            Some(before) => Some(self.checked_template(ctx, before, scope)?),
+            None => None,
+        };
+        let after = match &map.after {
+            Some(after) => Some(self.checked_template(ctx, after, scope)?),
+            None => None,
+        };
+        // `item` and `index` exist only inside `text`, and hide any variable of that name.
+        let saved_defined = scope.defined.clone();
+        let saved_lists = scope.lists.clone();
+        for variable in EACH_VARIABLES {
+            scope.defined.insert(variable.to_owned());
+            scope.lists.remove(variable);
+        }
+        let item = self.checked_template(ctx, text, scope);
+        scope.defined = saved_defined;
+        scope.lists = saved_lists;
+        Some(BodySource::Each {
+            list: name.clone(),
+            before,
+            item: item?,
+            after,
+        })
     }
 
     fn expect(
@@ -899,7 +1062,26 @@ impl<'a> Loader<'a> {
             digests.push((algorithm, hex));
         }
         let mut xml = Vec::new();
+        let mut xml_presence = Vec::new();
         for (path, matcher) in &syntax.xml {
+            if let MatcherSyntax::Map(map) = &matcher.value
+                && matcher_checks(map).is_empty()
+            {
+                match (map.present, map.absent) {
+                    (Some(true), None) => xml_presence.push((path.clone(), true)),
+                    (None, Some(true)) => xml_presence.push((path.clone(), false)),
+                    _ => self.push(
+                        ctx.error(
+                            &matcher.referenced,
+                            LoadErrorKind::StepShape(
+                                "write `present: true` or `absent: true` alone, or one value check"
+                                    .into(),
+                            ),
+                        ),
+                    ),
+                }
+                continue;
+            }
             if let Some(matcher) = self.value_matcher(ctx, matcher, scope) {
                 xml.push((path.clone(), matcher));
             }
@@ -916,6 +1098,7 @@ impl<'a> Loader<'a> {
                 .and_then(|c| self.checked_template(ctx, c, scope)),
             digests,
             xml,
+            xml_presence,
             span: Some(ctx.span(&spanned.referenced)),
         })
     }
@@ -955,17 +1138,17 @@ impl<'a> Loader<'a> {
         spanned: &'a Spanned<MatcherSyntax>,
         scope: &mut Scope,
     ) -> Option<ValueMatcher> {
-        if let MatcherSyntax::Map(map) = &spanned.value {
-            if map.present.is_some() || map.absent.is_some() || matcher_checks(map).len() != 1 {
-                self.push(ctx.error(
+        if let MatcherSyntax::Map(map) = &spanned.value
+            && (map.present.is_some() || map.absent.is_some() || matcher_checks(map).len() != 1)
+        {
+            self.push(ctx.error(
                     &spanned.referenced,
                     LoadErrorKind::StepShape(
-                        "give exactly one check here (equals, one_of, regex, contains, eq, ne, lt, le, gt or ge)"
+                        "give exactly one check here (equals, one_of, regex, contains, eq, ne, lt, le, gt, ge or etag)"
                             .into(),
                     ),
                 ));
-                return None;
-            }
+            return None;
         }
         self.value_checks(ctx, spanned, scope)?.pop()
     }
@@ -1001,6 +1184,7 @@ impl<'a> Loader<'a> {
                         .map(|template| match key {
                             "equals" => ValueMatcher::Equals(template),
                             "contains" => ValueMatcher::ContainsToken(template),
+                            "etag" => ValueMatcher::Etag(template),
                             other => ValueMatcher::Compare(comparison(other), template),
                         })
                 }
@@ -1026,6 +1210,7 @@ impl<'a> Loader<'a> {
         ctx: &'a FileCtx,
         var: &str,
         spanned: &'a Spanned<CaptureSyntax>,
+        scope: &Scope,
     ) -> Option<Capture> {
         let syntax = &spanned.value;
         let at = &spanned.referenced;
@@ -1052,6 +1237,34 @@ impl<'a> Loader<'a> {
             ));
             return None;
         }
+        if syntax.all && syntax.xml.is_none() {
+            self.push(ctx.error(
+                at,
+                LoadErrorKind::StepShape("`all` only goes with `xml`".into()),
+            ));
+            return None;
+        }
+        // A variable is a list or a value for the whole scenario: `each` reads lists,
+        // templates read values, and the loader checks both by name.
+        let list = syntax.append || syntax.all;
+        if list && scope.defined.contains(var) && !scope.lists.contains(var) {
+            self.push(ctx.error(
+                at,
+                LoadErrorKind::InvalidValue(format!(
+                    "`{var}` already holds a single value; give the list capture a name of its own"
+                )),
+            ));
+            return None;
+        }
+        if !list && scope.lists.contains(var) {
+            self.push(ctx.error(
+                at,
+                LoadErrorKind::InvalidValue(format!(
+                    "`{var}` is a list; add `append: true` to add to it, or give this capture another name"
+                )),
+            ));
+            return None;
+        }
         let source = if let Some(name) = &syntax.header {
             CaptureSource::Header {
                 name: name.clone(),
@@ -1072,6 +1285,181 @@ impl<'a> Loader<'a> {
             var: var.to_owned(),
             source,
             regex,
+            append: syntax.append,
+            all: syntax.all,
+            span: ctx.span(at),
+        })
+    }
+
+    /// `sigv4:` on a request: the mode, its options, and what to break. Everything is
+    /// literal, so every mistake is found here rather than halfway through a run.
+    fn sigv4(&self, ctx: &FileCtx, spanned: &Spanned<Sigv4Syntax>) -> Option<Sigv4> {
+        let at = &spanned.referenced;
+        let no_options = Sigv4Map::default();
+        let (mode, mode_at, map) = match &spanned.value {
+            Sigv4Syntax::Shorthand(mode) => (mode.0.as_str(), at, &no_options),
+            Sigv4Syntax::Map(map) => match &map.mode {
+                Some(mode) => (mode.value.0.as_str(), &mode.referenced, &**map),
+                None => {
+                    self.push(ctx.error(
+                        at,
+                        LoadErrorKind::StepShape(format!(
+                            "`sigv4` needs a `mode`: {}",
+                            SIGV4_MODES.join(", ")
+                        )),
+                    ));
+                    return None;
+                }
+            },
+        };
+        let known = |value: &str, at: &Location, expected: &[&str]| {
+            if expected.contains(&value) {
+                return true;
+            }
+            self.push(ctx.error(
+                at,
+                LoadErrorKind::UnknownValue {
+                    value: value.to_owned(),
+                    expected: expected.iter().map(|e| e.to_string()).collect(),
+                    suggestion: suggest(value, expected.iter().copied()),
+                },
+            ));
+            false
+        };
+        if !known(mode, mode_at, &SIGV4_MODES) {
+            return None;
+        }
+        let chunked = matches!(mode, "chunked" | "chunked-unsigned");
+        let options = [
+            (
+                "chunk_size",
+                map.chunk_size.is_some(),
+                chunked,
+                "`chunked` and `chunked-unsigned`",
+            ),
+            (
+                "trailer",
+                map.trailer.is_some(),
+                chunked,
+                "`chunked` and `chunked-unsigned`",
+            ),
+            (
+                "expires",
+                map.expires.is_some(),
+                mode == "presigned",
+                "`presigned`",
+            ),
+        ];
+        for (key, given, allowed, modes) in options {
+            if given && !allowed {
+                self.push(ctx.error(
+                    at,
+                    LoadErrorKind::StepShape(format!("`{key}` only goes with the mode {modes}")),
+                ));
+                return None;
+            }
+        }
+        let trailer = match &map.trailer {
+            Some(name) => {
+                let name_text = name.value.0.as_str();
+                if !known(name_text, &name.referenced, &TRAILER_CHECKSUMS) {
+                    return None;
+                }
+                Some(match name_text {
+                    "crc32" => TrailerChecksum::Crc32,
+                    "sha1" => TrailerChecksum::Sha1,
+                    _ => TrailerChecksum::Sha256,
+                })
+            }
+            None => None,
+        };
+        if mode == "chunked-unsigned" && trailer.is_none() {
+            self.push(ctx.error(
+                at,
+                LoadErrorKind::StepShape(
+                    "`chunked-unsigned` carries its integrity check in a trailer: give `trailer: crc32` (or sha1, sha256)"
+                        .into(),
+                ),
+            ));
+            return None;
+        }
+        let chunk_size = match &map.chunk_size {
+            Some(size) => match units::parse_size(&size.value.0) {
+                Ok(bytes) if (1..=MAX_CHUNK_SIZE).contains(&bytes) => bytes,
+                _ => {
+                    self.push(ctx.error(
+                        &size.referenced,
+                        LoadErrorKind::InvalidValue(
+                            "`chunk_size` is a size from 1 byte to 16MiB, e.g. 64KiB".into(),
+                        ),
+                    ));
+                    return None;
+                }
+            },
+            None => DEFAULT_CHUNK_SIZE,
+        };
+        let expires = match &map.expires {
+            Some(expires) => {
+                let duration = self.duration(ctx, expires)?;
+                if duration < Duration::from_secs(1) || duration > MAX_PRESIGN {
+                    self.push(ctx.error(
+                        &expires.referenced,
+                        LoadErrorKind::InvalidValue(
+                            "`expires` is from 1s to 7 days (604800s), as S3 allows".into(),
+                        ),
+                    ));
+                    return None;
+                }
+                duration
+            }
+            None => DEFAULT_PRESIGN,
+        };
+        let broken = match &map.broken {
+            Some(what) => {
+                let what_text = what.value.0.as_str();
+                let allowed: &[&str] = match mode {
+                    "none" => &[],
+                    "unsigned" | "presigned" => &SIGV4_BREAKS[..3],
+                    _ => &SIGV4_BREAKS,
+                };
+                if !SIGV4_BREAKS.contains(&what_text) {
+                    known(what_text, &what.referenced, &SIGV4_BREAKS);
+                    return None;
+                }
+                if !allowed.contains(&what_text) {
+                    let reason = if mode == "none" {
+                        "`none` sends no signature to break".to_owned()
+                    } else {
+                        format!(
+                            "`{mode}` does not sign the body, so there is no body signature to break"
+                        )
+                    };
+                    self.push(ctx.error(&what.referenced, LoadErrorKind::InvalidValue(reason)));
+                    return None;
+                }
+                Some(match what_text {
+                    "signature" => Sigv4Break::Signature,
+                    "secret" => Sigv4Break::Secret,
+                    "date" => Sigv4Break::Date,
+                    _ => Sigv4Break::Body,
+                })
+            }
+            None => None,
+        };
+        let mode = match mode {
+            "none" => Sigv4Mode::None,
+            "signed" => Sigv4Mode::Signed,
+            "unsigned" => Sigv4Mode::Unsigned,
+            "presigned" => Sigv4Mode::Presigned { expires },
+            other => Sigv4Mode::Chunked {
+                signed: other == "chunked",
+                chunk_size,
+                trailer,
+            },
+        };
+        Some(Sigv4 {
+            mode,
+            broken,
             span: ctx.span(at),
         })
     }
@@ -1112,14 +1500,14 @@ impl<'a> Loader<'a> {
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Option<Template> {
         let template = self.checked_template(ctx, value, scope)?;
-        if let Some(literal) = template.as_literal() {
-            if let Err(message) = parse(&literal) {
-                self.push(ctx.error(
-                    &value.referenced,
-                    LoadErrorKind::InvalidValue(format!("`{what}`: {message}")),
-                ));
-                return None;
-            }
+        if let Some(literal) = template.as_literal()
+            && let Err(message) = parse(&literal)
+        {
+            self.push(ctx.error(
+                &value.referenced,
+                LoadErrorKind::InvalidValue(format!("`{what}`: {message}")),
+            ));
+            return None;
         }
         Some(template)
     }
@@ -1154,6 +1542,11 @@ impl<'a> Loader<'a> {
         scope: &mut Scope,
     ) {
         for (name, _) in template.variables() {
+            if scope.lists.contains(name) {
+                let (span, width) = ctx.variable_span(at, name);
+                self.push(ctx.error_at(span, width, list_read(name)));
+                continue;
+            }
             self.reference(scope, name, |defined| {
                 let (span, width) = ctx.variable_span(at, name);
                 let suggestion = suggest(name, defined.iter().map(String::as_str));
@@ -1194,6 +1587,13 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// Reading a list variable where a single value is needed.
+fn list_read(name: &str) -> LoadErrorKind {
+    LoadErrorKind::InvalidValue(format!(
+        "`{name}` is a list (captured with `append` or `all`); only `body: {{each: {name}, text: …}}` reads it"
+    ))
+}
+
 enum MatcherValue<'m> {
     One(&'m Spanned<Scalar>),
     List(&'m [Spanned<Scalar>]),
@@ -1212,6 +1612,7 @@ fn matcher_checks(map: &MatcherMap) -> Vec<(&'static str, MatcherValue<'_>)> {
         ("le", &map.le),
         ("gt", &map.gt),
         ("ge", &map.ge),
+        ("etag", &map.etag),
     ];
     for (key, value) in ones {
         if let Some(value) = value {

@@ -188,9 +188,98 @@ pub struct RequestStep {
     /// Send only this many body bytes, then drop the connection (a network failure mid-upload).
     pub abort_after: Option<Template>,
     pub timeout: Option<Duration>,
+    /// How to sign the request for S3; `None` signs requests to the S3 endpoint the
+    /// default way (a signed payload) and leaves every other request alone.
+    pub sigv4: Option<Sigv4>,
     pub expect: Expect,
     pub captures: Vec<Capture>,
     pub span: SourceSpan,
+}
+
+/// `sigv4:` on a request: how it is signed for S3, and whether the signature is
+/// broken on purpose (to check that the server refuses it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sigv4 {
+    pub mode: Sigv4Mode,
+    /// Tampering applied after signing, so that a correct server must reject the request.
+    pub broken: Option<Sigv4Break>,
+    pub span: SourceSpan,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sigv4Mode {
+    /// No signature at all, even when keys are configured (an anonymous request).
+    None,
+    /// `x-amz-content-sha256` is the SHA-256 of the body.
+    Signed,
+    /// `x-amz-content-sha256: UNSIGNED-PAYLOAD`.
+    Unsigned,
+    /// `aws-chunked` body: chunks signed in a chain (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`),
+    /// or unsigned with a checksum trailer (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`).
+    Chunked {
+        signed: bool,
+        chunk_size: u64,
+        trailer: Option<TrailerChecksum>,
+    },
+    /// Query-string authentication (a presigned URL), `UNSIGNED-PAYLOAD`.
+    Presigned { expires: Duration },
+}
+
+impl Sigv4Mode {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Sigv4Mode::None => "none",
+            Sigv4Mode::Signed => "signed",
+            Sigv4Mode::Unsigned => "unsigned",
+            Sigv4Mode::Chunked { signed: true, .. } => "chunked",
+            Sigv4Mode::Chunked { signed: false, .. } => "chunked-unsigned",
+            Sigv4Mode::Presigned { .. } => "presigned",
+        }
+    }
+}
+
+/// What to break after signing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sigv4Break {
+    /// One hex digit of the signature changed.
+    Signature,
+    /// Signed with a secret key that is not the configured one.
+    Secret,
+    /// The date sent (`x-amz-date` or `X-Amz-Date`) one second before the signed one.
+    Date,
+    /// The body sent differs from the one the signature covers: the declared SHA-256
+    /// (signed), the first chunk's signature (chunked) or the trailer checksum
+    /// (chunked-unsigned) no longer matches.
+    Body,
+}
+
+impl Sigv4Break {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sigv4Break::Signature => "signature",
+            Sigv4Break::Secret => "secret",
+            Sigv4Break::Date => "date",
+            Sigv4Break::Body => "body",
+        }
+    }
+}
+
+/// The checksum an `aws-chunked` body carries in its trailer (`x-amz-checksum-<name>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrailerChecksum {
+    Crc32,
+    Sha1,
+    Sha256,
+}
+
+impl TrailerChecksum {
+    pub fn name(self) -> &'static str {
+        match self {
+            TrailerChecksum::Crc32 => "crc32",
+            TrailerChecksum::Sha1 => "sha1",
+            TrailerChecksum::Sha256 => "sha256",
+        }
+    }
 }
 
 /// Where a request body comes from. Every source can be regenerated, so a later
@@ -210,6 +299,17 @@ pub enum BodySource {
     },
     /// The concatenation of the bodies that the named earlier steps sent.
     SentBy(Vec<String>),
+    /// `pattern` repeated (and cut) to `size` bytes: large bodies with known digests,
+    /// such as the S3 parts of 5 MiB filled with `A`.
+    Fill { pattern: Arc<[u8]>, size: Template },
+    /// `before`, then `item` rendered once per element of the list variable `list`
+    /// (with `{{item}}` the element and `{{index}}` its position from 1), then `after`.
+    Each {
+        list: String,
+        before: Option<Template>,
+        item: Template,
+        after: Option<Template>,
+    },
 }
 
 #[derive(Clone, Debug, Default)]
@@ -258,6 +358,9 @@ pub enum ValueMatcher {
     ContainsToken(Template),
     /// The value parses as a non-negative decimal integer and compares so.
     Compare(Comparison, Template),
+    /// Equal as entity tags: surrounding double quotes and a `W/` prefix are ignored
+    /// on both sides, since servers and scenarios differ on whether to quote them.
+    Etag(Template),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -304,6 +407,8 @@ pub struct BodyExpect {
     pub digests: Vec<(DigestAlgorithm, String)>,
     /// Element path (namespace-agnostic, `/`-separated from the root element) → check.
     pub xml: Vec<(String, ValueMatcher)>,
+    /// Element path → whether it must be present (`true`) or absent (`false`).
+    pub xml_presence: Vec<(String, bool)>,
     pub span: Option<SourceSpan>,
 }
 
@@ -335,7 +440,18 @@ pub struct Capture {
     pub source: CaptureSource,
     /// Keep only the first group of this regex (or the whole match if it has none).
     pub regex: Option<regex::Regex>,
+    /// Add the value to the list variable `var` instead of replacing it.
+    pub append: bool,
+    /// Take every element at the XML path, as a list, not only the first.
+    pub all: bool,
     pub span: SourceSpan,
+}
+
+impl Capture {
+    /// Whether the captured variable is a list (read only by `body: {each: …}`).
+    pub fn makes_list(&self) -> bool {
+        self.append || self.all
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -110,6 +110,31 @@ pub struct RequestSyntax {
     pub abort_after: Option<Spanned<Scalar>>,
     #[serde(default)]
     pub timeout: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub sigv4: Option<Spanned<Sigv4Syntax>>,
+}
+
+/// `sigv4: unsigned`, or `sigv4: {mode: chunked, chunk_size: 8KiB, trailer: crc32, break: body}`.
+/// Names are checked by the loader, which can suggest the closest one.
+#[derive(Debug)]
+pub enum Sigv4Syntax {
+    Shorthand(Scalar),
+    Map(Box<Sigv4Map>),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sigv4Map {
+    #[serde(default)]
+    pub mode: Option<Spanned<Scalar>>,
+    #[serde(default, rename = "break")]
+    pub broken: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub chunk_size: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub trailer: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub expires: Option<Spanned<Scalar>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,6 +187,12 @@ pub struct CaptureSyntax {
     pub status: bool,
     #[serde(default)]
     pub regex: Option<Spanned<String>>,
+    /// Append to a list variable instead of replacing the value.
+    #[serde(default)]
+    pub append: bool,
+    /// With `xml`: every element at the path, as a list.
+    #[serde(default)]
+    pub all: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,6 +344,8 @@ pub struct MatcherMap {
     pub gt: Option<Spanned<Scalar>>,
     #[serde(default)]
     pub ge: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub etag: Option<Spanned<Scalar>>,
 }
 
 /// A request body or an expected body: a plain scalar is text; a map names the source.
@@ -337,6 +370,18 @@ pub struct BodyMap {
     pub seed: Option<u64>,
     #[serde(default)]
     pub sent_by: Option<Spanned<NameList>>,
+    /// A pattern repeated to `size` bytes.
+    #[serde(default)]
+    pub fill: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub size: Option<Spanned<Scalar>>,
+    /// A list variable: `text` is rendered once per element, between `before` and `after`.
+    #[serde(default)]
+    pub each: Option<Spanned<String>>,
+    #[serde(default)]
+    pub before: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub after: Option<Spanned<Scalar>>,
 }
 
 /// One step name or a list of them.
@@ -418,10 +463,15 @@ macro_rules! scalar_or_map {
 scalar_or_map!(
     MatcherSyntax,
     MatcherMap,
-    "a value to equal, or a map of checks (equals, one_of, regex, contains, present, absent, eq, ne, lt, le, gt, ge)"
+    "a value to equal, or a map of checks (equals, one_of, regex, contains, present, absent, eq, ne, lt, le, gt, ge, etag)"
 );
 scalar_or_map!(
     BodySyntax,
     BodyMap,
-    "a text body, or a map naming the source (text, base64, file, random, sent_by)"
+    "a text body, or a map naming the source (text, base64, file, random, sent_by, fill, each)"
+);
+scalar_or_map!(
+    Sigv4Syntax,
+    Sigv4Map,
+    "a signing mode (signed, unsigned, chunked, chunked-unsigned, presigned, none), or a map with `mode`"
 );

@@ -55,6 +55,7 @@ pub fn context(target: &str) -> RunContext {
         seed: 1,
         step_timeout: Duration::from_secs(5),
         scenario_timeout: Duration::from_secs(10),
+        s3: None,
     }
 }
 
@@ -70,6 +71,7 @@ pub fn req(method: &str, url: &str) -> Req {
         body: None,
         abort_after: None,
         timeout: None,
+        sigv4: None,
         expect: Expect::default(),
         captures: Vec::new(),
         span: span(1),
@@ -142,6 +144,8 @@ impl Req {
             var: var.into(),
             source,
             regex: regex.map(|re| regex::Regex::new(re).expect("test regexes compile")),
+            append: false,
+            all: false,
             span: span(line),
         });
         self
