@@ -21,8 +21,12 @@ use upspec_reference_server::{Config, Extension, StoreConfig, serve};
 /// The server's Tus-Max-Size, given to the suite as `--var tus_max_size`.
 const MAX_SIZE: u64 = 1 << 30;
 /// The expiry period of the configuration that checks expiration, given as
-/// `--var tus_expiry` (whole seconds).
-const EXPIRY_SECS: u64 = 2;
+/// `--var tus_expiry` (whole seconds). Every upload of that run lives only this
+/// long after its last write, so it must stay well above the longest pause any
+/// scenario makes between two writes on a loaded machine (a refused 1 MiB body
+/// is the longest); 4 s keeps the run under 15 s and has held with two copies of
+/// this test running at once on 2 cores, where 2 s did not.
+const EXPIRY_SECS: u64 = 4;
 
 /// One server configuration and what the suite should make of it.
 struct Case {
