@@ -1,6 +1,7 @@
 //! The command line: `upspec run` (the default job), and the other subcommands.
 
 mod coverage;
+mod embedded;
 mod run;
 mod serve;
 

@@ -91,9 +91,15 @@ pub fn run(args: RunArgs) -> Exit {
     match settings.target.clone() {
         Some(target) => execute(&args, settings, suite, &runtime, target, false),
         None => {
-            let server = match runtime.block_on(upspec_reference_server::serve(
-                upspec_reference_server::Config::default(),
-            )) {
+            let embedded = super::embedded::target();
+            let mut settings = settings;
+            for (name, value) in embedded.vars {
+                settings.vars.entry(name.to_owned()).or_insert(value);
+            }
+            settings
+                .add_capabilities
+                .extend(embedded.capabilities.iter().map(|c| c.to_string()));
+            let server = match runtime.block_on(upspec_reference_server::serve(embedded.config)) {
                 Ok(server) => server,
                 Err(error) => {
                     eprintln!("error: cannot start the embedded reference server: {error}");
