@@ -19,6 +19,9 @@ mod bundled {
 /// scenario file.
 pub const CATALOGUE_FILE: &str = "requirements.yaml";
 
+/// [`CATALOGUE_FILE`] without `.yaml`, as paths are compared here.
+const CATALOGUE_STEM: &str = "requirements";
+
 /// A requirement catalogue found in a tree.
 pub struct CatalogueFile {
     /// Shown in messages: `specs/tus/requirements.yaml` or the user's own path.
@@ -30,6 +33,15 @@ pub struct CatalogueFile {
 }
 
 /// A scenario file found in a tree.
+/// A YAML file found below the scenario root, before it is known to be a scenario
+/// file or a catalogue.
+struct YamlFile {
+    display: String,
+    parts: Vec<String>,
+    location: Location,
+    text: String,
+}
+
 pub struct SpecFile {
     /// Shown in messages: `specs/tus/core/patch.yaml` or the user's own path.
     pub display: String,
@@ -92,18 +104,52 @@ impl SpecTree {
     /// Every `*.yaml` file below the scenario root, sorted by path, except the
     /// requirement catalogues (`requirements.yaml`, see [`SpecTree::catalogue_files`]).
     pub fn spec_files(&self) -> io::Result<Vec<SpecFile>> {
+        self.yaml_files(|parts| !is_catalogue(parts)).map(|files| {
+            files
+                .into_iter()
+                .map(|file| SpecFile {
+                    display: file.display,
+                    module: file.parts,
+                    location: file.location,
+                    text: file.text,
+                })
+                .collect()
+        })
+    }
+
+    /// Every requirement catalogue (`requirements.yaml`) below the scenario root, sorted by path.
+    pub fn catalogue_files(&self) -> io::Result<Vec<CatalogueFile>> {
+        self.yaml_files(is_catalogue).map(|files| {
+            files
+                .into_iter()
+                .map(|mut file| {
+                    file.parts.pop();
+                    CatalogueFile {
+                        display: file.display,
+                        dir: file.parts,
+                        text: file.text,
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// The `*.yaml` files below the scenario root whose path (components, the last
+    /// without `.yaml`) `keep` accepts, read and sorted by path. Scenario files and
+    /// catalogues differ only in which files they keep.
+    fn yaml_files(&self, keep: impl Fn(&[String]) -> bool) -> io::Result<Vec<YamlFile>> {
         match self {
             SpecTree::Memory { root, files } => files
                 .iter()
                 .filter_map(|(path, bytes)| {
                     let relative = path.strip_prefix(root.as_str())?.strip_suffix(".yaml")?;
-                    Some((path, relative, bytes))
+                    let parts: Vec<String> = relative.split('/').map(str::to_owned).collect();
+                    keep(&parts).then_some((path, parts, bytes))
                 })
-                .filter(|(path, _, _)| !is_catalogue(path))
-                .map(|(path, relative, bytes)| {
-                    Ok(SpecFile {
+                .map(|(path, parts, bytes)| {
+                    Ok(YamlFile {
                         display: path.clone(),
-                        module: relative.split('/').map(str::to_owned).collect(),
+                        parts,
                         location: Location::Key(path.clone()),
                         text: utf8(path, bytes.clone())?,
                     })
@@ -115,63 +161,23 @@ impl SpecTree {
                 paths.sort();
                 paths
                     .into_iter()
-                    .filter(|path| !is_catalogue_path(path))
-                    .map(|path| {
+                    .filter_map(|path| {
                         let relative = path.strip_prefix(root).unwrap_or(&path).with_extension("");
-                        let module = relative
+                        let parts: Vec<String> = relative
                             .components()
                             .map(|c| c.as_os_str().to_string_lossy().into_owned())
                             .collect();
+                        keep(&parts).then_some((path, parts))
+                    })
+                    .map(|(path, parts)| {
                         let display = path.display().to_string();
                         let text = utf8(&display, fs::read(&path)?)?;
-                        Ok(SpecFile {
+                        Ok(YamlFile {
                             display,
-                            module,
+                            parts,
                             location: Location::Disk(path),
                             text,
                         })
-                    })
-                    .collect()
-            }
-        }
-    }
-
-    /// Every requirement catalogue (`requirements.yaml`) below the scenario root, sorted by path.
-    pub fn catalogue_files(&self) -> io::Result<Vec<CatalogueFile>> {
-        match self {
-            SpecTree::Memory { root, files } => files
-                .iter()
-                .filter_map(|(path, bytes)| {
-                    let relative = path.strip_prefix(root.as_str())?;
-                    is_catalogue(relative).then_some((path, relative, bytes))
-                })
-                .map(|(path, relative, bytes)| {
-                    let mut dir: Vec<String> = relative.split('/').map(str::to_owned).collect();
-                    dir.pop();
-                    Ok(CatalogueFile {
-                        display: path.clone(),
-                        dir,
-                        text: utf8(path, bytes.clone())?,
-                    })
-                })
-                .collect(),
-            SpecTree::Directory(root) => {
-                let mut paths = Vec::new();
-                collect_yaml(root, &mut paths)?;
-                paths.sort();
-                paths
-                    .into_iter()
-                    .filter(|path| is_catalogue_path(path))
-                    .map(|path| {
-                        let relative = path.strip_prefix(root).unwrap_or(&path);
-                        let mut dir: Vec<String> = relative
-                            .components()
-                            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                            .collect();
-                        dir.pop();
-                        let display = path.display().to_string();
-                        let text = utf8(&display, fs::read(&path)?)?;
-                        Ok(CatalogueFile { display, dir, text })
                     })
                     .collect()
             }
@@ -209,12 +215,9 @@ fn utf8(path: &str, bytes: Vec<u8>) -> io::Result<String> {
 }
 
 /// Whether a `/`-separated path names a requirement catalogue.
-fn is_catalogue(path: &str) -> bool {
-    path.rsplit('/').next() == Some(CATALOGUE_FILE)
-}
-
-fn is_catalogue_path(path: &Path) -> bool {
-    path.file_name().is_some_and(|name| name == CATALOGUE_FILE)
+/// Whether a path (components, the last without `.yaml`) names a requirement catalogue.
+fn is_catalogue(parts: &[String]) -> bool {
+    parts.last().is_some_and(|name| name == CATALOGUE_STEM)
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
