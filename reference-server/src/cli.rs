@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Config, ConfigError, ConfigFile, StoreKind};
+use crate::config::{Config, ConfigError, ConfigFile, S3File, StoreKind};
 use crate::tus::{ChecksumAlgorithm, Extension};
 
 /// Flags override the config file, which overrides the defaults. Without
@@ -46,12 +46,30 @@ pub struct ServeArgs {
     /// Seconds a request body may stall before the request ends [default: 60].
     #[arg(long, value_name = "SECONDS")]
     pub idle_timeout: Option<u64>,
+    /// Serve the S3 API (path-style) on this address too; port 0 picks a
+    /// free port. Keys come from UPSPEC_S3_ACCESS_KEY_ID and
+    /// UPSPEC_S3_SECRET_ACCESS_KEY or the config file, never from a flag;
+    /// without keys, S3 access is anonymous.
+    #[arg(long, value_name = "ADDR")]
+    pub s3_listen: Option<SocketAddr>,
+    /// Region S3 requests are signed for [default: us-east-1].
+    #[arg(long, value_name = "REGION")]
+    pub s3_region: Option<String>,
 }
 
 impl ServeArgs {
     /// Builds the config: defaults for a standalone server (file store in
-    /// `./upspec-data`, port 1080), then the file, then the flags.
+    /// `./upspec-data`, port 1080), then the file, then the flags, then the
+    /// S3 key from the environment.
     pub fn into_config(self) -> Result<Config, ConfigError> {
+        self.into_config_with_env(|name| std::env::var(name).ok())
+    }
+
+    /// [`ServeArgs::into_config`] with the environment given by `var`.
+    pub fn into_config_with_env(
+        self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let mut config = match &self.config {
             Some(path) => Config::from_file(path)?,
             None => Config::standalone(Path::new("")),
@@ -67,8 +85,18 @@ impl ServeArgs {
             checksum_algorithms: self.checksum_algorithms,
             fsync: self.no_fsync.then_some(false),
             idle_timeout_seconds: self.idle_timeout,
+            // --s3-region alone tunes an S3 section the file enabled;
+            // --s3-listen turns S3 on.
+            s3: (self.s3_listen.is_some() || (self.s3_region.is_some() && config.s3.is_some()))
+                .then_some(S3File {
+                    listen: self.s3_listen,
+                    region: self.s3_region,
+                    credentials: None,
+                    min_part_size: None,
+                }),
         };
         config.apply(flags, Path::new(""));
+        config.apply_s3_env(var)?;
         config.validate()?;
         Ok(config)
     }

@@ -39,6 +39,78 @@ pub struct Config {
     /// How long a request body may stall before the request is ended (and
     /// the upload's lock released).
     pub idle_timeout: Duration,
+    /// The S3 API on its own listener, or `None` (the default) for tus
+    /// only. A separate listener because path-style S3 clients put the
+    /// bucket at the root of the URL, where no prefix can share it.
+    pub s3: Option<S3Config>,
+}
+
+/// The S3 listener's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Config {
+    /// Address of the S3 listener; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The region requests must be signed for (the credential scope), and
+    /// the one `GetBucketLocation` and `x-amz-bucket-region` report.
+    pub region: String,
+    /// Access keys. Empty: anonymous access, signatures are not checked.
+    /// Otherwise every request must be signed (SigV4) with one of them.
+    pub credentials: Vec<S3Credential>,
+    /// Smallest size of every part but the last at Complete
+    /// (`EntityTooSmall` below it). AWS's 5 MiB by default; tests may lower
+    /// it to stay fast, the suite's self-check uses the default.
+    pub min_part_size: u64,
+}
+
+/// One access key pair. `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Credential {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl S3Credential {
+    pub fn new(access_key_id: impl Into<String>, secret_access_key: impl Into<String>) -> Self {
+        Self {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for S3Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Credential")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// AWS's minimum size of a non-last part: 5 MiB.
+pub const S3_MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// The region clients assume when none is configured.
+pub const S3_DEFAULT_REGION: &str = "us-east-1";
+/// Where a standalone S3 listener binds when the config enables S3
+/// without saying where.
+pub const S3_DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 9000);
+/// Environment variables carrying one S3 key pair, so secrets never appear
+/// in a command line.
+pub const S3_ACCESS_KEY_ENV: &str = "UPSPEC_S3_ACCESS_KEY_ID";
+pub const S3_SECRET_KEY_ENV: &str = "UPSPEC_S3_SECRET_ACCESS_KEY";
+
+impl Default for S3Config {
+    /// 127.0.0.1:0, us-east-1, anonymous, 5 MiB minimum part size.
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            region: S3_DEFAULT_REGION.into(),
+            credentials: Vec::new(),
+            min_part_size: S3_MIN_PART_SIZE,
+        }
+    }
 }
 
 /// Where uploads are kept.
@@ -62,6 +134,7 @@ impl Default for Config {
             checksum_algorithms: ChecksumAlgorithm::ALL.to_vec(),
             fsync: true,
             idle_timeout: Duration::from_secs(60),
+            s3: None,
         }
     }
 }
@@ -91,6 +164,21 @@ pub enum ConfigError {
     NoChecksumAlgorithm,
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    #[error("S3 region {0:?} must be non-empty lowercase letters, digits and '-'")]
+    S3Region(String),
+    #[error(
+        "S3 access key {0:?} must be non-empty visible ASCII without '/', and its secret non-empty"
+    )]
+    S3Credential(String),
+    #[error("S3 access key {0:?} is configured twice")]
+    S3DuplicateKey(String),
+    #[error(
+        "{var} is set but {missing} is not: an S3 key needs both the access key id and the secret"
+    )]
+    S3HalfKey {
+        var: &'static str,
+        missing: &'static str,
+    },
 }
 
 /// The config file's shape: every key optional, unknown keys refused.
@@ -109,6 +197,19 @@ pub struct ConfigFile {
     pub checksum_algorithms: Option<Vec<ChecksumAlgorithm>>,
     pub fsync: Option<bool>,
     pub idle_timeout_seconds: Option<u64>,
+    /// Present: the S3 listener is on.
+    pub s3: Option<S3File>,
+}
+
+/// The config file's `s3:` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3File {
+    /// Default 127.0.0.1:9000.
+    pub listen: Option<SocketAddr>,
+    pub region: Option<String>,
+    pub credentials: Option<Vec<S3Credential>>,
+    pub min_part_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -171,6 +272,7 @@ impl Config {
             checksum_algorithms,
             fsync,
             idle_timeout_seconds,
+            s3,
         } = file;
         if let Some(listen) = listen {
             self.listen = listen;
@@ -205,6 +307,57 @@ impl Config {
         if let Some(seconds) = idle_timeout_seconds {
             self.idle_timeout = Duration::from_secs(seconds);
         }
+        if let Some(file) = s3 {
+            let s3 = self.s3.get_or_insert_with(|| S3Config {
+                listen: S3_DEFAULT_LISTEN,
+                ..S3Config::default()
+            });
+            if let Some(listen) = file.listen {
+                s3.listen = listen;
+            }
+            if let Some(region) = file.region {
+                s3.region = region;
+            }
+            if let Some(credentials) = file.credentials {
+                s3.credentials = credentials;
+            }
+            if let Some(size) = file.min_part_size {
+                s3.min_part_size = size;
+            }
+        }
+    }
+
+    /// Adds the key pair from [`S3_ACCESS_KEY_ENV`] and
+    /// [`S3_SECRET_KEY_ENV`] (looked up with `var`) to the S3 settings, if
+    /// S3 is on. One variable without the other is an error, not a silent
+    /// anonymous server.
+    pub fn apply_s3_env(
+        &mut self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        let pair = (var(S3_ACCESS_KEY_ENV), var(S3_SECRET_KEY_ENV));
+        let credential = match pair {
+            (None, None) => return Ok(()),
+            (Some(id), Some(secret)) => S3Credential::new(id, secret),
+            (Some(_), None) => {
+                return Err(ConfigError::S3HalfKey {
+                    var: S3_ACCESS_KEY_ENV,
+                    missing: S3_SECRET_KEY_ENV,
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::S3HalfKey {
+                    var: S3_SECRET_KEY_ENV,
+                    missing: S3_ACCESS_KEY_ENV,
+                });
+            }
+        };
+        if let Some(s3) = &mut self.s3 {
+            s3.credentials
+                .retain(|c| c.access_key_id != credential.access_key_id);
+            s3.credentials.push(credential);
+        }
+        Ok(())
     }
 
     /// Refuses combinations the server could not honour truthfully.
@@ -232,6 +385,9 @@ impl Config {
         if self.idle_timeout.is_zero() {
             return Err(ConfigError::Zero("idle timeout"));
         }
+        if let Some(s3) = &self.s3 {
+            s3.validate()?;
+        }
         Ok(())
     }
 
@@ -243,6 +399,40 @@ impl Config {
             .copied()
             .filter(|e| *e != Extension::Expiration || self.expiry.is_some())
             .collect()
+    }
+}
+
+impl S3Config {
+    /// Refuses settings no client could use: a region that cannot appear in
+    /// a credential scope, an access key id that cannot (a `/` would split
+    /// the scope), an empty secret, a key configured twice.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let region_ok = !self.region.is_empty()
+            && self
+                .region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !region_ok {
+            return Err(ConfigError::S3Region(self.region.clone()));
+        }
+        let mut seen = BTreeSet::new();
+        for credential in &self.credentials {
+            let id = &credential.access_key_id;
+            let id_ok = !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'/' && b != b',');
+            if !id_ok || credential.secret_access_key.is_empty() {
+                return Err(ConfigError::S3Credential(id.clone()));
+            }
+            if !seen.insert(id.as_str()) {
+                return Err(ConfigError::S3DuplicateKey(id.clone()));
+            }
+        }
+        if self.min_part_size == 0 {
+            return Err(ConfigError::Zero("S3 minimum part size"));
+        }
+        Ok(())
     }
 }
 
@@ -321,6 +511,45 @@ mod tests {
             load("checksum_algorithms: []\n"),
             Err(ConfigError::NoChecksumAlgorithm)
         ));
+    }
+
+    #[test]
+    fn s3_section_and_env_keys() {
+        let config = load("s3:\n  region: eu-west-1\n  credentials:\n    - access_key_id: AK\n      secret_access_key: SK\n").unwrap();
+        let s3 = config.s3.clone().unwrap();
+        assert_eq!(s3.listen, S3_DEFAULT_LISTEN);
+        assert_eq!(s3.region, "eu-west-1");
+        assert_eq!(s3.credentials, [S3Credential::new("AK", "SK")]);
+        assert_eq!(s3.min_part_size, S3_MIN_PART_SIZE);
+        assert!(!format!("{s3:?}").contains("SK\""), "Debug shows no secret");
+        assert_eq!(load("{}\n").unwrap().s3, None);
+        assert!(matches!(
+            load("s3:\n  region: EU\n"),
+            Err(ConfigError::S3Region(_))
+        ));
+        assert!(matches!(
+            load("s3:\n  secret: x\n"),
+            Err(ConfigError::Parse { .. })
+        ));
+        let mut with_env = config.clone();
+        let env = |name: &str| match name {
+            S3_ACCESS_KEY_ENV => Some("AK".to_owned()),
+            S3_SECRET_KEY_ENV => Some("other".to_owned()),
+            _ => None,
+        };
+        with_env.apply_s3_env(env).unwrap();
+        assert_eq!(
+            with_env.s3.unwrap().credentials,
+            [S3Credential::new("AK", "other")]
+        );
+        let half = |name: &str| (name == S3_ACCESS_KEY_ENV).then(|| "AK".to_owned());
+        assert!(matches!(
+            config.clone().apply_s3_env(half),
+            Err(ConfigError::S3HalfKey { .. })
+        ));
+        let mut off = Config::default();
+        off.apply_s3_env(env).unwrap();
+        assert_eq!(off.s3, None, "keys alone do not turn S3 on");
     }
 
     #[test]

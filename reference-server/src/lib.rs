@@ -1,5 +1,7 @@
-//! The upspec reference server: tus 1.0.0 with every extension, over a
-//! crash-safe file store, embeddable in-process and runnable standalone.
+//! The upspec reference server: tus 1.0.0 with every extension, and S3
+//! (path-style, SigV4-verified when keys are configured) on a second
+//! listener, over a crash-safe file store, embeddable in-process and
+//! runnable standalone.
 //!
 //! It is the oracle the upspec suite checks itself against: strict where
 //! the spec is strict, and where the spec is silent it makes one documented
@@ -16,15 +18,16 @@
 //!
 //! Layout: [`config`] (what can be set), `server` (listening and shutdown),
 //! `http` (plumbing shared by protocols), [`store`] (bytes and records),
-//! [`tus`] (the protocol). Later protocols sit beside `tus`.
+//! [`tus`] and `s3` (the protocols).
 
 pub mod cli;
 pub mod config;
 mod http;
+mod s3;
 mod server;
 pub mod store;
 pub mod tus;
 
-pub use config::{Config, ConfigError, ConfigFile, StoreConfig, StoreKind};
+pub use config::{Config, ConfigError, ConfigFile, S3Config, S3Credential, StoreConfig, StoreKind};
 pub use server::{RunningServer, serve};
 pub use tus::{ChecksumAlgorithm, Extension};

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, StoreConfig};
 use crate::http::Handler;
+use crate::s3::S3;
 use crate::store::{FileStore, MemoryStore};
 use crate::tus::Tus;
 
@@ -27,13 +28,15 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// fewer chunks handed to the store for bulk uploads.
 const READ_BUFFER: usize = 1024 * 1024;
 
-/// A server started by [`serve`].
+/// A server started by [`serve`]: the tus listener, and the S3 listener
+/// when [`Config::s3`] is set.
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
     base_path: String,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
+    s3_addr: Option<SocketAddr>,
+    stops: Vec<oneshot::Sender<()>>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -47,40 +50,89 @@ impl RunningServer {
         format!("http://{}{}", self.addr, self.base_path)
     }
 
+    /// The S3 endpoint for `--endpoint-url`, e.g. `http://127.0.0.1:9000`
+    /// (no trailing slash; buckets are path-style under it), or `None`
+    /// when S3 is off.
+    pub fn s3_endpoint(&self) -> Option<String> {
+        self.s3_addr.map(|addr| format!("http://{addr}"))
+    }
+
     /// Stops accepting, gives in-flight requests a short grace period to
     /// finish (committing what they received), then drops the rest.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
+        for stop in self.stops {
+            let _ = stop.send(());
+        }
+        for task in self.tasks {
+            let _ = task.await;
+        }
     }
 }
 
 /// Starts the server on the current tokio runtime and returns once it is
-/// listening.
+/// listening (on both listeners when S3 is on).
 pub async fn serve(config: Config) -> io::Result<RunningServer> {
     config
         .validate()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
+    let s3_listener = match &config.s3 {
+        Some(s3) => Some(TcpListener::bind(s3.listen).await?),
+        None => None,
+    };
+    let s3_addr = s3_listener.as_ref().map(|l| l.local_addr()).transpose()?;
     let (stop, stopped) = oneshot::channel();
-    let task = match &config.store {
+    let mut stops = vec![stop];
+    let mut tasks = Vec::new();
+    match &config.store {
         StoreConfig::File { data_dir } => {
             let store =
                 FileStore::open(data_dir.join("tus"), config.fsync).map_err(io::Error::other)?;
-            tokio::spawn(run(listener, Tus::new(store, &config), stopped))
+            let s3 = match (&config.s3, s3_listener) {
+                (Some(s3), Some(listener)) => {
+                    let store = FileStore::open(data_dir.join("s3"), config.fsync)
+                        .map_err(io::Error::other)?;
+                    let handler = S3::open(store, s3, config.idle_timeout)
+                        .await
+                        .map_err(io::Error::other)?;
+                    Some((listener, handler))
+                }
+                _ => None,
+            };
+            tasks.push(tokio::spawn(run(
+                listener,
+                Tus::new(store, &config),
+                stopped,
+            )));
+            if let Some((listener, handler)) = s3 {
+                let (stop, stopped) = oneshot::channel();
+                stops.push(stop);
+                tasks.push(tokio::spawn(run(listener, handler, stopped)));
+            }
         }
-        StoreConfig::Memory => tokio::spawn(run(
-            listener,
-            Tus::new(MemoryStore::new(), &config),
-            stopped,
-        )),
-    };
+        StoreConfig::Memory => {
+            tasks.push(tokio::spawn(run(
+                listener,
+                Tus::new(MemoryStore::new(), &config),
+                stopped,
+            )));
+            if let (Some(s3), Some(listener)) = (&config.s3, s3_listener) {
+                let handler = S3::open(MemoryStore::new(), s3, config.idle_timeout)
+                    .await
+                    .map_err(io::Error::other)?;
+                let (stop, stopped) = oneshot::channel();
+                stops.push(stop);
+                tasks.push(tokio::spawn(run(listener, handler, stopped)));
+            }
+        }
+    }
     Ok(RunningServer {
         addr,
         base_path: config.base_path,
-        stop,
-        task,
+        s3_addr,
+        stops,
+        tasks,
     })
 }
 

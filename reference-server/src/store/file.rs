@@ -294,14 +294,25 @@ impl Store for FileStore {
         Ok(FileAppender { id, tx })
     }
 
-    async fn read(&self, id: &UploadId, len: u64) -> Result<ByteStream, StoreError> {
+    async fn read_range(
+        &self,
+        id: &UploadId,
+        start: u64,
+        len: u64,
+    ) -> Result<ByteStream, StoreError> {
         let data = self.inner.path(id, DATA_EXT);
-        let file = tokio::fs::File::open(&data)
+        let mut file = tokio::fs::File::open(&data)
             .await
             .map_err(|e| match e.kind() {
                 io::ErrorKind::NotFound => StoreError::Missing(*id),
                 _ => io_err("opening", &data)(e),
             })?;
+        if start > 0 {
+            use tokio::io::AsyncSeekExt;
+            file.seek(SeekFrom::Start(start))
+                .await
+                .map_err(io_err("seeking", &data))?;
+        }
         Ok(Box::pin(ReaderStream::with_capacity(
             file.take(len),
             READ_CHUNK,

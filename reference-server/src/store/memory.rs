@@ -138,11 +138,17 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn read(&self, id: &UploadId, len: u64) -> Result<ByteStream, StoreError> {
+    async fn read_range(
+        &self,
+        id: &UploadId,
+        start: u64,
+        len: u64,
+    ) -> Result<ByteStream, StoreError> {
         let bytes = self.with(|uploads| {
             let entry = uploads.get(id).ok_or(StoreError::Missing(*id))?;
-            let end = (len as usize).min(entry.data.len());
-            Ok(Bytes::copy_from_slice(&entry.data[..end]))
+            let start = (start as usize).min(entry.data.len());
+            let end = start.saturating_add(len as usize).min(entry.data.len());
+            Ok(Bytes::copy_from_slice(&entry.data[start..end]))
         })?;
         Ok(Box::pin(stream::iter([Ok(bytes)])))
     }

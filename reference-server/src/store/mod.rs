@@ -113,6 +113,18 @@ pub trait Store: Send + Sync + 'static {
         &self,
         id: &UploadId,
         len: u64,
+    ) -> impl Future<Output = Result<ByteStream, StoreError>> + Send {
+        self.read_range(id, 0, len)
+    }
+
+    /// Streams bytes `[start, start + len)`, which must lie within the
+    /// committed offset. S3 serves Range requests and copies part ranges
+    /// with it, without reading the bytes before `start`.
+    fn read_range(
+        &self,
+        id: &UploadId,
+        start: u64,
+        len: u64,
     ) -> impl Future<Output = Result<ByteStream, StoreError>> + Send;
 
     /// Deletes the upload, bytes and record.
