@@ -24,6 +24,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let warning = upspec_reference_server::cli::faults_warning(&config);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -39,6 +40,9 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        if let Some(warning) = &warning {
+            eprintln!("upspec-reference-server: {warning}");
+        }
         // Tests and scripts read this line to learn the port.
         println!("listening on {}", server.base_url());
         wait_for_stop().await;

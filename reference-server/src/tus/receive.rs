@@ -21,6 +21,7 @@ use super::checksum::{ChecksumAlgorithm, Hasher};
 use super::headers::{self, ExpectedChecksum, UPLOAD_CHECKSUM};
 use super::upload::TusUpload;
 use super::{Extension, Rejection, Settings};
+use crate::faults::Fault;
 use crate::store::Appender;
 
 /// Commit interval for long bodies of known length.
@@ -54,9 +55,26 @@ impl Checks {
                 "Upload-Checksum was sent as a header and announced as a trailer",
             ));
         }
-        let header = header
-            .map(|v| headers::checksum(v, &settings.algorithms))
-            .transpose()?;
+        let faults = &settings.faults;
+        let verifiable: Vec<ChecksumAlgorithm> = settings
+            .algorithms
+            .iter()
+            .copied()
+            .filter(|a| {
+                *a != ChecksumAlgorithm::Md5 || !faults.active(Fault::AdvertisedAlgorithmRefused)
+            })
+            .collect();
+        let header = match header
+            .map(|v| headers::checksum(v, &verifiable))
+            .transpose()
+        {
+            Err(Rejection::UnsupportedChecksum(_))
+                if faults.active(Fault::UnknownAlgorithmIgnored) =>
+            {
+                None
+            }
+            parsed => parsed?,
+        };
         Ok(Self { header, trailer })
     }
 
@@ -143,8 +161,9 @@ pub(super) async fn receive<A: Appender>(
             }
         }
     };
+    let faults = &settings.faults;
     if let Some(interruption) = interruption {
-        if !checks.guarded() {
+        if !checks.guarded() && !faults.active(Fault::InterruptedPatchDiscards) {
             appender.commit(meta).await?;
         }
         return Err(interruption);
@@ -158,8 +177,16 @@ pub(super) async fn receive<A: Appender>(
         .into_iter()
         .find(|(algorithm, _)| *algorithm == expected.algorithm)
         .map(|(_, hasher)| hasher.finish());
+    let committed = if faults.active(Fault::ChecksumVerifiedAfterCommit) {
+        Some(appender.commit(meta).await?)
+    } else {
+        None
+    };
     if digest != Some(expected.digest) {
-        return Err(Rejection::ChecksumMismatch);
+        Rejection::ChecksumMismatch.unless_waived(faults)?;
     }
-    Ok(appender.commit(meta).await?)
+    match committed {
+        Some(offset) => Ok(offset),
+        None => Ok(appender.commit(meta).await?),
+    }
 }
