@@ -91,7 +91,7 @@ pub fn run(args: RunArgs) -> Exit {
     match settings.target.clone() {
         Some(target) => execute(&args, settings, suite, &runtime, target, false),
         None => {
-            let embedded = super::embedded::target();
+            let embedded = crate::embedded::target();
             let mut settings = settings;
             for (name, value) in embedded.vars {
                 settings.vars.entry(name.to_owned()).or_insert(value);

@@ -1,6 +1,7 @@
-//! The embedded reference server as the default target: configured so that every
-//! bundled scenario can run against it, with the variables and capabilities that
-//! describe that configuration (what a user passes by hand for their own server).
+//! The embedded reference server as a target: configured so that every bundled
+//! scenario can run against it, with the variables and capabilities that describe
+//! that configuration (what a user passes by hand for their own server). `upspec
+//! run` without `--target` checks it, and `upspec faults` checks it once per fault.
 
 use std::time::Duration;
 
@@ -13,6 +14,8 @@ const MAX_SIZE: u64 = 1 << 30;
 /// upload of a busy run expires between two of its writes (2 s did, under load).
 const EXPIRY: Duration = Duration::from_secs(4);
 
+/// The server's configuration and what a run needs to know about it.
+#[derive(Clone, Debug)]
 pub struct EmbeddedTarget {
     pub config: Config,
     /// Scenario variables describing the configuration (`tus_max_size`, …).
