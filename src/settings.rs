@@ -34,6 +34,9 @@ pub struct ConfigFile {
     pub discovery: Option<bool>,
     #[serde(default)]
     pub capabilities: CapabilityOverrides,
+    /// The S3 target: see `crate::s3::settings`.
+    #[serde(default)]
+    pub s3: crate::s3::settings::S3Config,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,5 +211,13 @@ mod tests {
         .unwrap();
         let config = ConfigFile::read(&path).unwrap();
         assert_eq!(config.vars["n"].0, "5");
+        std::fs::write(
+            &path,
+            "s3:\n  endpoint: http://127.0.0.1:9000\n  features: [checksum]\n  regoin: x\n",
+        )
+        .unwrap();
+        let error = ConfigFile::read(&path).unwrap_err().to_string();
+        assert!(error.contains("regoin"), "{error}");
+        assert!(error.contains(":4:3"), "{error}");
     }
 }

@@ -1661,6 +1661,7 @@ fn is_token_byte(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::SpecTree;
 
     #[test]
     fn statuses() {
@@ -1669,6 +1670,85 @@ mod tests {
         assert_eq!(parse_status("6xx"), None);
         assert_eq!(parse_status("99"), None);
         assert_eq!(parse_status("two hundred"), None);
+    }
+
+    #[test]
+    fn lowers_the_s3_additions() {
+        let yaml = r#"
+scenarios:
+  - id: s3
+    title: every S3 addition
+    level: MUST
+    steps:
+      - repeat:
+          times: 2
+          as: n
+          steps:
+            - request:
+                method: PUT
+                url: "{{s3_endpoint}}/{{bucket}}/{{run_id}}/k?partNumber={{n}}&uploadId=u"
+                body: { fill: AB, size: 5MiB }
+                sigv4: { mode: chunked, chunk_size: 8KiB, trailer: crc32, break: body }
+              expect: { headers: { ETag: { etag: "\"x\"" } } }
+              capture:
+                etags: { header: ETag, append: true }
+      - request:
+          method: GET
+          url: "{{s3_endpoint}}/{{bucket}}/{{run_id}}/k?uploadId=u"
+          sigv4: { mode: presigned, expires: 10m, break: date }
+        expect:
+          body:
+            xml:
+              ListPartsResult/Part[2]/ETag: { etag: x }
+              ListPartsResult/Part[3]: { absent: true }
+        capture:
+          listed: { xml: ListPartsResult/Part/ETag, all: true }
+      - request:
+          method: POST
+          url: "{{s3_endpoint}}/{{bucket}}/{{run_id}}/k?uploadId=u"
+          sigv4: unsigned
+          body: { each: listed, before: "<C>", text: "<P>{{index}}{{item}}</P>", after: "</C>" }
+"#;
+        let suite =
+            load(&SpecTree::in_memory([("s3/x.yaml", yaml)])).unwrap_or_else(|e| panic!("{e}"));
+        let steps = &suite.scenarios[0].steps;
+        let Step::Repeat(repeat) = &steps[0] else {
+            panic!()
+        };
+        let Step::Request(put) = &repeat.steps[0] else {
+            panic!()
+        };
+        assert_eq!(
+            put.sigv4.as_ref().map(|s| (&s.mode, s.broken)),
+            Some((
+                &Sigv4Mode::Chunked {
+                    signed: true,
+                    chunk_size: 8192,
+                    trailer: Some(TrailerChecksum::Crc32)
+                },
+                Some(Sigv4Break::Body)
+            ))
+        );
+        assert!(put.captures[0].append && put.captures[0].makes_list());
+        let Step::Request(list) = &steps[1] else {
+            panic!()
+        };
+        let body = list.expect.body.as_ref().unwrap();
+        assert_eq!(
+            body.xml_presence,
+            [("ListPartsResult/Part[3]".to_owned(), false)]
+        );
+        assert!(matches!(body.xml[0].1, ValueMatcher::Etag(_)));
+        assert_eq!(
+            list.sigv4.as_ref().map(|s| s.mode.clone()),
+            Some(Sigv4Mode::Presigned {
+                expires: Duration::from_secs(600)
+            })
+        );
+        let Step::Request(complete) = &steps[2] else {
+            panic!()
+        };
+        assert!(matches!(&complete.body, Some(BodySource::Each { list, .. }) if list == "listed"));
     }
 
     #[test]
