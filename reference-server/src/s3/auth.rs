@@ -190,12 +190,9 @@ struct Authorization {
 
 fn parse_authorization(value: &str) -> Result<Authorization, S3Error> {
     let malformed = |what: &str| S3Error::AuthorizationHeaderMalformed(what.to_owned());
-    let rest = value.strip_prefix(ALGORITHM).ok_or_else(|| {
-        S3Error::InvalidRequest(
-            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
-                .into(),
-        )
-    })?;
+    let rest = value
+        .strip_prefix(ALGORITHM)
+        .ok_or_else(unsupported_mechanism)?;
     if !rest.starts_with(' ') {
         return Err(malformed("expected 'AWS4-HMAC-SHA256 Credential=...'"));
     }
@@ -230,6 +227,15 @@ fn parse_authorization(value: &str) -> Result<Authorization, S3Error> {
         signed_headers,
         signature,
     })
+}
+
+/// SigV2 (header or query) and anything else that is not SigV4: AWS's
+/// answer in regions without SigV2.
+fn unsupported_mechanism() -> S3Error {
+    S3Error::InvalidRequest(
+        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+            .into(),
+    )
 }
 
 /// The payload mode a `x-amz-content-sha256` value declares.
@@ -352,9 +358,11 @@ impl Auth {
                 payload,
             });
         }
+        let sigv2_query = query_pairs(query).any(|(name, _)| name == "AWSAccessKeyId");
         match (authorization, presigned) {
             (Some(value), _) => self.verify_header(parts, value, now),
             (None, true) => self.verify_presigned(parts, now),
+            (None, false) if sigv2_query => Err(unsupported_mechanism()),
             (None, false) => Err(S3Error::AccessDenied("Access Denied".into())),
         }
     }
