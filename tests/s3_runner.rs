@@ -1311,3 +1311,20 @@ scenarios:
     }
     assert!(result.transcript.is_empty(), "nothing was sent");
 }
+
+/// The multipart example of docs/scenario-format.md, run as written.
+#[test]
+fn the_documented_multipart_flow_passes() {
+    let doc = std::fs::read_to_string("docs/scenario-format.md").unwrap();
+    let start = doc
+        .find("# my-specs/s3/multipart/complete.yaml")
+        .expect("the documented multipart example");
+    let example = &doc[start..];
+    let example = &example[..example.find("```").unwrap()];
+    let server = Server::start(false);
+    let dir = specs(&[("s3/multipart/complete.yaml", example)]);
+    let output = upspec(dir.path(), &server, &[]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("complete-with-captured-etags ... ok"));
+    assert!(server.store().buckets.is_empty());
+}
