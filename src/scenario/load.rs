@@ -147,7 +147,11 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
             .iter()
             .map(|(ctx, _)| (ctx.name.clone(), Arc::from(ctx.file.text.as_str())))
             .collect();
-        Ok(Suite { scenarios, sources })
+        Ok(Suite {
+            scenarios,
+            sources,
+            catalogues: loader.catalogues,
+        })
     } else {
         Err(LoadErrors(errors))
     }
