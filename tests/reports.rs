@@ -70,6 +70,7 @@ fn closed_port() -> u16 {
 fn normalise(text: &str) -> String {
     let rules = [
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+        (r"upspec-[0-9a-f]{12}", "upspec-RUNID"),
         (r"finished in [0-9.]+s", "finished in 0.00s"),
         (r"\(\d+ ms\)", "(0 ms)"),
         (r"· \d+ ms", "· 0 ms"),

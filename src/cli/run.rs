@@ -115,6 +115,7 @@ pub fn run(args: RunArgs) -> Exit {
                 }
             };
             let target = server.base_url();
+            settings.s3 = server.s3_endpoint().map(super::embedded::s3_settings);
             let exit = execute(&args, settings, suite, &runtime, Some(target), true);
             runtime.block_on(server.shutdown());
             exit
