@@ -28,7 +28,10 @@ pub fn serve(args: ServeArgs) -> Exit {
                 return Exit::Unreachable;
             }
         };
-        println!("upspec reference server: tus endpoint {}", server.base_url());
+        println!(
+            "upspec reference server: tus endpoint {}",
+            server.base_url()
+        );
         println!("press Ctrl-C to stop");
         if let Err(error) = tokio::signal::ctrl_c().await {
             eprintln!("error: cannot wait for Ctrl-C: {error}");
