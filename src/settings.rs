@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::scenario::syntax::Scalar;
-use crate::scenario::template::Template;
+use crate::scenario::template::{RenderError, Template};
 use crate::scenario::units;
 
 /// Prefix of environment variables that set scenario variables.
@@ -153,11 +153,12 @@ pub fn render_headers(
             let template = Template::parse(value).map_err(|e| invalid(e.message))?;
             let rendered = template
                 .render(|var| vars.get(var).map(String::as_str))
-                .map_err(|unset| {
-                    invalid(format!(
+                .map_err(|error| match error {
+                    RenderError::Unset(unset) => invalid(format!(
                         "{unset}: set it with --var {0}=… or {VAR_ENV_PREFIX}{0}",
                         unset.0
-                    ))
+                    )),
+                    not_a_number => invalid(not_a_number.to_string()),
                 })?;
             Ok((name.clone(), rendered))
         })
