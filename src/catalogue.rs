@@ -22,12 +22,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Spanned;
 
 use crate::scenario::SpecTree;
 use crate::scenario::error::{LoadError, LoadErrorKind, LoadErrors, suggest};
-use crate::scenario::load::{classify, strip_position};
 use crate::scenario::model::{SourceSpan, Suite};
+use crate::scenario::source::Source;
 use crate::scenario::tree::CatalogueFile;
 
 /// One catalogue file, validated.
@@ -176,51 +176,15 @@ struct ExclusionSyntax {
     reason: String,
 }
 
-/// Where to point in one catalogue file.
-struct Ctx<'f> {
-    file: &'f CatalogueFile,
-    name: Arc<str>,
-}
-
-impl Ctx<'_> {
-    fn span(&self, location: &Location) -> SourceSpan {
-        SourceSpan {
-            file: self.name.clone(),
-            line: location.line().max(1) as u32,
-            column: location.column().max(1) as u32,
-        }
-    }
-
-    fn error(&self, location: &Location, kind: LoadErrorKind) -> LoadError {
-        let span = self.span(location);
-        let mut error = LoadError::new(span.clone(), kind).with_width(location.span().len() as u32);
-        error.line_text = self
-            .file
-            .text
-            .lines()
-            .nth(span.line as usize - 1)
-            .map(str::to_owned);
-        error
-    }
-}
-
 /// Parses and checks one catalogue: IDs well-formed and unique, every exclusion naming
 /// a listed requirement once, and a reason for it.
 pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
-    let ctx = Ctx {
-        file,
-        name: Arc::from(file.display.as_str()),
+    let name: Arc<str> = Arc::from(file.display.as_str());
+    let ctx = Source {
+        name: &name,
+        text: &file.text,
     };
-    let options = serde_saphyr::options! { strict_booleans: true };
-    let syntax: CatalogueSyntax = serde_saphyr::from_str_with_options(&file.text, options)
-        .map_err(|error| {
-            let location = error.location().unwrap_or(Location::UNKNOWN);
-            let plain = error.render_with_options(serde_saphyr::render_options! {
-                snippets: serde_saphyr::SnippetMode::Off,
-            });
-            let message = strip_position(plain.lines().next().unwrap_or_default());
-            vec![ctx.error(&location, classify(message))]
-        })?;
+    let syntax: CatalogueSyntax = ctx.parse().map_err(|error| vec![*error])?;
     let _ = syntax.description;
     let mut errors = Vec::new();
     let mut first: BTreeMap<&str, SourceSpan> = BTreeMap::new();

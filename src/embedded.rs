@@ -3,9 +3,14 @@
 //! that configuration (what a user passes by hand for their own server). `upspec
 //! run` without `--target` checks it, and `upspec faults` checks it once per fault.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use upspec_reference_server::Config;
+use upspec_reference_server::config::{S3Config, S3Credential};
+
+use crate::s3::settings::{DEFAULT_REGION, S3Settings};
+use crate::s3::sign::Credentials;
 
 /// Large enough for any bundled upload, small enough that `Tus-Max-Size + 1` is refusable.
 const MAX_SIZE: u64 = 1 << 30;
@@ -13,6 +18,14 @@ const MAX_SIZE: u64 = 1 << 30;
 /// Short enough for the expiration scenarios to wait it out, long enough that no
 /// upload of a busy run expires between two of its writes (2 s did, under load).
 const EXPIRY: Duration = Duration::from_secs(4);
+
+/// The embedded S3 listener's key pair. Fixed on purpose: the server lives for one
+/// run, on loopback, and a known pair lets a user repeat a failing request by hand.
+const S3_ACCESS_KEY_ID: &str = "UPSPECEMBEDDED";
+const S3_SECRET_ACCESS_KEY: &str = "upspec-embedded-reference-server-secret";
+
+/// What the embedded S3 implementation offers beyond the plain multipart API.
+const S3_FEATURES: &[&str] = &["checksum", "copy", "conditional_write"];
 
 /// The server's configuration and what a run needs to know about it.
 #[derive(Clone, Debug)]
@@ -29,6 +42,12 @@ pub fn target() -> EmbeddedTarget {
         config: Config {
             max_size: Some(MAX_SIZE),
             expiry: Some(EXPIRY),
+            s3: Some(S3Config {
+                listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                region: DEFAULT_REGION.to_owned(),
+                credentials: vec![S3Credential::new(S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY)],
+                ..S3Config::default()
+            }),
             ..Config::default()
         },
         vars: vec![
@@ -36,5 +55,20 @@ pub fn target() -> EmbeddedTarget {
             ("tus_expiry", EXPIRY.as_secs().to_string()),
         ],
         capabilities: vec!["download"],
+    }
+}
+
+/// The S3 settings that reach the embedded server's S3 listener, signed.
+pub fn s3_settings(endpoint: String) -> S3Settings {
+    S3Settings {
+        endpoint,
+        bucket: None,
+        region: DEFAULT_REGION.to_owned(),
+        credentials: Some(Credentials {
+            access_key_id: S3_ACCESS_KEY_ID.to_owned(),
+            secret_access_key: S3_SECRET_ACCESS_KEY.to_owned(),
+            session_token: None,
+        }),
+        features: S3_FEATURES.iter().map(|f| f.to_string()).collect(),
     }
 }

@@ -35,6 +35,15 @@ pub fn plan(
         .collect()
 }
 
+/// `a`, `b` as "`a`, `b`".
+fn backquoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn skip_reason(
     scenario: &Scenario,
     capabilities: &Capabilities,
@@ -44,20 +53,27 @@ fn skip_reason(
         .module
         .first()
         .filter(|root| PROTOCOL_ROOTS.contains(&root.as_str()));
-    let missing: Vec<&str> = protocol
+    let (unwanted, wanted): (Vec<&str>, Vec<&str>) = protocol
         .into_iter()
         .chain(&scenario.requires)
         .map(String::as_str)
+        .partition(|name| name.starts_with('!'));
+    let missing: Vec<&str> = wanted
+        .into_iter()
         .filter(|name| !capabilities.names.contains(*name))
         .collect();
     if !missing.is_empty() {
+        return Some(format!("target does not support {}", backquoted(&missing)));
+    }
+    let present: Vec<&str> = unwanted
+        .into_iter()
+        .map(|name| &name[1..])
+        .filter(|name| capabilities.names.contains(*name))
+        .collect();
+    if !present.is_empty() {
         return Some(format!(
-            "target does not support {}",
-            missing
-                .iter()
-                .map(|m| format!("`{m}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "target supports {} (the scenario checks a target without it)",
+            backquoted(&present)
         ));
     }
     let unset: Vec<&str> = scenario
@@ -96,6 +112,11 @@ scenarios:
     title: needs termination
     level: MUST
     requires: [termination]
+    steps: [ { request: { method: OPTIONS, url: "{{target}}" } } ]
+  - id: without-termination
+    title: needs a target that lacks termination
+    level: IMPL
+    requires: ["!termination"]
     steps: [ { request: { method: OPTIONS, url: "{{target}}" } } ]
   - id: sized
     title: needs a configured maximum
@@ -137,12 +158,21 @@ scenarios:
             [
                 None,
                 Some("target does not support `termination`".into()),
+                None,
                 Some("needs --var max_size=…".into())
             ]
         );
         assert_eq!(
             reasons(&["tus", "termination"], &[("max_size", "10")]),
-            [None, None, None]
+            [
+                None,
+                None,
+                Some(
+                    "target supports `termination` (the scenario checks a target without it)"
+                        .into()
+                ),
+                None
+            ]
         );
     }
 }

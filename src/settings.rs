@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::scenario::syntax::Scalar;
-use crate::scenario::template::Template;
+use crate::scenario::template::{RenderError, Template};
 use crate::scenario::units;
 
 /// Prefix of environment variables that set scenario variables.
@@ -34,6 +34,9 @@ pub struct ConfigFile {
     pub discovery: Option<bool>,
     #[serde(default)]
     pub capabilities: CapabilityOverrides,
+    /// The S3 target: see `crate::s3::settings`.
+    #[serde(default)]
+    pub s3: crate::s3::settings::S3Config,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -150,11 +153,12 @@ pub fn render_headers(
             let template = Template::parse(value).map_err(|e| invalid(e.message))?;
             let rendered = template
                 .render(|var| vars.get(var).map(String::as_str))
-                .map_err(|unset| {
-                    invalid(format!(
+                .map_err(|error| match error {
+                    RenderError::Unset(unset) => invalid(format!(
                         "{unset}: set it with --var {0}=… or {VAR_ENV_PREFIX}{0}",
                         unset.0
-                    ))
+                    )),
+                    not_a_number => invalid(not_a_number.to_string()),
                 })?;
             Ok((name.clone(), rendered))
         })
@@ -208,5 +212,13 @@ mod tests {
         .unwrap();
         let config = ConfigFile::read(&path).unwrap();
         assert_eq!(config.vars["n"].0, "5");
+        std::fs::write(
+            &path,
+            "s3:\n  endpoint: http://127.0.0.1:9000\n  features: [checksum]\n  regoin: x\n",
+        )
+        .unwrap();
+        let error = ConfigFile::read(&path).unwrap_err().to_string();
+        assert!(error.contains("regoin"), "{error}");
+        assert!(error.contains(":4:3"), "{error}");
     }
 }

@@ -340,3 +340,39 @@ fn a_baseline_entry_whose_scenario_now_passes_is_reported_for_removal() {
         stdout(&fixed)
     );
 }
+
+#[test]
+fn templates_add_to_numbers_so_limits_are_probed_at_their_edge() {
+    let edge = r#"
+vars: { tus_max_size: ~ }
+scenarios:
+  - id: max-plus-one-refused
+    title: one byte over the maximum is refused, the maximum itself accepted
+    level: MUST
+    steps:
+      - request:
+          method: POST
+          url: "{{target}}"
+          headers: { Tus-Resumable: 1.0.0, Upload-Length: "{{tus_max_size + 1}}" }
+        expect: { status: 413 }
+      - request:
+          method: POST
+          url: "{{target}}"
+          headers: { Tus-Resumable: 1.0.0, Upload-Length: "{{tus_max_size}}" }
+        expect: { status: 201 }
+  - id: not-a-number
+    title: adding to a word is an evaluation error naming the variable
+    level: MUST
+    vars: { word: abc }
+    steps:
+      - request: { method: OPTIONS, url: "{{target}}", headers: { X-N: "{{word - 1}}" } }
+"#;
+    let dir = specs(&[("tus/core/edge.yaml", edge)]);
+    let output = upspec(dir.path(), &["--test-threads", "1"]);
+    let out = stdout(&output);
+    assert!(out.contains("max-plus-one-refused ... ok"), "{out}");
+    assert!(
+        out.contains("variable `word` is \"abc\", not a whole number"),
+        "{out}"
+    );
+}

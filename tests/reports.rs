@@ -70,6 +70,7 @@ fn closed_port() -> u16 {
 fn normalise(text: &str) -> String {
     let rules = [
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+        (r"upspec-[0-9a-f]{12}", "upspec-RUNID"),
         (r"finished in [0-9.]+s", "finished in 0.00s"),
         (r"\(\d+ ms\)", "(0 ms)"),
         (r"· \d+ ms", "· 0 ms"),
@@ -308,4 +309,51 @@ fn html_report_renders_in_headless_chromium() {
         dom.contains(r#"<details id="demo::core::verdicts::must-fails" class="scenario" open="">"#)
     );
     assert!(dom.contains("expected: 418"));
+}
+
+#[test]
+fn json_report_lists_every_catalogue_requirement_with_exclusions_and_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("tus.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_upspec"))
+        .args(["run", "tus::core::options", "--seed", "1"])
+        .arg("--report-json")
+        .arg(&json)
+        .env("NO_COLOR", "1")
+        .env_remove("UPSPEC_TARGET")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let requirements = report["requirements"].as_array().unwrap();
+    let catalogue_rows = std::fs::read_to_string("specs/tus/requirements.yaml")
+        .unwrap()
+        .lines()
+        .filter(|line| line.trim_start().starts_with("- { id: ") && line.contains("level:"))
+        .count();
+    assert_eq!(requirements.len(), catalogue_rows);
+    let by_id = |id: &str| {
+        requirements
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+    assert_eq!(by_id("TUS-CORE-OPT-OK")["verdict"], "met");
+    assert_eq!(by_id("TUS-CORE-HEAD-NOSTORE")["verdict"], "not_run");
+    let excluded = by_id("TUS-CWU-EXPECT");
+    assert_eq!(excluded["verdict"], "excluded");
+    assert!(excluded["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("docs/report-schema.json").unwrap()).unwrap();
+    assert!(
+        jsonschema::validator_for(&schema)
+            .unwrap()
+            .is_valid(&report)
+    );
 }

@@ -146,6 +146,16 @@ fn expected_skip(case: &Case, scenario: &Scenario) -> Option<String> {
     if let Some(first) = missing.first() {
         return Some(format!("target does not support `{first}`"));
     }
+    // `!x`: the scenario checks a target without x, so it skips wherever x is on.
+    let present: Vec<&str> = scenario
+        .requires
+        .iter()
+        .filter_map(|r| r.strip_prefix('!'))
+        .filter(|r| !case.disabled.contains(*r))
+        .collect();
+    if let Some(first) = present.first() {
+        return Some(format!("target supports `{first}`"));
+    }
     if !case.short_expiry && scenario.needs_vars.iter().any(|v| v == "tus_expiry") {
         return Some("needs --var tus_expiry=".into());
     }

@@ -95,12 +95,15 @@ impl ServeArgs {
             s3: (self.s3_listen.is_some() || (self.s3_region.is_some() && config.s3.is_some()))
                 .then_some(S3File {
                     listen: self.s3_listen,
-                    region: self.s3_region,
+                    region: self.s3_region.clone(),
                     credentials: None,
                     min_part_size: None,
                 }),
             faults: (!self.faults.is_empty()).then_some(self.faults),
         };
+        if self.s3_region.is_some() && flags.s3.is_none() {
+            return Err(ConfigError::S3RegionWithoutS3);
+        }
         config.apply(flags, Path::new(""));
         config.apply_s3_env(var)?;
         config.validate()?;
@@ -126,6 +129,34 @@ mod tests {
     use clap::Parser;
 
     use super::*;
+    use crate::config::{S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV, S3Credential};
+
+    #[test]
+    fn s3_flags_and_env() {
+        let env = |name: &str| match name {
+            S3_ACCESS_KEY_ENV => Some("AK".to_owned()),
+            S3_SECRET_KEY_ENV => Some("SK".to_owned()),
+            _ => None,
+        };
+        let args = ServeArgs {
+            s3_listen: Some("127.0.0.1:0".parse().unwrap()),
+            s3_region: Some("eu-west-1".into()),
+            ..ServeArgs::default()
+        };
+        let s3 = args.into_config_with_env(env).unwrap().s3.unwrap();
+        assert_eq!(s3.region, "eu-west-1");
+        assert_eq!(s3.credentials, [S3Credential::new("AK", "SK")]);
+        let off = ServeArgs::default().into_config_with_env(env).unwrap();
+        assert_eq!(off.s3, None);
+        let region_only = ServeArgs {
+            s3_region: Some("eu-west-1".into()),
+            ..ServeArgs::default()
+        };
+        assert!(matches!(
+            region_only.into_config_with_env(|_| None),
+            Err(ConfigError::S3RegionWithoutS3)
+        ));
+    }
 
     #[derive(Parser)]
     struct Cli {

@@ -175,6 +175,8 @@ pub enum ConfigError {
         "S3 access key {0:?} must be non-empty visible ASCII without '/', and its secret non-empty"
     )]
     S3Credential(String),
+    #[error("--s3-region was given but S3 is off (use --s3-listen or an s3: section)")]
+    S3RegionWithoutS3,
     #[error("S3 access key {0:?} is configured twice")]
     S3DuplicateKey(String),
     #[error(

@@ -31,20 +31,14 @@ pub fn coverage(args: CoverageArgs) -> Exit {
             return Exit::Invalid;
         }
     };
-    let catalogues = match catalogue::load_all(&tree) {
-        Ok(catalogues) => catalogues,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return Exit::Invalid;
-        }
-    };
+    let catalogues = &suite.catalogues;
     if catalogues.is_empty() {
         eprintln!("error: no requirement catalogue (requirements.yaml) below the scenario root");
         return Exit::Invalid;
     }
     let reports: Vec<Coverage> = catalogues
         .iter()
-        .map(|c| catalogue::coverage(c, &catalogues, &suite))
+        .map(|c| catalogue::coverage(c, catalogues, &suite))
         .collect();
     let mut out = io::stdout().lock();
     match reports.iter().try_for_each(|r| print(&mut out, r)) {

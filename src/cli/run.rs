@@ -19,6 +19,10 @@ use crate::report::files::{FileReporter, ReportPaths};
 use crate::report::github::GithubReporter;
 use crate::report::human::HumanReporter;
 use crate::report::{Event, Reporter, Reporters, RunInfo, RunSummary, ScenarioRecord, failure};
+use crate::s3::S3Target;
+use crate::s3::cleanup::{self, RunBucket};
+use crate::s3::client::Client as S3Client;
+use crate::s3::settings::{self as s3_settings, S3Flags, S3Settings};
 use crate::scenario::model::Suite;
 use crate::scenario::{self, SpecTree};
 use crate::settings::{self, ConfigFile, SettingsError};
@@ -44,6 +48,8 @@ struct Settings {
     baseline: Arc<Baseline>,
     write_baseline: Option<std::path::PathBuf>,
     github_annotations: bool,
+    /// The S3 target, when one is configured.
+    s3: Option<S3Settings>,
 }
 
 pub fn run(args: RunArgs) -> Exit {
@@ -89,7 +95,9 @@ pub fn run(args: RunArgs) -> Exit {
         }
     };
     match settings.target.clone() {
-        Some(target) => execute(&args, settings, suite, &runtime, target, false),
+        Some(target) => execute(&args, settings, suite, &runtime, Some(target), false),
+        // An S3-only run: no tus target to discover, and no embedded server.
+        None if settings.s3.is_some() => execute(&args, settings, suite, &runtime, None, false),
         None => {
             let embedded = crate::embedded::target();
             let mut settings = settings;
@@ -107,27 +115,29 @@ pub fn run(args: RunArgs) -> Exit {
                 }
             };
             let target = server.base_url();
-            let exit = execute(&args, settings, suite, &runtime, target, true);
+            settings.s3 = server.s3_endpoint().map(crate::embedded::s3_settings);
+            let exit = execute(&args, settings, suite, &runtime, Some(target), true);
             runtime.block_on(server.shutdown());
             exit
         }
     }
 }
 
-/// Discovers, plans and runs the trials against `target`.
+/// Discovers, plans and runs the trials against `target` (the tus endpoint) and the
+/// S3 target, either of which may be absent.
 fn execute(
     args: &RunArgs,
     settings: Settings,
     suite: Arc<Suite>,
     runtime: &tokio::runtime::Runtime,
-    target: String,
+    target: Option<String>,
     embedded_target: bool,
 ) -> Exit {
     let client = engine::http_client();
-    let mut capabilities = if settings.discovery {
-        match runtime.block_on(discover::discover(
+    let mut capabilities = match &target {
+        Some(target) if settings.discovery => match runtime.block_on(discover::discover(
             &client,
-            &target,
+            target,
             &settings.headers,
             settings.step_timeout,
         )) {
@@ -136,26 +146,81 @@ fn execute(
                 eprintln!("error: {error}");
                 return Exit::Unreachable;
             }
-        }
-    } else {
-        Capabilities::default()
+        },
+        _ => Capabilities::default(),
     };
+    if let Some(s3) = &settings.s3 {
+        capabilities.names.extend(s3.capabilities());
+        capabilities
+            .facts
+            .insert("S3 endpoint".into(), s3.endpoint.clone());
+        capabilities
+            .facts
+            .insert("S3 region".into(), s3.region.clone());
+        let keys = match &s3.credentials {
+            Some(credentials) => format!("access key {}", credentials.access_key_id),
+            None => "none (requests go unsigned)".into(),
+        };
+        capabilities.facts.insert("S3 keys".into(), keys);
+    }
     capabilities.override_with(&settings.add_capabilities, &settings.remove_capabilities);
 
     let run_id = format!("{:016x}", random_u64());
     let mut variables = settings.vars.clone();
-    variables.insert("target".into(), target.clone());
+    if let Some(target) = &target {
+        variables.insert("target".into(), target.clone());
+    }
     variables.insert("seed".into(), settings.seed.to_string());
-    variables.insert("run_id".into(), run_id);
+    variables.insert("run_id".into(), run_id.clone());
     let planned = plan::plan(&suite, &capabilities, &settings.vars);
+    let s3 = match &settings.s3 {
+        Some(s3) => {
+            let bucket = s3
+                .bucket
+                .clone()
+                .unwrap_or_else(|| s3_settings::run_bucket_name(&run_id));
+            variables.insert("s3_endpoint".into(), s3.endpoint.clone());
+            variables.insert("bucket".into(), bucket.clone());
+            variables.insert("region".into(), s3.region.clone());
+            capabilities
+                .facts
+                .insert("S3 bucket".into(), bucket.clone());
+            let s3_target = Arc::new(S3Target::new(
+                &s3.endpoint,
+                &s3.region,
+                s3.credentials.clone(),
+            ));
+            let run_bucket = RunBucket {
+                name: bucket,
+                created: s3.bucket.is_none(),
+                prefix: format!("{run_id}/"),
+            };
+            // A bucket is made (and swept) only for runs that use S3 at all, so a
+            // stray AWS_ENDPOINT_URL cannot make a tus run touch an object store.
+            let used = planned.iter().any(uses_s3);
+            if used && run_bucket.created {
+                let s3_client = S3Client {
+                    http: &client,
+                    target: &s3_target,
+                    timeout: settings.step_timeout,
+                };
+                if let Err(error) = runtime.block_on(create_bucket(&s3_client, &run_bucket.name)) {
+                    eprintln!("error: {error}");
+                    return Exit::Unreachable;
+                }
+            }
+            Some((s3_target, used.then_some(run_bucket)))
+        }
+        None => None,
+    };
     let context = Arc::new(RunContext {
-        client,
+        client: client.clone(),
         variables,
         headers: settings.headers.clone(),
         seed: settings.seed,
         step_timeout: settings.step_timeout,
         scenario_timeout: settings.scenario_timeout,
-        s3: None,
+        s3: s3.as_ref().map(|(target, _)| target.clone()),
     });
     let mut sinks: Vec<Box<dyn Reporter>> = vec![Box::new(HumanReporter::new(
         io::stdout(),
@@ -173,8 +238,13 @@ fn execute(
         )));
     }
     let reporters = Reporters::new(sinks);
+    let shown_target = match (target, &settings.s3) {
+        (Some(target), _) => target,
+        (None, Some(s3)) => s3.endpoint.clone(),
+        (None, None) => String::new(),
+    };
     let info = RunInfo {
-        target,
+        target: shown_target,
         embedded_target,
         seed: settings.seed,
         version: env!("CARGO_PKG_VERSION"),
@@ -204,6 +274,17 @@ fn execute(
         })
         .collect();
     let conclusion = libtest_mimic::run(&args.test, trials);
+    if let Some((s3_target, Some(run_bucket))) = &s3 {
+        let s3_client = S3Client {
+            http: &client,
+            target: s3_target,
+            timeout: settings.step_timeout,
+        };
+        // Cleanup problems are the run's, not the target's verdict: warn, keep the exit code.
+        for warning in runtime.block_on(cleanup::clean(&s3_client, run_bucket)) {
+            eprintln!("warning: S3 cleanup: {warning}");
+        }
+    }
     let mut records = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
     records.sort_by_key(|r| r.scenario.name());
     let summary = RunSummary::of(&records);
@@ -227,6 +308,47 @@ fn execute(
         Exit::Failures
     } else {
         Exit::Success
+    }
+}
+
+/// Whether a planned scenario will talk to the S3 target: it runs, and it is under
+/// `s3/` or requires an `s3` capability.
+fn uses_s3(planned: &PlannedScenario) -> bool {
+    let scenario = &planned.scenario;
+    planned.skip.is_none()
+        && (scenario.module.first().map(String::as_str) == Some(s3_settings::S3_CAPABILITY)
+            || scenario.requires.iter().any(|name| {
+                name == s3_settings::S3_CAPABILITY
+                    || name.starts_with(&format!("{}:", s3_settings::S3_CAPABILITY))
+            }))
+}
+
+/// Creates the run's own bucket, with the region as its location outside us-east-1
+/// (AWS refuses a CreateBucket for another region without it).
+async fn create_bucket(client: &S3Client<'_>, bucket: &str) -> Result<(), String> {
+    let body = if client.target.region == s3_settings::DEFAULT_REGION {
+        Vec::new()
+    } else {
+        format!(
+            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+             <LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+            client.target.region
+        )
+        .into_bytes()
+    };
+    let answer = client
+        .send(reqwest::Method::PUT, &format!("/{bucket}"), body)
+        .await
+        .map_err(|error| format!("cannot create the run's S3 bucket: {error}"))?;
+    if answer.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot create the run's S3 bucket {bucket} at {}: the target answered {} \
+             (give an existing bucket with --s3-bucket)",
+            client.target.endpoint,
+            answer.describe()
+        ))
     }
 }
 
@@ -365,6 +487,16 @@ fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
         write_baseline: args.write_baseline.clone(),
         github_annotations: args.github_annotations
             || std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
+        s3: s3_settings::resolve(
+            S3Flags {
+                endpoint: args.s3_endpoint.as_deref(),
+                bucket: args.s3_bucket.as_deref(),
+                region: args.s3_region.as_deref(),
+                features: &args.s3_features,
+            },
+            |name| std::env::var(name).ok(),
+            &config.s3,
+        )?,
     })
 }
 

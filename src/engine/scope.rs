@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
 
-use crate::scenario::template::{Template, UnsetVariable};
+use crate::scenario::template::{RenderError, Template, UnsetVariable};
 
 /// Why a value could not be computed at run time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +36,17 @@ impl fmt::Display for EvalError {
 impl From<UnsetVariable> for EvalError {
     fn from(unset: UnsetVariable) -> Self {
         EvalError::Unset(unset)
+    }
+}
+
+impl From<RenderError> for EvalError {
+    fn from(error: RenderError) -> Self {
+        match error {
+            RenderError::Unset(unset) => EvalError::Unset(unset),
+            not_a_number @ RenderError::NotANumber { .. } => {
+                EvalError::Invalid(not_a_number.to_string())
+            }
+        }
     }
 }
 

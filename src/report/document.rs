@@ -98,11 +98,17 @@ pub struct ExchangeEntry {
 #[derive(Debug, Serialize)]
 pub struct RequirementEntry {
     pub id: String,
-    /// The strongest level among the scenarios that cite it.
+    /// The catalogue's level; without a catalogue, the strongest level of the citing scenarios.
     pub level: &'static str,
-    /// `met`, `failed`, `warned`, `noted`, `known` or `skipped`.
+    /// `met`, `failed`, `warned`, `noted`, `known`, `skipped`, `excluded` or `not_run`.
     pub verdict: &'static str,
     pub scenarios: Vec<String>,
+    /// The catalogue's one-line statement of the requirement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Why the catalogue excludes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -139,7 +145,7 @@ impl RunReport {
             totals,
             matrix: matrix(records),
             scenarios: records.iter().map(|r| scenario_entry(suite, r)).collect(),
-            requirements: requirements(records),
+            requirements: requirements(suite, records),
             baseline: baseline
                 .review(records)
                 .into_iter()
@@ -186,43 +192,76 @@ pub fn matrix(records: &[ScenarioRecord]) -> Vec<MatrixRow> {
     rows.into_values().collect()
 }
 
-fn requirements(records: &[ScenarioRecord]) -> Vec<RequirementEntry> {
-    let mut by_id: BTreeMap<&str, Vec<&ScenarioRecord>> = BTreeMap::new();
+/// One entry per requirement of every catalogue the run touched (excluded rows with
+/// their reason, rows no scenario of the run checked as `not_run`), then the IDs cited
+/// outside any catalogue (a user's own scenarios).
+fn requirements(suite: &Suite, records: &[ScenarioRecord]) -> Vec<RequirementEntry> {
+    let mut citing: BTreeMap<&str, Vec<&ScenarioRecord>> = BTreeMap::new();
     for record in records {
         for id in &record.scenario.requirements {
-            by_id.entry(id).or_default().push(record);
+            citing.entry(id).or_default().push(record);
         }
     }
-    by_id
-        .into_iter()
-        .map(|(id, citing)| {
-            let has = |v: Verdict| citing.iter().any(|r| r.verdict == v);
-            let verdict = if has(Verdict::Failed) || has(Verdict::Errored) {
-                "failed"
-            } else if has(Verdict::Known) {
-                "known"
-            } else if has(Verdict::Warned) {
-                "warned"
-            } else if has(Verdict::Noted) {
-                "noted"
-            } else if has(Verdict::Passed) {
-                "met"
-            } else {
-                "skipped"
+    let mut entries = Vec::new();
+    for catalogue in &suite.catalogues {
+        if !records
+            .iter()
+            .any(|r| catalogue.contains(&r.scenario.module))
+        {
+            continue;
+        }
+        for requirement in &catalogue.requirements {
+            let cited = citing.remove(requirement.id.as_str()).unwrap_or_default();
+            let exclusion = catalogue.exclusion(&requirement.id);
+            let verdict = match (exclusion, cited.is_empty()) {
+                (Some(_), _) => "excluded",
+                (None, true) => "not_run",
+                (None, false) => aggregate(&cited),
             };
-            let level = citing
-                .iter()
-                .map(|r| r.scenario.level)
-                .min()
-                .unwrap_or(Level::Impl);
-            RequirementEntry {
-                id: id.to_owned(),
-                level: level.as_str(),
+            entries.push(RequirementEntry {
+                id: requirement.id.clone(),
+                level: requirement.level.as_str(),
                 verdict,
-                scenarios: citing.iter().map(|r| r.scenario.name()).collect(),
-            }
-        })
-        .collect()
+                scenarios: cited.iter().map(|r| r.scenario.name()).collect(),
+                text: Some(requirement.text.clone()),
+                reason: exclusion.map(|e| e.reason.clone()),
+            });
+        }
+    }
+    for (id, cited) in citing {
+        let level = cited
+            .iter()
+            .map(|r| r.scenario.level)
+            .min()
+            .unwrap_or(Level::Impl);
+        entries.push(RequirementEntry {
+            id: id.to_owned(),
+            level: level.as_str(),
+            verdict: aggregate(&cited),
+            scenarios: cited.iter().map(|r| r.scenario.name()).collect(),
+            text: None,
+            reason: None,
+        });
+    }
+    entries
+}
+
+/// A requirement's verdict from the scenarios citing it: the worst one counts.
+fn aggregate(citing: &[&ScenarioRecord]) -> &'static str {
+    let has = |v: Verdict| citing.iter().any(|r| r.verdict == v);
+    if has(Verdict::Failed) || has(Verdict::Errored) {
+        "failed"
+    } else if has(Verdict::Known) {
+        "known"
+    } else if has(Verdict::Warned) {
+        "warned"
+    } else if has(Verdict::Noted) {
+        "noted"
+    } else if has(Verdict::Passed) {
+        "met"
+    } else {
+        "skipped"
+    }
 }
 
 fn scenario_entry(suite: &Suite, record: &ScenarioRecord) -> ScenarioEntry {

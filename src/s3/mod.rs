@@ -6,7 +6,10 @@
 //! [`settings`], creates the run's bucket and calls [`cleanup`] once the trials end.
 
 pub mod chunked;
+pub mod cleanup;
+pub mod client;
 pub mod ledger;
+pub mod settings;
 pub mod sign;
 
 use url::Url;

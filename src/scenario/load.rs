@@ -16,6 +16,7 @@ use serde_saphyr::{Location, Spanned};
 
 use super::error::{LoadError, LoadErrorKind, LoadErrors, suggest};
 use super::model::*;
+use super::source::Source;
 use super::syntax::*;
 use super::template::Template;
 use super::tree::{SpecFile, SpecTree};
@@ -94,7 +95,7 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
         .into_iter()
         .filter_map(|file| {
             let ctx = FileCtx::new(file);
-            match parse(&ctx) {
+            match ctx.source().parse::<FileSyntax>() {
                 Ok(syntax) => Some((ctx, syntax)),
                 Err(error) => {
                     loader.errors.get_mut().push(*error);
@@ -106,8 +107,8 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
     for (ctx, syntax) in &parsed {
         for (name, definition) in &syntax.steps {
             if let Some((first_ctx, first)) = loader.definitions.get(name.as_str()) {
-                let first = first_ctx.span(&first.referenced);
-                loader.push(ctx.error(
+                let first = first_ctx.source().span(&first.referenced);
+                loader.push(ctx.source().error(
                     &definition.referenced,
                     LoadErrorKind::DuplicateStepSequence {
                         name: name.clone(),
@@ -124,9 +125,9 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
         let mut seen: BTreeMap<&str, SourceSpan> = BTreeMap::new();
         for scenario in &syntax.scenarios {
             let id = scenario.value.id.value.as_str();
-            let span = ctx.span(&scenario.value.id.referenced);
+            let span = ctx.source().span(&scenario.value.id.referenced);
             if let Some(first) = seen.get(id) {
-                loader.push(ctx.error(
+                loader.push(ctx.source().error(
                     &scenario.value.id.referenced,
                     LoadErrorKind::DuplicateScenario {
                         id: id.to_owned(),
@@ -147,7 +148,11 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
             .iter()
             .map(|(ctx, _)| (ctx.name.clone(), Arc::from(ctx.file.text.as_str())))
             .collect();
-        Ok(Suite { scenarios, sources })
+        Ok(Suite {
+            scenarios,
+            sources,
+            catalogues: loader.catalogues,
+        })
     } else {
         Err(LoadErrors(errors))
     }
@@ -165,119 +170,12 @@ impl FileCtx {
         FileCtx { file, name }
     }
 
-    fn span(&self, location: &Location) -> SourceSpan {
-        SourceSpan {
-            file: self.name.clone(),
-            line: location.line().max(1) as u32,
-            column: location.column().max(1) as u32,
+    fn source(&self) -> Source<'_> {
+        Source {
+            name: &self.name,
+            text: &self.file.text,
         }
     }
-
-    fn line_text(&self, line: u32) -> Option<String> {
-        self.file
-            .text
-            .lines()
-            .nth(line.checked_sub(1)? as usize)
-            .map(str::to_owned)
-    }
-
-    fn error(&self, location: &Location, kind: LoadErrorKind) -> LoadError {
-        let width = location.span().len() as u32;
-        self.error_at(self.span(location), width, kind)
-    }
-
-    fn error_at(&self, span: SourceSpan, width: u32, kind: LoadErrorKind) -> LoadError {
-        let line_text = self.line_text(span.line);
-        let mut error = LoadError::new(span, kind).with_width(width);
-        error.line_text = line_text;
-        error
-    }
-
-    /// Where `{{name}}` is written inside the scalar that starts at `location`.
-    fn variable_span(&self, location: &Location, name: &str) -> (SourceSpan, u32) {
-        let span = self.span(location);
-        if let Some(text) = self.line_text(span.line) {
-            let start = (span.column as usize - 1).min(text.len());
-            let tail = &text[start..];
-            let needle = format!("{{{{{name}");
-            if let Some(at) = tail.find(&needle) {
-                let width = tail[at..].find("}}").map_or(needle.len(), |end| end + 2);
-                let column = text[..start + at].chars().count() as u32 + 1;
-                return (SourceSpan { column, ..span }, width as u32);
-            }
-        }
-        (span, 1)
-    }
-}
-
-fn parse(ctx: &FileCtx) -> Result<FileSyntax, Box<LoadError>> {
-    let options = serde_saphyr::options! { strict_booleans: true };
-    serde_saphyr::from_str_with_options(&ctx.file.text, options).map_err(|error| {
-        let location = error.location().unwrap_or(Location::UNKNOWN);
-        let plain = error.render_with_options(serde_saphyr::render_options! {
-            snippets: serde_saphyr::SnippetMode::Off,
-        });
-        let message = strip_position(plain.lines().next().unwrap_or_default());
-        Box::new(ctx.error(&location, classify(message)))
-    })
-}
-
-/// Removes the parser's own position (`error: line 3 column 5: …` and `… at line 3, column 5`):
-/// we print the position ourselves, once, in the same form for every error.
-pub(crate) fn strip_position(message: &str) -> &str {
-    let mut message = message.strip_prefix("error: ").unwrap_or(message);
-    if let Some(rest) = message.strip_prefix("line ")
-        && let Some((_, after)) = rest.split_once(": ")
-    {
-        message = after;
-    }
-    match message.rfind(" at line ") {
-        Some(at) if message[at..].contains(", column ") => &message[..at],
-        _ => message,
-    }
-}
-
-/// Turns serde's "unknown field `x`, expected one of a, b" into a typed error with a suggestion.
-pub(crate) fn classify(message: &str) -> LoadErrorKind {
-    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
-        let key = rest
-            .split(", set DuplicateKeyPolicy")
-            .next()
-            .unwrap_or(rest);
-        return LoadErrorKind::DuplicateKey(key.to_owned());
-    }
-    for (prefix, is_value) in [("unknown field `", false), ("unknown variant `", true)] {
-        if let Some(rest) = message.strip_prefix(prefix)
-            && let Some((key, tail)) = rest.split_once('`')
-        {
-            let expected: Vec<String> = tail
-                .split_once("expected ")
-                .map(|(_, list)| {
-                    list.trim_start_matches("one of ")
-                        .split(", ")
-                        .map(|s| s.trim_matches('`').to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let suggestion = suggest(key, expected.iter().map(String::as_str));
-            let key = key.to_owned();
-            return if is_value {
-                LoadErrorKind::UnknownValue {
-                    value: key,
-                    expected,
-                    suggestion,
-                }
-            } else {
-                LoadErrorKind::UnknownKey {
-                    key,
-                    expected,
-                    suggestion,
-                }
-            };
-        }
-    }
-    LoadErrorKind::Syntax(message.to_owned())
 }
 
 struct Loader<'a> {
@@ -349,7 +247,7 @@ impl<'a> Loader<'a> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 &syntax.id.referenced,
                 LoadErrorKind::InvalidValue(format!(
                     "scenario id `{id}` must be letters, digits, `-`, `_` or `.`"
@@ -405,7 +303,7 @@ impl<'a> Loader<'a> {
                 LevelSyntax::Impl => Level::Impl,
             },
             requires: syntax.requires.iter().map(|r| r.value.clone()).collect(),
-            span: ctx.span(&syntax.id.referenced),
+            span: ctx.source().span(&syntax.id.referenced),
             timeout,
             vars,
             needs_vars: scope.needs.into_iter().collect(),
@@ -428,7 +326,7 @@ impl<'a> Loader<'a> {
                 &id.value,
                 catalogue.requirements.iter().map(|r| r.id.as_str()),
             );
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 &id.referenced,
                 LoadErrorKind::UnknownRequirement {
                     id: id.value.clone(),
@@ -482,7 +380,7 @@ impl<'a> Loader<'a> {
                         .join(" and ")
                 )
             };
-            self.push(ctx.error(at, LoadErrorKind::StepShape(message)));
+            self.push(ctx.source().error(at, LoadErrorKind::StepShape(message)));
             return None;
         }
         let kind = kinds[0];
@@ -494,7 +392,7 @@ impl<'a> Loader<'a> {
         ];
         for (key, wrong) in misplaced {
             if wrong {
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     at,
                     LoadErrorKind::StepShape(format!("`{key}` does not belong to a `{kind}` step")),
                 ));
@@ -523,7 +421,7 @@ impl<'a> Loader<'a> {
                 let duration = self.duration(ctx, delay)?;
                 Some(Step::Delay {
                     duration,
-                    span: ctx.span(at),
+                    span: ctx.source().span(at),
                 })
             }
         }
@@ -534,7 +432,7 @@ impl<'a> Loader<'a> {
         let syntax = &request.value;
         let method = &syntax.method;
         if method.value.is_empty() || !method.value.bytes().all(is_token_byte) {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 &method.referenced,
                 LoadErrorKind::InvalidValue(format!(
                     "`{}` is not an HTTP method token",
@@ -546,7 +444,7 @@ impl<'a> Loader<'a> {
         let mut headers = Vec::new();
         for (name, value) in &syntax.headers {
             if name.is_empty() || !name.bytes().all(is_token_byte) {
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     &value.referenced,
                     LoadErrorKind::InvalidValue(format!("`{name}` is not a header name")),
                 ));
@@ -599,7 +497,7 @@ impl<'a> Loader<'a> {
             sigv4,
             expect,
             captures,
-            span: ctx.span(&request.referenced),
+            span: ctx.source().span(&request.referenced),
         })))
     }
 
@@ -608,7 +506,7 @@ impl<'a> Loader<'a> {
         let name = target.value.as_str();
         let Some(&(def_ctx, def_syntax)) = self.definitions.get(name) else {
             let suggestion = suggest(name, self.definitions.keys().copied());
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 &target.referenced,
                 LoadErrorKind::UnknownStepSequence {
                     name: name.to_owned(),
@@ -617,14 +515,14 @@ impl<'a> Loader<'a> {
             ));
             return None;
         };
-        let call_site = ctx.span(&target.referenced);
+        let call_site = ctx.source().span(&target.referenced);
         let lowered = self.definition(name, def_ctx, def_syntax, ctx, &target.referenced)?;
         let mut with = BTreeMap::new();
         for (param, value) in &step.with {
             if !lowered.definition.params.contains_key(param) {
                 let suggestion =
                     suggest(param, lowered.definition.params.keys().map(String::as_str));
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     &value.referenced,
                     LoadErrorKind::UnknownParameter {
                         sequence: name.to_owned(),
@@ -640,7 +538,7 @@ impl<'a> Loader<'a> {
         }
         for (param, default) in &lowered.definition.params {
             if default.is_none() && !step.with.contains_key(param) {
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     &target.referenced,
                     LoadErrorKind::MissingParameter {
                         sequence: name.to_owned(),
@@ -678,7 +576,11 @@ impl<'a> Loader<'a> {
     ) -> Option<Lowered> {
         if let Some(state) = self.lowered.borrow().get(name) {
             if state.is_none() {
-                self.push(caller.error(call, LoadErrorKind::RecursiveSequence(name.to_owned())));
+                self.push(
+                    caller
+                        .source()
+                        .error(call, LoadErrorKind::RecursiveSequence(name.to_owned())),
+                );
             }
             return state.clone();
         }
@@ -711,7 +613,7 @@ impl<'a> Loader<'a> {
                 name: name.to_owned(),
                 params,
                 steps,
-                span: ctx.span(&syntax.referenced),
+                span: ctx.source().span(&syntax.referenced),
             }),
             free: scope.free.unwrap_or_default(),
             exports: scope.captured,
@@ -744,11 +646,11 @@ impl<'a> Loader<'a> {
         let while_ = syntax.while_.as_ref().and_then(|condition| {
             let var = &condition.value.var;
             if scope.lists.contains(&var.value) {
-                self.push(ctx.error(&var.referenced, list_read(&var.value)));
+                self.push(ctx.source().error(&var.referenced, list_read(&var.value)));
                 return None;
             }
             self.reference(scope, &var.value, |defined| {
-                ctx.error(
+                ctx.source().error(
                     &var.referenced,
                     LoadErrorKind::UndefinedVariable {
                         name: var.value.clone(),
@@ -768,7 +670,7 @@ impl<'a> Loader<'a> {
             from: syntax.from.unwrap_or(1),
             while_,
             steps,
-            span: ctx.span(&spanned.referenced),
+            span: ctx.source().span(&spanned.referenced),
         })))
     }
 
@@ -803,7 +705,7 @@ impl<'a> Loader<'a> {
         .filter_map(|(key, present)| present.then_some(key))
         .collect();
         if given.len() != 1 {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 at,
                 LoadErrorKind::StepShape(
                     "a body is exactly one of `text`, `base64`, `file`, `random`, `sent_by`, `fill` or `each`"
@@ -820,7 +722,7 @@ impl<'a> Loader<'a> {
         ];
         for (key, given, allowed, owner) in belongs {
             if given && !allowed {
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     at,
                     LoadErrorKind::StepShape(format!("`{key}` only goes with `{owner}`")),
                 ));
@@ -832,7 +734,7 @@ impl<'a> Loader<'a> {
         }
         if let Some(pattern) = &map.fill {
             if pattern.value.0.is_empty() {
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     &pattern.referenced,
                     LoadErrorKind::InvalidValue(
                         "`fill` needs a pattern of at least one byte".into(),
@@ -841,7 +743,7 @@ impl<'a> Loader<'a> {
                 return None;
             }
             let Some(size) = &map.size else {
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     at,
                     LoadErrorKind::StepShape("`fill` needs a `size`, e.g. `size: 5MiB`".into()),
                 ));
@@ -862,7 +764,7 @@ impl<'a> Loader<'a> {
             return match base64::engine::general_purpose::STANDARD.decode(encoded.value.trim()) {
                 Ok(bytes) => Some(BodySource::Bytes(bytes.into())),
                 Err(e) => {
-                    self.push(ctx.error(
+                    self.push(ctx.source().error(
                         &encoded.referenced,
                         LoadErrorKind::InvalidValue(format!("invalid base64: {e}")),
                     ));
@@ -874,7 +776,7 @@ impl<'a> Loader<'a> {
             return match self.tree.read_relative(&ctx.file, &file.value) {
                 Ok(bytes) => Some(BodySource::Bytes(bytes.into())),
                 Err(e) => {
-                    self.push(ctx.error(
+                    self.push(ctx.source().error(
                         &file.referenced,
                         LoadErrorKind::Io(format!("cannot read `{}`: {e}", file.value)),
                     ));
@@ -893,7 +795,7 @@ impl<'a> Loader<'a> {
         for name in &names.value.0 {
             if !scope.names.contains(name) {
                 let suggestion = suggest(name, scope.names.iter().map(String::as_str));
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     &names.referenced,
                     LoadErrorKind::UnknownStepName {
                         name: name.clone(),
@@ -916,7 +818,7 @@ impl<'a> Loader<'a> {
         scope: &mut Scope,
     ) -> Option<BodySource> {
         let Some(text) = &map.text else {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 at,
                 LoadErrorKind::StepShape(
                     "`each` renders `text` once per element: give the `text`, e.g. `text: \"<Part>{{item}}</Part>\"`"
@@ -927,7 +829,7 @@ impl<'a> Loader<'a> {
         };
         let name = &list.value;
         if scope.defined.contains(name) && !scope.lists.contains(name) {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 &list.referenced,
                 LoadErrorKind::InvalidValue(format!(
                     "`{name}` is not a list: collect one with a capture's `append: true` or `all: true`"
@@ -936,7 +838,7 @@ impl<'a> Loader<'a> {
             return None;
         }
         self.reference(scope, name, |defined| {
-            ctx.error(
+            ctx.source().error(
                 &list.referenced,
                 LoadErrorKind::UndefinedVariable {
                     name: name.clone(),
@@ -988,7 +890,7 @@ impl<'a> Loader<'a> {
                         } else {
                             &item.referenced
                         };
-                        self.push(ctx.error(
+                        self.push(ctx.source().error(
                             at,
                             LoadErrorKind::InvalidValue(format!(
                                 "`{}` is not a status: write a code from 100 to 599, or a class like 4xx",
@@ -1000,7 +902,7 @@ impl<'a> Loader<'a> {
                 }
             }
             if allowed.is_empty() {
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     &status.referenced,
                     LoadErrorKind::InvalidValue("the list of statuses is empty".into()),
                 ));
@@ -1008,7 +910,7 @@ impl<'a> Loader<'a> {
             }
             Some(StatusExpect {
                 allowed,
-                span: ctx.span(&status.referenced),
+                span: ctx.source().span(&status.referenced),
             })
         });
         let mut headers = Vec::new();
@@ -1017,7 +919,7 @@ impl<'a> Loader<'a> {
                 headers.push(HeaderExpect {
                     name: name.clone(),
                     matcher: matcher_model,
-                    span: ctx.span(&matcher.referenced),
+                    span: ctx.source().span(&matcher.referenced),
                 });
             }
         }
@@ -1050,7 +952,7 @@ impl<'a> Loader<'a> {
             let Some(value) = value else { continue };
             let hex = value.value.to_ascii_lowercase();
             if hex.len() != hex_len || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     &value.referenced,
                     LoadErrorKind::InvalidValue(format!(
                         "a {} digest is {hex_len} hex digits",
@@ -1071,7 +973,7 @@ impl<'a> Loader<'a> {
                     (Some(true), None) => xml_presence.push((path.clone(), true)),
                     (None, Some(true)) => xml_presence.push((path.clone(), false)),
                     _ => self.push(
-                        ctx.error(
+                        ctx.source().error(
                             &matcher.referenced,
                             LoadErrorKind::StepShape(
                                 "write `present: true` or `absent: true` alone, or one value check"
@@ -1099,7 +1001,7 @@ impl<'a> Loader<'a> {
             digests,
             xml,
             xml_presence,
-            span: Some(ctx.span(&spanned.referenced)),
+            span: Some(ctx.source().span(&spanned.referenced)),
         })
     }
 
@@ -1116,7 +1018,7 @@ impl<'a> Loader<'a> {
                 (None, Some(true)) if others == 0 => return Some(HeaderMatcher::Absent),
                 (None, None) => {}
                 _ => {
-                    self.push(ctx.error(
+                    self.push(ctx.source().error(
                         &spanned.referenced,
                         LoadErrorKind::StepShape(
                             "write `present: true` or `absent: true` alone; value checks already imply presence"
@@ -1141,7 +1043,7 @@ impl<'a> Loader<'a> {
         if let MatcherSyntax::Map(map) = &spanned.value
             && (map.present.is_some() || map.absent.is_some() || matcher_checks(map).len() != 1)
         {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                     &spanned.referenced,
                     LoadErrorKind::StepShape(
                         "give exactly one check here (equals, one_of, regex, contains, eq, ne, lt, le, gt, ge or etag)"
@@ -1196,7 +1098,7 @@ impl<'a> Loader<'a> {
             }
         }
         if checks.is_empty() && ok {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 &spanned.referenced,
                 LoadErrorKind::StepShape("this matcher has no check".into()),
             ));
@@ -1221,7 +1123,7 @@ impl<'a> Loader<'a> {
             syntax.status,
         ];
         if sources.iter().filter(|s| **s).count() != 1 {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 at,
                 LoadErrorKind::StepShape(
                     "a capture takes exactly one of `header`, `xml`, `body: true` or `status: true`"
@@ -1231,14 +1133,14 @@ impl<'a> Loader<'a> {
             return None;
         }
         if syntax.resolve_url && syntax.header.is_none() {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 at,
                 LoadErrorKind::StepShape("`resolve_url` only goes with `header`".into()),
             ));
             return None;
         }
         if syntax.all && syntax.xml.is_none() {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 at,
                 LoadErrorKind::StepShape("`all` only goes with `xml`".into()),
             ));
@@ -1248,7 +1150,7 @@ impl<'a> Loader<'a> {
         // templates read values, and the loader checks both by name.
         let list = syntax.append || syntax.all;
         if list && scope.defined.contains(var) && !scope.lists.contains(var) {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 at,
                 LoadErrorKind::InvalidValue(format!(
                     "`{var}` already holds a single value; give the list capture a name of its own"
@@ -1257,7 +1159,7 @@ impl<'a> Loader<'a> {
             return None;
         }
         if !list && scope.lists.contains(var) {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 at,
                 LoadErrorKind::InvalidValue(format!(
                     "`{var}` is a list; add `append: true` to add to it, or give this capture another name"
@@ -1287,7 +1189,7 @@ impl<'a> Loader<'a> {
             regex,
             append: syntax.append,
             all: syntax.all,
-            span: ctx.span(at),
+            span: ctx.source().span(at),
         })
     }
 
@@ -1301,7 +1203,7 @@ impl<'a> Loader<'a> {
             Sigv4Syntax::Map(map) => match &map.mode {
                 Some(mode) => (mode.value.0.as_str(), &mode.referenced, &**map),
                 None => {
-                    self.push(ctx.error(
+                    self.push(ctx.source().error(
                         at,
                         LoadErrorKind::StepShape(format!(
                             "`sigv4` needs a `mode`: {}",
@@ -1316,7 +1218,7 @@ impl<'a> Loader<'a> {
             if expected.contains(&value) {
                 return true;
             }
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 at,
                 LoadErrorKind::UnknownValue {
                     value: value.to_owned(),
@@ -1352,7 +1254,7 @@ impl<'a> Loader<'a> {
         ];
         for (key, given, allowed, modes) in options {
             if given && !allowed {
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     at,
                     LoadErrorKind::StepShape(format!("`{key}` only goes with the mode {modes}")),
                 ));
@@ -1374,7 +1276,7 @@ impl<'a> Loader<'a> {
             None => None,
         };
         if mode == "chunked-unsigned" && trailer.is_none() {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 at,
                 LoadErrorKind::StepShape(
                     "`chunked-unsigned` carries its integrity check in a trailer: give `trailer: crc32` (or sha1, sha256)"
@@ -1387,7 +1289,7 @@ impl<'a> Loader<'a> {
             Some(size) => match units::parse_size(&size.value.0) {
                 Ok(bytes) if (1..=MAX_CHUNK_SIZE).contains(&bytes) => bytes,
                 _ => {
-                    self.push(ctx.error(
+                    self.push(ctx.source().error(
                         &size.referenced,
                         LoadErrorKind::InvalidValue(
                             "`chunk_size` is a size from 1 byte to 16MiB, e.g. 64KiB".into(),
@@ -1402,7 +1304,7 @@ impl<'a> Loader<'a> {
             Some(expires) => {
                 let duration = self.duration(ctx, expires)?;
                 if duration < Duration::from_secs(1) || duration > MAX_PRESIGN {
-                    self.push(ctx.error(
+                    self.push(ctx.source().error(
                         &expires.referenced,
                         LoadErrorKind::InvalidValue(
                             "`expires` is from 1s to 7 days (604800s), as S3 allows".into(),
@@ -1434,7 +1336,10 @@ impl<'a> Loader<'a> {
                             "`{mode}` does not sign the body, so there is no body signature to break"
                         )
                     };
-                    self.push(ctx.error(&what.referenced, LoadErrorKind::InvalidValue(reason)));
+                    self.push(
+                        ctx.source()
+                            .error(&what.referenced, LoadErrorKind::InvalidValue(reason)),
+                    );
                     return None;
                 }
                 Some(match what_text {
@@ -1460,7 +1365,7 @@ impl<'a> Loader<'a> {
         Some(Sigv4 {
             mode,
             broken,
-            span: ctx.span(at),
+            span: ctx.source().span(at),
         })
     }
 
@@ -1471,7 +1376,7 @@ impl<'a> Loader<'a> {
                 let detail = e.to_string();
                 let last = detail.lines().last().unwrap_or_default().trim();
                 let last = last.strip_prefix("error: ").unwrap_or(last);
-                self.push(ctx.error(
+                self.push(ctx.source().error(
                     &pattern.referenced,
                     LoadErrorKind::InvalidValue(format!("invalid regex: {last}")),
                 ));
@@ -1484,7 +1389,10 @@ impl<'a> Loader<'a> {
         match units::parse_duration(&value.value.0) {
             Ok(duration) => Some(duration),
             Err(message) => {
-                self.push(ctx.error(&value.referenced, LoadErrorKind::InvalidValue(message)));
+                self.push(
+                    ctx.source()
+                        .error(&value.referenced, LoadErrorKind::InvalidValue(message)),
+                );
                 None
             }
         }
@@ -1503,7 +1411,7 @@ impl<'a> Loader<'a> {
         if let Some(literal) = template.as_literal()
             && let Err(message) = parse(&literal)
         {
-            self.push(ctx.error(
+            self.push(ctx.source().error(
                 &value.referenced,
                 LoadErrorKind::InvalidValue(format!("`{what}`: {message}")),
             ));
@@ -1528,7 +1436,10 @@ impl<'a> Loader<'a> {
         match Template::parse(&value.0) {
             Ok(template) => Some(template),
             Err(error) => {
-                self.push(ctx.error(at, LoadErrorKind::InvalidValue(error.message)));
+                self.push(
+                    ctx.source()
+                        .error(at, LoadErrorKind::InvalidValue(error.message)),
+                );
                 None
             }
         }
@@ -1543,14 +1454,14 @@ impl<'a> Loader<'a> {
     ) {
         for (name, _) in template.variables() {
             if scope.lists.contains(name) {
-                let (span, width) = ctx.variable_span(at, name);
-                self.push(ctx.error_at(span, width, list_read(name)));
+                let (span, width) = ctx.source().variable_span(at, name);
+                self.push(ctx.source().error_at(span, width, list_read(name)));
                 continue;
             }
             self.reference(scope, name, |defined| {
-                let (span, width) = ctx.variable_span(at, name);
+                let (span, width) = ctx.source().variable_span(at, name);
                 let suggestion = suggest(name, defined.iter().map(String::as_str));
-                ctx.error_at(
+                ctx.source().error_at(
                     span,
                     width,
                     LoadErrorKind::UndefinedVariable {
@@ -1661,6 +1572,7 @@ fn is_token_byte(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::SpecTree;
 
     #[test]
     fn statuses() {
@@ -1672,16 +1584,81 @@ mod tests {
     }
 
     #[test]
-    fn classifies_unknown_keys_with_suggestions() {
-        match classify("unknown field `stepz`, expected one of id, steps, headers") {
-            LoadErrorKind::UnknownKey {
-                key, suggestion, ..
-            } => {
-                assert_eq!(key, "stepz");
-                assert_eq!(suggestion.as_deref(), Some("steps"));
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-        assert!(matches!(classify("invalid u16"), LoadErrorKind::Syntax(_)));
+    fn lowers_the_s3_additions() {
+        let yaml = r#"
+scenarios:
+  - id: s3
+    title: every S3 addition
+    level: MUST
+    steps:
+      - repeat:
+          times: 2
+          as: n
+          steps:
+            - request:
+                method: PUT
+                url: "{{s3_endpoint}}/{{bucket}}/{{run_id}}/k?partNumber={{n}}&uploadId=u"
+                body: { fill: AB, size: 5MiB }
+                sigv4: { mode: chunked, chunk_size: 8KiB, trailer: crc32, break: body }
+              expect: { headers: { ETag: { etag: "\"x\"" } } }
+              capture:
+                etags: { header: ETag, append: true }
+      - request:
+          method: GET
+          url: "{{s3_endpoint}}/{{bucket}}/{{run_id}}/k?uploadId=u"
+          sigv4: { mode: presigned, expires: 10m, break: date }
+        expect:
+          body:
+            xml:
+              ListPartsResult/Part[2]/ETag: { etag: x }
+              ListPartsResult/Part[3]: { absent: true }
+        capture:
+          listed: { xml: ListPartsResult/Part/ETag, all: true }
+      - request:
+          method: POST
+          url: "{{s3_endpoint}}/{{bucket}}/{{run_id}}/k?uploadId=u"
+          sigv4: unsigned
+          body: { each: listed, before: "<C>", text: "<P>{{index}}{{item}}</P>", after: "</C>" }
+"#;
+        let suite =
+            load(&SpecTree::in_memory([("s3/x.yaml", yaml)])).unwrap_or_else(|e| panic!("{e}"));
+        let steps = &suite.scenarios[0].steps;
+        let Step::Repeat(repeat) = &steps[0] else {
+            panic!()
+        };
+        let Step::Request(put) = &repeat.steps[0] else {
+            panic!()
+        };
+        assert_eq!(
+            put.sigv4.as_ref().map(|s| (&s.mode, s.broken)),
+            Some((
+                &Sigv4Mode::Chunked {
+                    signed: true,
+                    chunk_size: 8192,
+                    trailer: Some(TrailerChecksum::Crc32)
+                },
+                Some(Sigv4Break::Body)
+            ))
+        );
+        assert!(put.captures[0].append && put.captures[0].makes_list());
+        let Step::Request(list) = &steps[1] else {
+            panic!()
+        };
+        let body = list.expect.body.as_ref().unwrap();
+        assert_eq!(
+            body.xml_presence,
+            [("ListPartsResult/Part[3]".to_owned(), false)]
+        );
+        assert!(matches!(body.xml[0].1, ValueMatcher::Etag(_)));
+        assert_eq!(
+            list.sigv4.as_ref().map(|s| s.mode.clone()),
+            Some(Sigv4Mode::Presigned {
+                expires: Duration::from_secs(600)
+            })
+        );
+        let Step::Request(complete) = &steps[2] else {
+            panic!()
+        };
+        assert!(matches!(&complete.body, Some(BodySource::Each { list, .. }) if list == "listed"));
     }
 }

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod load;
 pub mod model;
+pub(crate) mod source;
 pub mod syntax;
 pub mod template;
 pub mod tree;

@@ -33,6 +33,8 @@ pub struct Suite {
     /// The text of every scenario file by its shown name, so reports can quote the
     /// line an expectation was written on.
     pub sources: BTreeMap<Arc<str>, Arc<str>>,
+    /// The requirement catalogues of the tree: what coverage and reports measure against.
+    pub catalogues: Vec<crate::catalogue::Catalogue>,
 }
 
 impl Suite {

@@ -9,6 +9,10 @@ use std::fmt;
 
 /// A string with `{{variable}}` placeholders. `{{{{` is not special: there is no escaping
 /// because no header or URL the suites need contains a literal `{{`.
+///
+/// A placeholder may add or subtract a whole number, `{{tus_max_size + 1}}`: the
+/// edge cases of a limit are its value plus or minus one, and a suite that could
+/// only say "much more than the limit" would miss an off-by-one server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Template {
     parts: Vec<Part>,
@@ -17,10 +21,12 @@ pub struct Template {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
     Literal(String),
-    /// A variable name, with the byte offset of its `{{` in the source string.
+    /// A variable name, with the byte offset of its `{{` in the source string, and
+    /// the number to add to its (then numeric) value.
     Var {
         name: String,
         offset: usize,
+        add: Option<i128>,
     },
 }
 
@@ -54,23 +60,20 @@ impl Template {
                     message: "`{{` is not closed by `}}`".into(),
                 });
             };
-            let name = after_open[..close].trim();
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
-            {
+            let inner = &after_open[..close];
+            let Some((name, add)) = placeholder(inner) else {
                 return Err(TemplateError {
                     offset: consumed + open,
                     message: format!(
-                        "`{{{{{}}}}}` is not a variable name (letters, digits, `_`, `-` and `.`)",
-                        &after_open[..close]
+                        "`{{{{{inner}}}}}` is not a variable name (letters, digits, `_`, `-` and `.`), \
+                         optionally with `+ N` or `- N`"
                     ),
                 });
-            }
+            };
             parts.push(Part::Var {
                 name: name.to_owned(),
                 offset: consumed + open,
+                add,
             });
             let advance = open + 2 + close + 2;
             consumed += advance;
@@ -85,7 +88,7 @@ impl Template {
     /// The variables the template reads, with the byte offset of each placeholder.
     pub fn variables(&self) -> impl Iterator<Item = (&str, usize)> {
         self.parts.iter().filter_map(|part| match part {
-            Part::Var { name, offset } => Some((name.as_str(), *offset)),
+            Part::Var { name, offset, .. } => Some((name.as_str(), *offset)),
             Part::Literal(_) => None,
         })
     }
@@ -98,19 +101,33 @@ impl Template {
         Some(self.to_string())
     }
 
-    /// Substitutes every placeholder; the first variable `lookup` cannot resolve is the error.
+    /// Substitutes every placeholder; the first one that cannot be rendered is the error.
     pub fn render<'a>(
         &self,
         lookup: impl Fn(&str) -> Option<&'a str>,
-    ) -> Result<String, UnsetVariable> {
+    ) -> Result<String, RenderError> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
-                Part::Var { name, .. } => match lookup(name) {
-                    Some(value) => out.push_str(value),
-                    None => return Err(UnsetVariable(name.clone())),
-                },
+                Part::Var { name, add, .. } => {
+                    let value = lookup(name)
+                        .ok_or_else(|| RenderError::Unset(UnsetVariable(name.clone())))?;
+                    match add {
+                        None => out.push_str(value),
+                        Some(add) => {
+                            let number = value
+                                .parse::<i128>()
+                                .ok()
+                                .and_then(|n| n.checked_add(*add))
+                                .ok_or_else(|| RenderError::NotANumber {
+                                    name: name.clone(),
+                                    value: value.to_owned(),
+                                })?;
+                            out.push_str(&number.to_string());
+                        }
+                    }
+                }
             }
         }
         Ok(out)
@@ -123,12 +140,70 @@ impl fmt::Display for Template {
         for part in &self.parts {
             match part {
                 Part::Literal(text) => f.write_str(text)?,
-                Part::Var { name, .. } => write!(f, "{{{{{name}}}}}")?,
+                Part::Var {
+                    name, add: None, ..
+                } => write!(f, "{{{{{name}}}}}")?,
+                Part::Var {
+                    name,
+                    add: Some(add),
+                    ..
+                } => {
+                    let sign = if *add < 0 { '-' } else { '+' };
+                    write!(f, "{{{{{name} {sign} {}}}}}", add.unsigned_abs())?
+                }
             }
         }
         Ok(())
     }
 }
+
+/// `name` or `name + 3` or `name - 1` inside `{{…}}`.
+fn placeholder(inner: &str) -> Option<(&str, Option<i128>)> {
+    let inner = inner.trim();
+    let (name, add) = match inner
+        .find(['+', '-'])
+        .filter(|&at| inner[..at].ends_with(' '))
+    {
+        Some(at) => {
+            let number: i128 = inner[at + 1..].trim().parse().ok()?;
+            let number = if inner[at..].starts_with('-') {
+                -number
+            } else {
+                number
+            };
+            (inner[..at].trim(), Some(number))
+        }
+        None => (inner, None),
+    };
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+    valid.then_some((name, add))
+}
+
+/// Why a template could not be rendered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RenderError {
+    /// A variable with no value (its capture never happened, say).
+    Unset(UnsetVariable),
+    /// `{{x + 1}}` where `x` is not a whole number.
+    NotANumber { name: String, value: String },
+}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RenderError::Unset(unset) => unset.fmt(f),
+            RenderError::NotANumber { name, value } => write!(
+                f,
+                "variable `{name}` is {value:?}, not a whole number, so nothing can be added to it"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RenderError {}
 
 /// A variable with no value at run time (a capture that did not happen, say).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,7 +221,7 @@ impl std::error::Error for UnsetVariable {}
 mod tests {
     use super::*;
 
-    fn render(source: &str, vars: &[(&str, &str)]) -> Result<String, UnsetVariable> {
+    fn render(source: &str, vars: &[(&str, &str)]) -> Result<String, RenderError> {
         Template::parse(source)
             .unwrap()
             .render(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| *v))
@@ -165,7 +240,10 @@ mod tests {
 
     #[test]
     fn reports_the_unset_variable() {
-        assert_eq!(render("a{{b}}", &[]), Err(UnsetVariable("b".into())));
+        assert_eq!(
+            render("a{{b}}", &[]),
+            Err(RenderError::Unset(UnsetVariable("b".into())))
+        );
     }
 
     #[test]
@@ -181,6 +259,22 @@ mod tests {
             Template::parse("plain").unwrap().as_literal(),
             Some("plain".into())
         );
+    }
+
+    #[test]
+    fn adds_and_subtracts_whole_numbers() {
+        let vars = [("max", "1073741824"), ("word", "abc")];
+        assert_eq!(render("{{max + 1}}", &vars), Ok("1073741825".into()));
+        assert_eq!(render("{{ max - 1 }}", &vars), Ok("1073741823".into()));
+        assert_eq!(render("{{max-1}}", &[("max-1", "x")]), Ok("x".into()));
+        assert!(matches!(
+            render("{{word + 1}}", &vars),
+            Err(RenderError::NotANumber { .. })
+        ));
+        let t = Template::parse("{{max - 2}}").unwrap();
+        assert_eq!(t.to_string(), "{{max - 2}}");
+        assert_eq!(t.variables().collect::<Vec<_>>(), vec![("max", 0)]);
+        assert!(Template::parse("{{max + one}}").is_err());
     }
 
     #[test]

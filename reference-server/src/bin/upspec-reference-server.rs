@@ -9,7 +9,7 @@ use upspec_reference_server::cli::ServeArgs;
 #[derive(Parser)]
 #[command(
     version,
-    about = "Reference tus 1.0.0 server (every extension) for upspec"
+    about = "Reference tus 1.0.0 server (every extension) and S3 server for upspec"
 )]
 struct Cli {
     #[command(flatten)]
@@ -43,8 +43,18 @@ fn main() -> ExitCode {
         if let Some(warning) = &warning {
             eprintln!("upspec-reference-server: {warning}");
         }
-        // Tests and scripts read this line to learn the port.
-        println!("listening on {}", server.base_url());
+        // Tests and scripts read the first line to learn the port; the S3
+        // endpoint follows on its own line. A closed stdout is no reason to
+        // stop serving, so write errors are ignored.
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on {}", server.base_url());
+            if let Some(endpoint) = server.s3_endpoint() {
+                let _ = writeln!(out, "s3 listening on {endpoint}");
+            }
+            let _ = out.flush();
+        }
         wait_for_stop().await;
         server.shutdown().await;
         ExitCode::SUCCESS

@@ -87,6 +87,8 @@ pub struct Chunked {
     pub signer: Option<ChunkSigner>,
     /// Trailing headers follow the last chunk.
     pub trailer: bool,
+    /// Chunks carry signatures (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD*`).
+    pub signed: bool,
 }
 
 /// What chunk signatures are computed from: the signing key, the request's
@@ -190,12 +192,9 @@ struct Authorization {
 
 fn parse_authorization(value: &str) -> Result<Authorization, S3Error> {
     let malformed = |what: &str| S3Error::AuthorizationHeaderMalformed(what.to_owned());
-    let rest = value.strip_prefix(ALGORITHM).ok_or_else(|| {
-        S3Error::InvalidRequest(
-            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
-                .into(),
-        )
-    })?;
+    let rest = value
+        .strip_prefix(ALGORITHM)
+        .ok_or_else(unsupported_mechanism)?;
     if !rest.starts_with(' ') {
         return Err(malformed("expected 'AWS4-HMAC-SHA256 Credential=...'"));
     }
@@ -232,18 +231,29 @@ fn parse_authorization(value: &str) -> Result<Authorization, S3Error> {
     })
 }
 
+/// SigV2 (header or query) and anything else that is not SigV4: AWS's
+/// answer in regions without SigV2.
+fn unsupported_mechanism() -> S3Error {
+    S3Error::InvalidRequest(
+        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+            .into(),
+    )
+}
+
 /// The payload mode a `x-amz-content-sha256` value declares.
 pub fn payload_mode(value: &str) -> Result<Payload, S3Error> {
-    let chunked = |trailer| {
+    let chunked = |trailer, signed| {
         Payload::Chunked(Chunked {
             signer: None,
             trailer,
+            signed,
         })
     };
     match value {
         UNSIGNED => Ok(Payload::Unsigned),
-        STREAMING_SIGNED => Ok(chunked(false)),
-        STREAMING_SIGNED_TRAILER | STREAMING_UNSIGNED_TRAILER => Ok(chunked(true)),
+        STREAMING_SIGNED => Ok(chunked(false, true)),
+        STREAMING_SIGNED_TRAILER => Ok(chunked(true, true)),
+        STREAMING_UNSIGNED_TRAILER => Ok(chunked(true, false)),
         v if v.starts_with("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD") => Err(
             S3Error::NotImplemented("SigV4a (STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD)".into()),
         ),
@@ -352,9 +362,11 @@ impl Auth {
                 payload,
             });
         }
+        let sigv2_query = query_pairs(query).any(|(name, _)| name == "AWSAccessKeyId");
         match (authorization, presigned) {
             (Some(value), _) => self.verify_header(parts, value, now),
             (None, true) => self.verify_presigned(parts, now),
+            (None, false) if sigv2_query => Err(unsupported_mechanism()),
             (None, false) => Err(S3Error::AccessDenied("Access Denied".into())),
         }
     }
@@ -549,8 +561,13 @@ impl Auth {
         seed: &str,
     ) -> Payload {
         match payload {
-            Payload::Chunked(Chunked { trailer, .. }) => Payload::Chunked(Chunked {
+            Payload::Chunked(Chunked {
                 trailer,
+                signed: true,
+                ..
+            }) => Payload::Chunked(Chunked {
+                trailer,
+                signed: true,
                 signer: Some(ChunkSigner {
                     key: v4::generate_signing_key(secret, time, &credential.region, SERVICE)
                         .as_ref()
@@ -750,6 +767,7 @@ mod tests {
         let Payload::Chunked(Chunked {
             signer: Some(signer),
             trailer: false,
+            signed: true,
         }) = verified.payload
         else {
             panic!("not chunked: {verified:?}");
@@ -770,6 +788,29 @@ mod tests {
             last,
             "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"
         );
+    }
+
+    /// Requirements §4.2: a key with characters every encoder treats
+    /// differently, signed by botocore's `S3SigV4Auth` (1.44.5).
+    #[test]
+    fn botocore_special_key_vector() {
+        let request = parts(
+            "PUT",
+            "/dir/a%20b%2Bc%25~%3D%26.txt?partNumber=1&uploadId=abc%2Fdef",
+            &[
+                ("host", "examplebucket.s3.amazonaws.com"),
+                ("x-amz-date", "20130524T000000Z"),
+                (
+                    "x-amz-content-sha256",
+                    "07d2bcd686ac253c81801ed4b0fa3c435b763ff4cd440f9178b1c0695c4f3007",
+                ),
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=e36657fc6f96dfb12a1b9d055979b90a7c3c79f62ac15457e1682056e3e2658c",
+                ),
+            ],
+        );
+        auth().verify(&request, at("20130524T000000Z")).unwrap();
     }
 
     #[test]

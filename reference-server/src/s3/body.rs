@@ -112,11 +112,23 @@ impl Checks {
         })
     }
 
-    /// Checks used for XML bodies: the payload mode alone.
-    pub fn xml(headers: &HeaderMap, payload: Payload) -> Result<Self, S3Error> {
-        let mut checks = Self::from_headers(headers, payload, super::xml::MAX_BODY)?;
-        checks.limit = super::xml::MAX_BODY;
-        Ok(checks)
+    /// Checks for XML bodies. At Complete, `x-amz-checksum-*` headers
+    /// describe the object, not the body (`body_checksum` false).
+    pub fn xml(
+        headers: &HeaderMap,
+        payload: Payload,
+        body_checksum: bool,
+    ) -> Result<Self, S3Error> {
+        if body_checksum {
+            return Self::from_headers(headers, payload, super::xml::MAX_BODY);
+        }
+        let mut plain = headers.clone();
+        for algorithm in Algorithm::ALL {
+            plain.remove(algorithm.header());
+        }
+        plain.remove("x-amz-trailer");
+        plain.remove("x-amz-sdk-checksum-algorithm");
+        Self::from_headers(&plain, payload, super::xml::MAX_BODY)
     }
 }
 

@@ -25,7 +25,7 @@ pub(super) async fn create<St: Store + Clone>(
         return Err(S3Error::InvalidBucketName { bucket: name });
     }
     if body.size_hint().exact() != Some(0) {
-        let checks = Checks::xml(&ctx.parts.headers, ctx.verified.payload.clone())?;
+        let checks = Checks::xml(&ctx.parts.headers, ctx.verified.payload.clone(), true)?;
         let bytes = body::read_all(body, checks, settings.idle_timeout).await?;
         if !bytes.iter().all(u8::is_ascii_whitespace) {
             let root = xml::parse(&bytes)?;

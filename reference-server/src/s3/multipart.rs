@@ -384,7 +384,7 @@ pub(super) async fn complete<St: Store + Clone>(
     if previous.is_none() {
         known?;
     }
-    let checks = Checks::xml(&ctx.parts.headers, ctx.verified.payload.clone())?;
+    let checks = Checks::xml(&ctx.parts.headers, ctx.verified.payload.clone(), false)?;
     let bytes = body::read_all(body, checks, settings.idle_timeout).await?;
     let listed = parse_complete(&xml::parse(&bytes)?)?;
     if let Some(object) = previous {

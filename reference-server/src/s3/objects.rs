@@ -448,7 +448,7 @@ pub(super) async fn delete_many<St: Store + Clone>(
     body: Incoming,
 ) -> Result<Response<ResBody>, S3Error> {
     catalog.require_bucket(&ctx.route.bucket)?;
-    let checks = Checks::xml(&ctx.parts.headers, ctx.verified.payload.clone())?;
+    let checks = Checks::xml(&ctx.parts.headers, ctx.verified.payload.clone(), true)?;
     let bytes = body::read_all(body, checks, settings.idle_timeout).await?;
     let root = xml::parse(&bytes)?;
     if root.name != "Delete" {

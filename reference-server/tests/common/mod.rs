@@ -25,6 +25,21 @@ impl std::ops::Deref for Srv {
     }
 }
 
+impl Srv {
+    /// For servers started with a config of the test's own making.
+    pub fn from_parts(
+        server: RunningServer,
+        dir: Option<tempfile::TempDir>,
+        client: Client,
+    ) -> Self {
+        Self {
+            server,
+            dir,
+            client,
+        }
+    }
+}
+
 /// Sends requests to one server address.
 #[derive(Debug, Clone, Copy)]
 pub struct Client {
