@@ -41,6 +41,7 @@ use crate::embedded;
 use crate::engine::outcome::{Failure, FailureKind, Outcome};
 use crate::engine::{self, RunContext};
 use crate::plan::{self, PlannedScenario};
+use crate::s3::session;
 use crate::scenario::error::LoadErrors;
 use crate::scenario::model::{Level, Scenario, Step, Suite};
 use crate::scenario::{self, SpecTree};
@@ -150,6 +151,11 @@ pub enum SelfCheckError {
         fault: Option<Fault>,
         source: DiscoveryError,
     },
+    /// The run's bucket could not be made on a reference server's S3 listener.
+    S3 {
+        fault: Option<Fault>,
+        reason: String,
+    },
 }
 
 /// A fault that no scenario could ever catch, whatever the suite did.
@@ -193,6 +199,9 @@ impl fmt::Display for SelfCheckError {
             ),
             Self::Discovery { fault, source } => {
                 write!(f, "the reference server {}: {source}", case(fault))
+            }
+            Self::S3 { fault, reason } => {
+                write!(f, "the reference server {}: {reason}", case(fault))
             }
         }
     }
@@ -337,6 +346,10 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
             return Err(SelfCheckError::Discovery { fault, source });
         }
     };
+    let s3 = server.s3_endpoint().map(embedded::s3_settings);
+    if let Some(s3) = &s3 {
+        session::describe(s3, &mut capabilities);
+    }
     let add: Vec<String> = target.capabilities.iter().map(|c| c.to_string()).collect();
     capabilities.override_with(&add, &[]);
     let vars = target
@@ -345,10 +358,35 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
         .map(|(name, value)| (name.to_string(), value.clone()))
         .collect();
     let planned = plan::plan(suite, &capabilities, &vars);
+    let run_id = format!("selfcheck{index:03}");
     let mut variables = vars;
     variables.insert("target".into(), base_url);
     variables.insert("seed".into(), SEED.to_string());
-    variables.insert("run_id".into(), format!("selfcheck{index:03}"));
+    variables.insert("run_id".into(), run_id.clone());
+    // The server is thrown away after the run, so what S3 scenarios leave on it
+    // needs no cleanup.
+    let s3 = match &s3 {
+        Some(s3) => {
+            let opened = session::open(
+                s3,
+                &client,
+                &run_id,
+                &planned,
+                &mut variables,
+                &mut capabilities,
+                STEP_TIMEOUT,
+            )
+            .await;
+            match opened {
+                Ok(session) => Some(session.target),
+                Err(reason) => {
+                    server.shutdown().await;
+                    return Err(SelfCheckError::S3 { fault, reason });
+                }
+            }
+        }
+        None => None,
+    };
     let context = Arc::new(RunContext {
         client,
         variables,
@@ -356,7 +394,7 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
         seed: SEED,
         step_timeout: STEP_TIMEOUT,
         scenario_timeout: SCENARIO_TIMEOUT,
-        s3: None,
+        s3,
     });
     Ok(Case {
         fault,
