@@ -670,9 +670,7 @@ pub fn render_docs(report: &Report) -> String {
          - A checksum mismatch answered 400 instead of 460: the tus text makes 460 a\n  \
          MAY, so `tus::checksum::upload-checksum::mismatch-460` notes it and never fails.\n\
          - A server that leaves `Tus-Version` out of OPTIONS is not recognised as a tus\n  \
-         server at all: discovery skips every tus scenario, saying why.\n\
-         - The checksum-trailer extension: the scenario format cannot send request\n  \
-         trailers yet, so none of its requirements is checked.\n",
+         server at all: discovery skips every tus scenario, saying why.\n",
     );
     out
 }

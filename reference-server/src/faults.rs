@@ -396,6 +396,17 @@ faults! {
         violates: ["TUS-CKS-SHA1"],
     }
 
+    // ---- checksum-trailer ----
+
+    /// Trailers are read past, never looked at: the body is stored as if
+    /// no checksum had been announced.
+    TrailerChecksumIgnored {
+        name: "trailer-checksum-ignored",
+        scope: "checksum-trailer",
+        summary: "An Upload-Checksum trailer is ignored and the body stored unverified",
+        violates: ["TUS-CKT-MISMATCH"],
+    }
+
     // ---- termination ----
 
     /// The record is forgotten but the upload stays reachable.

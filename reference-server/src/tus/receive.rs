@@ -42,8 +42,10 @@ impl Checks {
         headers: &HeaderMap,
         settings: &Settings,
     ) -> Result<Self, Rejection> {
+        let faults = &settings.faults;
         let header = headers::single(headers, UPLOAD_CHECKSUM)?;
-        let trailer = headers::announces_checksum_trailer(headers);
+        let trailer = headers::announces_checksum_trailer(headers)
+            && !faults.active(Fault::TrailerChecksumIgnored);
         if header.is_some() && !settings.has(Extension::Checksum) {
             return Err(Rejection::ExtensionDisabled(Extension::Checksum));
         }
@@ -55,7 +57,6 @@ impl Checks {
                 "Upload-Checksum was sent as a header and announced as a trailer",
             ));
         }
-        let faults = &settings.faults;
         let verifiable: Vec<ChecksumAlgorithm> = settings
             .algorithms
             .iter()
@@ -150,6 +151,9 @@ pub(super) async fn receive<A: Appender>(
                 let Ok(trailers) = frame.into_trailers() else {
                     continue;
                 };
+                if settings.faults.active(Fault::TrailerChecksumIgnored) {
+                    continue;
+                }
                 if let Some(value) = headers::single(&trailers, UPLOAD_CHECKSUM)? {
                     if !checks.trailer {
                         return Err(Rejection::Conflicting(
