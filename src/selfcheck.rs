@@ -358,7 +358,8 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
         .map(|(name, value)| (name.to_string(), value.clone()))
         .collect();
     let planned = plan::plan(suite, &capabilities, &vars);
-    let run_id = format!("selfcheck{index:03}");
+    // Hex, like a run's random id (scenarios may rely on that), unique per server.
+    let run_id = format!("{index:04x}{SEED:012x}");
     let mut variables = vars;
     variables.insert("target".into(), base_url);
     variables.insert("seed".into(), SEED.to_string());

@@ -18,6 +18,10 @@ fn every_catalogued_requirement_is_covered_or_excluded() {
         catalogues.iter().any(|c| c.protocol == "tus"),
         "specs/tus/requirements.yaml is missing"
     );
+    assert!(
+        catalogues.iter().any(|c| c.protocol == "s3-multipart"),
+        "specs/s3/multipart/requirements.yaml is missing"
+    );
     let mut gaps = Vec::new();
     for catalogue in &catalogues {
         let coverage = catalogue::coverage(catalogue, &catalogues, &suite);
@@ -110,11 +114,17 @@ fn upspec_coverage_prints_the_table_and_the_totals() {
     );
     assert!(stdout.contains("\nexcluded:\n"), "{stdout}");
     assert!(stdout.contains("TUS-CKT-MATCH"), "{stdout}");
-    let totals = stdout
-        .lines()
-        .find(|l| l.starts_with("tus: "))
-        .unwrap_or_else(|| panic!("no totals line:\n{stdout}"));
-    assert!(totals.ends_with(", 0 uncovered"), "{totals}");
+    for protocol in ["tus", "s3-multipart"] {
+        let totals = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{protocol}: ")))
+            .unwrap_or_else(|| panic!("no {protocol} totals line:\n{stdout}"));
+        assert!(totals.ends_with(", 0 uncovered"), "{totals}");
+    }
+    assert!(
+        stdout.contains("s3-multipart (specs/s3/multipart/requirements.yaml)"),
+        "{stdout}"
+    );
 }
 
 #[test]
