@@ -5,8 +5,9 @@
 //! The bundled reference server can make deliberate mistakes
 //! ([`upspec_reference_server::Fault`]). [`run`] starts it in-process once
 //! without any (every scenario must pass there, or "caught" would mean
-//! nothing) and once per fault, runs the whole suite against each, and
-//! decides for every fault whether the suite caught it.
+//! nothing) and once per fault, runs the suites against each (for a fault,
+//! the suite of the protocol it breaks: the catalogue its requirements come
+//! from), and decides for every fault whether the suite caught it.
 //!
 //! A fault is **caught** only when a scenario that cites one of the
 //! requirements it violates fails at the level the catalogue gives that
@@ -18,12 +19,14 @@
 //! without citing the fault's requirements is collateral: it shows the fault
 //! did damage, not that the suite knows what the damage is.
 //!
-//! Everything runs in this process on one runtime: one server per fault on
-//! its own port with the memory store, and the scenarios of every server at
+//! Everything runs in this process on one runtime, with the memory store:
+//! first the run without faults, alone (if it fails, no fault is run), then
+//! one server per fault on its own port, the scenarios of all of them at
 //! once, a bounded number at a time. Scenarios that sleep (waiting for an
-//! upload to expire) do not take a slot, so the whole check takes about as
-//! long as its slowest scenario or its CPU work, whichever is more.
+//! upload to expire) do not take a slot, so each phase takes about as long
+//! as its slowest scenario or its CPU work, whichever is more.
 
+use std::collections::BTreeSet;
 use std::fmt::{self, Write as _};
 use std::io;
 use std::panic::AssertUnwindSafe;
@@ -84,7 +87,8 @@ pub struct Report {
     pub scenarios: usize,
     /// The run without faults.
     pub clean: CleanRun,
-    /// One per fault, in the order asked for.
+    /// One per fault, in the order asked for; empty when the clean run
+    /// failed, as faults are then not run.
     pub faults: Vec<FaultResult>,
     pub elapsed: Duration,
 }
@@ -294,29 +298,34 @@ pub async fn run(
         .collect::<Result<Vec<_>, _>>()
         .map_err(SelfCheckError::Fault)?;
 
-    let faults = std::iter::once(None).chain(options.faults.iter().copied().map(Some));
-    let mut cases = Vec::new();
-    for (index, fault) in faults.enumerate() {
-        match start(suite, fault, index).await {
-            Ok(case) => cases.push(case),
-            Err(error) => {
-                for case in cases {
-                    case.server.shutdown().await;
-                }
-                return Err(error);
-            }
-        }
-    }
-    let outcomes = execute(&cases, options.concurrency.max(1)).await;
-    let mut runs = cases.into_iter().zip(outcomes);
-    let (clean_case, clean_outcomes) = runs.next().expect("the clean run is the first case");
-    let clean = clean_run(&clean_case.planned, &clean_outcomes);
+    let concurrency = options.concurrency.max(1);
+    // The run without faults comes first, alone: if it fails, a failure under a
+    // fault would prove nothing, and no fault is run.
+    let clean_case = start(suite, catalogues, None, None, 0).await?;
+    let clean_runs = execute(std::slice::from_ref(&clean_case), concurrency).await;
+    let clean = clean_run(&clean_case.planned, &clean_runs[0]);
     clean_case.server.shutdown().await;
     let mut results = Vec::new();
-    for ((case, outcomes), requirements) in runs.zip(requirements) {
-        let fault = case.fault.expect("every case after the first has a fault");
-        results.push(judge(fault, requirements, &case.planned, &outcomes));
-        case.server.shutdown().await;
+    if clean.failed.is_empty() {
+        let mut cases = Vec::new();
+        for (index, &fault) in options.faults.iter().enumerate() {
+            let scope = protocol_scope(fault, catalogues);
+            match start(suite, catalogues, Some(fault), Some(&scope), index + 1).await {
+                Ok(case) => cases.push(case),
+                Err(error) => {
+                    for case in cases {
+                        case.server.shutdown().await;
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        let outcomes = execute(&cases, concurrency).await;
+        for ((case, runs), requirements) in cases.into_iter().zip(outcomes).zip(requirements) {
+            let fault = case.fault.expect("every fault case has its fault");
+            results.push(judge(fault, requirements, &case.planned, &runs));
+            case.server.shutdown().await;
+        }
     }
     Ok(Report {
         seed: SEED,
@@ -327,9 +336,29 @@ pub async fn run(
     })
 }
 
+/// The catalogues (by file) holding a fault's requirements: the protocols it
+/// breaks. Its run needs only their scenarios, as every fault acts inside one
+/// protocol's handler and no other scenario could catch it; the S3 suite alone
+/// costs several seconds a run.
+fn protocol_scope(fault: Fault, catalogues: &[Catalogue]) -> BTreeSet<Arc<str>> {
+    fault
+        .requirements()
+        .iter()
+        .filter_map(|id| catalogues.iter().find(|c| c.requirement(id).is_some()))
+        .map(|c| c.file.clone())
+        .collect()
+}
+
 /// Starts the embedded target's server with `fault`, asks it what it
-/// supports, and plans the suite against it.
-async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case, SelfCheckError> {
+/// supports, and plans the suite against it: all of it without a fault, the
+/// scenarios of the catalogues in `scope` with one.
+async fn start(
+    suite: &Suite,
+    catalogues: &[Catalogue],
+    fault: Option<Fault>,
+    scope: Option<&BTreeSet<Arc<str>>>,
+    index: usize,
+) -> Result<Case, SelfCheckError> {
     let target = embedded::target();
     let mut config = target.config.clone();
     config.faults.extend(fault);
@@ -357,7 +386,13 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
         .iter()
         .map(|(name, value)| (name.to_string(), value.clone()))
         .collect();
-    let planned = plan::plan(suite, &capabilities, &vars);
+    let mut planned = plan::plan(suite, &capabilities, &vars);
+    if let Some(scope) = scope {
+        planned.retain(|p| {
+            catalogue::for_module(catalogues, &p.scenario.module)
+                .is_some_and(|c| scope.contains(&c.file))
+        });
+    }
     // Hex, like a run's random id (scenarios may rely on that), unique per server.
     let run_id = format!("{index:04x}{SEED:012x}");
     let mut variables = vars;
@@ -546,6 +581,13 @@ pub fn render_text(report: &Report) -> String {
     for (name, why) in &clean.failed {
         let _ = writeln!(out, "  FAILED {name}: {why}");
     }
+    if !clean.failed.is_empty() {
+        let _ = writeln!(
+            out,
+            "the faults were not run: with failures on a correct server, a failure under a fault proves nothing"
+        );
+        return out;
+    }
     out.push('\n');
     let width = report
         .faults
@@ -587,7 +629,7 @@ pub fn render_text(report: &Report) -> String {
     let (caught, total) = report.kill_rate();
     let _ = writeln!(
         out,
-        "\nkill rate: {caught}/{total} faults caught ({}), {} scenarios per run, seed {}, {:.1}s",
+        "\nkill rate: {caught}/{total} faults caught ({}), {} scenarios, seed {}, {:.1}s",
         percent(caught, total),
         report.scenarios,
         report.seed,
@@ -624,8 +666,9 @@ pub fn render_docs(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "**Kill rate: {caught} of {total} faults caught ({}).** Each run has {} scenarios; \
-         bodies come from seed {}.\n",
+        "**Kill rate: {caught} of {total} faults caught ({}).** The run without faults has \
+         all {} scenarios; a fault's run has those of the protocol it breaks. Bodies come \
+         from seed {}.\n",
         percent(caught, total),
         report.scenarios,
         report.seed
