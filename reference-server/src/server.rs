@@ -6,6 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::header::CONNECTION;
+use http::{HeaderValue, StatusCode};
+use http_body::Body as _;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -161,9 +165,21 @@ async fn run<H: Handler>(listener: TcpListener, handler: H, mut stopped: oneshot
         };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
-        let service = service_fn(move |req| {
+        let service = service_fn(move |req: http::Request<Incoming>| {
             let handler = handler.clone();
-            async move { Ok::<_, std::convert::Infallible>(handler.handle(req).await) }
+            let has_body = !req.body().is_end_stream();
+            async move {
+                let mut response = handler.handle(req).await;
+                if has_body && refused(response.status()) {
+                    // The refused body may be left unread, and hyper then closes the
+                    // connection after the answer without saying so: a client reusing
+                    // it for its next request would write into a closed socket.
+                    response
+                        .headers_mut()
+                        .insert(CONNECTION, HeaderValue::from_static("close"));
+                }
+                Ok::<_, std::convert::Infallible>(response)
+            }
         });
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         connections.spawn(async move {
@@ -179,4 +195,9 @@ async fn run<H: Handler>(listener: TcpListener, handler: H, mut stopped: oneshot
     if let Some(task) = background {
         task.abort();
     }
+}
+
+/// An answer that may leave the request's body unread.
+fn refused(status: StatusCode) -> bool {
+    status.is_client_error() || status.is_server_error()
 }

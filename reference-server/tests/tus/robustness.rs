@@ -225,3 +225,47 @@ async fn shutdown_is_prompt() {
     srv.server.shutdown().await;
     assert!(started.elapsed() < Duration::from_secs(7));
 }
+
+#[tokio::test]
+async fn a_refused_body_closes_the_connection_and_says_so() {
+    // The refused body may be left unread, after which the connection
+    // cannot carry another request: `Connection: close` tells the client
+    // not to reuse it. Accepted bodies keep the connection open.
+    let srv = start().await;
+    let up = srv.create(10).await;
+    let patch = |offset: u64| {
+        format!(
+            "PATCH {up} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n\
+             Content-Type: application/offset+octet-stream\r\nUpload-Offset: {offset}\r\n\
+             Content-Length: 5\r\n\r\nhello"
+        )
+    };
+    let refused = keep_alive_exchange(srv.addr, &patch(3)).await;
+    assert!(refused.starts_with("http/1.1 409"), "{refused}");
+    assert!(refused.contains("\r\nconnection: close"), "{refused}");
+    let accepted = keep_alive_exchange(srv.addr, &patch(0)).await;
+    assert!(accepted.starts_with("http/1.1 204"), "{accepted}");
+    assert!(!accepted.contains("connection: close"), "{accepted}");
+}
+
+/// Sends one request on a fresh connection without asking for it to be
+/// closed, and returns the response head, lowercased.
+async fn keep_alive_exchange(addr: std::net::SocketAddr, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = vec![0; 4096];
+    let mut got = Vec::new();
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+    text.split("\r\n\r\n").next().unwrap_or_default().to_owned()
+}
