@@ -14,7 +14,7 @@
 //! requirements:
 //!   - { id: TUS-CORE-VER-412, section: "Tus-Resumable", level: MUST, text: "…" }
 //! excluded:
-//!   - { id: TUS-CKT-MATCH, reason: "request trailers cannot be sent yet" }
+//!   - { id: TUS-EXP-FUTURE, reason: "the format cannot compare two dates" }
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use crate::config::{Config, ConfigError, ConfigFile, S3File, StoreKind};
+use crate::faults::Fault;
 use crate::tus::{ChecksumAlgorithm, Extension};
 
 /// Flags override the config file, which overrides the defaults. Without
@@ -55,6 +56,10 @@ pub struct ServeArgs {
     /// Region S3 requests are signed for [default: us-east-1].
     #[arg(long, value_name = "REGION")]
     pub s3_region: Option<String>,
+    /// Make this deliberate protocol deviation (repeatable), so a conformance
+    /// suite can show it catches it. Replaces the config file's list.
+    #[arg(long = "fault", value_enum, value_name = "NAME")]
+    pub faults: Vec<Fault>,
 }
 
 impl ServeArgs {
@@ -94,6 +99,7 @@ impl ServeArgs {
                     credentials: None,
                     min_part_size: None,
                 }),
+            faults: (!self.faults.is_empty()).then_some(self.faults),
         };
         if self.s3_region.is_some() && flags.s3.is_none() {
             return Err(ConfigError::S3RegionWithoutS3);
@@ -105,8 +111,23 @@ impl ServeArgs {
     }
 }
 
+/// The warning a command-line server prints when it runs with faults, so
+/// nobody mistakes it for a correct server.
+pub fn faults_warning(config: &Config) -> Option<String> {
+    if config.faults.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = config.faults.iter().map(|f| f.name()).collect();
+    Some(format!(
+        "warning: deliberate protocol faults are on ({}); this server is not conformant",
+        names.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
     use crate::config::{S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV, S3Credential};
 
@@ -135,5 +156,42 @@ mod tests {
             region_only.into_config_with_env(|_| None),
             Err(ConfigError::S3RegionWithoutS3)
         ));
+    }
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn config(args: &[&str]) -> Config {
+        let cli = Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))
+            .expect("flags parse");
+        cli.serve.into_config_with_env(|_| None).expect("config")
+    }
+
+    #[test]
+    fn faults_are_repeatable_flags_and_warned_about() {
+        let plain = config(&["--store", "memory"]);
+        assert!(plain.faults.is_empty());
+        assert_eq!(faults_warning(&plain), None);
+        let faulty = config(&[
+            "--store",
+            "memory",
+            "--fault",
+            "head-cacheable",
+            "--fault",
+            "unknown-upload-500",
+        ]);
+        assert_eq!(
+            faulty.faults.iter().copied().collect::<Vec<_>>(),
+            [Fault::HeadCacheable, Fault::UnknownUpload500]
+        );
+        let warning = faults_warning(&faulty).expect("a warning");
+        assert!(
+            warning.contains("head-cacheable, unknown-upload-500"),
+            "{warning}"
+        );
+        assert!(Cli::try_parse_from(["serve", "--fault", "no-such-fault"]).is_err());
     }
 }

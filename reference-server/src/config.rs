@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::faults::Fault;
 use crate::tus::{ChecksumAlgorithm, Extension};
 
 /// Everything the server can be told. `Default` gives an in-memory server
@@ -43,6 +44,9 @@ pub struct Config {
     /// only. A separate listener because path-style S3 clients put the
     /// bucket at the root of the URL, where no prefix can share it.
     pub s3: Option<S3Config>,
+    /// Deliberate deviations to make (see [`crate::faults`]); empty, the
+    /// default, for a correct server.
+    pub faults: BTreeSet<Fault>,
 }
 
 /// The S3 listener's settings.
@@ -135,6 +139,7 @@ impl Default for Config {
             fsync: true,
             idle_timeout: Duration::from_secs(60),
             s3: None,
+            faults: BTreeSet::new(),
         }
     }
 }
@@ -201,6 +206,8 @@ pub struct ConfigFile {
     pub idle_timeout_seconds: Option<u64>,
     /// Present: the S3 listener is on.
     pub s3: Option<S3File>,
+    /// Deliberate deviations by name (`[head-cacheable, …]`).
+    pub faults: Option<Vec<Fault>>,
 }
 
 /// The config file's `s3:` section.
@@ -275,6 +282,7 @@ impl Config {
             fsync,
             idle_timeout_seconds,
             s3,
+            faults,
         } = file;
         if let Some(listen) = listen {
             self.listen = listen;
@@ -308,6 +316,9 @@ impl Config {
         }
         if let Some(seconds) = idle_timeout_seconds {
             self.idle_timeout = Duration::from_secs(seconds);
+        }
+        if let Some(faults) = faults {
+            self.faults = faults.into_iter().collect();
         }
         if let Some(file) = s3 {
             let s3 = self.s3.get_or_insert_with(|| S3Config {
@@ -458,7 +469,8 @@ mod tests {
     fn file_overlays_defaults() {
         let config = load(
             "listen: 127.0.0.1:1080\nbase_path: /up/\ndata_dir: data\nmax_size: 1000\nexpiry_seconds: 0\n\
-             extensions: [creation, termination]\nchecksum_algorithms: [sha1]\nfsync: false\n",
+             extensions: [creation, termination]\nchecksum_algorithms: [sha1]\nfsync: false\n\
+             faults: [head-cacheable]\n",
         )
         .unwrap();
         assert_eq!(config.listen, "127.0.0.1:1080".parse().unwrap());
@@ -477,6 +489,7 @@ mod tests {
         );
         assert_eq!(config.checksum_algorithms, [ChecksumAlgorithm::Sha1]);
         assert!(!config.fsync);
+        assert_eq!(config.faults, BTreeSet::from([Fault::HeadCacheable]));
         let defaults = load("{}\n").unwrap();
         assert_eq!(
             defaults.store,
@@ -496,6 +509,10 @@ mod tests {
         ));
         assert!(matches!(
             load("extensions: [creation, bogus]\n"),
+            Err(ConfigError::Parse { .. })
+        ));
+        assert!(matches!(
+            load("faults: [no-such-fault]\n"),
             Err(ConfigError::Parse { .. })
         ));
         assert!(matches!(

@@ -18,10 +18,12 @@
 //!
 //! Layout: [`config`] (what can be set), `server` (listening and shutdown),
 //! `http` (plumbing shared by protocols), [`store`] (bytes and records),
-//! [`tus`] and `s3` (the protocols).
+//! [`tus`] and `s3` (the protocols), [`faults`] (deliberate deviations, for
+//! proving that a suite catches them).
 
 pub mod cli;
 pub mod config;
+pub mod faults;
 mod http;
 mod s3;
 mod server;
@@ -29,5 +31,6 @@ pub mod store;
 pub mod tus;
 
 pub use config::{Config, ConfigError, ConfigFile, S3Config, S3Credential, StoreConfig, StoreKind};
+pub use faults::{Fault, Faults};
 pub use server::{RunningServer, serve};
 pub use tus::{ChecksumAlgorithm, Extension};

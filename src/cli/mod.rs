@@ -1,7 +1,7 @@
 //! The command line: `upspec run` (the default job), and the other subcommands.
 
 mod coverage;
-mod embedded;
+mod faults;
 mod run;
 mod serve;
 
@@ -51,6 +51,10 @@ pub enum Command {
     /// List each catalogued requirement with the scenarios that check it, and the
     /// excluded ones with their reasons; exit 1 if any is neither.
     Coverage(coverage::CoverageArgs),
+    /// Prove the suites catch faults: run them against the reference server without
+    /// faults and once per deliberate fault; print which faults each suite catches and the
+    /// kill rate; exit 1 if one is missed or the fault-free run fails.
+    Faults(faults::FaultsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -184,6 +188,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(*args).into(),
         Command::Serve(args) => serve::serve(*args).into(),
         Command::Coverage(args) => coverage::coverage(args).into(),
+        Command::Faults(args) => faults::faults(args).into(),
     }
 }
 

@@ -19,9 +19,7 @@ use crate::report::files::{FileReporter, ReportPaths};
 use crate::report::github::GithubReporter;
 use crate::report::human::HumanReporter;
 use crate::report::{Event, Reporter, Reporters, RunInfo, RunSummary, ScenarioRecord, failure};
-use crate::s3::S3Target;
-use crate::s3::cleanup::{self, RunBucket};
-use crate::s3::client::Client as S3Client;
+use crate::s3::session;
 use crate::s3::settings::{self as s3_settings, S3Flags, S3Settings};
 use crate::scenario::model::Suite;
 use crate::scenario::{self, SpecTree};
@@ -99,7 +97,7 @@ pub fn run(args: RunArgs) -> Exit {
         // An S3-only run: no tus target to discover, and no embedded server.
         None if settings.s3.is_some() => execute(&args, settings, suite, &runtime, None, false),
         None => {
-            let embedded = super::embedded::target();
+            let embedded = crate::embedded::target();
             let mut settings = settings;
             for (name, value) in embedded.vars {
                 settings.vars.entry(name.to_owned()).or_insert(value);
@@ -115,7 +113,7 @@ pub fn run(args: RunArgs) -> Exit {
                 }
             };
             let target = server.base_url();
-            settings.s3 = server.s3_endpoint().map(super::embedded::s3_settings);
+            settings.s3 = server.s3_endpoint().map(crate::embedded::s3_settings);
             let exit = execute(&args, settings, suite, &runtime, Some(target), true);
             runtime.block_on(server.shutdown());
             exit
@@ -150,18 +148,7 @@ fn execute(
         _ => Capabilities::default(),
     };
     if let Some(s3) = &settings.s3 {
-        capabilities.names.extend(s3.capabilities());
-        capabilities
-            .facts
-            .insert("S3 endpoint".into(), s3.endpoint.clone());
-        capabilities
-            .facts
-            .insert("S3 region".into(), s3.region.clone());
-        let keys = match &s3.credentials {
-            Some(credentials) => format!("access key {}", credentials.access_key_id),
-            None => "none (requests go unsigned)".into(),
-        };
-        capabilities.facts.insert("S3 keys".into(), keys);
+        session::describe(s3, &mut capabilities);
     }
     capabilities.override_with(&settings.add_capabilities, &settings.remove_capabilities);
 
@@ -174,43 +161,21 @@ fn execute(
     variables.insert("run_id".into(), run_id.clone());
     let planned = plan::plan(&suite, &capabilities, &settings.vars);
     let s3 = match &settings.s3 {
-        Some(s3) => {
-            let bucket = s3
-                .bucket
-                .clone()
-                .unwrap_or_else(|| s3_settings::run_bucket_name(&run_id));
-            variables.insert("s3_endpoint".into(), s3.endpoint.clone());
-            variables.insert("bucket".into(), bucket.clone());
-            variables.insert("region".into(), s3.region.clone());
-            capabilities
-                .facts
-                .insert("S3 bucket".into(), bucket.clone());
-            let s3_target = Arc::new(S3Target::new(
-                &s3.endpoint,
-                &s3.region,
-                s3.credentials.clone(),
-            ));
-            let run_bucket = RunBucket {
-                name: bucket,
-                created: s3.bucket.is_none(),
-                prefix: format!("{run_id}/"),
-            };
-            // A bucket is made (and swept) only for runs that use S3 at all, so a
-            // stray AWS_ENDPOINT_URL cannot make a tus run touch an object store.
-            let used = planned.iter().any(uses_s3);
-            if used && run_bucket.created {
-                let s3_client = S3Client {
-                    http: &client,
-                    target: &s3_target,
-                    timeout: settings.step_timeout,
-                };
-                if let Err(error) = runtime.block_on(create_bucket(&s3_client, &run_bucket.name)) {
-                    eprintln!("error: {error}");
-                    return Exit::Unreachable;
-                }
+        Some(s3) => match runtime.block_on(session::open(
+            s3,
+            &client,
+            &run_id,
+            &planned,
+            &mut variables,
+            &mut capabilities,
+            settings.step_timeout,
+        )) {
+            Ok(session) => Some(session),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Exit::Unreachable;
             }
-            Some((s3_target, used.then_some(run_bucket)))
-        }
+        },
         None => None,
     };
     let context = Arc::new(RunContext {
@@ -220,7 +185,7 @@ fn execute(
         seed: settings.seed,
         step_timeout: settings.step_timeout,
         scenario_timeout: settings.scenario_timeout,
-        s3: s3.as_ref().map(|(target, _)| target.clone()),
+        s3: s3.as_ref().map(|session| session.target.clone()),
     });
     let mut sinks: Vec<Box<dyn Reporter>> = vec![Box::new(HumanReporter::new(
         io::stdout(),
@@ -274,14 +239,9 @@ fn execute(
         })
         .collect();
     let conclusion = libtest_mimic::run(&args.test, trials);
-    if let Some((s3_target, Some(run_bucket))) = &s3 {
-        let s3_client = S3Client {
-            http: &client,
-            target: s3_target,
-            timeout: settings.step_timeout,
-        };
+    if let Some(session) = &s3 {
         // Cleanup problems are the run's, not the target's verdict: warn, keep the exit code.
-        for warning in runtime.block_on(cleanup::clean(&s3_client, run_bucket)) {
+        for warning in runtime.block_on(session.clean(&client, settings.step_timeout)) {
             eprintln!("warning: S3 cleanup: {warning}");
         }
     }
@@ -308,47 +268,6 @@ fn execute(
         Exit::Failures
     } else {
         Exit::Success
-    }
-}
-
-/// Whether a planned scenario will talk to the S3 target: it runs, and it is under
-/// `s3/` or requires an `s3` capability.
-fn uses_s3(planned: &PlannedScenario) -> bool {
-    let scenario = &planned.scenario;
-    planned.skip.is_none()
-        && (scenario.module.first().map(String::as_str) == Some(s3_settings::S3_CAPABILITY)
-            || scenario.requires.iter().any(|name| {
-                name == s3_settings::S3_CAPABILITY
-                    || name.starts_with(&format!("{}:", s3_settings::S3_CAPABILITY))
-            }))
-}
-
-/// Creates the run's own bucket, with the region as its location outside us-east-1
-/// (AWS refuses a CreateBucket for another region without it).
-async fn create_bucket(client: &S3Client<'_>, bucket: &str) -> Result<(), String> {
-    let body = if client.target.region == s3_settings::DEFAULT_REGION {
-        Vec::new()
-    } else {
-        format!(
-            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
-             <LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
-            client.target.region
-        )
-        .into_bytes()
-    };
-    let answer = client
-        .send(reqwest::Method::PUT, &format!("/{bucket}"), body)
-        .await
-        .map_err(|error| format!("cannot create the run's S3 bucket: {error}"))?;
-    if answer.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cannot create the run's S3 bucket {bucket} at {}: the target answered {} \
-             (give an existing bucket with --s3-bucket)",
-            client.target.endpoint,
-            answer.describe()
-        ))
     }
 }
 

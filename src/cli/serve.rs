@@ -13,6 +13,7 @@ pub fn serve(args: ServeArgs) -> Exit {
             return Exit::Invalid;
         }
     };
+    let warning = upspec_reference_server::cli::faults_warning(&config);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -32,6 +33,9 @@ pub fn serve(args: ServeArgs) -> Exit {
             "upspec reference server: tus endpoint {}",
             server.base_url()
         );
+        if let Some(warning) = &warning {
+            eprintln!("{warning}");
+        }
         println!("press Ctrl-C to stop");
         if let Err(error) = tokio::signal::ctrl_c().await {
             eprintln!("error: cannot wait for Ctrl-C: {error}");

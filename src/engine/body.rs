@@ -11,14 +11,16 @@ use std::fmt;
 use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
+use http_body::Frame;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
+use reqwest::header::HeaderMap;
 use sha2::{Digest, Sha256};
 use tokio::time::{Instant, Sleep};
 
@@ -516,6 +518,45 @@ impl Stream for Upload {
         this.cut = Cut::Never;
         this.progress.aborted.store(true, Ordering::Release);
         Poll::Ready(Some(Err(DeliberateAbort(this.progress.sent()))))
+    }
+}
+
+/// A request body followed by trailer fields, for a chunked transfer (tus's
+/// checksum-trailer extension). The trailers go only after a whole body: a
+/// deliberate abort ends the request without them.
+pub(crate) struct WithTrailers {
+    /// In a mutex only because a request body must be `Sync`; it is never shared.
+    upload: Mutex<Upload>,
+    trailers: Option<HeaderMap>,
+}
+
+impl WithTrailers {
+    pub(crate) fn new(upload: Upload, trailers: HeaderMap) -> Self {
+        WithTrailers {
+            upload: Mutex::new(upload),
+            trailers: Some(trailers),
+        }
+    }
+}
+
+impl http_body::Body for WithTrailers {
+    type Data = Bytes;
+    type Error = DeliberateAbort;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, DeliberateAbort>>> {
+        let this = self.get_mut();
+        let upload = this
+            .upload
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        match Pin::new(upload).poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(chunk)) => Poll::Ready(Some(chunk.map(Frame::data))),
+            Poll::Ready(None) => Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t)))),
+        }
     }
 }
 

@@ -98,6 +98,8 @@ pub struct RequestRecord {
     pub headers: Vec<(String, String)>,
     /// Bytes actually sent (fewer than declared when the step aborts the body).
     pub body_len: u64,
+    /// Trailer fields sent after the body (masked like headers); usually none.
+    pub trailers: Vec<(String, String)>,
     /// The first bytes of the body, for display.
     pub body_excerpt: Vec<u8>,
 }

@@ -3,12 +3,14 @@
 
 use std::error::Error as _;
 
-use reqwest::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
+use reqwest::header::{
+    CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, TRAILER, TRANSFER_ENCODING,
+};
 use reqwest::{Client, Method};
 use tokio::time::Instant;
 use url::Url;
 
-use super::body::{ByteSource as _, Payload, Upload, UploadProgress};
+use super::body::{ByteSource as _, Payload, Upload, UploadProgress, WithTrailers};
 use super::expect::Received;
 use super::outcome::{Exchange, RequestRecord, ResponseRecord};
 use super::response::{BodyPlan, EXCERPT_CAP, Inspector};
@@ -24,6 +26,8 @@ pub(crate) struct Prepared {
     pub(crate) url: Url,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Option<Payload>,
+    /// Sent after the body, which then goes chunked; usually empty.
+    pub(crate) trailers: HeaderMap,
     pub(crate) abort_after: Option<u64>,
     /// Set when the body goes `aws-chunked` (S3 streaming signatures): `body` is then
     /// the payload, and this frames it as it is sent.
@@ -84,6 +88,20 @@ pub(crate) fn prepare(
     for (name, value) in &step.headers {
         append(&mut headers, name, scope.render(value)?)?;
     }
+    let mut trailers = HeaderMap::new();
+    for (name, value) in &step.trailers {
+        append(&mut trailers, name, scope.render(value)?)?;
+    }
+    // Trailers travel only in a chunked body, and only once announced (hyper drops
+    // the fields `Trailer` does not name): announce them unless the step does.
+    if !trailers.is_empty() && !headers.contains_key(TRAILER) {
+        let names: Vec<&str> = step
+            .trailers
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        append(&mut headers, TRAILER.as_str(), names.join(", "))?;
+    }
 
     let abort_after = step
         .abort_after
@@ -106,10 +124,12 @@ pub(crate) fn prepare(
     // The length is always declared, even when the body is cut short (that is the
     // point of an abort), and even when empty for methods that carry content, because
     // some servers answer 411 to a POST without it. A step that sets its own
-    // Content-Length or Transfer-Encoding is testing framing and is left alone.
+    // Content-Length or Transfer-Encoding is testing framing and is left alone, and
+    // a body with trailers goes chunked.
     let carries_content = matches!(method, Method::POST | Method::PUT | Method::PATCH);
     if !headers.contains_key(CONTENT_LENGTH)
         && !headers.contains_key(TRANSFER_ENCODING)
+        && trailers.is_empty()
         && (declared.is_some() || carries_content)
     {
         headers.insert(CONTENT_LENGTH, HeaderValue::from(declared.unwrap_or(0)));
@@ -119,6 +139,7 @@ pub(crate) fn prepare(
         url,
         headers,
         body,
+        trailers,
         abort_after,
         chunked: None,
     })
@@ -167,7 +188,13 @@ pub(crate) async fn perform(
     let progress = UploadProgress::default();
     let mut request = reqwest::Request::new(prepared.method.clone(), prepared.url.clone());
     *request.headers_mut() = prepared.headers.clone();
-    if let Some(payload) = &prepared.body {
+    // Trailers need a body to follow, if only an empty one.
+    let empty = Payload::bytes(&b""[..]);
+    let payload = match &prepared.body {
+        None if !prepared.trailers.is_empty() => Some(&empty),
+        body => body.as_ref(),
+    };
+    if let Some(payload) = payload {
         let upload = match &prepared.chunked {
             Some(chunked) => Upload::from_source(
                 Box::new(chunked.reader(payload)),
@@ -177,7 +204,11 @@ pub(crate) async fn perform(
             ),
             None => Upload::new(payload, prepared.abort_after, progress.clone()),
         };
-        *request.body_mut() = Some(reqwest::Body::wrap_stream(upload));
+        *request.body_mut() = Some(if prepared.trailers.is_empty() {
+            reqwest::Body::wrap_stream(upload)
+        } else {
+            reqwest::Body::wrap(WithTrailers::new(upload, prepared.trailers.clone()))
+        });
     }
     let mut state = Transfer {
         head: None,
@@ -208,6 +239,7 @@ pub(crate) async fn perform(
             url: masked_url(&prepared.url),
             headers: masked(&prepared.headers),
             body_len: sent,
+            trailers: masked(&prepared.trailers),
             body_excerpt: prepared
                 .sent_prefix(EXCERPT_CAP.min(usize::try_from(sent).unwrap_or(usize::MAX))),
         },
@@ -332,6 +364,7 @@ mod tests {
                 .map(|(name, value)| ((*name).to_owned(), Template::parse(value).unwrap()))
                 .collect(),
             body: None,
+            trailers: Vec::new(),
             abort_after: abort_after.map(Template::literal),
             timeout: None,
             sigv4: None,
@@ -388,6 +421,33 @@ mod tests {
         )
         .unwrap();
         assert!(!framed.headers.contains_key(CONTENT_LENGTH));
+    }
+
+    #[test]
+    fn trailers_are_announced_and_the_body_goes_chunked() {
+        let mut with_trailer = step("PATCH", &[], None);
+        with_trailer.trailers = vec![(
+            "Upload-Checksum".to_owned(),
+            Template::literal("sha1 Kq5sNclPz7QV2+lfQIuc6R7oRu0="),
+        )];
+        let prepared =
+            prepare_with(&with_trailer, Some(Payload::bytes(&b"hello world"[..]))).unwrap();
+        assert!(!prepared.headers.contains_key(CONTENT_LENGTH));
+        assert_eq!(prepared.headers[TRAILER], "Upload-Checksum");
+        assert_eq!(
+            prepared.trailers["upload-checksum"],
+            "sha1 Kq5sNclPz7QV2+lfQIuc6R7oRu0="
+        );
+        with_trailer.headers.push((
+            "Trailer".to_owned(),
+            Template::literal("Upload-Checksum, X"),
+        ));
+        let own = prepare_with(&with_trailer, None).unwrap();
+        assert_eq!(
+            own.headers.get_all(TRAILER).iter().count(),
+            1,
+            "the step's own wins"
+        );
     }
 
     #[test]

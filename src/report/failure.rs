@@ -65,6 +65,9 @@ pub fn render_exchange(exchange: &Exchange) -> String {
         "    {}",
         body_line(request.body_len, &request.body_excerpt)
     );
+    for (name, value) in &request.trailers {
+        let _ = writeln!(out, "    {name}: {value} (trailer)");
+    }
     match &exchange.response {
         Some(response) => {
             let _ = writeln!(

@@ -3,12 +3,14 @@
 //! and the cleanup that removes it afterwards.
 //!
 //! The engine signs scenario requests with [`sign`] and [`chunked`]; the CLI resolves
-//! [`settings`], creates the run's bucket and calls [`cleanup`] once the trials end.
+//! [`settings`], and [`session`] creates the run's bucket and calls [`cleanup`] once
+//! the trials end.
 
 pub mod chunked;
 pub mod cleanup;
 pub mod client;
 pub mod ledger;
+pub mod session;
 pub mod settings;
 pub mod sign;
 

@@ -441,18 +441,8 @@ impl<'a> Loader<'a> {
             ));
         }
         let url = self.checked_template(ctx, &syntax.url, scope);
-        let mut headers = Vec::new();
-        for (name, value) in &syntax.headers {
-            if name.is_empty() || !name.bytes().all(is_token_byte) {
-                self.push(ctx.source().error(
-                    &value.referenced,
-                    LoadErrorKind::InvalidValue(format!("`{name}` is not a header name")),
-                ));
-            }
-            if let Some(template) = self.checked_template(ctx, value, scope) {
-                headers.push((name.clone(), template));
-            }
-        }
+        let headers = self.fields(ctx, &syntax.headers, scope);
+        let trailers = self.fields(ctx, &syntax.trailers, scope);
         let body = syntax
             .body
             .as_ref()
@@ -492,6 +482,7 @@ impl<'a> Loader<'a> {
             url: url?,
             headers,
             body,
+            trailers,
             abort_after,
             timeout,
             sigv4,
@@ -499,6 +490,28 @@ impl<'a> Loader<'a> {
             captures,
             span: ctx.source().span(&request.referenced),
         })))
+    }
+
+    /// Header (or trailer) fields: names must be tokens, values templates.
+    fn fields(
+        &self,
+        ctx: &'a FileCtx,
+        fields: &'a BTreeMap<String, Spanned<Scalar>>,
+        scope: &mut Scope,
+    ) -> Vec<(String, Template)> {
+        let mut lowered = Vec::new();
+        for (name, value) in fields {
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                self.push(ctx.source().error(
+                    &value.referenced,
+                    LoadErrorKind::InvalidValue(format!("`{name}` is not a header name")),
+                ));
+            }
+            if let Some(template) = self.checked_template(ctx, value, scope) {
+                lowered.push((name.clone(), template));
+            }
+        }
+        lowered
     }
 
     fn use_step(&self, ctx: &'a FileCtx, step: &'a StepSyntax, scope: &mut Scope) -> Option<Step> {

@@ -187,6 +187,9 @@ pub struct RequestStep {
     /// In the order written; names keep the case written.
     pub headers: Vec<(String, Template)>,
     pub body: Option<BodySource>,
+    /// Trailer fields sent after the body, which then goes chunked (tus's
+    /// checksum-trailer extension). Empty for almost every request.
+    pub trailers: Vec<(String, Template)>,
     /// Send only this many body bytes, then drop the connection (a network failure mid-upload).
     pub abort_after: Option<Template>,
     pub timeout: Option<Duration>,

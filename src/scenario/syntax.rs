@@ -107,6 +107,8 @@ pub struct RequestSyntax {
     #[serde(default)]
     pub body: Option<Spanned<BodySyntax>>,
     #[serde(default)]
+    pub trailers: BTreeMap<String, Spanned<Scalar>>,
+    #[serde(default)]
     pub abort_after: Option<Spanned<Scalar>>,
     #[serde(default)]
     pub timeout: Option<Spanned<Scalar>>,

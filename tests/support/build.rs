@@ -69,6 +69,7 @@ pub fn req(method: &str, url: &str) -> Req {
         url: t(url),
         headers: Vec::new(),
         body: None,
+        trailers: Vec::new(),
         abort_after: None,
         timeout: None,
         sigv4: None,

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let warning = upspec_reference_server::cli::faults_warning(&config);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -39,6 +40,9 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        if let Some(warning) = &warning {
+            eprintln!("upspec-reference-server: {warning}");
+        }
         // Tests and scripts read the first line to learn the port; the S3
         // endpoint follows on its own line. A closed stdout is no reason to
         // stop serving, so write errors are ignored.

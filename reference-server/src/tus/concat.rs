@@ -11,8 +11,10 @@ use std::time::SystemTime;
 
 use futures_util::StreamExt;
 
+use super::headers::MetadataPair;
 use super::upload::{Concat, TusUpload, is_complete, is_expired};
 use super::{Extension, Rejection, Tus};
+use crate::faults::Fault;
 use crate::store::{Appender, Record, Store, StoreError, UploadId};
 
 /// Checks the parts named by `Upload-Concat: final;…` and returns the final
@@ -51,9 +53,47 @@ pub(super) async fn final_length<S: Store + Clone>(
     Ok(total)
 }
 
+/// The metadata of the parts, in order, keys first seen winning. Only the
+/// `partial-metadata-carried` fault reads it: a final upload must not
+/// inherit its parts' metadata (P:L634-636).
+pub(super) async fn parts_metadata<S: Store + Clone>(
+    tus: &Tus<S>,
+    parts: &[UploadId],
+) -> Result<Vec<MetadataPair>, Rejection> {
+    let mut pairs: Vec<MetadataPair> = Vec::new();
+    for id in parts {
+        let Some(part) = tus.store.load::<TusUpload>(id).await? else {
+            continue;
+        };
+        for pair in part.meta.metadata {
+            if pairs.iter().all(|p| p.key != pair.key) {
+                pairs.push(pair);
+            }
+        }
+    }
+    Ok(pairs)
+}
+
 /// The live record as HEAD and GET report it: a final upload whose parts
-/// have all completed is assembled first.
+/// have all completed is assembled first (unless a fault assembles final
+/// uploads only when they are created).
 pub(super) async fn current<S: Store + Clone>(
+    tus: &Tus<S>,
+    id: &UploadId,
+) -> Result<Record<TusUpload>, Rejection> {
+    if tus
+        .settings
+        .faults
+        .active(Fault::FinalAssembledOnlyAtCreation)
+    {
+        return tus.live(id).await;
+    }
+    assemble_if_ready(tus, id).await
+}
+
+/// The live record, with a final upload assembled if all its parts are
+/// complete.
+pub(super) async fn assemble_if_ready<S: Store + Clone>(
     tus: &Tus<S>,
     id: &UploadId,
 ) -> Result<Record<TusUpload>, Rejection> {
@@ -92,7 +132,11 @@ async fn assemble<S: Store + Clone>(
     }
     let mut appender = tus.store.append(&lock, 0).await?;
     let mut copied: u64 = 0;
-    for (part, size) in parts.iter().zip(sizes) {
+    let mut order: Vec<(&UploadId, u64)> = parts.iter().zip(sizes).collect();
+    if tus.settings.faults.active(Fault::ConcatWrongOrder) {
+        order.reverse();
+    }
+    for (part, size) in order {
         let part_error = |source: io::Error| StoreError::Io {
             action: "copying part",
             path: PathBuf::from(part.to_string()),

@@ -10,6 +10,7 @@ use super::headers::{self, ConcatRequest, MetadataPair, UPLOAD_LENGTH, UPLOAD_OF
 use super::receive::{self, Checks};
 use super::upload::{Concat, TusUpload};
 use super::{Extension, Rejection, Settings, Tus, ascii, concat, status, view};
+use crate::faults::Fault;
 use crate::http::ResBody;
 use crate::store::{Record, Store, UploadId};
 
@@ -18,16 +19,19 @@ pub(super) async fn create<S: Store + Clone>(
     req: Request<Incoming>,
 ) -> Result<Response<ResBody>, Rejection> {
     let settings = &*tus.settings;
+    let faults = &settings.faults;
     let (parts, body) = req.into_parts();
     let h = &parts.headers;
     let concat = headers::concat(h, &settings.base_path)?;
     if concat.is_some() && !settings.has(Extension::Concatenation) {
         return Err(Rejection::ExtensionDisabled(Extension::Concatenation));
     }
-    let length = headers::uint(h, UPLOAD_LENGTH)?;
+    let length = headers::uint(h, UPLOAD_LENGTH)?
+        .filter(|&length| length > 0 || !faults.active(Fault::ZeroLengthRefused));
     let defer = headers::defer_length(h)?;
     let metadata = headers::metadata(h)?;
-    let with_body = headers::is_offset_octet_stream(h)?;
+    let with_body =
+        headers::is_offset_octet_stream(h)? && !faults.active(Fault::CreationBodyIgnored);
 
     if let Some(ConcatRequest::Final(parts)) = concat {
         if length.is_some() || defer {
@@ -123,18 +127,32 @@ async fn create_final<S: Store + Clone>(
 ) -> Result<Response<ResBody>, Rejection> {
     let length = concat::final_length(tus, &parts).await?;
     check_max(&tus.settings, length)?;
+    let metadata = if tus.settings.faults.active(Fault::PartialMetadataCarried) {
+        concat::parts_metadata(tus, &parts)
+            .await?
+            .into_iter()
+            .chain(metadata)
+            .collect()
+    } else {
+        metadata
+    };
     let mut meta = TusUpload::new(Some(length), metadata);
     meta.concat = Some(Concat::Final { parts });
     let id = *tus.store.create(&meta).await?.id();
-    concat::current(tus, &id).await?;
+    concat::assemble_if_ready(tus, &id).await?;
     Ok(created(tus, &id))
 }
 
+/// 413 above `Tus-Max-Size` (P:L372-374).
 fn check_max(settings: &Settings, length: u64) -> Result<(), Rejection> {
-    match settings.max_size {
-        Some(max) if length > max => Err(Rejection::TooLarge { length, max }),
-        _ => Ok(()),
+    let Some(max) = settings.max_size else {
+        return Ok(());
+    };
+    let exclusive = settings.faults.active(Fault::MaxSizeExclusive);
+    if length > max || (exclusive && length == max) {
+        Rejection::TooLarge { length, max }.unless_waived(&settings.faults)?;
     }
+    Ok(())
 }
 
 fn created<S: Store + Clone>(tus: &Tus<S>, id: &UploadId) -> Response<ResBody> {

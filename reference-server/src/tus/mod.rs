@@ -5,7 +5,8 @@
 //! resolved here, the version is negotiated here, and each method's
 //! handler lives in its own module. Every refusal is a [`Rejection`], whose
 //! status is decided in `rejection.rs`; every response passes through
-//! [`Tus::respond`], which adds `Tus-Resumable`.
+//! [`Tus::respond`], which adds `Tus-Resumable` and then lets `misreport`
+//! apply the faults that bend what responses say.
 
 mod checksum;
 mod concat;
@@ -13,6 +14,7 @@ mod create;
 mod expiry;
 mod extension;
 mod headers;
+mod misreport;
 mod patch;
 mod receive;
 mod rejection;
@@ -31,7 +33,8 @@ pub use extension::{Extension, UnknownExtension};
 pub use rejection::Rejection;
 
 use crate::config::Config;
-use crate::http::{Background, Handler, ResBody, empty, full};
+use crate::faults::{Fault, Faults};
+use crate::http::{Background, Handler, ResBody, empty};
 use crate::store::{Record, Store, UploadId};
 use headers::{TUS_RESUMABLE, VERSION, single};
 use upload::TusUpload;
@@ -49,6 +52,8 @@ pub(crate) struct Settings {
     pub algorithms: Vec<ChecksumAlgorithm>,
     /// How long a body may stall before the request is ended.
     pub idle_timeout: Duration,
+    /// Deliberate deviations (empty for a correct server).
+    pub faults: Faults,
 }
 
 impl Settings {
@@ -64,6 +69,7 @@ impl Settings {
             extensions,
             algorithms: config.checksum_algorithms.clone(),
             idle_timeout: config.idle_timeout,
+            faults: Faults::new(config.faults.iter().copied()),
         }
     }
 
@@ -94,21 +100,24 @@ impl<S: Store + Clone> Tus<S> {
     }
 
     /// Every response leaves through here: `Tus-Resumable` on all of them
-    /// (P:L166-168, including OPTIONS and errors), no body for HEAD.
+    /// (P:L166-168, including OPTIONS and errors), no body for HEAD; then
+    /// the faults that change what a response says, if any.
     async fn respond(&self, req: Request<Incoming>) -> Response<ResBody> {
-        let method = effective_method(req.headers(), req.method());
-        let head = matches!(&method, Ok(m) if *m == Method::HEAD);
+        let faults = &self.settings.faults;
+        let method = effective_method(req.headers(), req.method(), faults);
+        let answered = method.as_ref().unwrap_or(req.method()).clone();
         let result = match method {
             Ok(method) => self.route(method, req).await,
             Err(rejection) => Err(rejection),
         };
-        let mut response = result.unwrap_or_else(refusal);
-        if head {
+        let mut response = result.unwrap_or_else(|r| r.into_response(faults));
+        if answered == Method::HEAD {
             *response.body_mut() = empty();
         }
         response
             .headers_mut()
             .insert(TUS_RESUMABLE, HeaderValue::from_static(VERSION));
+        misreport::misreport(&self.settings, &answered, &mut response);
         response
     }
 
@@ -117,12 +126,35 @@ impl<S: Store + Clone> Tus<S> {
         method: Method,
         req: Request<Incoming>,
     ) -> Result<Response<ResBody>, Rejection> {
+        let delete = method == Method::DELETE;
+        match self.dispatch(method, req).await {
+            // Idempotent deletes, S3-style: whatever the path named, it is
+            // not there now. Covers unknown ids and paths that name no
+            // upload alike, as a client cannot tell them apart.
+            Err(Rejection::NotFound)
+                if delete && self.settings.faults.active(Fault::DeleteUnknown204) =>
+            {
+                Ok(status(StatusCode::NO_CONTENT))
+            }
+            answer => answer,
+        }
+    }
+
+    async fn dispatch(
+        &self,
+        method: Method,
+        req: Request<Incoming>,
+    ) -> Result<Response<ResBody>, Rejection> {
         let target = self.target(req.uri().path())?;
         if method == Method::OPTIONS {
-            // Any version, or none, is fine here (P:L252-253).
+            // Any version, or none, is fine here (P:L252-253), unless a
+            // fault puts the version check in front of OPTIONS too.
+            if self.settings.faults.active(Fault::OptionsChecksVersion) {
+                check_version(req.headers(), true, &self.settings.faults)?;
+            }
             return Ok(view::options(&self.settings));
         }
-        check_version(req.headers(), method == Method::GET)?;
+        check_version(req.headers(), method == Method::GET, &self.settings.faults)?;
         let creation = self.settings.has(Extension::Creation);
         let termination = self.settings.has(Extension::Termination);
         match (target, method) {
@@ -163,7 +195,7 @@ impl<S: Store + Clone> Tus<S> {
             .await?
             .ok_or(Rejection::NotFound)?;
         if upload::is_expired(&record, SystemTime::now()) {
-            return Err(Rejection::Expired);
+            Rejection::Expired.unless_waived(&self.settings.faults)?;
         }
         Ok(record)
     }
@@ -171,9 +203,15 @@ impl<S: Store + Clone> Tus<S> {
     /// Termination (P:L575-588): 204, afterwards 404. A busy upload is
     /// refused like any other concurrent change.
     async fn terminate(&self, id: &UploadId) -> Result<Response<ResBody>, Rejection> {
+        let faults = &self.settings.faults;
         let lock = self.store.try_lock(id).ok_or(Rejection::Locked)?;
-        self.live(id).await?;
-        self.store.remove(lock).await?;
+        let record = self.live(id).await?;
+        if upload::is_complete(&record) && faults.active(Fault::TerminateCompletedRefused) {
+            return Err(Rejection::CompletedUpload);
+        }
+        if !faults.active(Fault::TerminateKeepsUpload) {
+            self.store.remove(lock).await?;
+        }
         Ok(status(StatusCode::NO_CONTENT))
     }
 
@@ -203,8 +241,18 @@ impl<S: Store + Clone> Handler for Tus<S> {
 }
 
 /// `X-HTTP-Method-Override` replaces the request's method whatever that is
-/// (P:L187-192: "the actual method MUST be ignored").
-fn effective_method(headers: &HeaderMap, actual: &Method) -> Result<Method, Rejection> {
+/// (P:L187-192: "the actual method MUST be ignored"), unless a fault makes
+/// the server ignore it, always or for methods other than POST.
+fn effective_method(
+    headers: &HeaderMap,
+    actual: &Method,
+    faults: &Faults,
+) -> Result<Method, Rejection> {
+    let ignored = faults.active(Fault::MethodOverrideIgnored)
+        || (faults.active(Fault::MethodOverridePostOnly) && *actual != Method::POST);
+    if ignored {
+        return Ok(actual.clone());
+    }
     match single(headers, headers::METHOD_OVERRIDE)? {
         None => Ok(actual.clone()),
         Some(name) => Method::from_bytes(name.as_bytes())
@@ -215,10 +263,10 @@ fn effective_method(headers: &HeaderMap, actual: &Method) -> Result<Method, Reje
 /// Version negotiation (P:L166-173). GET is not part of tus, so a GET
 /// without `Tus-Resumable` (a browser download) is served; a wrong version
 /// is refused everywhere.
-fn check_version(headers: &HeaderMap, optional: bool) -> Result<(), Rejection> {
+fn check_version(headers: &HeaderMap, optional: bool, faults: &Faults) -> Result<(), Rejection> {
     match single(headers, TUS_RESUMABLE)? {
         Some(VERSION) => Ok(()),
-        Some(other) => Err(Rejection::UnsupportedVersion(other.to_owned())),
+        Some(other) => Rejection::UnsupportedVersion(other.to_owned()).unless_waived(faults),
         None if optional => Ok(()),
         None => Err(Rejection::MissingVersion),
     }
@@ -228,29 +276,6 @@ fn check_version(headers: &HeaderMap, optional: bool) -> Result<(), Rejection> {
 fn status(code: StatusCode) -> Response<ResBody> {
     let mut response = Response::new(empty());
     *response.status_mut() = code;
-    response
-}
-
-/// Renders a refusal: its status, a one-line reason, and the headers the
-/// status calls for (`Tus-Version` with 412, P:L170-172; `Allow` with 405).
-fn refusal(rejection: Rejection) -> Response<ResBody> {
-    if let Rejection::Store(e) = &rejection {
-        eprintln!("upspec-reference-server: {e}");
-    }
-    let code = rejection.status();
-    let mut response = Response::new(full(format!("{rejection}\n")));
-    *response.status_mut() = code;
-    let headers = response.headers_mut();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    if code == StatusCode::PRECONDITION_FAILED {
-        headers.insert(headers::TUS_VERSION, HeaderValue::from_static(VERSION));
-    }
-    if let Some(allow) = rejection.allow() {
-        headers.insert(http::header::ALLOW, allow);
-    }
     response
 }
 

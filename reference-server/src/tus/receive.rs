@@ -21,6 +21,7 @@ use super::checksum::{ChecksumAlgorithm, Hasher};
 use super::headers::{self, ExpectedChecksum, UPLOAD_CHECKSUM};
 use super::upload::TusUpload;
 use super::{Extension, Rejection, Settings};
+use crate::faults::Fault;
 use crate::store::Appender;
 
 /// Commit interval for long bodies of known length.
@@ -41,8 +42,10 @@ impl Checks {
         headers: &HeaderMap,
         settings: &Settings,
     ) -> Result<Self, Rejection> {
+        let faults = &settings.faults;
         let header = headers::single(headers, UPLOAD_CHECKSUM)?;
-        let trailer = headers::announces_checksum_trailer(headers);
+        let trailer = headers::announces_checksum_trailer(headers)
+            && !faults.active(Fault::TrailerChecksumIgnored);
         if header.is_some() && !settings.has(Extension::Checksum) {
             return Err(Rejection::ExtensionDisabled(Extension::Checksum));
         }
@@ -54,9 +57,25 @@ impl Checks {
                 "Upload-Checksum was sent as a header and announced as a trailer",
             ));
         }
-        let header = header
-            .map(|v| headers::checksum(v, &settings.algorithms))
-            .transpose()?;
+        let verifiable: Vec<ChecksumAlgorithm> = settings
+            .algorithms
+            .iter()
+            .copied()
+            .filter(|a| {
+                *a != ChecksumAlgorithm::Md5 || !faults.active(Fault::AdvertisedAlgorithmRefused)
+            })
+            .collect();
+        let header = match header
+            .map(|v| headers::checksum(v, &verifiable))
+            .transpose()
+        {
+            Err(Rejection::UnsupportedChecksum(_))
+                if faults.active(Fault::UnknownAlgorithmIgnored) =>
+            {
+                None
+            }
+            parsed => parsed?,
+        };
         Ok(Self { header, trailer })
     }
 
@@ -132,6 +151,9 @@ pub(super) async fn receive<A: Appender>(
                 let Ok(trailers) = frame.into_trailers() else {
                     continue;
                 };
+                if settings.faults.active(Fault::TrailerChecksumIgnored) {
+                    continue;
+                }
                 if let Some(value) = headers::single(&trailers, UPLOAD_CHECKSUM)? {
                     if !checks.trailer {
                         return Err(Rejection::Conflicting(
@@ -143,8 +165,9 @@ pub(super) async fn receive<A: Appender>(
             }
         }
     };
+    let faults = &settings.faults;
     if let Some(interruption) = interruption {
-        if !checks.guarded() {
+        if !checks.guarded() && !faults.active(Fault::InterruptedPatchDiscards) {
             appender.commit(meta).await?;
         }
         return Err(interruption);
@@ -158,8 +181,16 @@ pub(super) async fn receive<A: Appender>(
         .into_iter()
         .find(|(algorithm, _)| *algorithm == expected.algorithm)
         .map(|(_, hasher)| hasher.finish());
+    let committed = if faults.active(Fault::ChecksumVerifiedAfterCommit) {
+        Some(appender.commit(meta).await?)
+    } else {
+        None
+    };
     if digest != Some(expected.digest) {
-        return Err(Rejection::ChecksumMismatch);
+        Rejection::ChecksumMismatch.unless_waived(faults)?;
     }
-    Ok(appender.commit(meta).await?)
+    match committed {
+        Some(offset) => Ok(offset),
+        None => Ok(appender.commit(meta).await?),
+    }
 }

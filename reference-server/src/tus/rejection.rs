@@ -5,10 +5,19 @@
 //! fixes the status the doc comment cites it; where the spec is silent the
 //! comment says why this server chose what it did, and
 //! `docs/reference-server.md` carries the same table for users.
+//!
+//! It is also where faults ([`crate::faults`]) touch refusals: one may bend
+//! a refusal's status or headers ([`Rejection::status`],
+//! [`Rejection::into_response`]), or waive it so the server carries on as
+//! if the request were fine ([`Rejection::unless_waived`]).
 
-use http::{HeaderValue, StatusCode};
+use http::header::{ALLOW, CONTENT_TYPE};
+use http::{HeaderValue, Response, StatusCode};
 
 use super::extension::Extension;
+use super::headers::{TUS_VERSION, VERSION};
+use crate::faults::{Fault, Faults};
+use crate::http::{ResBody, full};
 use crate::store::StoreError;
 
 /// 460 has no name in the HTTP registry; tus defines it (P:L500-502).
@@ -130,6 +139,12 @@ pub enum Rejection {
     /// no bytes yet, and an empty 200 would look like a finished empty file.
     #[error("the final upload is not complete yet")]
     FinalIncomplete,
+    /// 400: DELETE of a completed upload. This server terminates completed
+    /// uploads (P:L575-576); only the `terminate-completed-refused` fault
+    /// refuses them, as @tus/server's `disableTerminationForFinishedUploads`
+    /// does.
+    #[error("a completed upload cannot be terminated")]
+    CompletedUpload,
     /// 500: the store failed; the request changed nothing it could not
     /// roll back.
     #[error("storage failure: {0}")]
@@ -137,7 +152,25 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    pub fn status(&self) -> StatusCode {
+    /// The status this refusal is answered with: the protocol's, unless a
+    /// fault bends it.
+    pub fn status(&self, faults: &Faults) -> StatusCode {
+        let bent = match self {
+            Self::UnsupportedVersion(_) if faults.active(Fault::VersionRefused400) => {
+                Some(StatusCode::BAD_REQUEST)
+            }
+            Self::NotFound if faults.active(Fault::UnknownUpload500) => {
+                Some(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            Self::ChecksumMismatch if faults.active(Fault::ChecksumMismatch500) => {
+                Some(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            _ => None,
+        };
+        bent.unwrap_or_else(|| self.protocol_status())
+    }
+
+    fn protocol_status(&self) -> StatusCode {
         match self {
             Self::UnsupportedVersion(_) | Self::MissingVersion => StatusCode::PRECONDITION_FAILED,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -153,7 +186,8 @@ impl Rejection {
             | Self::UnsupportedChecksum(_)
             | Self::MissingTrailer
             | Self::BodyInterrupted
-            | Self::BadPart(_) => StatusCode::BAD_REQUEST,
+            | Self::BadPart(_)
+            | Self::CompletedUpload => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooLarge { .. } | Self::BodyPastLength => StatusCode::PAYLOAD_TOO_LARGE,
             Self::FinalUpload => StatusCode::FORBIDDEN,
@@ -167,10 +201,52 @@ impl Rejection {
         }
     }
 
-    /// Extra headers the status needs: `Allow` with 405.
-    pub fn allow(&self) -> Option<HeaderValue> {
+    /// Renders the refusal: its status, a one-line reason, and the headers
+    /// the status calls for (`Tus-Version` with 412, P:L170-172; `Allow`
+    /// with 405).
+    pub fn into_response(self, faults: &Faults) -> Response<ResBody> {
+        if let Self::Store(e) = &self {
+            eprintln!("upspec-reference-server: {e}");
+        }
+        let code = self.status(faults);
+        let mut response = Response::new(full(format!("{self}\n")));
+        *response.status_mut() = code;
+        let headers = response.headers_mut();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        if code == StatusCode::PRECONDITION_FAILED && !faults.active(Fault::NoTusVersionOn412) {
+            headers.insert(TUS_VERSION, HeaderValue::from_static(VERSION));
+        }
+        if let Self::MethodNotAllowed { allow } = self {
+            headers.insert(ALLOW, HeaderValue::from_static(allow));
+        }
+        response
+    }
+
+    /// Refuses the request with this rejection, unless a fault makes the
+    /// server let it pass: then `Ok`, and the handler carries on as if the
+    /// check had succeeded. Every handler check that a fault can waive goes
+    /// through here.
+    pub fn unless_waived(self, faults: &Faults) -> Result<(), Rejection> {
+        match self.waived_by() {
+            Some(fault) if faults.active(fault) => Ok(()),
+            _ => Err(self),
+        }
+    }
+
+    /// The fault under which the server skips this refusal.
+    fn waived_by(&self) -> Option<Fault> {
         match self {
-            Self::MethodNotAllowed { allow } => Some(HeaderValue::from_static(allow)),
+            Self::UnsupportedVersion(_) => Some(Fault::VersionNotChecked),
+            Self::UnsupportedMediaType => Some(Fault::AnyContentType),
+            Self::OffsetMismatch { .. } => Some(Fault::IgnoreOffsetMismatch),
+            Self::TooLarge { .. } => Some(Fault::MaxSizeNotEnforced),
+            Self::LengthAlreadySet => Some(Fault::LengthChangeable),
+            Self::LengthBelowOffset { .. } => Some(Fault::LengthBelowOffsetAccepted),
+            Self::ChecksumMismatch => Some(Fault::ChecksumNotVerified),
+            Self::Expired => Some(Fault::ExpiredUploadServed),
             _ => None,
         }
     }

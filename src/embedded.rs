@@ -1,6 +1,7 @@
-//! The embedded reference server as the default target: configured so that every
-//! bundled scenario can run against it, with the variables and capabilities that
-//! describe that configuration (what a user passes by hand for their own server).
+//! The embedded reference server as a target: configured so that every bundled
+//! scenario can run against it, with the variables and capabilities that describe
+//! that configuration (what a user passes by hand for their own server). `upspec
+//! run` without `--target` checks it, and `upspec faults` checks it once per fault.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -26,6 +27,8 @@ const S3_SECRET_ACCESS_KEY: &str = "upspec-embedded-reference-server-secret";
 /// What the embedded S3 implementation offers beyond the plain multipart API.
 const S3_FEATURES: &[&str] = &["checksum", "copy", "conditional_write"];
 
+/// The server's configuration and what a run needs to know about it.
+#[derive(Clone, Debug)]
 pub struct EmbeddedTarget {
     pub config: Config,
     /// Scenario variables describing the configuration (`tus_max_size`, …).

@@ -1,0 +1,590 @@
+//! Deliberate deviations the server can be told to make, so a conformance
+//! suite can prove it catches them (`upspec faults`, the way mutation
+//! testing measures a test suite).
+//!
+//! Each [`Fault`] is one realistic mistake that real servers make, named,
+//! described, and tied to the requirement IDs it violates (the suites'
+//! catalogues, e.g. `specs/tus/requirements.yaml`). The whole list is the
+//! one `faults!` table below: adding a fault is one entry there plus the
+//! decision it changes.
+//!
+//! Handlers never test for faults ad hoc. They ask [`Faults::active`] at a
+//! few named decision points, so every deviation is visible from here:
+//!
+//! * **refusals** (`tus/rejection.rs`): a fault can waive a refusal (the
+//!   server carries on as if the request were fine) or change its status or
+//!   headers; the table of which fault touches which refusal lives there;
+//! * **what a response says** (`tus/misreport.rs`): one step, after the
+//!   handler, that drops or bends response headers;
+//! * **what is stored**: the commit of received bytes (`tus/receive.rs`),
+//!   the order and time of assembly (`tus/concat.rs`), what termination
+//!   removes, which headers a request is read with.
+//!
+//! A fault never makes the server panic or answer 5xx, unless answering 5xx
+//! is the fault.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Declares [`Fault`] and its table from one list of entries, so a fault's
+/// name, summary, scope and requirements are written once.
+macro_rules! faults {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident {
+            name: $name:literal,
+            scope: $scope:literal,
+            summary: $summary:literal,
+            violates: [$($requirement:literal),+ $(,)?] $(,)?
+        }
+    )+) => {
+        /// One deliberate deviation from the protocol (see the module docs).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Fault {
+            $(
+                #[doc = $summary]
+                #[doc = ""]
+                $(#[$doc])*
+                $variant,
+            )+
+        }
+
+        impl Fault {
+            /// Every fault, in the order of the table.
+            pub const ALL: &'static [Fault] = &[$(Fault::$variant),+];
+
+            /// The kebab-case name used by `--fault` and config files.
+            pub fn name(self) -> &'static str {
+                match self { $(Fault::$variant => $name,)+ }
+            }
+
+            /// What the server does wrong, in one line.
+            pub fn summary(self) -> &'static str {
+                match self { $(Fault::$variant => $summary,)+ }
+            }
+
+            /// The protocol part it breaks: a tus extension (or `core`),
+            /// for grouping tables.
+            pub fn scope(self) -> &'static str {
+                match self { $(Fault::$variant => $scope,)+ }
+            }
+
+            /// The catalogue requirement IDs it violates: a suite catches
+            /// the fault only through a scenario citing one of them.
+            pub fn requirements(self) -> &'static [&'static str] {
+                match self { $(Fault::$variant => &[$($requirement),+],)+ }
+            }
+        }
+    };
+}
+
+faults! {
+    // ---- tus core: version negotiation and common headers ----
+
+    /// Like a server without a version check: a request naming another
+    /// version is processed as if it named 1.0.0. Waives the 412 refusal.
+    VersionNotChecked {
+        name: "version-not-checked",
+        scope: "core",
+        summary: "A request with an unsupported Tus-Resumable is processed instead of refused with 412",
+        violates: ["TUS-CORE-VER-412", "TUS-CORE-VER-NOPROC"],
+    }
+    /// @tus/server's answer (`400 Invalid tus-resumable`).
+    VersionRefused400 {
+        name: "version-refused-400",
+        scope: "core",
+        summary: "An unsupported Tus-Resumable is refused with 400 instead of 412",
+        violates: ["TUS-CORE-VER-412"],
+    }
+    /// tusd's answer: the 412 is right, the list of versions is missing.
+    NoTusVersionOn412 {
+        name: "no-tus-version-on-412",
+        scope: "core",
+        summary: "The 412 for an unsupported version carries no Tus-Version header",
+        violates: ["TUS-CORE-VER-412"],
+    }
+    /// A version check placed before routing, so it catches OPTIONS too.
+    /// OPTIONS without any `Tus-Resumable` (discovery) is still answered.
+    OptionsChecksVersion {
+        name: "options-checks-version",
+        scope: "core",
+        summary: "OPTIONS with an unsupported Tus-Resumable is refused with 412 instead of answered",
+        violates: ["TUS-CORE-OPT-IGNORE"],
+    }
+    /// A server that adds `Tus-Resumable` in its success path only.
+    NoTusResumableOnErrors {
+        name: "no-tus-resumable-on-errors",
+        scope: "core",
+        summary: "Error responses (4xx, 5xx) carry no Tus-Resumable header",
+        violates: ["TUS-CORE-GEN-RESUMABLE"],
+    }
+    /// A reading of "except OPTIONS" as applying to responses too.
+    OptionsWithoutTusResumable {
+        name: "options-without-tus-resumable",
+        scope: "core",
+        summary: "The OPTIONS response carries no Tus-Resumable header",
+        violates: ["TUS-CORE-GEN-RESUMABLE-OPT"],
+    }
+    /// @tus/server's `concatentation` typo (D-14), in the advertisement:
+    /// clients looking for `concatenation` do not find it.
+    ExtensionMisspelled {
+        name: "extension-misspelled",
+        scope: "core",
+        summary: "Tus-Extension lists \"concatentation\" instead of \"concatenation\"",
+        violates: ["TUS-EXT-NAMES"],
+    }
+
+    // ---- tus core: HEAD ----
+
+    /// HEAD answered like any GET, cacheable by proxies and browsers.
+    HeadCacheable {
+        name: "head-cacheable",
+        scope: "core",
+        summary: "HEAD responses carry no Cache-Control: no-store",
+        violates: ["TUS-CORE-HEAD-NOSTORE"],
+    }
+    /// A truthiness test on the offset (`if (offset)`) in a dynamic
+    /// language: an offset of 0 is left out.
+    HeadOmitsZeroOffset {
+        name: "head-omits-zero-offset",
+        scope: "core",
+        summary: "HEAD leaves Upload-Offset out while it is 0",
+        violates: ["TUS-CORE-HEAD-OFFSET0"],
+    }
+    HeadOmitsLength {
+        name: "head-omits-length",
+        scope: "core",
+        summary: "HEAD never reports Upload-Length",
+        violates: ["TUS-CORE-HEAD-LENGTH"],
+    }
+    /// A store lookup whose "not found" escapes as an exception. The
+    /// S3 twin ("an unknown upload ID answered 500") is the same mistake.
+    UnknownUpload500 {
+        name: "unknown-upload-500",
+        scope: "core",
+        summary: "HEAD, PATCH and DELETE of an unknown upload answer 500 instead of 404",
+        violates: ["TUS-CORE-HEAD-NOTFOUND", "TUS-CORE-PATCH-404", "TUS-TRM-NOTFOUND"],
+    }
+
+    // ---- tus core: PATCH ----
+
+    /// The body is appended at the upload's offset whatever the request
+    /// said: the 409 refusal is waived.
+    IgnoreOffsetMismatch {
+        name: "ignore-offset-mismatch",
+        scope: "core",
+        summary: "PATCH ignores an Upload-Offset mismatch and appends at the upload's offset",
+        violates: ["TUS-CORE-PATCH-409", "TUS-CORE-PATCH-409-NOMOD"],
+    }
+    /// The offset is compared only after the body was stored.
+    ConflictAdvancesOffset {
+        name: "conflict-advances-offset",
+        scope: "core",
+        summary: "A PATCH refused with 409 still appends its body",
+        violates: ["TUS-CORE-PATCH-409-NOMOD"],
+    }
+    /// No media-type check at all: the 415 refusal is waived.
+    AnyContentType {
+        name: "any-content-type",
+        scope: "core",
+        summary: "PATCH accepts any Content-Type (or none) instead of answering 415",
+        violates: ["TUS-CORE-PATCH-415", "TUS-CORE-PATCH-CT-MISSING"],
+    }
+    /// The bytes are stored right, the answer counts one too many (an
+    /// inclusive end index reported as the offset).
+    PatchOffsetOffByOne {
+        name: "patch-offset-off-by-one",
+        scope: "core",
+        summary: "The PATCH response's Upload-Offset is one more than the bytes stored",
+        violates: ["TUS-CORE-PATCH-204"],
+    }
+    /// A server that writes the body to a temporary place and moves it in
+    /// only when the request completes.
+    InterruptedPatchDiscards {
+        name: "interrupted-patch-discards",
+        scope: "core",
+        summary: "An interrupted PATCH discards the bytes that arrived",
+        violates: ["TUS-CORE-PATCH-PARTIAL-STORE"],
+    }
+
+    // ---- tus core: X-HTTP-Method-Override ----
+
+    /// @tus/server since v2 (D-2): a POST with the override is a creation.
+    MethodOverrideIgnored {
+        name: "method-override-ignored",
+        scope: "core",
+        summary: "X-HTTP-Method-Override is ignored",
+        violates: ["TUS-CORE-MO-PATCH", "TUS-CORE-MO-DELETE", "TUS-CORE-MO-ANYMETHOD"],
+    }
+    /// tusd (D-2): the override counts only when the real method is POST.
+    MethodOverridePostOnly {
+        name: "method-override-post-only",
+        scope: "core",
+        summary: "X-HTTP-Method-Override is honoured only when the real method is POST",
+        violates: ["TUS-CORE-MO-ANYMETHOD"],
+    }
+
+    // ---- creation ----
+
+    /// A server behind a proxy that mounts it under a prefix, building
+    /// `Location` from its own view of the path: the prefix is lost.
+    LocationOutsideBase {
+        name: "location-outside-base",
+        scope: "creation",
+        summary: "The creation's Location leaves out the endpoint's path, so it names nothing",
+        violates: ["TUS-CRE-LOC-RESOLVES"],
+    }
+    /// The limit is advertised but never compared: the 413 refusals of
+    /// creation and of final uploads are waived.
+    MaxSizeNotEnforced {
+        name: "max-size-not-enforced",
+        scope: "creation",
+        summary: "Uploads longer than Tus-Max-Size are accepted (creation and concatenation)",
+        violates: ["TUS-CRE-413", "TUS-CAT-MAX"],
+    }
+    /// `>=` where `>` was meant.
+    MaxSizeExclusive {
+        name: "max-size-exclusive",
+        scope: "creation",
+        summary: "An Upload-Length exactly at Tus-Max-Size is refused with 413",
+        violates: ["TUS-CRE-413-EDGE"],
+    }
+    /// A truthiness test on the length: 0 reads as "no length given".
+    ZeroLengthRefused {
+        name: "zero-length-refused",
+        scope: "creation",
+        summary: "Upload-Length: 0 is refused as if no length were given",
+        violates: ["TUS-CRE-EMPTY"],
+    }
+    /// The metadata is parsed and kept but never sent back.
+    MetadataNotEchoed {
+        name: "metadata-not-echoed",
+        scope: "creation",
+        summary: "HEAD does not return the Upload-Metadata given at creation",
+        violates: ["TUS-CRE-META-ECHO"],
+    }
+
+    // ---- creation-with-upload ----
+
+    /// The extension advertised, the creation body ignored (as for a body
+    /// of another Content-Type).
+    CreationBodyIgnored {
+        name: "creation-body-ignored",
+        scope: "creation-with-upload",
+        summary: "The bytes sent with a creation are ignored (201 without them)",
+        violates: ["TUS-CWU-201", "TUS-CWU-FULL", "TUS-EXT-HONEST"],
+    }
+
+    // ---- creation-defer-length ----
+
+    /// A store that keeps an unknown length as 0 and reports it.
+    DeferredLengthAsZero {
+        name: "deferred-length-as-zero",
+        scope: "creation-defer-length",
+        summary: "HEAD of an upload with a deferred length shows Upload-Length: 0, not Upload-Defer-Length: 1",
+        violates: ["TUS-CDL-HEAD"],
+    }
+    /// The "already set" refusal is waived: the new value replaces the old.
+    LengthChangeable {
+        name: "length-changeable",
+        scope: "creation-defer-length",
+        summary: "A PATCH may set Upload-Length again after it is known",
+        violates: ["TUS-CDL-NOCHANGE"],
+    }
+    /// Deferral accepted at creation, the declaration never read.
+    DeclaredLengthIgnored {
+        name: "declared-length-ignored",
+        scope: "creation-defer-length",
+        summary: "Upload-Length in a PATCH of a deferred upload is ignored",
+        violates: ["TUS-CDL-DECLARE"],
+    }
+    /// The "below the offset" refusal is waived: the upload is left with
+    /// more bytes than its length.
+    LengthBelowOffsetAccepted {
+        name: "length-below-offset-accepted",
+        scope: "creation-defer-length",
+        summary: "A declared length below the bytes already received is accepted",
+        violates: ["TUS-CDL-LT-OFFSET"],
+    }
+
+    // ---- expiration ----
+
+    /// The expiry is tracked but not announced when the upload is made.
+    NoExpiresOnCreation {
+        name: "no-expires-on-creation",
+        scope: "expiration",
+        summary: "Creation responses carry no Upload-Expires",
+        violates: ["TUS-EXP-POST", "TUS-CWU-EXPIRES"],
+    }
+    NoExpiresOnPatch {
+        name: "no-expires-on-patch",
+        scope: "expiration",
+        summary: "PATCH responses carry no Upload-Expires",
+        violates: ["TUS-EXP-PATCH"],
+    }
+    /// A date library's default format (RFC 3339) instead of HTTP's.
+    ExpiresNotImfFixdate {
+        name: "expires-not-imf-fixdate",
+        scope: "expiration",
+        summary: "Upload-Expires is an RFC 3339 timestamp, not an IMF-fixdate",
+        violates: ["TUS-EXP-FMT"],
+    }
+    /// The expiry is announced but never enforced: the 410 is waived.
+    ExpiredUploadServed {
+        name: "expired-upload-served",
+        scope: "expiration",
+        summary: "An upload past its Upload-Expires is still served",
+        violates: ["TUS-EXP-GONE"],
+    }
+
+    // ---- checksum ----
+
+    /// `Upload-Checksum` read for its syntax, the digest never compared:
+    /// the mismatch refusal is waived.
+    ChecksumNotVerified {
+        name: "checksum-not-verified",
+        scope: "checksum",
+        summary: "A body not matching its Upload-Checksum is stored",
+        violates: ["TUS-CKS-MISMATCH", "TUS-CKS-DISCARD"],
+    }
+    /// Streaming straight into the upload and comparing at the end, after
+    /// the bytes were committed.
+    ChecksumVerifiedAfterCommit {
+        name: "checksum-verified-after-commit",
+        scope: "checksum",
+        summary: "A checksum mismatch is answered 460, but the body was already stored",
+        violates: ["TUS-CKS-DISCARD", "TUS-CKS-WHOLEBODY"],
+    }
+    /// The mismatch escapes as an exception. (400 instead of 460 is not a
+    /// fault: the spec makes 460 a MAY, and the suite only notes it.)
+    ChecksumMismatch500 {
+        name: "checksum-mismatch-500",
+        scope: "checksum",
+        summary: "A checksum mismatch is answered 500 instead of refused with 460",
+        violates: ["TUS-CKS-MISMATCH"],
+    }
+    /// An algorithm list taken from a hashing library, a verifier that
+    /// knows fewer: md5 is listed but refused as unsupported.
+    AdvertisedAlgorithmRefused {
+        name: "advertised-algorithm-refused",
+        scope: "checksum",
+        summary: "Upload-Checksum with md5, which Tus-Checksum-Algorithm lists, is refused as unsupported",
+        violates: ["TUS-EXT-HONEST"],
+    }
+    /// Verification only for the algorithms the server knows; any other
+    /// checksum is skipped and the body stored unverified.
+    UnknownAlgorithmIgnored {
+        name: "unknown-algorithm-ignored",
+        scope: "checksum",
+        summary: "Upload-Checksum with an algorithm the server does not support is ignored and the body stored",
+        violates: ["TUS-CKS-MISMATCH"],
+    }
+    /// Names as a hashing library spells them (`SHA1`).
+    ChecksumAlgorithmsUppercase {
+        name: "checksum-algorithms-uppercase",
+        scope: "checksum",
+        summary: "Tus-Checksum-Algorithm lists the algorithms in upper case",
+        violates: ["TUS-CKS-NAMES"],
+    }
+    ChecksumWithoutSha1 {
+        name: "checksum-without-sha1",
+        scope: "checksum",
+        summary: "Tus-Checksum-Algorithm leaves out sha1, which every server must offer",
+        violates: ["TUS-CKS-SHA1"],
+    }
+
+    // ---- checksum-trailer ----
+
+    /// Trailers are read past, never looked at: the body is stored as if
+    /// no checksum had been announced.
+    TrailerChecksumIgnored {
+        name: "trailer-checksum-ignored",
+        scope: "checksum-trailer",
+        summary: "An Upload-Checksum trailer is ignored and the body stored unverified",
+        violates: ["TUS-CKT-MISMATCH"],
+    }
+
+    // ---- termination ----
+
+    /// The record is forgotten but the upload stays reachable.
+    TerminateKeepsUpload {
+        name: "terminate-keeps-upload",
+        scope: "termination",
+        summary: "DELETE answers 204 but the upload stays",
+        violates: ["TUS-TRM-AFTER"],
+    }
+    /// @tus/server's `disableTerminationForFinishedUploads` (400).
+    TerminateCompletedRefused {
+        name: "terminate-completed-refused",
+        scope: "termination",
+        summary: "DELETE of a completed upload is refused with 400",
+        violates: ["TUS-TRM-204-DONE"],
+    }
+    /// Idempotent deletes, S3-style: a second DELETE of a terminated
+    /// upload is answered 204 too.
+    DeleteUnknown204 {
+        name: "delete-unknown-204",
+        scope: "termination",
+        summary: "DELETE of an upload that does not exist answers 204 instead of 404",
+        violates: ["TUS-TRM-NOTFOUND", "TUS-TRM-AFTER"],
+    }
+
+    // ---- concatenation ----
+
+    /// The parts are copied in reverse order (e.g. sorted the wrong way).
+    ConcatWrongOrder {
+        name: "concat-wrong-order",
+        scope: "concatenation",
+        summary: "A final upload's bytes are its parts' bytes in the wrong order",
+        violates: ["TUS-CAT-FINAL-HEAD", "TUS-CATU-FINISH"],
+    }
+    /// The offset is compared before the upload is known to be final, so
+    /// a PATCH at a wrong offset gets 409 instead of 403.
+    FinalOffsetCheckedFirst {
+        name: "final-offset-checked-first",
+        scope: "concatenation",
+        summary: "PATCH to a final upload at a wrong offset gets 409 instead of 403",
+        violates: ["TUS-CAT-FINAL-403"],
+    }
+    /// The first part's metadata is copied into the final upload.
+    PartialMetadataCarried {
+        name: "partial-metadata-carried",
+        scope: "concatenation",
+        summary: "A final upload inherits its parts' metadata",
+        violates: ["TUS-CAT-NOMETA"],
+    }
+    PartialHeadWithoutConcat {
+        name: "partial-head-without-concat",
+        scope: "concatenation",
+        summary: "HEAD on a partial upload leaves out Upload-Concat: partial",
+        violates: ["TUS-CAT-PARTIAL-HEAD"],
+    }
+    FinalHeadWithoutConcat {
+        name: "final-head-without-concat",
+        scope: "concatenation",
+        summary: "HEAD on a final upload leaves out Upload-Concat",
+        violates: ["TUS-CAT-FINAL-HEAD", "TUS-CATU-HEAD"],
+    }
+
+    // ---- concatenation-unfinished ----
+
+    /// An unfinished final upload reports offset 0, as if it were empty.
+    UnfinishedFinalShowsOffset {
+        name: "unfinished-final-shows-offset",
+        scope: "concatenation-unfinished",
+        summary: "HEAD on an unfinished final upload shows Upload-Offset: 0",
+        violates: ["TUS-CATU-HEAD"],
+    }
+    /// Assembly happens only when the final upload is created, so one
+    /// created over unfinished parts never completes.
+    FinalAssembledOnlyAtCreation {
+        name: "final-assembled-only-at-creation",
+        scope: "concatenation-unfinished",
+        summary: "A final upload over unfinished parts never completes when they do",
+        violates: ["TUS-CATU-FINISH"],
+    }
+    /// The length is reported only once the bytes are there.
+    UnfinishedFinalWithoutLength {
+        name: "unfinished-final-without-length",
+        scope: "concatenation-unfinished",
+        summary: "HEAD on an unfinished final upload leaves out Upload-Length",
+        violates: ["TUS-CATU-LEN"],
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault {0:?} (`upspec-reference-server --help` lists them)")]
+pub struct UnknownFault(pub String);
+
+impl FromStr for Fault {
+    type Err = UnknownFault;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| UnknownFault(s.to_owned()))
+    }
+}
+
+impl Serialize for Fault {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl clap::ValueEnum for Fault {
+    fn value_variants<'a>() -> &'a [Self] {
+        Self::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.summary()))
+    }
+}
+
+/// The faults a server runs with. Handlers ask one question of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults(BTreeSet<Fault>);
+
+impl Faults {
+    pub fn new(faults: impl IntoIterator<Item = Fault>) -> Self {
+        Self(faults.into_iter().collect())
+    }
+
+    /// Whether the server should make this deviation.
+    pub fn active(&self, fault: Fault) -> bool {
+        self.0.contains(&fault)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case_and_parse_back() {
+        let mut seen = BTreeSet::new();
+        for &fault in Fault::ALL {
+            let name = fault.name();
+            assert!(seen.insert(name), "{name} twice");
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{name}"
+            );
+            assert_eq!(name.parse::<Fault>(), Ok(fault));
+            assert!(!fault.requirements().is_empty(), "{name}");
+            assert!(
+                !fault.summary().ends_with('.'),
+                "{name}: summaries are table cells"
+            );
+        }
+        assert!(matches!("nope".parse::<Fault>(), Err(UnknownFault(_))));
+    }
+
+    #[test]
+    fn serde_uses_the_names() {
+        let faults: Vec<Fault> =
+            serde_saphyr::from_str("[head-cacheable, unknown-upload-500]").unwrap();
+        assert_eq!(faults, [Fault::HeadCacheable, Fault::UnknownUpload500]);
+        assert!(serde_saphyr::from_str::<Vec<Fault>>("[no-such-fault]").is_err());
+    }
+}

@@ -1,0 +1,176 @@
+//! The faults that change what a response says, not what the server does:
+//! one step at the very end of [`super::Tus::respond`], after the handler
+//! and `Tus-Resumable`, so the handlers stay correct and every such
+//! deviation is written here, next to the others. Without faults it changes
+//! nothing.
+//!
+//! Each rewrite works on the finished response alone (method, status and
+//! headers) and never fails: a header it cannot read is left as it is.
+
+use http::header::{CACHE_CONTROL, LOCATION};
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
+
+use super::Settings;
+use super::headers::{
+    TUS_CHECKSUM_ALGORITHM, TUS_EXTENSION, TUS_RESUMABLE, UPLOAD_CONCAT, UPLOAD_DEFER_LENGTH,
+    UPLOAD_EXPIRES, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET,
+};
+use crate::faults::{Fault, Faults};
+use crate::http::ResBody;
+
+pub(super) fn misreport(settings: &Settings, method: &Method, response: &mut Response<ResBody>) {
+    let faults = &settings.faults;
+    let status = response.status();
+    let h = response.headers_mut();
+    let on = |fault| faults.active(fault);
+
+    if on(Fault::NoTusResumableOnErrors) && (status.is_client_error() || status.is_server_error()) {
+        h.remove(TUS_RESUMABLE);
+    }
+    match *method {
+        Method::OPTIONS => options(faults, h),
+        Method::HEAD => head(faults, h),
+        Method::POST if status == StatusCode::CREATED => {
+            if on(Fault::NoExpiresOnCreation) {
+                h.remove(UPLOAD_EXPIRES);
+            }
+            if on(Fault::LocationOutsideBase) {
+                let base = settings.base_path.as_str();
+                let outside = text(h, LOCATION.as_str())
+                    .and_then(|location| location.strip_prefix(base))
+                    .map(|id| format!("/{id}"));
+                set(h, LOCATION.as_str(), outside);
+            }
+        }
+        Method::PATCH if status == StatusCode::NO_CONTENT => {
+            if on(Fault::NoExpiresOnPatch) {
+                h.remove(UPLOAD_EXPIRES);
+            }
+            if on(Fault::PatchOffsetOffByOne) {
+                let offset = text(h, UPLOAD_OFFSET).and_then(|o| o.parse::<u64>().ok());
+                if let Some(offset) = offset {
+                    h.insert(UPLOAD_OFFSET, HeaderValue::from(offset.saturating_add(1)));
+                }
+            }
+        }
+        _ => {}
+    }
+    if on(Fault::ExpiresNotImfFixdate) {
+        let rfc3339 = text(h, UPLOAD_EXPIRES).and_then(imf_to_rfc3339);
+        set(h, UPLOAD_EXPIRES, rfc3339);
+    }
+}
+
+/// The discovery headers.
+fn options(faults: &Faults, h: &mut HeaderMap) {
+    if faults.active(Fault::OptionsWithoutTusResumable) {
+        h.remove(TUS_RESUMABLE);
+    }
+    if faults.active(Fault::ExtensionMisspelled) {
+        let list = text(h, TUS_EXTENSION).map(misspell_concatenation);
+        set(h, TUS_EXTENSION, list);
+    }
+    if faults.active(Fault::ChecksumAlgorithmsUppercase) {
+        let list = text(h, TUS_CHECKSUM_ALGORITHM).map(str::to_ascii_uppercase);
+        set(h, TUS_CHECKSUM_ALGORITHM, list);
+    }
+    if faults.active(Fault::ChecksumWithoutSha1) {
+        let list = text(h, TUS_CHECKSUM_ALGORITHM).map(|list| {
+            let kept: Vec<&str> = list.split(',').filter(|a| *a != "sha1").collect();
+            kept.join(",")
+        });
+        set(h, TUS_CHECKSUM_ALGORITHM, list);
+    }
+}
+
+/// An upload's state as HEAD reports it.
+fn head(faults: &Faults, h: &mut HeaderMap) {
+    let concat = text(h, UPLOAD_CONCAT).map(str::to_owned);
+    let partial = concat.as_deref() == Some("partial");
+    let is_final = concat.as_deref().is_some_and(|c| c.starts_with("final;"));
+    let unfinished_final = is_final && !h.contains_key(UPLOAD_OFFSET);
+
+    if faults.active(Fault::HeadCacheable) {
+        h.remove(CACHE_CONTROL);
+    }
+    if faults.active(Fault::HeadOmitsZeroOffset) && text(h, UPLOAD_OFFSET) == Some("0") {
+        h.remove(UPLOAD_OFFSET);
+    }
+    if faults.active(Fault::HeadOmitsLength) {
+        h.remove(UPLOAD_LENGTH);
+    }
+    if faults.active(Fault::MetadataNotEchoed) {
+        h.remove(UPLOAD_METADATA);
+    }
+    if faults.active(Fault::DeferredLengthAsZero) && h.remove(UPLOAD_DEFER_LENGTH).is_some() {
+        h.insert(UPLOAD_LENGTH, HeaderValue::from(0u64));
+    }
+    if (faults.active(Fault::PartialHeadWithoutConcat) && partial)
+        || (faults.active(Fault::FinalHeadWithoutConcat) && is_final)
+    {
+        h.remove(UPLOAD_CONCAT);
+    }
+    if unfinished_final {
+        if faults.active(Fault::UnfinishedFinalShowsOffset) {
+            h.insert(UPLOAD_OFFSET, HeaderValue::from(0u64));
+        }
+        if faults.active(Fault::UnfinishedFinalWithoutLength) {
+            h.remove(UPLOAD_LENGTH);
+        }
+    }
+}
+
+/// A header's value, if it is there and readable.
+fn text<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Replaces a header's value with `value`, when there is one and it is a
+/// valid header value; otherwise leaves the header as it was.
+fn set(h: &mut HeaderMap, name: &'static str, value: Option<String>) {
+    if let Some(value) = value.and_then(|v| HeaderValue::try_from(v).ok()) {
+        h.insert(name, value);
+    }
+}
+
+/// @tus/server's typo, on the `concatenation` token alone.
+fn misspell_concatenation(list: &str) -> String {
+    let tokens: Vec<&str> = list
+        .split(',')
+        .map(|t| match t {
+            "concatenation" => "concatentation",
+            other => other,
+        })
+        .collect();
+    tokens.join(",")
+}
+
+/// `Sun, 22 Nov 2026 00:04:56 GMT` → `2026-11-22T00:04:56Z`, as a date
+/// library's default output would have it.
+fn imf_to_rfc3339(date: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut parts = date.split(' ').skip(1);
+    let (day, month, year, time) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    Some(format!("{year}-{month:02}-{day}T{time}Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_lists() {
+        assert_eq!(
+            imf_to_rfc3339("Sun, 22 Nov 2026 00:04:56 GMT").as_deref(),
+            Some("2026-11-22T00:04:56Z")
+        );
+        assert_eq!(imf_to_rfc3339("garbage"), None);
+        assert_eq!(
+            misspell_concatenation("creation,concatenation,concatenation-unfinished"),
+            "creation,concatentation,concatenation-unfinished"
+        );
+    }
+}
