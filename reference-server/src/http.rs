@@ -52,3 +52,27 @@ pub fn stream(bytes: ByteStream) -> ResBody {
 fn never(e: Infallible) -> io::Error {
     match e {}
 }
+
+/// How much of a refused request's body is read before answering.
+const DRAIN_LIMIT: u64 = 1 << 20;
+/// How long a refused request's body may take to arrive before the answer goes anyway.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads and discards up to 1 MiB of a body a refusal will not use. Answering and
+/// closing with the client's bytes still unread makes the kernel reset the
+/// connection, and a client still writing then sees "broken pipe" instead of the
+/// refusal; reading a bounded amount first lets it read the answer.
+pub(crate) async fn drain(mut body: hyper::body::Incoming) {
+    let mut read = 0u64;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while read < DRAIN_LIMIT {
+            match body.frame().await {
+                Some(Ok(frame)) => {
+                    read += frame.data_ref().map_or(0, |data| data.len() as u64);
+                }
+                _ => break,
+            }
+        }
+    })
+    .await;
+}

@@ -40,7 +40,7 @@ use hyper::body::Incoming;
 pub use error::S3Error;
 
 use crate::config::S3Config;
-use crate::http::{Background, Handler, ResBody, empty, full};
+use crate::http::{Background, Handler, ResBody, drain, empty, full};
 use crate::store::{Store, StoreError};
 use auth::{Auth, Verified};
 use catalog::Catalog;
@@ -124,13 +124,28 @@ impl<St: Store + Clone> S3<St> {
     }
 
     async fn serve(&self, parts: Parts, body: Incoming) -> Result<Response<ResBody>, S3Error> {
-        let verified = self.settings.auth.verify(&parts, SystemTime::now())?;
-        let route = route::route(
-            &parts.method,
-            parts.uri.path(),
-            parts.uri.query().unwrap_or_default(),
-            parts.headers.contains_key("x-amz-copy-source"),
-        )?;
+        let checked = self
+            .settings
+            .auth
+            .verify(&parts, SystemTime::now())
+            .and_then(|verified| {
+                let route = route::route(
+                    &parts.method,
+                    parts.uri.path(),
+                    parts.uri.query().unwrap_or_default(),
+                    parts.headers.contains_key("x-amz-copy-source"),
+                )?;
+                Ok((verified, route))
+            });
+        let (verified, route) = match checked {
+            Ok(checked) => checked,
+            Err(error) => {
+                // Refused before any handler took the body: read some of it, so the
+                // client is still listening when the refusal arrives.
+                drain(body).await;
+                return Err(error);
+            }
+        };
         let ctx = Ctx {
             route,
             parts,
