@@ -368,6 +368,24 @@ impl<St: Store + Clone> Catalog<St> {
     }
 
     /// Removes an entry this request created and still holds.
+    /// Stores a new blob written by `write`; if writing fails the blob is removed
+    /// again, so a refused or broken body leaves nothing behind.
+    pub async fn write_blob<T>(
+        &self,
+        write: impl AsyncFnOnce(&mut St::Appender) -> Result<T, S3Error>,
+    ) -> Result<(UploadLock, St::Appender, T), S3Error> {
+        let lock = self.store.create(&Record::Pending).await?;
+        let mut appender = self.store.append(&lock, 0).await?;
+        match write(&mut appender).await {
+            Ok(written) => Ok((lock, appender, written)),
+            Err(e) => {
+                drop(appender);
+                self.drop_own(lock).await;
+                Err(e)
+            }
+        }
+    }
+
     pub async fn drop_own(&self, lock: UploadLock) {
         if let Err(e) = self.store.remove(lock).await {
             eprintln!("upspec-reference-server: s3: removing a refused body: {e}");

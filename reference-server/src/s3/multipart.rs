@@ -126,24 +126,11 @@ pub(super) async fn upload_part<St: Store + Clone>(
     let upload_algorithm = upload.meta.checksum.map(|c| c.algorithm);
     checks.compute = upload_algorithm;
     let sent_algorithm = checks.checksum.as_ref().map(|c| c.algorithm);
-    let store = catalog.store();
-    let lock = store.create(&Record::Pending).await?;
-    let mut appender = store.append(&lock, 0).await?;
-    let received = match body::receive(
-        body,
-        checks,
-        &mut ToStore(&mut appender),
-        settings.idle_timeout,
-    )
-    .await
-    {
-        Ok(received) => received,
-        Err(e) => {
-            drop(appender);
-            catalog.drop_own(lock).await;
-            return Err(e);
-        }
-    };
+    let (lock, appender, received) = catalog
+        .write_blob(async |appender| {
+            body::receive(body, checks, &mut ToStore(appender), settings.idle_timeout).await
+        })
+        .await?;
     let checksums: Vec<(Algorithm, String)> = received
         .checksums
         .iter()
@@ -238,16 +225,11 @@ pub(super) async fn upload_part_copy<St: Store + Clone>(
         .into_iter()
         .collect();
     let store = catalog.store();
-    let lock = store.create(&Record::Pending).await?;
-    let mut appender = store.append(&lock, 0).await?;
-    let copied = match copy_into(store, &source, start, len, &mut appender, &algorithms).await {
-        Ok(copied) => copied,
-        Err(e) => {
-            drop(appender);
-            catalog.drop_own(lock).await;
-            return Err(e);
-        }
-    };
+    let (lock, appender, copied) = catalog
+        .write_blob(async |appender| {
+            copy_into(store, &source, start, len, appender, &algorithms).await
+        })
+        .await?;
     let checksums: Vec<(Algorithm, String)> = copied
         .checksums
         .iter()

@@ -37,24 +37,11 @@ pub(super) async fn put<St: Store + Clone>(
     let checks =
         Checks::from_headers(&ctx.parts.headers, ctx.verified.payload.clone(), MAX_OBJECT)?;
     let algorithm = checks.checksum.as_ref().map(|c| c.algorithm);
-    let store = catalog.store();
-    let lock = store.create(&Record::Pending).await?;
-    let mut appender = store.append(&lock, 0).await?;
-    let received = match body::receive(
-        body,
-        checks,
-        &mut ToStore(&mut appender),
-        settings.idle_timeout,
-    )
-    .await
-    {
-        Ok(received) => received,
-        Err(e) => {
-            drop(appender);
-            catalog.drop_own(lock).await;
-            return Err(e);
-        }
-    };
+    let (lock, mut appender, received) = catalog
+        .write_blob(async |appender| {
+            body::receive(body, checks, &mut ToStore(appender), settings.idle_timeout).await
+        })
+        .await?;
     let checksum = algorithm.and_then(|a| {
         received.checksum(a).map(|raw| ObjectChecksum {
             algorithm: a,
@@ -577,27 +564,13 @@ pub(super) async fn copy<St: Store + Clone>(
     };
     let precondition = write_precondition(&ctx.parts.headers, &key);
     let algorithm = source.meta.checksum.as_ref().map(|c| c.algorithm);
-    let store = catalog.store();
-    let lock = store.create(&Record::Pending).await?;
-    let mut appender = store.append(&lock, 0).await?;
     let algorithms: Vec<Algorithm> = algorithm.into_iter().collect();
-    let copied = match copy_into(
-        store,
-        &source,
-        0,
-        source.meta.size,
-        &mut appender,
-        &algorithms,
-    )
-    .await
-    {
-        Ok(copied) => copied,
-        Err(e) => {
-            drop(appender);
-            catalog.drop_own(lock).await;
-            return Err(e);
-        }
-    };
+    let store = catalog.store();
+    let (lock, mut appender, copied) = catalog
+        .write_blob(async |appender| {
+            copy_into(store, &source, 0, source.meta.size, appender, &algorithms).await
+        })
+        .await?;
     let checksum = algorithm.and_then(|a| {
         copied
             .checksums
