@@ -16,7 +16,12 @@ use upspec_reference_server::Fault;
 
 /// Faults whose deviation is a 5xx answer: only they may make the server
 /// answer 5xx.
-const SERVER_ERROR_FAULTS: &[Fault] = &[Fault::UnknownUpload500, Fault::ChecksumMismatch500];
+const SERVER_ERROR_FAULTS: &[Fault] = &[
+    Fault::UnknownUpload500,
+    Fault::ChecksumMismatch500,
+    Fault::NoSuchUpload500,
+    Fault::MalformedComplete500,
+];
 
 fn report() -> &'static Report {
     static REPORT: OnceLock<Report> = OnceLock::new();

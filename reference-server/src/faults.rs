@@ -20,10 +20,16 @@
 //!   the order and time of assembly (`tus/concat.rs`), what termination
 //!   removes, which headers a request is read with.
 //!
+//! S3 faults reach its handlers with the request (`s3::Ctx::faults`) and
+//! are decided in the same three ways: the rules of `s3/rules.rs` (part
+//! numbers, ETags, Complete's checks, paging), what a handler stores or
+//! lists, and `s3/misreport.rs` for answers that name the wrong error or
+//! drop a header. SigV4 faults are decided in `s3/auth.rs` and, for
+//! streamed bodies, where the body is checked (`s3/body.rs`, `s3/chunked.rs`).
+//!
 //! A fault never makes the server panic or answer 5xx, unless answering 5xx
 //! is the fault.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -66,8 +72,8 @@ macro_rules! faults {
                 match self { $(Fault::$variant => $summary,)+ }
             }
 
-            /// The protocol part it breaks: a tus extension (or `core`),
-            /// for grouping tables.
+            /// The protocol part it breaks, for grouping tables: `tus core`
+            /// or `tus <extension>`, `s3 <operation>`, `SigV4`.
             pub fn scope(self) -> &'static str {
                 match self { $(Fault::$variant => $scope,)+ }
             }
@@ -88,21 +94,21 @@ faults! {
     /// version is processed as if it named 1.0.0. Waives the 412 refusal.
     VersionNotChecked {
         name: "version-not-checked",
-        scope: "core",
+        scope: "tus core",
         summary: "A request with an unsupported Tus-Resumable is processed instead of refused with 412",
         violates: ["TUS-CORE-VER-412", "TUS-CORE-VER-NOPROC"],
     }
     /// @tus/server's answer (`400 Invalid tus-resumable`).
     VersionRefused400 {
         name: "version-refused-400",
-        scope: "core",
+        scope: "tus core",
         summary: "An unsupported Tus-Resumable is refused with 400 instead of 412",
         violates: ["TUS-CORE-VER-412"],
     }
     /// tusd's answer: the 412 is right, the list of versions is missing.
     NoTusVersionOn412 {
         name: "no-tus-version-on-412",
-        scope: "core",
+        scope: "tus core",
         summary: "The 412 for an unsupported version carries no Tus-Version header",
         violates: ["TUS-CORE-VER-412"],
     }
@@ -110,21 +116,21 @@ faults! {
     /// OPTIONS without any `Tus-Resumable` (discovery) is still answered.
     OptionsChecksVersion {
         name: "options-checks-version",
-        scope: "core",
+        scope: "tus core",
         summary: "OPTIONS with an unsupported Tus-Resumable is refused with 412 instead of answered",
         violates: ["TUS-CORE-OPT-IGNORE"],
     }
     /// A server that adds `Tus-Resumable` in its success path only.
     NoTusResumableOnErrors {
         name: "no-tus-resumable-on-errors",
-        scope: "core",
+        scope: "tus core",
         summary: "Error responses (4xx, 5xx) carry no Tus-Resumable header",
         violates: ["TUS-CORE-GEN-RESUMABLE"],
     }
     /// A reading of "except OPTIONS" as applying to responses too.
     OptionsWithoutTusResumable {
         name: "options-without-tus-resumable",
-        scope: "core",
+        scope: "tus core",
         summary: "The OPTIONS response carries no Tus-Resumable header",
         violates: ["TUS-CORE-GEN-RESUMABLE-OPT"],
     }
@@ -132,7 +138,7 @@ faults! {
     /// clients looking for `concatenation` do not find it.
     ExtensionMisspelled {
         name: "extension-misspelled",
-        scope: "core",
+        scope: "tus core",
         summary: "Tus-Extension lists \"concatentation\" instead of \"concatenation\"",
         violates: ["TUS-EXT-NAMES"],
     }
@@ -142,7 +148,7 @@ faults! {
     /// HEAD answered like any GET, cacheable by proxies and browsers.
     HeadCacheable {
         name: "head-cacheable",
-        scope: "core",
+        scope: "tus core",
         summary: "HEAD responses carry no Cache-Control: no-store",
         violates: ["TUS-CORE-HEAD-NOSTORE"],
     }
@@ -150,13 +156,13 @@ faults! {
     /// language: an offset of 0 is left out.
     HeadOmitsZeroOffset {
         name: "head-omits-zero-offset",
-        scope: "core",
+        scope: "tus core",
         summary: "HEAD leaves Upload-Offset out while it is 0",
         violates: ["TUS-CORE-HEAD-OFFSET0"],
     }
     HeadOmitsLength {
         name: "head-omits-length",
-        scope: "core",
+        scope: "tus core",
         summary: "HEAD never reports Upload-Length",
         violates: ["TUS-CORE-HEAD-LENGTH"],
     }
@@ -164,7 +170,7 @@ faults! {
     /// S3 twin ("an unknown upload ID answered 500") is the same mistake.
     UnknownUpload500 {
         name: "unknown-upload-500",
-        scope: "core",
+        scope: "tus core",
         summary: "HEAD, PATCH and DELETE of an unknown upload answer 500 instead of 404",
         violates: ["TUS-CORE-HEAD-NOTFOUND", "TUS-CORE-PATCH-404", "TUS-TRM-NOTFOUND"],
     }
@@ -175,21 +181,21 @@ faults! {
     /// said: the 409 refusal is waived.
     IgnoreOffsetMismatch {
         name: "ignore-offset-mismatch",
-        scope: "core",
+        scope: "tus core",
         summary: "PATCH ignores an Upload-Offset mismatch and appends at the upload's offset",
         violates: ["TUS-CORE-PATCH-409", "TUS-CORE-PATCH-409-NOMOD"],
     }
     /// The offset is compared only after the body was stored.
     ConflictAdvancesOffset {
         name: "conflict-advances-offset",
-        scope: "core",
+        scope: "tus core",
         summary: "A PATCH refused with 409 still appends its body",
         violates: ["TUS-CORE-PATCH-409-NOMOD"],
     }
     /// No media-type check at all: the 415 refusal is waived.
     AnyContentType {
         name: "any-content-type",
-        scope: "core",
+        scope: "tus core",
         summary: "PATCH accepts any Content-Type (or none) instead of answering 415",
         violates: ["TUS-CORE-PATCH-415", "TUS-CORE-PATCH-CT-MISSING"],
     }
@@ -197,7 +203,7 @@ faults! {
     /// inclusive end index reported as the offset).
     PatchOffsetOffByOne {
         name: "patch-offset-off-by-one",
-        scope: "core",
+        scope: "tus core",
         summary: "The PATCH response's Upload-Offset is one more than the bytes stored",
         violates: ["TUS-CORE-PATCH-204"],
     }
@@ -205,7 +211,7 @@ faults! {
     /// only when the request completes.
     InterruptedPatchDiscards {
         name: "interrupted-patch-discards",
-        scope: "core",
+        scope: "tus core",
         summary: "An interrupted PATCH discards the bytes that arrived",
         violates: ["TUS-CORE-PATCH-PARTIAL-STORE"],
     }
@@ -215,14 +221,14 @@ faults! {
     /// @tus/server since v2 (D-2): a POST with the override is a creation.
     MethodOverrideIgnored {
         name: "method-override-ignored",
-        scope: "core",
+        scope: "tus core",
         summary: "X-HTTP-Method-Override is ignored",
         violates: ["TUS-CORE-MO-PATCH", "TUS-CORE-MO-DELETE", "TUS-CORE-MO-ANYMETHOD"],
     }
     /// tusd (D-2): the override counts only when the real method is POST.
     MethodOverridePostOnly {
         name: "method-override-post-only",
-        scope: "core",
+        scope: "tus core",
         summary: "X-HTTP-Method-Override is honoured only when the real method is POST",
         violates: ["TUS-CORE-MO-ANYMETHOD"],
     }
@@ -233,7 +239,7 @@ faults! {
     /// `Location` from its own view of the path: the prefix is lost.
     LocationOutsideBase {
         name: "location-outside-base",
-        scope: "creation",
+        scope: "tus creation",
         summary: "The creation's Location leaves out the endpoint's path, so it names nothing",
         violates: ["TUS-CRE-LOC-RESOLVES"],
     }
@@ -241,28 +247,28 @@ faults! {
     /// creation and of final uploads are waived.
     MaxSizeNotEnforced {
         name: "max-size-not-enforced",
-        scope: "creation",
+        scope: "tus creation",
         summary: "Uploads longer than Tus-Max-Size are accepted (creation and concatenation)",
         violates: ["TUS-CRE-413", "TUS-CAT-MAX"],
     }
     /// `>=` where `>` was meant.
     MaxSizeExclusive {
         name: "max-size-exclusive",
-        scope: "creation",
+        scope: "tus creation",
         summary: "An Upload-Length exactly at Tus-Max-Size is refused with 413",
         violates: ["TUS-CRE-413-EDGE"],
     }
     /// A truthiness test on the length: 0 reads as "no length given".
     ZeroLengthRefused {
         name: "zero-length-refused",
-        scope: "creation",
+        scope: "tus creation",
         summary: "Upload-Length: 0 is refused as if no length were given",
         violates: ["TUS-CRE-EMPTY"],
     }
     /// The metadata is parsed and kept but never sent back.
     MetadataNotEchoed {
         name: "metadata-not-echoed",
-        scope: "creation",
+        scope: "tus creation",
         summary: "HEAD does not return the Upload-Metadata given at creation",
         violates: ["TUS-CRE-META-ECHO"],
     }
@@ -273,7 +279,7 @@ faults! {
     /// of another Content-Type).
     CreationBodyIgnored {
         name: "creation-body-ignored",
-        scope: "creation-with-upload",
+        scope: "tus creation-with-upload",
         summary: "The bytes sent with a creation are ignored (201 without them)",
         violates: ["TUS-CWU-201", "TUS-CWU-FULL", "TUS-EXT-HONEST"],
     }
@@ -283,21 +289,21 @@ faults! {
     /// A store that keeps an unknown length as 0 and reports it.
     DeferredLengthAsZero {
         name: "deferred-length-as-zero",
-        scope: "creation-defer-length",
+        scope: "tus creation-defer-length",
         summary: "HEAD of an upload with a deferred length shows Upload-Length: 0, not Upload-Defer-Length: 1",
         violates: ["TUS-CDL-HEAD"],
     }
     /// The "already set" refusal is waived: the new value replaces the old.
     LengthChangeable {
         name: "length-changeable",
-        scope: "creation-defer-length",
+        scope: "tus creation-defer-length",
         summary: "A PATCH may set Upload-Length again after it is known",
         violates: ["TUS-CDL-NOCHANGE"],
     }
     /// Deferral accepted at creation, the declaration never read.
     DeclaredLengthIgnored {
         name: "declared-length-ignored",
-        scope: "creation-defer-length",
+        scope: "tus creation-defer-length",
         summary: "Upload-Length in a PATCH of a deferred upload is ignored",
         violates: ["TUS-CDL-DECLARE"],
     }
@@ -305,7 +311,7 @@ faults! {
     /// more bytes than its length.
     LengthBelowOffsetAccepted {
         name: "length-below-offset-accepted",
-        scope: "creation-defer-length",
+        scope: "tus creation-defer-length",
         summary: "A declared length below the bytes already received is accepted",
         violates: ["TUS-CDL-LT-OFFSET"],
     }
@@ -315,27 +321,27 @@ faults! {
     /// The expiry is tracked but not announced when the upload is made.
     NoExpiresOnCreation {
         name: "no-expires-on-creation",
-        scope: "expiration",
+        scope: "tus expiration",
         summary: "Creation responses carry no Upload-Expires",
         violates: ["TUS-EXP-POST", "TUS-CWU-EXPIRES"],
     }
     NoExpiresOnPatch {
         name: "no-expires-on-patch",
-        scope: "expiration",
+        scope: "tus expiration",
         summary: "PATCH responses carry no Upload-Expires",
         violates: ["TUS-EXP-PATCH"],
     }
     /// A date library's default format (RFC 3339) instead of HTTP's.
     ExpiresNotImfFixdate {
         name: "expires-not-imf-fixdate",
-        scope: "expiration",
+        scope: "tus expiration",
         summary: "Upload-Expires is an RFC 3339 timestamp, not an IMF-fixdate",
         violates: ["TUS-EXP-FMT"],
     }
     /// The expiry is announced but never enforced: the 410 is waived.
     ExpiredUploadServed {
         name: "expired-upload-served",
-        scope: "expiration",
+        scope: "tus expiration",
         summary: "An upload past its Upload-Expires is still served",
         violates: ["TUS-EXP-GONE"],
     }
@@ -346,7 +352,7 @@ faults! {
     /// the mismatch refusal is waived.
     ChecksumNotVerified {
         name: "checksum-not-verified",
-        scope: "checksum",
+        scope: "tus checksum",
         summary: "A body not matching its Upload-Checksum is stored",
         violates: ["TUS-CKS-MISMATCH", "TUS-CKS-DISCARD"],
     }
@@ -354,7 +360,7 @@ faults! {
     /// the bytes were committed.
     ChecksumVerifiedAfterCommit {
         name: "checksum-verified-after-commit",
-        scope: "checksum",
+        scope: "tus checksum",
         summary: "A checksum mismatch is answered 460, but the body was already stored",
         violates: ["TUS-CKS-DISCARD", "TUS-CKS-WHOLEBODY"],
     }
@@ -362,7 +368,7 @@ faults! {
     /// fault: the spec makes 460 a MAY, and the suite only notes it.)
     ChecksumMismatch500 {
         name: "checksum-mismatch-500",
-        scope: "checksum",
+        scope: "tus checksum",
         summary: "A checksum mismatch is answered 500 instead of refused with 460",
         violates: ["TUS-CKS-MISMATCH"],
     }
@@ -370,7 +376,7 @@ faults! {
     /// knows fewer: md5 is listed but refused as unsupported.
     AdvertisedAlgorithmRefused {
         name: "advertised-algorithm-refused",
-        scope: "checksum",
+        scope: "tus checksum",
         summary: "Upload-Checksum with md5, which Tus-Checksum-Algorithm lists, is refused as unsupported",
         violates: ["TUS-EXT-HONEST"],
     }
@@ -378,20 +384,20 @@ faults! {
     /// checksum is skipped and the body stored unverified.
     UnknownAlgorithmIgnored {
         name: "unknown-algorithm-ignored",
-        scope: "checksum",
+        scope: "tus checksum",
         summary: "Upload-Checksum with an algorithm the server does not support is ignored and the body stored",
         violates: ["TUS-CKS-MISMATCH"],
     }
     /// Names as a hashing library spells them (`SHA1`).
     ChecksumAlgorithmsUppercase {
         name: "checksum-algorithms-uppercase",
-        scope: "checksum",
+        scope: "tus checksum",
         summary: "Tus-Checksum-Algorithm lists the algorithms in upper case",
         violates: ["TUS-CKS-NAMES"],
     }
     ChecksumWithoutSha1 {
         name: "checksum-without-sha1",
-        scope: "checksum",
+        scope: "tus checksum",
         summary: "Tus-Checksum-Algorithm leaves out sha1, which every server must offer",
         violates: ["TUS-CKS-SHA1"],
     }
@@ -402,7 +408,7 @@ faults! {
     /// no checksum had been announced.
     TrailerChecksumIgnored {
         name: "trailer-checksum-ignored",
-        scope: "checksum-trailer",
+        scope: "tus checksum-trailer",
         summary: "An Upload-Checksum trailer is ignored and the body stored unverified",
         violates: ["TUS-CKT-MISMATCH"],
     }
@@ -412,14 +418,14 @@ faults! {
     /// The record is forgotten but the upload stays reachable.
     TerminateKeepsUpload {
         name: "terminate-keeps-upload",
-        scope: "termination",
+        scope: "tus termination",
         summary: "DELETE answers 204 but the upload stays",
         violates: ["TUS-TRM-AFTER"],
     }
     /// @tus/server's `disableTerminationForFinishedUploads` (400).
     TerminateCompletedRefused {
         name: "terminate-completed-refused",
-        scope: "termination",
+        scope: "tus termination",
         summary: "DELETE of a completed upload is refused with 400",
         violates: ["TUS-TRM-204-DONE"],
     }
@@ -427,7 +433,7 @@ faults! {
     /// upload is answered 204 too.
     DeleteUnknown204 {
         name: "delete-unknown-204",
-        scope: "termination",
+        scope: "tus termination",
         summary: "DELETE of an upload that does not exist answers 204 instead of 404",
         violates: ["TUS-TRM-NOTFOUND", "TUS-TRM-AFTER"],
     }
@@ -437,7 +443,7 @@ faults! {
     /// The parts are copied in reverse order (e.g. sorted the wrong way).
     ConcatWrongOrder {
         name: "concat-wrong-order",
-        scope: "concatenation",
+        scope: "tus concatenation",
         summary: "A final upload's bytes are its parts' bytes in the wrong order",
         violates: ["TUS-CAT-FINAL-HEAD", "TUS-CATU-FINISH"],
     }
@@ -445,26 +451,26 @@ faults! {
     /// a PATCH at a wrong offset gets 409 instead of 403.
     FinalOffsetCheckedFirst {
         name: "final-offset-checked-first",
-        scope: "concatenation",
+        scope: "tus concatenation",
         summary: "PATCH to a final upload at a wrong offset gets 409 instead of 403",
         violates: ["TUS-CAT-FINAL-403"],
     }
     /// The first part's metadata is copied into the final upload.
     PartialMetadataCarried {
         name: "partial-metadata-carried",
-        scope: "concatenation",
+        scope: "tus concatenation",
         summary: "A final upload inherits its parts' metadata",
         violates: ["TUS-CAT-NOMETA"],
     }
     PartialHeadWithoutConcat {
         name: "partial-head-without-concat",
-        scope: "concatenation",
+        scope: "tus concatenation",
         summary: "HEAD on a partial upload leaves out Upload-Concat: partial",
         violates: ["TUS-CAT-PARTIAL-HEAD"],
     }
     FinalHeadWithoutConcat {
         name: "final-head-without-concat",
-        scope: "concatenation",
+        scope: "tus concatenation",
         summary: "HEAD on a final upload leaves out Upload-Concat",
         violates: ["TUS-CAT-FINAL-HEAD", "TUS-CATU-HEAD"],
     }
@@ -474,7 +480,7 @@ faults! {
     /// An unfinished final upload reports offset 0, as if it were empty.
     UnfinishedFinalShowsOffset {
         name: "unfinished-final-shows-offset",
-        scope: "concatenation-unfinished",
+        scope: "tus concatenation-unfinished",
         summary: "HEAD on an unfinished final upload shows Upload-Offset: 0",
         violates: ["TUS-CATU-HEAD"],
     }
@@ -482,16 +488,384 @@ faults! {
     /// created over unfinished parts never completes.
     FinalAssembledOnlyAtCreation {
         name: "final-assembled-only-at-creation",
-        scope: "concatenation-unfinished",
+        scope: "tus concatenation-unfinished",
         summary: "A final upload over unfinished parts never completes when they do",
         violates: ["TUS-CATU-FINISH"],
     }
     /// The length is reported only once the bytes are there.
     UnfinishedFinalWithoutLength {
         name: "unfinished-final-without-length",
-        scope: "concatenation-unfinished",
+        scope: "tus concatenation-unfinished",
         summary: "HEAD on an unfinished final upload leaves out Upload-Length",
         violates: ["TUS-CATU-LEN"],
+    }
+
+    // ---- S3 CreateMultipartUpload ----
+
+    /// AWS itself answers 403 for buckets of other accounts; servers that
+    /// copy it answer 403 for missing ones too.
+    MissingBucket403 {
+        name: "missing-bucket-403",
+        scope: "s3 CreateMultipartUpload",
+        summary: "Create in a bucket that does not exist answers 403 AccessDenied instead of 404 NoSuchBucket",
+        violates: ["S3-MPU-CREATE-NOBUCKET"],
+    }
+    /// The headers of Create are not carried to the object Complete makes.
+    CreateMetadataDropped {
+        name: "create-metadata-dropped",
+        scope: "s3 CreateMultipartUpload",
+        summary: "Content-Type and x-amz-meta-* given at Create are not those of the completed object",
+        violates: ["S3-MPU-CREATE-META"],
+    }
+    /// The algorithm is used, the answer does not say so.
+    CreateChecksumNotEchoed {
+        name: "create-checksum-not-echoed",
+        scope: "s3 CreateMultipartUpload",
+        summary: "Create with x-amz-checksum-algorithm does not echo it, nor x-amz-checksum-type",
+        violates: ["S3-MPU-CREATE-CKSUM-ECHO"],
+    }
+
+    // ---- S3 UploadPart ----
+
+    /// An ETag written as the bare hex, as a JSON-minded server would.
+    PartEtagUnquoted {
+        name: "part-etag-unquoted",
+        scope: "s3 UploadPart",
+        summary: "UploadPart answers its ETag without the surrounding double quotes",
+        violates: ["S3-MPU-PART-ETAG"],
+    }
+    /// No upper bound on part numbers.
+    PartNumberUnbounded {
+        name: "part-number-unbounded",
+        scope: "s3 UploadPart",
+        summary: "A partNumber above 10,000 is accepted instead of refused with 400 InvalidArgument",
+        violates: ["S3-MPU-PART-NUM-HIGH"],
+    }
+    /// `n < 10000` where `n <= 10000` was meant.
+    PartNumber10000Refused {
+        name: "part-number-10000-refused",
+        scope: "s3 UploadPart",
+        summary: "Part number 10,000 is refused as out of range",
+        violates: ["S3-MPU-PART-NUM-10000"],
+    }
+    /// Part numbers read as unsigned integers, with no lower bound.
+    PartNumberZeroAccepted {
+        name: "part-number-zero-accepted",
+        scope: "s3 UploadPart",
+        summary: "partNumber 0 is accepted as a part",
+        violates: ["S3-MPU-PART-NUM-LOW"],
+    }
+    /// The upload is looked up like an object, and not finding it said so.
+    NoSuchUploadAsNoSuchKey {
+        name: "no-such-upload-as-no-such-key",
+        scope: "s3 UploadPart",
+        summary: "An unknown, aborted or completed upload id answers 404 NoSuchKey instead of NoSuchUpload",
+        violates: ["S3-MPU-PART-NOSUCHUPLOAD", "S3-MPU-PART-AFTER-ABORT", "S3-MPU-LP-NOSUCHUPLOAD"],
+    }
+    /// The S3 twin of `unknown-upload-500`: a failed lookup escapes as an
+    /// internal error.
+    NoSuchUpload500 {
+        name: "no-such-upload-500",
+        scope: "s3 UploadPart",
+        summary: "An unknown upload id answers 500 InternalError instead of 404 NoSuchUpload",
+        violates: [
+            "S3-MPU-PART-NOSUCHUPLOAD",
+            "S3-MPU-COPY-NOSUCHUPLOAD",
+            "S3-MPU-COMPLETE-NOSUCHUPLOAD",
+            "S3-MPU-LP-NOSUCHUPLOAD",
+        ],
+    }
+    /// Content-MD5 read, never compared.
+    PartMd5NotChecked {
+        name: "part-md5-not-checked",
+        scope: "s3 UploadPart",
+        summary: "A part whose Content-MD5 is wrong is stored instead of refused with 400 BadDigest",
+        violates: ["S3-MPU-PART-MD5"],
+    }
+    /// The additional checksum is computed and echoed, never compared.
+    PartChecksumNotChecked {
+        name: "part-checksum-not-checked",
+        scope: "s3 UploadPart",
+        summary: "A part whose x-amz-checksum-* value is wrong is stored instead of refused with 400 BadDigest",
+        violates: ["S3-MPU-PART-CKSUM"],
+    }
+
+    // ---- S3 UploadPartCopy ----
+
+    /// The HTTP range's inclusive end read as exclusive.
+    CopyRangeEndExclusive {
+        name: "copy-range-end-exclusive",
+        scope: "s3 UploadPartCopy",
+        summary: "x-amz-copy-source-range bytes=a-b copies a to b-1, one byte short",
+        violates: ["S3-MPU-COPY-RANGE"],
+    }
+    /// A range past the end cut to the source, as GET ranges are.
+    CopyRangeClamped {
+        name: "copy-range-clamped",
+        scope: "s3 UploadPartCopy",
+        summary: "A copy range past the source's end is cut short instead of refused with InvalidRange",
+        violates: ["S3-MPU-COPY-RANGE-OOB"],
+    }
+
+    // ---- S3 CompleteMultipartUpload ----
+
+    /// Parts looked up by number only.
+    CompleteIgnoresEtag {
+        name: "complete-ignores-etag",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "Complete accepts a part whose listed ETag is not its own instead of answering InvalidPart",
+        violates: ["S3-MPU-COMPLETE-INVALIDPART-ETAG", "S3-MPU-PART-STALE-ETAG"],
+    }
+    /// ETags compared as strings, quotes included.
+    CompleteNeedsQuotedEtags {
+        name: "complete-needs-quoted-etags",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "Complete refuses part ETags given without quotes",
+        violates: ["S3-MPU-COMPLETE-ETAG-QUOTES"],
+    }
+    /// A lenient server that sorts what it is given.
+    CompleteSortsParts {
+        name: "complete-sorts-parts",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "Complete accepts parts listed out of order instead of answering InvalidPartOrder",
+        violates: ["S3-MPU-COMPLETE-ORDER"],
+    }
+    /// The order check is `<` where `<=` was meant.
+    CompleteAcceptsDuplicates {
+        name: "complete-accepts-duplicates",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "Complete accepts a part listed twice instead of answering InvalidPartOrder",
+        violates: ["S3-MPU-COMPLETE-DUPLICATE"],
+    }
+    /// Listed parts looked up with a filter, so a missing one drops out.
+    CompleteSkipsMissingParts {
+        name: "complete-skips-missing-parts",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "Complete leaves out a listed part that was never uploaded instead of answering InvalidPart",
+        violates: ["S3-MPU-COMPLETE-INVALIDPART-NUM"],
+    }
+    /// The object assembled from the upload's parts, not from the list.
+    CompleteTakesAllParts {
+        name: "complete-takes-all-parts",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "Complete builds the object from every uploaded part, not only the parts it lists",
+        violates: ["S3-MPU-COMPLETE-SUBSET-GAPS"],
+    }
+    EntityTooSmallNotEnforced {
+        name: "entity-too-small-not-enforced",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "Complete accepts a part under 5 MiB that is not the last instead of answering EntityTooSmall",
+        violates: ["S3-MPU-COMPLETE-TOOSMALL"],
+    }
+    /// `size <= min` where `size < min` was meant.
+    MinPartSizeExclusive {
+        name: "min-part-size-exclusive",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "Complete refuses non-last parts of exactly 5 MiB with EntityTooSmall",
+        violates: ["S3-MPU-COMPLETE-MIN-BOUNDARY"],
+    }
+    /// An empty part list taken for an empty object.
+    EmptyCompleteAccepted {
+        name: "empty-complete-accepted",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "A Complete listing no parts completes an empty object instead of answering MalformedXML",
+        violates: ["S3-MPU-COMPLETE-EMPTYLIST"],
+    }
+    /// The XML parser's error escapes as an internal one.
+    MalformedComplete500 {
+        name: "malformed-complete-500",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "A Complete body that is missing or not XML answers 500 instead of 400 MalformedXML",
+        violates: ["S3-MPU-COMPLETE-NOBODY", "S3-MPU-COMPLETE-GARBAGE"],
+    }
+    /// The upload is forgotten at once, so a client's retry finds nothing.
+    CompleteNotIdempotent {
+        name: "complete-not-idempotent",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "A repeated Complete answers 404 NoSuchUpload instead of the first answer",
+        violates: ["S3-MPU-COMPLETE-IDEMPOTENT", "S3-MPU-COND-INM-RETRY"],
+    }
+    MultipartEtagWithoutCount {
+        name: "multipart-etag-without-count",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "The completed object's ETag has no -N part count",
+        violates: ["S3-MPU-COMPLETE-ETAG"],
+    }
+    /// The MD5 of the hex strings, a common slip when reimplementing it.
+    MultipartEtagOfHex {
+        name: "multipart-etag-of-hex",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "The completed object's ETag hashes the parts' hex ETags instead of their binary MD5s",
+        violates: ["S3-MPU-COMPLETE-ETAG"],
+    }
+    /// Conditional writes honoured by PutObject only.
+    IfNoneMatchIgnored {
+        name: "if-none-match-ignored",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "Complete with If-None-Match: * replaces an existing object instead of answering 412",
+        violates: ["S3-MPU-COND-INM-STAR-EXISTS"],
+    }
+
+    // ---- S3 AbortMultipartUpload ----
+
+    /// The upload is marked aborted, its parts are kept and still served.
+    AbortKeepsParts {
+        name: "abort-keeps-parts",
+        scope: "s3 AbortMultipartUpload",
+        summary: "Abort answers 204 but the upload and its parts are still listed and usable",
+        violates: ["S3-MPU-ABORT-THEN"],
+    }
+    /// Abort made idempotent the wrong way.
+    AbortUnknown204 {
+        name: "abort-unknown-204",
+        scope: "s3 AbortMultipartUpload",
+        summary: "Abort of an unknown or already aborted upload answers 204 instead of 404 NoSuchUpload",
+        violates: ["S3-MPU-ABORT-NOSUCHUPLOAD", "S3-MPU-ABORT-TWICE"],
+    }
+    /// A server that writes an upload in place at its key, so cleaning
+    /// up an upload deletes what the key held.
+    AbortDeletesObject {
+        name: "abort-deletes-object",
+        scope: "s3 AbortMultipartUpload",
+        summary: "Abort also deletes the object its key held before the upload",
+        violates: ["S3-MPU-CREATE-INVISIBLE"],
+    }
+
+    // ---- S3 ListParts ----
+
+    /// Parts kept in a map without order.
+    ListPartsUnsorted {
+        name: "list-parts-unsorted",
+        scope: "s3 ListParts",
+        summary: "ListParts lists parts in the order they were uploaded, not by part number",
+        violates: ["S3-MPU-LP-BASIC", "S3-MPU-LP-MARKER-IS-PN"],
+    }
+    ListPartsMarkerIgnored {
+        name: "list-parts-marker-ignored",
+        scope: "s3 ListParts",
+        summary: "ListParts ignores part-number-marker and always starts at the first part",
+        violates: ["S3-MPU-LP-MARKER-IS-PN", "S3-MPU-LP-PAGINATE"],
+    }
+    /// The marker used as an index into the list.
+    ListPartsMarkerAsIndex {
+        name: "list-parts-marker-as-index",
+        scope: "s3 ListParts",
+        summary: "ListParts reads part-number-marker as a count of parts to skip, not a part number",
+        violates: ["S3-MPU-LP-MARKER-IS-PN"],
+    }
+    ListPartsNeverTruncated {
+        name: "list-parts-never-truncated",
+        scope: "s3 ListParts",
+        summary: "ListParts ignores max-parts and lists every part on one page with IsTruncated false",
+        violates: ["S3-MPU-LP-MAXPARTS", "S3-MPU-LP-PAGINATE"],
+    }
+
+    // ---- S3 ListMultipartUploads ----
+
+    /// Prefix compared with `==`.
+    ListUploadsPrefixExact {
+        name: "list-uploads-prefix-exact",
+        scope: "s3 ListMultipartUploads",
+        summary: "prefix lists only uploads whose key equals it, not those whose key starts with it",
+        violates: ["S3-MPU-LU-PREFIX"],
+    }
+    /// `>=` where `>` was meant.
+    ListUploadsKeyMarkerInclusive {
+        name: "list-uploads-key-marker-inclusive",
+        scope: "s3 ListMultipartUploads",
+        summary: "key-marker alone still lists the marker key's own uploads",
+        violates: ["S3-MPU-LU-KEYMARKER"],
+    }
+    /// Uploads kept in creation order.
+    ListUploadsUnsorted {
+        name: "list-uploads-unsorted",
+        scope: "s3 ListMultipartUploads",
+        summary: "Uploads are listed in the order they were created, not by key",
+        violates: ["S3-MPU-LU-ORDER"],
+    }
+    ListUploadsDelimiterIgnored {
+        name: "list-uploads-delimiter-ignored",
+        scope: "s3 ListMultipartUploads",
+        summary: "delimiter is ignored: no CommonPrefixes, every upload listed",
+        violates: ["S3-MPU-LU-DELIMITER"],
+    }
+
+    // ---- S3 GetObject ?partNumber ----
+
+    /// The query argument is not read at all.
+    PartNumberReadIgnored {
+        name: "part-number-read-ignored",
+        scope: "s3 GetObject partNumber",
+        summary: "GET ?partNumber=n answers the whole object with 200 instead of that part with 206",
+        violates: ["S3-MPU-GETPART"],
+    }
+
+    // ---- S3 additional checksums ----
+
+    CompositeChecksumWithoutCount {
+        name: "composite-checksum-without-count",
+        scope: "s3 checksums",
+        summary: "A COMPOSITE checksum of the completed object has no -N part count",
+        violates: ["S3-MPU-CK-COMPOSITE-SHA256", "S3-MPU-CK-COMPOSITE-SHA1", "S3-MPU-CK-ONEPART"],
+    }
+    CompleteChecksumNotChecked {
+        name: "complete-checksum-not-checked",
+        scope: "s3 checksums",
+        summary: "Complete's x-amz-checksum-* for the whole object is not compared with the object's",
+        violates: ["S3-MPU-CK-BAD-TOTAL"],
+    }
+
+    // ---- SigV4 ----
+
+    /// The access key is looked up, the signature never recomputed.
+    SignatureNotVerified {
+        name: "signature-not-verified",
+        scope: "SigV4",
+        summary: "Authorization header signatures are not verified: any signature with a known access key is accepted",
+        violates: ["S3-MPU-AUTH"],
+    }
+    /// Authentication applied only when a request carries credentials.
+    AnonymousAccepted {
+        name: "anonymous-accepted",
+        scope: "SigV4",
+        summary: "Requests without any signature are served instead of refused with 403 AccessDenied",
+        violates: ["S3-MPU-AUTH"],
+    }
+    /// Query-string authentication is a second code path, and forgot the
+    /// comparison.
+    PresignedNotVerified {
+        name: "presigned-not-verified",
+        scope: "SigV4",
+        summary: "Presigned URL signatures are not verified",
+        violates: ["S3-MPU-AUTH"],
+    }
+    /// The seed signature is checked, the chunk chain is not.
+    ChunkSignaturesNotVerified {
+        name: "chunk-signatures-not-verified",
+        scope: "SigV4",
+        summary: "The chunk signatures of an aws-chunked body are not verified",
+        violates: ["S3-MPU-PART-CHUNKED"],
+    }
+    /// The signature covers the declared hash; the body is never hashed.
+    PayloadHashNotChecked {
+        name: "payload-hash-not-checked",
+        scope: "SigV4",
+        summary: "A body whose SHA-256 differs from the signed x-amz-content-sha256 is stored",
+        violates: ["S3-MPU-PART-SHA256"],
+    }
+    /// Trailers parsed and dropped.
+    AwsChunkedTrailerNotChecked {
+        name: "aws-chunked-trailer-not-checked",
+        scope: "SigV4",
+        summary: "The checksum trailer of an aws-chunked body is not compared with the bytes",
+        violates: ["S3-MPU-PART-TRAILER"],
+    }
+    /// Every authentication failure reported with one code.
+    SignatureMismatchAsAccessDenied {
+        name: "signature-mismatch-as-access-denied",
+        scope: "SigV4",
+        summary: "A wrong signature answers 403 AccessDenied instead of SignatureDoesNotMatch",
+        violates: ["S3-MPU-AUTH"],
     }
 }
 
@@ -541,22 +915,34 @@ impl clap::ValueEnum for Fault {
 }
 
 /// The faults a server runs with. Handlers ask one question of it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Faults(BTreeSet<Fault>);
+///
+/// A set of bits, one per [`Fault`], so it is `Copy`: each request carries
+/// its own, and S3 handlers take it by value wherever they decide something.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Faults(u128);
+
+// Each fault is one bit of a `u128`.
+const _: () = assert!(Fault::ALL.len() <= u128::BITS as usize);
 
 impl Faults {
     pub fn new(faults: impl IntoIterator<Item = Fault>) -> Self {
-        Self(faults.into_iter().collect())
+        Self(faults.into_iter().fold(0, |bits, f| bits | Self::bit(f)))
     }
 
     /// Whether the server should make this deviation.
-    pub fn active(&self, fault: Fault) -> bool {
-        self.0.contains(&fault)
+    pub fn active(self, fault: Fault) -> bool {
+        self.0 & Self::bit(fault) != 0
+    }
+
+    fn bit(fault: Fault) -> u128 {
+        1 << fault as u32
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]

@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, StoreConfig};
+use crate::faults::Faults;
 use crate::http::Handler;
 use crate::s3::S3;
 use crate::store::{FileStore, MemoryStore};
@@ -87,6 +88,7 @@ pub async fn serve(config: Config) -> io::Result<RunningServer> {
     };
     let s3_addr = s3_listener.as_ref().map(|l| l.local_addr()).transpose()?;
     let (stop, stopped) = oneshot::channel();
+    let faults = Faults::new(config.faults.iter().copied());
     let mut stops = vec![stop];
     let mut tasks = Vec::new();
     match &config.store {
@@ -97,7 +99,7 @@ pub async fn serve(config: Config) -> io::Result<RunningServer> {
                 (Some(s3), Some(listener)) => {
                     let store = FileStore::open(data_dir.join("s3"), config.fsync)
                         .map_err(io::Error::other)?;
-                    let handler = S3::open(store, s3, config.idle_timeout)
+                    let handler = S3::open(store, s3, faults, config.idle_timeout)
                         .await
                         .map_err(io::Error::other)?;
                     Some((listener, handler))
@@ -122,7 +124,7 @@ pub async fn serve(config: Config) -> io::Result<RunningServer> {
                 stopped,
             )));
             if let (Some(s3), Some(listener)) = (&config.s3, s3_listener) {
-                let handler = S3::open(MemoryStore::new(), s3, config.idle_timeout)
+                let handler = S3::open(MemoryStore::new(), s3, faults, config.idle_timeout)
                     .await
                     .map_err(io::Error::other)?;
                 let (stop, stopped) = oneshot::channel();

@@ -31,6 +31,7 @@ use subtle::ConstantTimeEq;
 use super::clock;
 use super::error::S3Error;
 use crate::config::S3Config;
+use crate::faults::Faults;
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 pub const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
@@ -59,6 +60,8 @@ const PRESIGN_PARAMS: [&str; 6] = [
 pub struct Auth {
     keys: HashMap<String, String>,
     region: String,
+    /// The SigV4 faults are decided here (see `crate::faults`).
+    faults: Faults,
 }
 
 /// What a verified request may do with its body.
@@ -324,7 +327,7 @@ enum Location {
 }
 
 impl Auth {
-    pub fn new(config: &S3Config) -> Self {
+    pub fn new(config: &S3Config, faults: Faults) -> Self {
         Self {
             keys: config
                 .credentials
@@ -332,6 +335,7 @@ impl Auth {
                 .map(|c| (c.access_key_id.clone(), c.secret_access_key.clone()))
                 .collect(),
             region: config.region.clone(),
+            faults,
         }
     }
 
@@ -694,10 +698,13 @@ mod tests {
     const SK: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
     fn auth() -> Auth {
-        Auth::new(&S3Config {
-            credentials: vec![S3Credential::new(AK, SK)],
-            ..S3Config::default()
-        })
+        Auth::new(
+            &S3Config {
+                credentials: vec![S3Credential::new(AK, SK)],
+                ..S3Config::default()
+            },
+            Faults::default(),
+        )
     }
 
     fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
@@ -877,7 +884,7 @@ mod tests {
 
     #[test]
     fn anonymous_without_keys() {
-        let anon = Auth::new(&S3Config::default());
+        let anon = Auth::new(&S3Config::default(), Faults::default());
         let request = parts("GET", "/b/k", &[("host", "h")]);
         let verified = anon.verify(&request, SystemTime::now()).unwrap();
         assert!(verified.principal.is_none());

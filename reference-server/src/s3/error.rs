@@ -10,6 +10,7 @@
 
 use http::StatusCode;
 
+use crate::faults::Fault;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -181,6 +182,10 @@ pub enum S3Error {
     /// roll back.
     #[error("We encountered an internal error. Please try again.")]
     Internal(#[from] StoreError),
+    /// 500 on purpose: a fault (`crate::faults`) makes this server fail
+    /// the way a crashing one does.
+    #[error("We encountered an internal error. Please try again.")]
+    Faulted(Fault),
 }
 
 impl S3Error {
@@ -221,7 +226,7 @@ impl S3Error {
             Self::OperationAborted => "OperationAborted",
             Self::MethodNotAllowed { .. } => "MethodNotAllowed",
             Self::NotImplemented(_) => "NotImplemented",
-            Self::Internal(_) => "InternalError",
+            Self::Internal(_) | Self::Faulted(_) => "InternalError",
         }
     }
 
@@ -261,7 +266,7 @@ impl S3Error {
             Self::NotModified { .. } => StatusCode::NOT_MODIFIED,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) | Self::Faulted(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -8,11 +8,13 @@
 //! `body` (and `chunked` for aws-chunked payloads) into the store; the
 //! `catalog` keeps buckets, objects, uploads and parts.
 //!
-//! Where the behaviours the suite checks are decided, for fault injection
-//! (issue 7): ETag forms, part-number range, Complete's ETag/order/size
-//! checks, ListParts paging and unknown upload ids in `rules`; signature
-//! verification in `auth::Auth::verify`; what Abort removes in
-//! `catalog::Catalog::abort`; error codes and statuses in `error`.
+//! Faults (`crate::faults`) reach the handlers as `Ctx::faults`, and are
+//! decided where the behaviour they bend is: ETag forms, part-number range,
+//! Complete's ETag/order/size checks, ListParts paging in `rules`;
+//! signature verification in `auth::Auth::verify`; what Abort removes in
+//! `catalog::Catalog::abort`; listings in `listing`. Faults that change
+//! only what an answer says (a code, a status, a header) are in
+//! `misreport`, one step after the handler.
 
 mod auth;
 mod body;
@@ -24,6 +26,7 @@ mod clock;
 mod error;
 mod headers;
 mod listing;
+mod misreport;
 mod multipart;
 mod objects;
 mod route;
@@ -40,6 +43,7 @@ use hyper::body::Incoming;
 pub use error::S3Error;
 
 use crate::config::S3Config;
+use crate::faults::Faults;
 use crate::http::{Background, Handler, ResBody, drain, empty, full};
 use crate::store::{Store, StoreError};
 use auth::{Auth, Verified};
@@ -52,6 +56,7 @@ pub(crate) struct Settings {
     pub auth: Auth,
     pub min_part_size: u64,
     pub idle_timeout: Duration,
+    pub faults: Faults,
 }
 
 /// The S3 protocol over a store.
@@ -65,6 +70,8 @@ pub(crate) struct Ctx {
     pub route: Route,
     pub parts: Parts,
     pub verified: Verified,
+    /// The deviations to make while serving it.
+    pub faults: Faults,
 }
 
 impl Ctx {
@@ -86,15 +93,17 @@ impl<St: Store + Clone> S3<St> {
     pub(crate) async fn open(
         store: St,
         config: &S3Config,
+        faults: Faults,
         idle_timeout: Duration,
     ) -> Result<Self, StoreError> {
         Ok(Self {
             catalog: Arc::new(Catalog::open(store).await?),
             settings: Arc::new(Settings {
                 region: config.region.clone(),
-                auth: Auth::new(config),
+                auth: Auth::new(config, faults),
                 min_part_size: config.min_part_size,
                 idle_timeout,
+                faults,
             }),
         })
     }
@@ -143,17 +152,19 @@ impl<St: Store + Clone> S3<St> {
                 // Refused before any handler took the body: read some of it, so the
                 // client is still listening when the refusal arrives.
                 drain(body).await;
-                return Err(error);
+                return misreport::refusal(self.settings.faults, error);
             }
         };
+        let op = route.op;
         let ctx = Ctx {
             route,
             parts,
             verified,
+            faults: self.settings.faults,
         };
         let catalog = &self.catalog;
         let settings = &self.settings;
-        match ctx.route.op {
+        let result = match op {
             Op::ListBuckets => listing::list_buckets(catalog, &ctx),
             Op::CreateBucket => buckets::create(catalog, settings, ctx, body).await,
             Op::HeadBucket => buckets::head(catalog, settings, &ctx),
@@ -173,7 +184,8 @@ impl<St: Store + Clone> S3<St> {
             Op::CompleteMultipartUpload => multipart::complete(catalog, settings, ctx, body).await,
             Op::AbortMultipartUpload => multipart::abort(catalog, &ctx).await,
             Op::ListParts => multipart::list_parts(catalog, &ctx),
-        }
+        };
+        misreport::answer(self.settings.faults, op, result)
     }
 }
 
