@@ -925,6 +925,9 @@ pub struct Faults(u128);
 const _: () = assert!(Fault::ALL.len() <= u128::BITS as usize);
 
 impl Faults {
+    /// A correct server.
+    pub const NONE: Faults = Faults(0);
+
     pub fn new(faults: impl IntoIterator<Item = Fault>) -> Self {
         Self(faults.into_iter().fold(0, |bits, f| bits | Self::bit(f)))
     }

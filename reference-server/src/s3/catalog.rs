@@ -33,6 +33,7 @@ use super::clock;
 use super::error::S3Error;
 use super::headers::StoredHeaders;
 use super::rules;
+use crate::faults::{Fault, Faults};
 use crate::store::{Store, StoreError, UploadId, UploadLock};
 
 /// What a store entry is.
@@ -754,7 +755,20 @@ impl<St: Store + Clone> Catalog<St> {
     /// Abort: the upload and every part go, record first, so a crash in
     /// between leaves only unreferenced parts, which start-up removes
     /// (S3-MPU-ABORT-BASIC: no part outlives the abort).
-    pub async fn abort(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {
+    pub async fn abort(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        faults: Faults,
+    ) -> Result<(), S3Error> {
+        if faults.active(Fault::AbortKeepsParts) {
+            return self.upload(bucket, key, upload_id).map(drop);
+        }
+        if faults.active(Fault::AbortDeletesObject) {
+            self.upload(bucket, key, upload_id)?;
+            self.delete_object(bucket, key).await?;
+        }
         let view = self.close_upload(bucket, key, upload_id)?;
         let removed = {
             let mut index = self.index();

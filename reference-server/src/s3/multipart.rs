@@ -18,6 +18,7 @@ use super::headers::{self, StoredHeaders};
 use super::objects::{copy_into, copy_source, write_precondition};
 use super::xml::{self, Element};
 use super::{Ctx, Settings, rules, xml_response};
+use crate::faults::{Fault, Faults};
 use crate::http::ResBody;
 use crate::store::{Appender, Store};
 
@@ -33,7 +34,10 @@ pub(super) async fn create<St: Store + Clone>(
 ) -> Result<Response<ResBody>, S3Error> {
     let (bucket, key) = (ctx.route.bucket.clone(), ctx.route.key.clone());
     catalog.require_bucket(&bucket)?;
-    let stored = StoredHeaders::from_request(&ctx.parts.headers)?;
+    let mut stored = StoredHeaders::from_request(&ctx.parts.headers)?;
+    if ctx.faults.active(Fault::CreateMetadataDropped) {
+        stored = StoredHeaders::default();
+    }
     let algorithm = ctx
         .header("x-amz-checksum-algorithm")
         .map(|name| {
@@ -106,7 +110,10 @@ fn target<St: Store + Clone>(
     catalog: &Catalog<St>,
     ctx: &Ctx,
 ) -> Result<(u32, UploadView), S3Error> {
-    let number = rules::part_number(ctx.route.param("partNumber").unwrap_or_default())?;
+    let number = rules::part_number(
+        ctx.route.param("partNumber").unwrap_or_default(),
+        ctx.faults,
+    )?;
     let upload = catalog.upload(&ctx.route.bucket, &ctx.route.key, upload_id(ctx))?;
     Ok((number, upload))
 }
@@ -178,7 +185,8 @@ async fn install<St: Store + Clone>(
 
 /// `x-amz-copy-source-range: bytes=first-last`, to the letter
 /// (S3-MPU-COPY-RANGE-SYNTAX); past the source's end is InvalidRange.
-fn copy_range(value: Option<&str>, size: u64) -> Result<(u64, u64), S3Error> {
+/// Returns the start and length.
+fn copy_range(value: Option<&str>, size: u64, faults: Faults) -> Result<(u64, u64), S3Error> {
     let Some(value) = value else {
         return Ok((0, size));
     };
@@ -201,11 +209,19 @@ fn copy_range(value: Option<&str>, size: u64) -> Result<(u64, u64), S3Error> {
     if last < first {
         return Err(invalid());
     }
+    let last = if last >= size && first < size && faults.active(Fault::CopyRangeClamped) {
+        size - 1
+    } else {
+        last
+    };
     if last >= size {
         return Err(S3Error::InvalidRange {
             range: value.to_owned(),
             size,
         });
+    }
+    if faults.active(Fault::CopyRangeEndExclusive) {
+        return Ok((first, last - first));
     }
     Ok((first, last - first + 1))
 }
@@ -217,7 +233,11 @@ pub(super) async fn upload_part_copy<St: Store + Clone>(
 ) -> Result<Response<ResBody>, S3Error> {
     let (number, upload) = target(catalog, ctx)?;
     let source = copy_source(catalog, &ctx.parts.headers)?;
-    let (start, len) = copy_range(ctx.header("x-amz-copy-source-range"), source.meta.size)?;
+    let (start, len) = copy_range(
+        ctx.header("x-amz-copy-source-range"),
+        source.meta.size,
+        ctx.faults,
+    )?;
     let algorithms: Vec<Algorithm> = upload
         .meta
         .checksum
@@ -265,13 +285,13 @@ struct Listed {
 const MAX_LISTED: usize = rules::MAX_PART_NUMBER as usize;
 
 /// Reads a Complete body: a `CompleteMultipartUpload` root with 1 to
-/// 10,000 parts, each with a PartNumber and an ETag.
-fn parse_complete(root: &Element) -> Result<Vec<Listed>, S3Error> {
+/// 10,000 parts, each with a PartNumber and an ETag, in the order given.
+fn parse_complete(root: &Element, faults: Faults) -> Result<Vec<Listed>, S3Error> {
     if root.name != "CompleteMultipartUpload" {
         return Err(S3Error::MalformedXml);
     }
     let parts: Vec<&Element> = root.children("Part").collect();
-    if parts.is_empty() {
+    if parts.is_empty() && !faults.active(Fault::EmptyCompleteAccepted) {
         return Err(S3Error::MalformedXml);
     }
     if parts.len() > MAX_LISTED {
@@ -281,13 +301,13 @@ fn parse_complete(root: &Element) -> Result<Vec<Listed>, S3Error> {
             parts.len().to_string(),
         ));
     }
-    parts
+    let mut listed = parts
         .into_iter()
         .map(|part| {
             let number = part.child_text("PartNumber").ok_or(S3Error::MalformedXml)?;
             let etag = part.child_text("ETag").ok_or(S3Error::MalformedXml)?;
             Ok(Listed {
-                number: rules::part_number(number)?,
+                number: rules::part_number(number, faults)?,
                 etag: etag.to_owned(),
                 checksums: Algorithm::ALL
                     .into_iter()
@@ -295,7 +315,11 @@ fn parse_complete(root: &Element) -> Result<Vec<Listed>, S3Error> {
                     .collect(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, S3Error>>()?;
+    if faults.active(Fault::CompleteSortsParts) {
+        listed.sort_by_key(|l| l.number);
+    }
+    Ok(listed)
 }
 
 /// The result body of a (possibly repeated) Complete.
@@ -321,7 +345,7 @@ fn complete_result(ctx: &Ctx, object: &ObjectRecord) -> Response<ResBody> {
 /// A Complete of an upload that is already complete answers as the first
 /// did (S3-MPU-COMPLETE-IDEMPOTENT), if the key still holds its object and
 /// the same parts are listed.
-fn repeated(object: &Object, listed: &[Listed]) -> Result<(), S3Error> {
+fn repeated(object: &Object, listed: &[Listed], faults: Faults) -> Result<(), S3Error> {
     let Layout::Parts(segments) = &object.meta.layout else {
         return Err(S3Error::InvalidPart {
             part_number: 0,
@@ -335,7 +359,9 @@ fn repeated(object: &Object, listed: &[Listed]) -> Result<(), S3Error> {
         });
     }
     for (segment, part) in segments.iter().zip(listed) {
-        if segment.number != part.number || !rules::etag_matches(&part.etag, &segment.etag) {
+        if segment.number != part.number
+            || !rules::listed_etag_matches(&part.etag, &segment.etag, faults)
+        {
             return Err(S3Error::InvalidPart {
                 part_number: part.number,
                 etag: part.etag.clone(),
@@ -358,6 +384,10 @@ pub(super) async fn complete<St: Store + Clone>(
     // whatever the body.
     let known = catalog.upload(&bucket, &key, &id);
     let previous = match &known {
+        // A server that forgets an upload as it completes cannot answer a retry.
+        Err(S3Error::NoSuchUpload { .. }) if ctx.faults.active(Fault::CompleteNotIdempotent) => {
+            None
+        }
         Err(S3Error::NoSuchUpload { .. }) => catalog
             .object(&bucket, &key)?
             .filter(|o| o.meta.from_upload.is_some_and(|u| u.to_string() == id)),
@@ -368,9 +398,9 @@ pub(super) async fn complete<St: Store + Clone>(
     }
     let checks = Checks::xml(&ctx.parts.headers, ctx.verified.payload.clone(), false)?;
     let bytes = body::read_all(body, checks, settings.idle_timeout).await?;
-    let listed = parse_complete(&xml::parse(&bytes)?)?;
+    let listed = parse_complete(&xml::parse(&bytes)?, ctx.faults)?;
     if let Some(object) = previous {
-        repeated(&object, &listed)?;
+        repeated(&object, &listed, ctx.faults)?;
         return Ok(complete_result(&ctx, &object.meta));
     }
     let upload = catalog.close_upload(&bucket, &key, &id)?;
@@ -381,7 +411,11 @@ pub(super) async fn complete<St: Store + Clone>(
                 .create(&Record::Object(meta.clone()))
                 .await
                 .inspect_err(|_| catalog.reopen_upload(&upload.id))?;
-            let precondition = write_precondition(&ctx.parts.headers, &key);
+            let precondition = write_precondition(
+                &ctx.parts.headers,
+                &key,
+                !ctx.faults.active(Fault::IfNoneMatchIgnored),
+            );
             catalog
                 .complete(lock, meta.clone(), &upload, precondition)
                 .await?;
@@ -404,23 +438,35 @@ fn assemble<St: Store + Clone>(
     upload: &UploadView,
     listed: &[Listed],
 ) -> Result<ObjectRecord, S3Error> {
+    let faults = ctx.faults;
     let numbers: Vec<u32> = listed.iter().map(|l| l.number).collect();
-    rules::check_part_order(&numbers, upload.meta.checksum.is_some())?;
-    let mut chosen: Vec<Arc<Part>> = Vec::with_capacity(listed.len());
+    rules::check_part_order(&numbers, upload.meta.checksum.is_some(), faults)?;
+    // Each listed entry with its part.
+    let mut matched: Vec<(&Listed, Arc<Part>)> = Vec::with_capacity(listed.len());
     for entry in listed {
-        let part = upload
-            .parts
-            .iter()
-            .find(|p| p.meta.number == entry.number)
-            .filter(|p| rules::etag_matches(&entry.etag, &p.meta.etag))
-            .ok_or_else(|| S3Error::InvalidPart {
-                part_number: entry.number,
-                etag: entry.etag.clone(),
-            })?;
-        chosen.push(part.clone());
+        let found = upload.parts.iter().find(|p| p.meta.number == entry.number);
+        match found {
+            Some(part) if rules::listed_etag_matches(&entry.etag, &part.meta.etag, faults) => {
+                matched.push((entry, part.clone()));
+            }
+            None if faults.active(Fault::CompleteSkipsMissingParts) => {}
+            _ => {
+                return Err(S3Error::InvalidPart {
+                    part_number: entry.number,
+                    etag: entry.etag.clone(),
+                });
+            }
+        }
     }
+    let chosen: Vec<Arc<Part>> = if faults.active(Fault::CompleteTakesAllParts) {
+        let mut all = upload.parts.clone();
+        all.sort_by_key(|p| p.meta.number);
+        all
+    } else {
+        matched.iter().map(|(_, part)| part.clone()).collect()
+    };
     if let Some(UploadChecksum { algorithm, .. }) = upload.meta.checksum {
-        for (entry, part) in listed.iter().zip(&chosen) {
+        for (entry, part) in &matched {
             let sent = entry
                 .checksums
                 .iter()
@@ -438,7 +484,7 @@ fn assemble<St: Store + Clone>(
         .iter()
         .map(|p| (p.meta.number, p.meta.size, p.meta.etag.clone()))
         .collect();
-    rules::check_part_sizes(&sizes, settings.min_part_size)?;
+    rules::check_part_sizes(&sizes, settings.min_part_size, faults)?;
     let size: u64 = chosen.iter().map(|p| p.meta.size).sum();
     if let Some(expected) = ctx.header("x-amz-mp-object-size")
         && expected.parse::<u64>().ok() != Some(size)
@@ -463,7 +509,7 @@ fn assemble<St: Store + Clone>(
         key: upload.meta.key.clone(),
         seq: catalog.seq(),
         size,
-        etag: rules::multipart_etag(&md5s),
+        etag: rules::multipart_etag(&md5s, faults),
         last_modified_ms: clock::now_ms(),
         headers: upload.meta.headers.clone(),
         checksum,
@@ -545,7 +591,12 @@ pub(super) async fn abort<St: Store + Clone>(
     ctx: &Ctx,
 ) -> Result<Response<ResBody>, S3Error> {
     catalog
-        .abort(&ctx.route.bucket, &ctx.route.key, upload_id(ctx))
+        .abort(
+            &ctx.route.bucket,
+            &ctx.route.key,
+            upload_id(ctx),
+            ctx.faults,
+        )
         .await?;
     Ok(super::status(StatusCode::NO_CONTENT))
 }
@@ -632,10 +683,13 @@ mod tests {
 
     #[test]
     fn copy_ranges() {
-        assert_eq!(copy_range(Some("bytes=0-4"), 5).unwrap(), (0, 5));
-        assert_eq!(copy_range(None, 5).unwrap(), (0, 5));
+        assert_eq!(
+            copy_range(Some("bytes=0-4"), 5, Faults::NONE).unwrap(),
+            (0, 5)
+        );
+        assert_eq!(copy_range(None, 5, Faults::NONE).unwrap(), (0, 5));
         assert!(matches!(
-            copy_range(Some("bytes=0-21"), 5),
+            copy_range(Some("bytes=0-21"), 5, Faults::NONE),
             Err(S3Error::InvalidRange { .. })
         ));
         for bad in [
@@ -649,7 +703,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    copy_range(Some(bad), 10),
+                    copy_range(Some(bad), 10, Faults::NONE),
                     Err(S3Error::InvalidArgument { .. })
                 ),
                 "{bad}"

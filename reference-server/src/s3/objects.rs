@@ -31,7 +31,7 @@ pub(super) async fn put<St: Store + Clone>(
 ) -> Result<Response<ResBody>, S3Error> {
     let (bucket, key) = (ctx.route.bucket.clone(), ctx.route.key.clone());
     let current = catalog.object(&bucket, &key)?;
-    let precondition = write_precondition(&ctx.parts.headers, &key);
+    let precondition = write_precondition(&ctx.parts.headers, &key, true);
     precondition(current.as_deref())?;
     let stored = StoredHeaders::from_request(&ctx.parts.headers)?;
     let checks =
@@ -86,11 +86,16 @@ pub(super) async fn put<St: Store + Clone>(
 /// key's current object: `If-None-Match: *` (no object may exist),
 /// `If-None-Match: <etag>` (it must not be that one), `If-Match` (it must
 /// exist, 404 NoSuchKey otherwise, and be that one, or any for `*`).
+/// `If-None-Match` is read only when `honour_if_none_match` (a fault may
+/// tell Complete not to).
 pub(super) fn write_precondition(
     headers: &HeaderMap,
     key: &str,
+    honour_if_none_match: bool,
 ) -> impl Fn(Option<&Object>) -> Result<(), S3Error> + Send + Sync + 'static {
-    let if_none = headers::text(headers, "if-none-match").map(str::to_owned);
+    let if_none = headers::text(headers, "if-none-match")
+        .filter(|_| honour_if_none_match)
+        .map(str::to_owned);
     let if_match = headers::text(headers, "if-match").map(str::to_owned);
     let key = key.to_owned();
     move |current| {
@@ -290,7 +295,7 @@ pub(super) async fn get<St: Store + Clone>(
                     "Cannot specify both Range header and partNumber query parameter".into(),
                 ));
             }
-            let number = rules::part_number(number)?;
+            let number = rules::part_number(number, ctx.faults)?;
             let invalid = || S3Error::InvalidPart {
                 part_number: number,
                 etag: String::new(),
@@ -562,7 +567,7 @@ pub(super) async fn copy<St: Store + Clone>(
     } else {
         source.meta.headers.clone()
     };
-    let precondition = write_precondition(&ctx.parts.headers, &key);
+    let precondition = write_precondition(&ctx.parts.headers, &key, true);
     let algorithm = source.meta.checksum.as_ref().map(|c| c.algorithm);
     let algorithms: Vec<Algorithm> = algorithm.into_iter().collect();
     let store = catalog.store();

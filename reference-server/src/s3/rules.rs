@@ -1,15 +1,17 @@
 //! The S3 behaviours the suite checks most closely, one function each.
 //!
 //! Each is a decision a real server can get wrong (requirements §3), so
-//! each lives here alone, where a later fault-injection layer can flip it
-//! by name without touching the handlers: the ETag forms, the part-number
-//! range, Complete's ETag, order and size checks, ListParts paging, and the
-//! answer to an unknown upload id. (Signature verification is decided in
-//! `auth::Auth::verify`, and what Abort removes in `catalog::Catalog::abort`.)
+//! each lives here alone, and the faults that bend it (`crate::faults`) are
+//! decided here too, without touching the handlers: the ETag forms, the
+//! part-number range, Complete's ETag, order and size checks, ListParts
+//! paging, and the answer to an unknown upload id. (Signature verification
+//! is decided in `auth::Auth::verify`, and what Abort removes in
+//! `catalog::Catalog::abort`.)
 
 use md5::{Digest, Md5};
 
 use super::error::S3Error;
+use crate::faults::{Fault, Faults};
 
 /// Highest part number (AWS: 1 to 10,000 inclusive).
 pub const MAX_PART_NUMBER: u32 = 10_000;
@@ -29,12 +31,20 @@ pub fn md5_etag(md5: &[u8; 16]) -> String {
 
 /// A multipart object's ETag: MD5 of the concatenated binary part MD5s,
 /// then `-N` (S3-MPU-COMPLETE-ETAG).
-pub fn multipart_etag(part_md5s: &[[u8; 16]]) -> String {
+pub fn multipart_etag(part_md5s: &[[u8; 16]], faults: Faults) -> String {
     let mut md5 = Md5::new();
     for part in part_md5s {
-        md5.update(part);
+        if faults.active(Fault::MultipartEtagOfHex) {
+            md5.update(hex::encode(part));
+        } else {
+            md5.update(part);
+        }
     }
-    format!("{}-{}", hex::encode(md5.finalize()), part_md5s.len())
+    let digest = hex::encode(md5.finalize());
+    if faults.active(Fault::MultipartEtagWithoutCount) {
+        return digest;
+    }
+    format!("{digest}-{}", part_md5s.len())
 }
 
 /// Whether an ETag named in Complete is the part's: quotes are optional
@@ -48,12 +58,35 @@ pub fn etag_matches(sent: &str, stored: &str) -> bool {
     sent.eq_ignore_ascii_case(stored)
 }
 
+/// Whether the ETag Complete lists for a part is that part's.
+pub fn listed_etag_matches(sent: &str, stored: &str, faults: Faults) -> bool {
+    if faults.active(Fault::CompleteIgnoresEtag) {
+        return true;
+    }
+    if faults.active(Fault::CompleteNeedsQuotedEtags) {
+        return sent == quoted_etag(stored);
+    }
+    etag_matches(sent, stored)
+}
+
 /// Reads `partNumber`: an integer from 1 to 10,000, else 400
 /// InvalidArgument with AWS's message (S3-MPU-PART-NUM-HIGH, -LOW).
-pub fn part_number(text: &str) -> Result<u32, S3Error> {
+pub fn part_number(text: &str, faults: Faults) -> Result<u32, S3Error> {
+    let lowest = if faults.active(Fault::PartNumberZeroAccepted) {
+        0
+    } else {
+        1
+    };
+    let highest = if faults.active(Fault::PartNumberUnbounded) {
+        u32::MAX
+    } else if faults.active(Fault::PartNumber10000Refused) {
+        MAX_PART_NUMBER - 1
+    } else {
+        MAX_PART_NUMBER
+    };
     text.parse::<u32>()
         .ok()
-        .filter(|n| (1..=MAX_PART_NUMBER).contains(n) && !text.starts_with('+'))
+        .filter(|n| (lowest..=highest).contains(n) && !text.starts_with('+'))
         .ok_or_else(|| {
             S3Error::invalid_argument(
                 "Part number must be an integer between 1 and 10000, inclusive",
@@ -66,8 +99,12 @@ pub fn part_number(text: &str) -> Result<u32, S3Error> {
 /// Complete's part numbers must be strictly ascending: a repeat or a step
 /// back is InvalidPartOrder (S3-MPU-COMPLETE-ORDER, -DUPLICATE). With
 /// additional checksums they must also run 1, 2, 3, ... (S3-MPU-CK-CONSECUTIVE).
-pub fn check_part_order(numbers: &[u32], consecutive: bool) -> Result<(), S3Error> {
-    if numbers.windows(2).any(|w| w[1] <= w[0]) {
+pub fn check_part_order(numbers: &[u32], consecutive: bool, faults: Faults) -> Result<(), S3Error> {
+    let repeats_allowed = faults.active(Fault::CompleteAcceptsDuplicates);
+    if numbers
+        .windows(2)
+        .any(|w| w[1] < w[0] || (w[1] == w[0] && !repeats_allowed))
+    {
         return Err(S3Error::InvalidPartOrder);
     }
     if consecutive
@@ -84,11 +121,20 @@ pub fn check_part_order(numbers: &[u32], consecutive: bool) -> Result<(), S3Erro
 /// Every part but the last must be at least `min` bytes
 /// (S3-MPU-COMPLETE-TOOSMALL); the last may be any size, even 0.
 /// `parts` are `(number, size, etag)` in Complete's order.
-pub fn check_part_sizes(parts: &[(u32, u64, String)], min: u64) -> Result<(), S3Error> {
+pub fn check_part_sizes(
+    parts: &[(u32, u64, String)],
+    min: u64,
+    faults: Faults,
+) -> Result<(), S3Error> {
     let Some((_, init)) = parts.split_last() else {
         return Ok(());
     };
-    match init.iter().find(|(_, size, _)| *size < min) {
+    if faults.active(Fault::EntityTooSmallNotEnforced) {
+        return Ok(());
+    }
+    let too_small =
+        |size: u64| size < min || (faults.active(Fault::MinPartSizeExclusive) && size == min);
+    match init.iter().find(|(_, size, _)| too_small(*size)) {
         Some((number, size, etag)) => Err(S3Error::EntityTooSmall {
             proposed_size: *size,
             min_size: min,
@@ -131,7 +177,7 @@ mod tests {
         );
         let empty: [u8; 16] = Md5::digest(b"").into();
         assert_eq!(
-            multipart_etag(&[empty]),
+            multipart_etag(&[empty], Faults::NONE),
             "59adb24ef3cdbe0297f05b395827453f-1"
         );
         // S3-MPU-COMPLETE-ETAG: 5 MiB parts of A, B and C.
@@ -139,7 +185,10 @@ mod tests {
             .iter()
             .map(|c| Md5::digest(vec![*c; 5 * 1024 * 1024]).into())
             .collect();
-        assert_eq!(multipart_etag(&parts), "b2add96cc9702bbf4efb0ccdfc6b7747-3");
+        assert_eq!(
+            multipart_etag(&parts, Faults::NONE),
+            "b2add96cc9702bbf4efb0ccdfc6b7747-3"
+        );
         // The R2 documentation vector.
         let r2: Vec<[u8; 16]> = [
             "bce6bf66aeb76c7040fdd5f4eccb78e6",
@@ -148,7 +197,10 @@ mod tests {
         .iter()
         .map(|h| hex::decode(h).unwrap().try_into().unwrap())
         .collect();
-        assert_eq!(multipart_etag(&r2), "f77dc0eecdebcd774a2a22cb393ad2ff-2");
+        assert_eq!(
+            multipart_etag(&r2, Faults::NONE),
+            "f77dc0eecdebcd774a2a22cb393ad2ff-2"
+        );
         assert!(etag_matches("\"ABC\"", "abc"));
         assert!(etag_matches("abc", "abc"));
         assert!(!etag_matches("\"abc", "abc"));
@@ -156,8 +208,8 @@ mod tests {
 
     #[test]
     fn part_numbers_and_order() {
-        assert_eq!(part_number("1").unwrap(), 1);
-        assert_eq!(part_number("10000").unwrap(), 10_000);
+        assert_eq!(part_number("1", Faults::NONE).unwrap(), 1);
+        assert_eq!(part_number("10000", Faults::NONE).unwrap(), 10_000);
         for bad in [
             "0",
             "-1",
@@ -169,22 +221,25 @@ mod tests {
             "99999999999999999999",
         ] {
             assert!(
-                matches!(part_number(bad), Err(S3Error::InvalidArgument { .. })),
+                matches!(
+                    part_number(bad, Faults::NONE),
+                    Err(S3Error::InvalidArgument { .. })
+                ),
                 "{bad}"
             );
         }
-        assert!(check_part_order(&[1, 3, 7], false).is_ok());
-        assert!(check_part_order(&[2, 1], false).is_err());
-        assert!(check_part_order(&[1, 1, 2], false).is_err());
-        assert!(check_part_order(&[1, 3], true).is_err());
+        assert!(check_part_order(&[1, 3, 7], false, Faults::NONE).is_ok());
+        assert!(check_part_order(&[2, 1], false, Faults::NONE).is_err());
+        assert!(check_part_order(&[1, 1, 2], false, Faults::NONE).is_err());
+        assert!(check_part_order(&[1, 3], true, Faults::NONE).is_err());
     }
 
     #[test]
     fn sizes_and_pages() {
         let parts = vec![(1, 10, "a".to_owned()), (2, 3, "b".to_owned())];
-        assert!(check_part_sizes(&parts, 10).is_ok());
+        assert!(check_part_sizes(&parts, 10, Faults::NONE).is_ok());
         assert!(matches!(
-            check_part_sizes(&parts, 11),
+            check_part_sizes(&parts, 11, Faults::NONE),
             Err(S3Error::EntityTooSmall { part_number: 1, .. })
         ));
         let list = vec![(7, 'c'), (1, 'a'), (3, 'b')];
