@@ -4,6 +4,8 @@
 //!
 //! tus makes this explicit: `OPTIONS` on the creation endpoint answers
 //! `Tus-Version`, `Tus-Extension`, `Tus-Max-Size` and `Tus-Checksum-Algorithm`.
+//! A target that does not say it speaks 1.0.0 is still checked as a tus
+//! server (it was given as one), and the scenarios about `Tus-Version` fail.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -95,14 +97,26 @@ pub async fn discover(
             capabilities.facts.insert(name.to_owned(), value);
         }
     }
-    if speaks_tus {
-        capabilities.names.insert(TUS.to_owned());
-        capabilities.names.extend(list(&header("Tus-Extension")));
-        capabilities.names.extend(
-            list(&header("Tus-Checksum-Algorithm"))
-                .map(|algorithm| format!("checksum:{algorithm}")),
+    // The target was given as a tus endpoint, so it is checked as one even when its
+    // OPTIONS answer does not say so: skipping every tus scenario would let a server
+    // that forgets `Tus-Version` pass. The OPTIONS scenarios (TUS-CORE-GEN-VERSION)
+    // fail on the missing version instead, and everything else still runs.
+    if !speaks_tus {
+        let said = if versions.is_empty() {
+            "nothing"
+        } else {
+            &versions
+        };
+        capabilities.facts.insert(
+            "Tus-Version".to_owned(),
+            format!("{said} (1.0.0 not advertised)"),
         );
     }
+    capabilities.names.insert(TUS.to_owned());
+    capabilities.names.extend(list(&header("Tus-Extension")));
+    capabilities.names.extend(
+        list(&header("Tus-Checksum-Algorithm")).map(|algorithm| format!("checksum:{algorithm}")),
+    );
     Ok(capabilities)
 }
 

@@ -686,9 +686,7 @@ pub fn render_docs(report: &Report) -> String {
     out.push_str(
         "## Not counted as faults\n\n\
          - A checksum mismatch answered 400 instead of 460: the tus text makes 460 a\n  \
-         MAY, so `tus::checksum::upload-checksum::mismatch-460` notes it and never fails.\n\
-         - A server that leaves `Tus-Version` out of OPTIONS is not recognised as a tus\n  \
-         server at all: discovery skips every tus scenario, saying why.\n",
+         MAY, so `tus::checksum::upload-checksum::mismatch-460` notes it and never fails.\n",
     );
     out
 }

@@ -127,6 +127,13 @@ faults! {
         summary: "Error responses (4xx, 5xx) carry no Tus-Resumable header",
         violates: ["TUS-CORE-GEN-RESUMABLE"],
     }
+    /// Discovery left to the extension list.
+    OptionsWithoutTusVersion {
+        name: "options-without-tus-version",
+        scope: "tus core",
+        summary: "The OPTIONS response carries no Tus-Version header",
+        violates: ["TUS-CORE-GEN-VERSION", "TUS-CORE-OPT-OK"],
+    }
     /// A reading of "except OPTIONS" as applying to responses too.
     OptionsWithoutTusResumable {
         name: "options-without-tus-resumable",

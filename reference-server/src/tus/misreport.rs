@@ -12,8 +12,8 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 
 use super::Settings;
 use super::headers::{
-    TUS_CHECKSUM_ALGORITHM, TUS_EXTENSION, TUS_RESUMABLE, UPLOAD_CONCAT, UPLOAD_DEFER_LENGTH,
-    UPLOAD_EXPIRES, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET,
+    TUS_CHECKSUM_ALGORITHM, TUS_EXTENSION, TUS_RESUMABLE, TUS_VERSION, UPLOAD_CONCAT,
+    UPLOAD_DEFER_LENGTH, UPLOAD_EXPIRES, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET,
 };
 use crate::faults::{Fault, Faults};
 use crate::http::ResBody;
@@ -63,6 +63,9 @@ pub(super) fn misreport(settings: &Settings, method: &Method, response: &mut Res
 
 /// The discovery headers.
 fn options(faults: &Faults, h: &mut HeaderMap) {
+    if faults.active(Fault::OptionsWithoutTusVersion) {
+        h.remove(TUS_VERSION);
+    }
     if faults.active(Fault::OptionsWithoutTusResumable) {
         h.remove(TUS_RESUMABLE);
     }
