@@ -916,6 +916,59 @@ mod tests {
         ));
     }
 
+    /// The SigV4 faults waive the comparison, never the key lookup.
+    #[test]
+    fn faults_waive_what_they_name() {
+        let faulty = |fault| {
+            Auth::new(
+                &S3Config {
+                    credentials: vec![S3Credential::new(AK, SK)],
+                    ..S3Config::default()
+                },
+                Faults::new([fault]),
+            )
+        };
+        let now = at("20130524T000000Z");
+        let signed = |key: &str| {
+            parts(
+                "GET",
+                "/b/k",
+                &[
+                    ("host", "h"),
+                    ("x-amz-date", "20130524T000000Z"),
+                    ("x-amz-content-sha256", EMPTY_SHA256),
+                    (
+                        "authorization",
+                        &format!(
+                            "AWS4-HMAC-SHA256 Credential={key}/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature=00"
+                        ),
+                    ),
+                ],
+            )
+        };
+        let lax = faulty(Fault::SignatureNotVerified);
+        assert_eq!(
+            lax.verify(&signed(AK), now).unwrap().principal.as_deref(),
+            Some(AK)
+        );
+        assert!(matches!(
+            lax.verify(&signed("NOPE"), now),
+            Err(S3Error::InvalidAccessKeyId { .. })
+        ));
+        let unhashed = faulty(Fault::PayloadHashNotChecked);
+        assert!(matches!(
+            unhashed.verify(&signed(AK), now),
+            Err(S3Error::SignatureDoesNotMatch { .. })
+        ));
+        let none = parts("GET", "/b/k", &[("host", "h")]);
+        let open = faulty(Fault::AnonymousAccepted);
+        assert!(open.verify(&none, now).unwrap().principal.is_none());
+        assert!(matches!(
+            open.verify(&signed(AK), now),
+            Err(S3Error::SignatureDoesNotMatch { .. })
+        ));
+    }
+
     #[test]
     fn anonymous_without_keys() {
         let anon = Auth::new(&S3Config::default(), Faults::default());
