@@ -12,6 +12,12 @@
 //! payload mode is still honoured (a declared SHA-256 is checked, aws-chunked
 //! framing is decoded). With keys, every request must be signed by one of
 //! them. Whether to verify at all is decided in [`Auth::verify`] alone.
+//!
+//! The SigV4 faults (`crate::faults`) are decided here too: whether a
+//! request without credentials is served ([`Auth::verify`]), whether a
+//! signature is compared (`check_signature`), and what the payload mode
+//! asks the body pipeline to check ([`payload_mode`], `with_signer`): the
+//! body's SHA-256, the chunk signatures, the checksum trailer.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -31,7 +37,7 @@ use subtle::ConstantTimeEq;
 use super::clock;
 use super::error::S3Error;
 use crate::config::S3Config;
-use crate::faults::Faults;
+use crate::faults::{Fault, Faults};
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 pub const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
@@ -92,6 +98,9 @@ pub struct Chunked {
     pub trailer: bool,
     /// Chunks carry signatures (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD*`).
     pub signed: bool,
+    /// A checksum trailer is compared with the bytes (always, unless
+    /// `Fault::AwsChunkedTrailerNotChecked`).
+    pub check_trailer: bool,
 }
 
 /// What chunk signatures are computed from: the signing key, the request's
@@ -243,13 +252,15 @@ fn unsupported_mechanism() -> S3Error {
     )
 }
 
-/// The payload mode a `x-amz-content-sha256` value declares.
-pub fn payload_mode(value: &str) -> Result<Payload, S3Error> {
+/// The payload mode a `x-amz-content-sha256` value declares: how the
+/// body must be checked (less under the payload faults).
+pub fn payload_mode(value: &str, faults: Faults) -> Result<Payload, S3Error> {
     let chunked = |trailer, signed| {
         Payload::Chunked(Chunked {
             signer: None,
             trailer,
             signed,
+            check_trailer: !faults.active(Fault::AwsChunkedTrailerNotChecked),
         })
     };
     match value {
@@ -260,8 +271,13 @@ pub fn payload_mode(value: &str) -> Result<Payload, S3Error> {
         v if v.starts_with("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD") => Err(
             S3Error::NotImplemented("SigV4a (STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD)".into()),
         ),
+        // The fault: the declared hash is signed but the body never hashed.
         v if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            Ok(Payload::Sha256(v.to_ascii_lowercase()))
+            Ok(if faults.active(Fault::PayloadHashNotChecked) {
+                Payload::Unsigned
+            } else {
+                Payload::Sha256(v.to_ascii_lowercase())
+            })
         }
         _ => Err(S3Error::invalid_argument(
             "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, or a valid sha256 value.",
@@ -356,9 +372,12 @@ impl Auth {
                 authorization.unwrap_or_default(),
             ));
         }
-        if self.anonymous() {
+        let sigv2_query = query_pairs(query).any(|(name, _)| name == "AWSAccessKeyId");
+        // Without the fault, a request without credentials is refused below.
+        let uncredentialed = authorization.is_none() && !presigned && !sigv2_query;
+        if self.anonymous() || (uncredentialed && self.faults.active(Fault::AnonymousAccepted)) {
             let payload = match header(parts, "x-amz-content-sha256") {
-                Some(value) => payload_mode(value)?,
+                Some(value) => payload_mode(value, self.faults)?,
                 None => Payload::Unsigned,
             };
             return Ok(Verified {
@@ -366,7 +385,6 @@ impl Auth {
                 payload,
             });
         }
-        let sigv2_query = query_pairs(query).any(|(name, _)| name == "AWSAccessKeyId");
         match (authorization, presigned) {
             (Some(value), _) => self.verify_header(parts, value, now),
             (None, true) => self.verify_presigned(parts, now),
@@ -453,7 +471,7 @@ impl Auth {
                 "Missing required header for this request: x-amz-content-sha256".into(),
             )
         })?;
-        let payload = payload_mode(content)?;
+        let payload = payload_mode(content, self.faults)?;
         if !auth.signed_headers.iter().any(|h| h == "host") {
             return Err(S3Error::AuthorizationHeaderMalformed(
                 "SignedHeaders must include host".into(),
@@ -537,7 +555,7 @@ impl Auth {
             .filter(|_| signed_headers.iter().any(|h| h == "x-amz-content-sha256"))
             .unwrap_or(UNSIGNED)
             .to_owned();
-        let payload = payload_mode(&content)?;
+        let payload = payload_mode(&content, self.faults)?;
         self.check_signature(
             parts,
             &signed_headers,
@@ -565,23 +583,29 @@ impl Auth {
         seed: &str,
     ) -> Payload {
         match payload {
+            // The seed is the verified signature; without the fault, every
+            // chunk's signature is chained from it.
             Payload::Chunked(Chunked {
                 trailer,
                 signed: true,
+                check_trailer,
                 ..
-            }) => Payload::Chunked(Chunked {
-                trailer,
-                signed: true,
-                signer: Some(ChunkSigner {
-                    key: v4::generate_signing_key(secret, time, &credential.region, SERVICE)
-                        .as_ref()
-                        .to_vec(),
-                    date_time: clock::amz_date(time),
-                    scope: credential.scope(),
-                    seed: seed.to_owned(),
-                    access_key_id: credential.access_key_id.clone(),
-                }),
-            }),
+            }) if !self.faults.active(Fault::ChunkSignaturesNotVerified) => {
+                Payload::Chunked(Chunked {
+                    trailer,
+                    signed: true,
+                    check_trailer,
+                    signer: Some(ChunkSigner {
+                        key: v4::generate_signing_key(secret, time, &credential.region, SERVICE)
+                            .as_ref()
+                            .to_vec(),
+                        date_time: clock::amz_date(time),
+                        scope: credential.scope(),
+                        seed: seed.to_owned(),
+                        access_key_id: credential.access_key_id.clone(),
+                    }),
+                })
+            }
             other => other,
         }
     }
@@ -601,6 +625,15 @@ impl Auth {
         location: Location,
         provided: &str,
     ) -> Result<(), S3Error> {
+        let unverified = match location {
+            Location::Header => Fault::SignatureNotVerified,
+            Location::Query { .. } => Fault::PresignedNotVerified,
+        };
+        // The access key was looked up, the scope and date checked; the
+        // signature itself is not compared.
+        if self.faults.active(unverified) {
+            return Ok(());
+        }
         let mismatch = || S3Error::SignatureDoesNotMatch {
             access_key_id: access_key_id.to_owned(),
             provided: provided.to_owned(),
@@ -775,6 +808,7 @@ mod tests {
             signer: Some(signer),
             trailer: false,
             signed: true,
+            ..
         }) = verified.payload
         else {
             panic!("not chunked: {verified:?}");
@@ -879,6 +913,59 @@ mod tests {
         assert!(matches!(
             auth().verify(&none, now),
             Err(S3Error::AccessDenied(_))
+        ));
+    }
+
+    /// The SigV4 faults waive the comparison, never the key lookup.
+    #[test]
+    fn faults_waive_what_they_name() {
+        let faulty = |fault| {
+            Auth::new(
+                &S3Config {
+                    credentials: vec![S3Credential::new(AK, SK)],
+                    ..S3Config::default()
+                },
+                Faults::new([fault]),
+            )
+        };
+        let now = at("20130524T000000Z");
+        let signed = |key: &str| {
+            parts(
+                "GET",
+                "/b/k",
+                &[
+                    ("host", "h"),
+                    ("x-amz-date", "20130524T000000Z"),
+                    ("x-amz-content-sha256", EMPTY_SHA256),
+                    (
+                        "authorization",
+                        &format!(
+                            "AWS4-HMAC-SHA256 Credential={key}/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature=00"
+                        ),
+                    ),
+                ],
+            )
+        };
+        let lax = faulty(Fault::SignatureNotVerified);
+        assert_eq!(
+            lax.verify(&signed(AK), now).unwrap().principal.as_deref(),
+            Some(AK)
+        );
+        assert!(matches!(
+            lax.verify(&signed("NOPE"), now),
+            Err(S3Error::InvalidAccessKeyId { .. })
+        ));
+        let unhashed = faulty(Fault::PayloadHashNotChecked);
+        assert!(matches!(
+            unhashed.verify(&signed(AK), now),
+            Err(S3Error::SignatureDoesNotMatch { .. })
+        ));
+        let none = parts("GET", "/b/k", &[("host", "h")]);
+        let open = faulty(Fault::AnonymousAccepted);
+        assert!(open.verify(&none, now).unwrap().principal.is_none());
+        assert!(matches!(
+            open.verify(&signed(AK), now),
+            Err(S3Error::SignatureDoesNotMatch { .. })
         ));
     }
 

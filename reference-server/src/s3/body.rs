@@ -21,7 +21,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use md5::Digest as _;
 
-use super::auth::Payload;
+use super::auth::{Chunked, Payload};
 use super::checksum::{self, Algorithm, Expected};
 use super::chunked::Decoder;
 use super::error::S3Error;
@@ -36,9 +36,9 @@ pub struct Checks {
     pub payload: Payload,
     pub content_md5: Option<[u8; 16]>,
     pub checksum: Option<Expected>,
-    /// Computed too even when the client sends nothing for it (the
-    /// upload's checksum algorithm).
-    pub compute: Option<Algorithm>,
+    /// Computed too even when the client sends nothing to compare them
+    /// with (the upload's checksum algorithm).
+    pub compute: Vec<Algorithm>,
     /// `x-amz-decoded-content-length` of an aws-chunked body.
     pub decoded_length: Option<u64>,
     /// Most bytes accepted.
@@ -80,7 +80,15 @@ impl Checks {
                     .ok_or(S3Error::InvalidDigest)?,
             ),
         };
-        let checksum = checksum::expected(headers)?;
+        let mut checksum = checksum::expected(headers)?;
+        if let Payload::Chunked(Chunked {
+            check_trailer: false,
+            ..
+        }) = payload
+        {
+            // The trailer is read and dropped: nothing to compare it with.
+            checksum = checksum.filter(|expected| expected.value.is_some());
+        }
         let decoded_length = match &payload {
             Payload::Chunked(_) => {
                 let value = headers
@@ -106,7 +114,7 @@ impl Checks {
             payload,
             content_md5,
             checksum,
-            compute: None,
+            compute: Vec::new(),
             decoded_length,
             limit,
         })
@@ -181,10 +189,10 @@ pub async fn receive(
     let mut sha256 = matches!(checks.payload, Payload::Sha256(_)).then(sha2::Sha256::new);
     let mut md5 = md5::Md5::new();
     let mut algorithms: Vec<Algorithm> = checks.checksum.iter().map(|c| c.algorithm).collect();
-    if let Some(extra) = checks.compute
-        && !algorithms.contains(&extra)
-    {
-        algorithms.push(extra);
+    for extra in checks.compute {
+        if !algorithms.contains(&extra) {
+            algorithms.push(extra);
+        }
     }
     let mut hashers: Vec<_> = algorithms.iter().map(|a| (*a, a.hasher())).collect();
     let mut size: u64 = 0;

@@ -131,8 +131,20 @@ pub(super) async fn upload_part<St: Store + Clone>(
     let mut checks =
         Checks::from_headers(&ctx.parts.headers, ctx.verified.payload.clone(), MAX_OBJECT)?;
     let upload_algorithm = upload.meta.checksum.map(|c| c.algorithm);
-    checks.compute = upload_algorithm;
+    checks.compute.extend(upload_algorithm);
     let sent_algorithm = checks.checksum.as_ref().map(|c| c.algorithm);
+    if ctx.faults.active(crate::faults::Fault::PartMd5NotChecked) {
+        checks.content_md5 = None;
+    }
+    if ctx
+        .faults
+        .active(crate::faults::Fault::PartChecksumNotChecked)
+    {
+        // Computed and echoed, never compared.
+        checks
+            .compute
+            .extend(checks.checksum.take().map(|c| c.algorithm));
+    }
     let (lock, appender, received) = catalog
         .write_blob(async |appender| {
             body::receive(body, checks, &mut ToStore(appender), settings.idle_timeout).await
@@ -557,8 +569,19 @@ fn object_checksum(
                 .unwrap_or_default()
         })
         .collect();
+    let bare = |v: &str| v.split('-').next().unwrap_or_default().trim().to_owned();
     let value = match kind {
-        ChecksumType::Composite => checksum::composite(algorithm, &raws),
+        ChecksumType::Composite => {
+            let value = checksum::composite(algorithm, &raws);
+            if ctx
+                .faults
+                .active(crate::faults::Fault::CompositeChecksumWithoutCount)
+            {
+                bare(&value)
+            } else {
+                value
+            }
+        }
         ChecksumType::FullObject => {
             let with_sizes: Vec<(Vec<u8>, u64)> = raws
                 .into_iter()
@@ -570,13 +593,15 @@ fn object_checksum(
             })?
         }
     };
-    if let Some(sent) = ctx.header(algorithm.header()) {
-        let bare = |v: &str| v.split('-').next().unwrap_or_default().trim().to_owned();
-        if bare(sent) != bare(&value) {
-            return Err(S3Error::BadDigest(format!(
-                "The {algorithm} you specified did not match the calculated checksum."
-            )));
-        }
+    if let Some(sent) = ctx.header(algorithm.header())
+        && !ctx
+            .faults
+            .active(crate::faults::Fault::CompleteChecksumNotChecked)
+        && bare(sent) != bare(&value)
+    {
+        return Err(S3Error::BadDigest(format!(
+            "The {algorithm} you specified did not match the calculated checksum."
+        )));
     }
     Ok(Some(ObjectChecksum {
         algorithm,
