@@ -133,13 +133,10 @@ pub(super) async fn upload_part<St: Store + Clone>(
     let upload_algorithm = upload.meta.checksum.map(|c| c.algorithm);
     checks.compute.extend(upload_algorithm);
     let sent_algorithm = checks.checksum.as_ref().map(|c| c.algorithm);
-    if ctx.faults.active(crate::faults::Fault::PartMd5NotChecked) {
+    if ctx.faults.active(Fault::PartMd5NotChecked) {
         checks.content_md5 = None;
     }
-    if ctx
-        .faults
-        .active(crate::faults::Fault::PartChecksumNotChecked)
-    {
+    if ctx.faults.active(Fault::PartChecksumNotChecked) {
         // Computed and echoed, never compared.
         checks
             .compute
@@ -573,10 +570,7 @@ fn object_checksum(
     let value = match kind {
         ChecksumType::Composite => {
             let value = checksum::composite(algorithm, &raws);
-            if ctx
-                .faults
-                .active(crate::faults::Fault::CompositeChecksumWithoutCount)
-            {
+            if ctx.faults.active(Fault::CompositeChecksumWithoutCount) {
                 bare(&value)
             } else {
                 value
@@ -594,9 +588,7 @@ fn object_checksum(
         }
     };
     if let Some(sent) = ctx.header(algorithm.header())
-        && !ctx
-            .faults
-            .active(crate::faults::Fault::CompleteChecksumNotChecked)
+        && !ctx.faults.active(Fault::CompleteChecksumNotChecked)
         && bare(sent) != bare(&value)
     {
         return Err(S3Error::BadDigest(format!(
