@@ -329,6 +329,8 @@ pub(super) fn list_uploads<St: Store + Clone>(
                 .filter(|u| Some(u.meta.key.as_str()) == key_marker)
                 .map(|u| u.meta.seq)
         });
+        // Filtered here, not only in `page`: `page` stops at the first key
+        // past the prefix, which only a sorted walk allows.
         let in_prefix = |key: &str| match ctx.route.param("prefix") {
             Some(p) if faults.active(Fault::ListUploadsPrefixExact) => key == p,
             _ => key.starts_with(&prefix),
