@@ -4,6 +4,11 @@
 //! Both key listings walk a sorted map from the marker on, roll keys up
 //! into common prefixes at the delimiter (a common prefix counts once
 //! towards the page size), and stop after a page ([`page`]).
+//!
+//! The ListMultipartUploads faults (`crate::faults`) are decided in
+//! [`list_uploads`], before the shared [`page`], so ListObjects never sees
+//! them: which keys a prefix or key-marker selects, the order uploads are
+//! paged in, and whether the delimiter is read.
 
 use std::ops::Bound;
 
@@ -17,6 +22,7 @@ use super::clock;
 use super::error::S3Error;
 use super::multipart::{int_arg, owner};
 use super::{Ctx, rules, xml, xml_response};
+use crate::faults::Fault;
 use crate::http::ResBody;
 use crate::store::{Store, UploadId};
 
@@ -290,10 +296,12 @@ pub(super) fn list_uploads<St: Store + Clone>(
 ) -> Result<Response<ResBody>, S3Error> {
     let bucket = &ctx.route.bucket;
     let prefix = ctx.route.param("prefix").unwrap_or_default().to_owned();
+    let faults = ctx.faults;
     let delimiter = ctx
         .route
         .param("delimiter")
         .filter(|d| !d.is_empty())
+        .filter(|_| !faults.active(Fault::ListUploadsDelimiterIgnored))
         .map(str::to_owned);
     let max =
         int_arg(ctx, "max-uploads")?.map_or(rules::MAX_PAGE, |m| (m as usize).min(rules::MAX_PAGE));
@@ -321,14 +329,24 @@ pub(super) fn list_uploads<St: Store + Clone>(
                 .filter(|u| Some(u.meta.key.as_str()) == key_marker)
                 .map(|u| u.meta.seq)
         });
-        let items = bucket
+        // Filtered here, not only in `page`: `page` stops at the first key
+        // past the prefix, which only a sorted walk allows.
+        let in_prefix = |key: &str| match ctx.route.param("prefix") {
+            Some(p) if faults.active(Fault::ListUploadsPrefixExact) => key == p,
+            _ => key.starts_with(&prefix),
+        };
+        let mut items: Vec<_> = bucket
             .uploads
             .iter()
+            .filter(|((key, _), _)| in_prefix(key))
             .filter(|((key, seq), _)| match key_marker {
                 None => true,
                 Some(marker) => {
                     key.as_str() > marker
-                        || (key == marker && after_seq.is_some_and(|after| *seq > after))
+                        || (key == marker
+                            && (after_seq.is_some_and(|after| *seq > after)
+                                || (id_marker.is_none()
+                                    && faults.active(Fault::ListUploadsKeyMarkerInclusive))))
                 }
             })
             .filter_map(|((key, _), id)| {
@@ -336,9 +354,13 @@ pub(super) fn list_uploads<St: Store + Clone>(
                     .uploads
                     .get(id)
                     .map(|u| (key.as_str(), (*id, u.meta.clone())))
-            });
+            })
+            .collect();
+        if faults.active(Fault::ListUploadsUnsorted) {
+            items.sort_by_key(|(_, (_, meta))| meta.seq);
+        }
         Ok::<_, S3Error>(page(
-            items,
+            items.into_iter(),
             &prefix,
             delimiter.as_deref(),
             skip.as_deref(),

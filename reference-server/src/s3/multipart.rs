@@ -646,13 +646,15 @@ pub(super) fn list_parts<St: Store + Clone>(
         int_arg(ctx, "max-parts")?.map_or(rules::MAX_PAGE, |m| (m as usize).min(rules::MAX_PAGE));
     let marker = int_arg(ctx, "part-number-marker")?.unwrap_or(0);
     let upload = catalog.upload(&ctx.route.bucket, &ctx.route.key, upload_id(ctx))?;
-    let parts: Vec<(u32, Arc<Part>)> = upload
+    // In upload order: `parts_page` decides the listed order.
+    let mut parts: Vec<(u32, Arc<Part>)> = upload
         .parts
         .iter()
         .map(|p| (p.meta.number, p.clone()))
         .collect();
+    parts.sort_by_key(|(_, p)| p.meta.seq);
     let marker = u32::try_from(marker).unwrap_or(u32::MAX);
-    let (page, truncated) = rules::parts_page(&parts, marker, max);
+    let (page, truncated) = rules::parts_page(ctx.faults, &parts, marker, max);
     let mut out = xml::Writer::new("ListPartsResult");
     out.elem("Bucket", &upload.meta.bucket)
         .elem("Key", &upload.meta.key)

@@ -18,6 +18,7 @@ use super::clock;
 use super::error::S3Error;
 use super::headers::{self, StoredHeaders};
 use super::{Ctx, Settings, rules, xml, xml_response};
+use crate::faults::Fault;
 use crate::http::{ByteStream, ResBody, stream as stream_body};
 use crate::store::{Appender, Store, UploadId};
 
@@ -288,7 +289,11 @@ pub(super) async fn get<St: Store + Clone>(
         .header("x-amz-checksum-mode")
         .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
     // (span, partial?, parts count, checksum to show)
-    let (span, partial, parts_count, shown) = match ctx.route.param("partNumber") {
+    let part_number = ctx
+        .route
+        .param("partNumber")
+        .filter(|_| !ctx.faults.active(Fault::PartNumberReadIgnored));
+    let (span, partial, parts_count, shown) = match part_number {
         Some(number) => {
             if ctx.header("range").is_some() {
                 return Err(S3Error::InvalidRequest(

@@ -145,15 +145,30 @@ pub fn check_part_sizes(
     }
 }
 
-/// One ListParts page: parts sorted by number, those after `marker` (a
-/// part number, not an index: S3-MPU-LP-MARKER-IS-PN), at most `max`.
-/// Returns the page and whether more follow.
-pub fn parts_page<T: Clone>(parts: &[(u32, T)], marker: u32, max: usize) -> (Vec<(u32, T)>, bool) {
-    let mut sorted: Vec<_> = parts.iter().filter(|(n, _)| *n > marker).cloned().collect();
-    sorted.sort_by_key(|(n, _)| *n);
-    let truncated = sorted.len() > max;
-    sorted.truncate(max);
-    (sorted, truncated)
+/// One ListParts page: `parts` (in upload order) sorted by number, those
+/// after `marker` (a part number, not an index: S3-MPU-LP-MARKER-IS-PN), at
+/// most `max`. Returns the page and whether more follow.
+pub fn parts_page<T: Clone>(
+    faults: Faults,
+    parts: &[(u32, T)],
+    marker: u32,
+    max: usize,
+) -> (Vec<(u32, T)>, bool) {
+    let mut listed = parts.to_vec();
+    if !faults.active(Fault::ListPartsUnsorted) {
+        listed.sort_by_key(|(n, _)| *n);
+    }
+    if faults.active(Fault::ListPartsMarkerAsIndex) {
+        listed.drain(..listed.len().min(marker as usize));
+    } else if !faults.active(Fault::ListPartsMarkerIgnored) {
+        listed.retain(|(n, _)| *n > marker);
+    }
+    if faults.active(Fault::ListPartsNeverTruncated) {
+        return (listed, false);
+    }
+    let truncated = listed.len() > max;
+    listed.truncate(max);
+    (listed, truncated)
 }
 
 /// The answer to an upload id that is malformed, unknown, aborted or
@@ -243,7 +258,29 @@ mod tests {
             Err(S3Error::EntityTooSmall { part_number: 1, .. })
         ));
         let list = vec![(7, 'c'), (1, 'a'), (3, 'b')];
-        assert_eq!(parts_page(&list, 3, 10), (vec![(7, 'c')], false));
-        assert_eq!(parts_page(&list, 0, 1), (vec![(1, 'a')], true));
+        let none = Faults::default();
+        assert_eq!(parts_page(none, &list, 3, 10), (vec![(7, 'c')], false));
+        assert_eq!(parts_page(none, &list, 0, 1), (vec![(1, 'a')], true));
+        let with = |fault| Faults::new([fault]);
+        assert_eq!(
+            parts_page(with(Fault::ListPartsUnsorted), &list, 0, 2),
+            (vec![(7, 'c'), (1, 'a')], true)
+        );
+        assert_eq!(
+            parts_page(with(Fault::ListPartsMarkerIgnored), &list, 3, 10).0,
+            [(1, 'a'), (3, 'b'), (7, 'c')]
+        );
+        assert_eq!(
+            parts_page(with(Fault::ListPartsMarkerAsIndex), &list, 3, 10).0,
+            []
+        );
+        assert_eq!(
+            parts_page(with(Fault::ListPartsMarkerAsIndex), &list, 1, 10).0,
+            [(3, 'b'), (7, 'c')]
+        );
+        assert_eq!(
+            parts_page(with(Fault::ListPartsNeverTruncated), &list, 0, 1),
+            (vec![(1, 'a'), (3, 'b'), (7, 'c')], false)
+        );
     }
 }
