@@ -654,7 +654,7 @@ pub(super) fn list_parts<St: Store + Clone>(
         .collect();
     parts.sort_by_key(|(_, p)| p.meta.seq);
     let marker = u32::try_from(marker).unwrap_or(u32::MAX);
-    let (page, truncated) = rules::parts_page(ctx.faults, &parts, marker, max);
+    let (page, truncated) = rules::parts_page(&parts, marker, max, ctx.faults);
     let mut out = xml::Writer::new("ListPartsResult");
     out.elem("Bucket", &upload.meta.bucket)
         .elem("Key", &upload.meta.key)

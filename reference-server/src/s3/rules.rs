@@ -149,10 +149,10 @@ pub fn check_part_sizes(
 /// after `marker` (a part number, not an index: S3-MPU-LP-MARKER-IS-PN), at
 /// most `max`. Returns the page and whether more follow.
 pub fn parts_page<T: Clone>(
-    faults: Faults,
     parts: &[(u32, T)],
     marker: u32,
     max: usize,
+    faults: Faults,
 ) -> (Vec<(u32, T)>, bool) {
     let mut listed = parts.to_vec();
     if !faults.active(Fault::ListPartsUnsorted) {
@@ -258,28 +258,28 @@ mod tests {
             Err(S3Error::EntityTooSmall { part_number: 1, .. })
         ));
         let list = vec![(7, 'c'), (1, 'a'), (3, 'b')];
-        let none = Faults::default();
-        assert_eq!(parts_page(none, &list, 3, 10), (vec![(7, 'c')], false));
-        assert_eq!(parts_page(none, &list, 0, 1), (vec![(1, 'a')], true));
+        let none = Faults::NONE;
+        assert_eq!(parts_page(&list, 3, 10, none), (vec![(7, 'c')], false));
+        assert_eq!(parts_page(&list, 0, 1, none), (vec![(1, 'a')], true));
         let with = |fault| Faults::new([fault]);
         assert_eq!(
-            parts_page(with(Fault::ListPartsUnsorted), &list, 0, 2),
+            parts_page(&list, 0, 2, with(Fault::ListPartsUnsorted)),
             (vec![(7, 'c'), (1, 'a')], true)
         );
         assert_eq!(
-            parts_page(with(Fault::ListPartsMarkerIgnored), &list, 3, 10).0,
+            parts_page(&list, 3, 10, with(Fault::ListPartsMarkerIgnored)).0,
             [(1, 'a'), (3, 'b'), (7, 'c')]
         );
         assert_eq!(
-            parts_page(with(Fault::ListPartsMarkerAsIndex), &list, 3, 10).0,
+            parts_page(&list, 3, 10, with(Fault::ListPartsMarkerAsIndex)).0,
             []
         );
         assert_eq!(
-            parts_page(with(Fault::ListPartsMarkerAsIndex), &list, 1, 10).0,
+            parts_page(&list, 1, 10, with(Fault::ListPartsMarkerAsIndex)).0,
             [(3, 'b'), (7, 'c')]
         );
         assert_eq!(
-            parts_page(with(Fault::ListPartsNeverTruncated), &list, 0, 1),
+            parts_page(&list, 0, 1, with(Fault::ListPartsNeverTruncated)),
             (vec![(1, 'a'), (3, 'b'), (7, 'c')], false)
         );
     }
