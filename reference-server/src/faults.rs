@@ -926,26 +926,33 @@ impl clap::ValueEnum for Fault {
 /// A set of bits, one per [`Fault`], so it is `Copy`: each request carries
 /// its own, and S3 handlers take it by value wherever they decide something.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Faults(u128);
+pub struct Faults([u64; WORDS]);
 
-// Each fault is one bit of a `u128`.
-const _: () = assert!(Fault::ALL.len() <= u128::BITS as usize);
+/// 64 faults to a word.
+const WORDS: usize = Fault::ALL.len().div_ceil(64);
 
 impl Faults {
     /// A correct server.
-    pub const NONE: Faults = Faults(0);
+    pub const NONE: Faults = Faults([0; WORDS]);
 
     pub fn new(faults: impl IntoIterator<Item = Fault>) -> Self {
-        Self(faults.into_iter().fold(0, |bits, f| bits | Self::bit(f)))
+        let mut set = Self::NONE;
+        for fault in faults {
+            let (word, bit) = Self::position(fault);
+            set.0[word] |= bit;
+        }
+        set
     }
 
     /// Whether the server should make this deviation.
     pub fn active(self, fault: Fault) -> bool {
-        self.0 & Self::bit(fault) != 0
+        let (word, bit) = Self::position(fault);
+        self.0[word] & bit != 0
     }
 
-    fn bit(fault: Fault) -> u128 {
-        1 << fault as u32
+    fn position(fault: Fault) -> (usize, u64) {
+        let index = fault as usize;
+        (index / 64, 1 << (index % 64))
     }
 }
 
@@ -974,6 +981,18 @@ mod tests {
             );
         }
         assert!(matches!("nope".parse::<Fault>(), Err(UnknownFault(_))));
+    }
+
+    #[test]
+    fn a_set_holds_exactly_its_faults() {
+        let every = Faults::new(Fault::ALL.iter().copied());
+        for (i, &fault) in Fault::ALL.iter().enumerate() {
+            assert!(every.active(fault) && !Faults::NONE.active(fault));
+            let one = Faults::new([fault]);
+            for (j, &other) in Fault::ALL.iter().enumerate() {
+                assert_eq!(one.active(other), i == j, "{fault} and {other}");
+            }
+        }
     }
 
     #[test]
