@@ -34,7 +34,7 @@ use super::error::S3Error;
 use super::headers::StoredHeaders;
 use super::rules;
 use crate::faults::{Fault, Faults};
-use crate::store::{Store, StoreError, UploadId, UploadLock};
+use crate::store::{Appender, Store, StoreError, UploadId, UploadLock};
 
 /// What a store entry is.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,6 +46,18 @@ pub enum Record {
     Upload(UploadRecord),
     Part(PartRecord),
     Object(ObjectRecord),
+}
+
+impl From<PartRecord> for Record {
+    fn from(part: PartRecord) -> Self {
+        Record::Part(part)
+    }
+}
+
+impl From<ObjectRecord> for Record {
+    fn from(object: ObjectRecord) -> Self {
+        Record::Object(object)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -368,25 +380,39 @@ impl<St: Store + Clone> Catalog<St> {
         }
     }
 
-    /// Removes an entry this request created and still holds.
-    /// Stores a new blob written by `write`; if writing fails the blob is removed
-    /// again, so a refused or broken body leaves nothing behind.
-    pub async fn write_blob<T>(
+    /// Stores a new blob: `write` fills it, `describe` makes its record from
+    /// what was written, and the record is committed with the bytes. If any
+    /// step fails the blob is removed again, so a refused or broken body
+    /// leaves nothing behind. Returns the blob's lock and its record.
+    pub async fn write_blob<T, R>(
         &self,
         write: impl AsyncFnOnce(&mut St::Appender) -> Result<T, S3Error>,
-    ) -> Result<(UploadLock, St::Appender, T), S3Error> {
+        describe: impl FnOnce(T) -> R,
+    ) -> Result<(UploadLock, R), S3Error>
+    where
+        R: Clone + Into<Record>,
+    {
         let lock = self.store.create(&Record::Pending).await?;
         let mut appender = self.store.append(&lock, 0).await?;
-        match write(&mut appender).await {
-            Ok(written) => Ok((lock, appender, written)),
+        let stored = match write(&mut appender).await {
+            Ok(written) => {
+                let record = describe(written);
+                let committed = appender.commit(&record.clone().into()).await;
+                committed.map(|_| record).map_err(S3Error::from)
+            }
+            Err(e) => Err(e),
+        };
+        drop(appender);
+        match stored {
+            Ok(record) => Ok((lock, record)),
             Err(e) => {
-                drop(appender);
                 self.drop_own(lock).await;
                 Err(e)
             }
         }
     }
 
+    /// Removes an entry this request created and still holds.
     pub async fn drop_own(&self, lock: UploadLock) {
         if let Err(e) = self.store.remove(lock).await {
             eprintln!("upspec-reference-server: s3: removing a refused body: {e}");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
 
-use super::body::{self, Checks, MAX_OBJECT, ToStore};
+use super::body::{self, Checks, MAX_OBJECT, Received, ToStore};
 use super::catalog::{
     Catalog, Layout, Object, ObjectChecksum, ObjectRecord, Part, PartRecord, Record, Segment,
     UploadChecksum, UploadRecord, UploadView,
@@ -20,7 +20,7 @@ use super::xml::{self, Element};
 use super::{Ctx, Settings, rules, xml_response};
 use crate::faults::{Fault, Faults};
 use crate::http::ResBody;
-use crate::store::{Appender, Store};
+use crate::store::Store;
 
 fn upload_id(ctx: &Ctx) -> &str {
     ctx.route.param("uploadId").unwrap_or_default()
@@ -142,33 +142,22 @@ pub(super) async fn upload_part<St: Store + Clone>(
             .compute
             .extend(checks.checksum.take().map(|c| c.algorithm));
     }
-    let (lock, appender, received) = catalog
-        .write_blob(async |appender| {
-            body::receive(body, checks, &mut ToStore(appender), settings.idle_timeout).await
-        })
+    let (lock, meta) = catalog
+        .write_blob(
+            async |appender| {
+                body::receive(body, checks, &mut ToStore(appender), settings.idle_timeout).await
+            },
+            |received| part_record(catalog, &upload, number, received),
+        )
         .await?;
-    let checksums: Vec<(Algorithm, String)> = received
-        .checksums
-        .iter()
-        .map(|(a, raw)| (*a, checksum::encode(raw)))
-        .collect();
-    let meta = PartRecord {
-        upload: upload.id,
-        number,
-        seq: catalog.seq(),
-        size: received.size,
-        etag: rules::md5_etag(&received.md5),
-        last_modified_ms: clock::now_ms(),
-        checksums: checksums.clone(),
-    };
-    install(catalog, lock, appender, meta.clone()).await?;
+    catalog.install_part(lock, meta.clone()).await?;
     let mut response = super::status(StatusCode::OK);
     let out = response.headers_mut();
     out.insert(
         http::header::ETAG,
         headers::value(rules::quoted_etag(&meta.etag)),
     );
-    for (algorithm, value) in checksums {
+    for (algorithm, value) in meta.checksums {
         if Some(algorithm) == sent_algorithm || Some(algorithm) == upload_algorithm {
             out.insert(algorithm.header(), headers::value(value));
         }
@@ -176,20 +165,27 @@ pub(super) async fn upload_part<St: Store + Clone>(
     Ok(response)
 }
 
-/// Commits a received part and makes it visible.
-async fn install<St: Store + Clone>(
+/// The record of part `number` of `upload`, from the bytes it received
+/// (UploadPart) or copied (UploadPartCopy).
+fn part_record<St: Store + Clone>(
     catalog: &Catalog<St>,
-    lock: crate::store::UploadLock,
-    mut appender: St::Appender,
-    meta: PartRecord,
-) -> Result<(), S3Error> {
-    if let Err(e) = appender.commit(&Record::Part(meta.clone())).await {
-        drop(appender);
-        catalog.drop_own(lock).await;
-        return Err(e.into());
+    upload: &UploadView,
+    number: u32,
+    received: Received,
+) -> PartRecord {
+    PartRecord {
+        upload: upload.id,
+        number,
+        seq: catalog.seq(),
+        size: received.size,
+        etag: rules::md5_etag(&received.md5),
+        last_modified_ms: clock::now_ms(),
+        checksums: received
+            .checksums
+            .iter()
+            .map(|(a, raw)| (*a, checksum::encode(raw)))
+            .collect(),
     }
-    drop(appender);
-    catalog.install_part(lock, meta).await
 }
 
 /// `x-amz-copy-source-range: bytes=first-last`, to the letter
@@ -254,30 +250,17 @@ pub(super) async fn upload_part_copy<St: Store + Clone>(
         .into_iter()
         .collect();
     let store = catalog.store();
-    let (lock, appender, copied) = catalog
-        .write_blob(async |appender| {
-            copy_into(store, &source, start, len, appender, &algorithms).await
-        })
+    let (lock, meta) = catalog
+        .write_blob(
+            async |appender| copy_into(store, &source, start, len, appender, &algorithms).await,
+            |copied| part_record(catalog, &upload, number, copied),
+        )
         .await?;
-    let checksums: Vec<(Algorithm, String)> = copied
-        .checksums
-        .iter()
-        .map(|(a, raw)| (*a, checksum::encode(raw)))
-        .collect();
-    let meta = PartRecord {
-        upload: upload.id,
-        number,
-        seq: catalog.seq(),
-        size: copied.size,
-        etag: rules::md5_etag(&copied.md5),
-        last_modified_ms: clock::now_ms(),
-        checksums: checksums.clone(),
-    };
-    install(catalog, lock, appender, meta.clone()).await?;
+    catalog.install_part(lock, meta.clone()).await?;
     let mut out = xml::Writer::new("CopyPartResult");
     out.elem("ETag", rules::quoted_etag(&meta.etag))
         .elem("LastModified", clock::iso8601(meta.last_modified_ms));
-    for (algorithm, value) in &checksums {
+    for (algorithm, value) in &meta.checksums {
         out.elem(algorithm.element(), value);
     }
     Ok(xml_response(out.finish()))

@@ -11,8 +11,8 @@ use http::{HeaderMap, Response, StatusCode};
 use hyper::body::Incoming;
 use md5::Digest as _;
 
-use super::body::{self, Checks, MAX_OBJECT, ToStore};
-use super::catalog::{Catalog, Layout, Object, ObjectChecksum, ObjectRecord, Record};
+use super::body::{self, Checks, MAX_OBJECT, Received, ToStore};
+use super::catalog::{Catalog, Layout, Object, ObjectChecksum, ObjectRecord};
 use super::checksum::{self, Algorithm, ChecksumType};
 use super::clock;
 use super::error::S3Error;
@@ -38,37 +38,15 @@ pub(super) async fn put<St: Store + Clone>(
     let checks =
         Checks::from_headers(&ctx.parts.headers, ctx.verified.payload.clone(), MAX_OBJECT)?;
     let algorithm = checks.checksum.as_ref().map(|c| c.algorithm);
-    let (lock, mut appender, received) = catalog
-        .write_blob(async |appender| {
-            body::receive(body, checks, &mut ToStore(appender), settings.idle_timeout).await
-        })
+    let (lock, meta) = catalog
+        .write_blob(
+            async |appender| {
+                body::receive(body, checks, &mut ToStore(appender), settings.idle_timeout).await
+            },
+            |received| object_record(catalog, bucket, key, stored, received, algorithm),
+        )
         .await?;
-    let checksum = algorithm.and_then(|a| {
-        received.checksum(a).map(|raw| ObjectChecksum {
-            algorithm: a,
-            kind: ChecksumType::FullObject,
-            value: checksum::encode(raw),
-        })
-    });
-    let meta = ObjectRecord {
-        bucket,
-        key,
-        seq: catalog.seq(),
-        size: received.size,
-        etag: rules::md5_etag(&received.md5),
-        last_modified_ms: clock::now_ms(),
-        headers: stored,
-        checksum: checksum.clone(),
-        layout: Layout::Inline,
-        from_upload: None,
-    };
-    if let Err(e) = appender.commit(&Record::Object(meta.clone())).await {
-        drop(appender);
-        catalog.drop_own(lock).await;
-        return Err(e.into());
-    }
-    drop(appender);
-    let etag = meta.etag.clone();
+    let (etag, checksum) = (meta.etag.clone(), meta.checksum.clone());
     catalog.install_object(lock, meta, &precondition).await?;
     let mut response = super::status(StatusCode::OK);
     let out = response.headers_mut();
@@ -81,6 +59,37 @@ pub(super) async fn put<St: Store + Clone>(
         out.insert("x-amz-checksum-type", headers::value(checksum.kind.name()));
     }
     Ok(response)
+}
+
+/// The record of a single-part object (PutObject, CopyObject), with its
+/// `algorithm` checksum when one was asked for.
+fn object_record<St: Store + Clone>(
+    catalog: &Catalog<St>,
+    bucket: String,
+    key: String,
+    headers: StoredHeaders,
+    received: Received,
+    algorithm: Option<Algorithm>,
+) -> ObjectRecord {
+    let checksum = algorithm.and_then(|a| {
+        received.checksum(a).map(|raw| ObjectChecksum {
+            algorithm: a,
+            kind: ChecksumType::FullObject,
+            value: checksum::encode(raw),
+        })
+    });
+    ObjectRecord {
+        bucket,
+        key,
+        seq: catalog.seq(),
+        size: received.size,
+        etag: rules::md5_etag(&received.md5),
+        last_modified_ms: clock::now_ms(),
+        headers,
+        checksum,
+        layout: Layout::Inline,
+        from_upload: None,
+    }
 }
 
 /// The write preconditions of PutObject and Complete, checked against the
@@ -509,13 +518,6 @@ pub(super) fn copy_source<St: Store + Clone>(
         })
 }
 
-/// What a stored copy produced.
-pub(super) struct Copied {
-    pub size: u64,
-    pub md5: [u8; 16],
-    pub checksums: Vec<(Algorithm, Vec<u8>)>,
-}
-
 /// Streams `[start, start + len)` of `source` into `appender`, digesting as
 /// it goes.
 pub(super) async fn copy_into<St: Store + Clone>(
@@ -525,7 +527,7 @@ pub(super) async fn copy_into<St: Store + Clone>(
     len: u64,
     appender: &mut St::Appender,
     algorithms: &[Algorithm],
-) -> Result<Copied, S3Error> {
+) -> Result<Received, S3Error> {
     let mut bytes = object_stream(store.clone(), source, start, len);
     let mut md5 = md5::Md5::new();
     let mut hashers: Vec<_> = algorithms.iter().map(|a| (*a, a.hasher())).collect();
@@ -543,7 +545,7 @@ pub(super) async fn copy_into<St: Store + Clone>(
         hashers.iter_mut().for_each(|(_, h)| h.update(&chunk));
         appender.write(chunk).await?;
     }
-    Ok(Copied {
+    Ok(Received {
         size,
         md5: md5.finalize().into(),
         checksums: hashers.into_iter().map(|(a, h)| (a, h.finish())).collect(),
@@ -576,40 +578,14 @@ pub(super) async fn copy<St: Store + Clone>(
     let algorithm = source.meta.checksum.as_ref().map(|c| c.algorithm);
     let algorithms: Vec<Algorithm> = algorithm.into_iter().collect();
     let store = catalog.store();
-    let (lock, mut appender, copied) = catalog
-        .write_blob(async |appender| {
-            copy_into(store, &source, 0, source.meta.size, appender, &algorithms).await
-        })
+    let (lock, meta) = catalog
+        .write_blob(
+            async |appender| {
+                copy_into(store, &source, 0, source.meta.size, appender, &algorithms).await
+            },
+            |copied| object_record(catalog, bucket, key, stored, copied, algorithm),
+        )
         .await?;
-    let checksum = algorithm.and_then(|a| {
-        copied
-            .checksums
-            .iter()
-            .find(|(x, _)| *x == a)
-            .map(|(_, raw)| ObjectChecksum {
-                algorithm: a,
-                kind: ChecksumType::FullObject,
-                value: checksum::encode(raw),
-            })
-    });
-    let meta = ObjectRecord {
-        bucket,
-        key,
-        seq: catalog.seq(),
-        size: copied.size,
-        etag: rules::md5_etag(&copied.md5),
-        last_modified_ms: clock::now_ms(),
-        headers: stored,
-        checksum,
-        layout: Layout::Inline,
-        from_upload: None,
-    };
-    if let Err(e) = appender.commit(&Record::Object(meta.clone())).await {
-        drop(appender);
-        catalog.drop_own(lock).await;
-        return Err(e.into());
-    }
-    drop(appender);
     let (etag, modified) = (meta.etag.clone(), meta.last_modified_ms);
     catalog.install_object(lock, meta, precondition).await?;
     let mut out = xml::Writer::new("CopyObjectResult");
