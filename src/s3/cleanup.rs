@@ -167,25 +167,11 @@ impl Cleaner<'_, '_> {
                 ));
             }
             let what = format!("list the multipart uploads in {bucket}");
-            let Some(answer) = self.send(Method::GET, path, &what).await else {
+            let Some(page) = self
+                .list_page(path, &what, "Upload", &["Key", "UploadId"])
+                .await
+            else {
                 return;
-            };
-            if answer.gone() {
-                return;
-            }
-            if !answer.success() {
-                self.warnings.push(format!(
-                    "cannot {what}: the target answered {}",
-                    answer.describe()
-                ));
-                return;
-            }
-            let page = match Page::parse(&answer.body, "Upload", &["Key", "UploadId"]) {
-                Ok(page) => page,
-                Err(error) => {
-                    self.warnings.push(format!("cannot {what}: {error}"));
-                    return;
-                }
             };
             for record in &page.records {
                 self.abort(bucket, &encode_key(&record[0]), &record[1])
@@ -205,6 +191,32 @@ impl Cleaner<'_, '_> {
         ));
     }
 
+    /// One page of a listing, or `None` when there is none to have: the bucket is
+    /// gone (nothing left to clean), or the answer is a refusal or not a listing
+    /// (a warning says which).
+    async fn list_page(
+        &mut self,
+        path: String,
+        what: &str,
+        record: &str,
+        fields: &[&str],
+    ) -> Option<Page> {
+        let answer = self.send(Method::GET, path, what).await?;
+        if answer.gone() {
+            return None;
+        }
+        if !answer.success() {
+            self.warnings.push(format!(
+                "cannot {what}: the target answered {}",
+                answer.describe()
+            ));
+            return None;
+        }
+        Page::parse(&answer.body, record, fields)
+            .map_err(|error| self.warnings.push(format!("cannot {what}: {error}")))
+            .ok()
+    }
+
     /// ListObjectsV2 under `prefix`, page by page, deleting every object listed.
     async fn sweep_objects(&mut self, bucket: &str, prefix: &str) {
         let mut token: Option<String> = None;
@@ -220,25 +232,8 @@ impl Cleaner<'_, '_> {
                 ));
             }
             let what = format!("list the objects in {bucket}");
-            let Some(answer) = self.send(Method::GET, path, &what).await else {
+            let Some(page) = self.list_page(path, &what, "Contents", &["Key"]).await else {
                 return;
-            };
-            if answer.gone() {
-                return;
-            }
-            if !answer.success() {
-                self.warnings.push(format!(
-                    "cannot {what}: the target answered {}",
-                    answer.describe()
-                ));
-                return;
-            }
-            let page = match Page::parse(&answer.body, "Contents", &["Key"]) {
-                Ok(page) => page,
-                Err(error) => {
-                    self.warnings.push(format!("cannot {what}: {error}"));
-                    return;
-                }
             };
             for record in &page.records {
                 self.delete(bucket, &encode_key(&record[0])).await;

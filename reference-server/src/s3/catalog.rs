@@ -412,6 +412,27 @@ impl<St: Store + Clone> Catalog<St> {
         }
     }
 
+    /// Ends the install of a new object: once it is in the index, the blobs
+    /// it replaced go; if it was refused, only its own entry goes (its parts,
+    /// if any, are still the upload's).
+    async fn settle(
+        &self,
+        lock: UploadLock,
+        outcome: Result<Vec<UploadId>, S3Error>,
+    ) -> Result<(), S3Error> {
+        match outcome {
+            Ok(garbage) => {
+                drop(lock);
+                self.discard(garbage).await;
+                Ok(())
+            }
+            Err(e) => {
+                self.drop_own(lock).await;
+                Err(e)
+            }
+        }
+    }
+
     /// Removes an entry this request created and still holds.
     pub async fn drop_own(&self, lock: UploadLock) {
         if let Err(e) = self.store.remove(lock).await {
@@ -547,19 +568,7 @@ impl<St: Store + Clone> Catalog<St> {
                 }
             }
         };
-        match outcome {
-            Ok(garbage) => {
-                drop(lock);
-                self.discard(garbage).await;
-                Ok(())
-            }
-            Err(e) => {
-                // Only the object's own entry: its parts (if any) are still
-                // the upload's.
-                self.drop_own(lock).await;
-                Err(e)
-            }
-        }
+        self.settle(lock, outcome).await
     }
 
     /// Deletes the key's object, if any.
@@ -765,17 +774,7 @@ impl<St: Store + Clone> Catalog<St> {
                 }
             }
         };
-        match outcome {
-            Ok(garbage) => {
-                drop(lock);
-                self.discard(garbage).await;
-                Ok(())
-            }
-            Err(e) => {
-                self.drop_own(lock).await;
-                Err(e)
-            }
-        }
+        self.settle(lock, outcome).await
     }
 
     /// Abort: the upload and every part go, record first, so a crash in
