@@ -263,6 +263,10 @@ fn verify(
         ) else {
             return ("presigned", denied("AuthorizationQueryParametersError"));
         };
+        let credential = query.get("X-Amz-Credential").cloned().unwrap_or_default();
+        if !credential.starts_with(&format!("{ACCESS_KEY}/")) {
+            return ("presigned", denied("InvalidAccessKeyId"));
+        }
         let signed: Vec<(String, String)> = query
             .get("X-Amz-SignedHeaders")
             .map(|names| names.split(';').collect::<Vec<_>>())
@@ -987,6 +991,12 @@ scenarios:
         expect: { status: 403, body: { xml: { Error/Code: SignatureDoesNotMatch } } }
       - request: { method: PUT, url: "{{base}}/17", body: hello, sigv4: { mode: presigned, break: date } }
         expect: { status: 403, body: { xml: { Error/Code: SignatureDoesNotMatch } } }
+      - request: { method: PUT, url: "{{base}}/18", body: hello, sigv4: { mode: signed, break: access_key } }
+        expect: { status: 403, body: { xml: { Error/Code: InvalidAccessKeyId } } }
+      - request: { method: PUT, url: "{{base}}/19", body: hello, sigv4: { mode: presigned, break: access_key } }
+        expect: { status: 403, body: { xml: { Error/Code: InvalidAccessKeyId } } }
+      - request: { method: PUT, url: "{{base}}/20", body: { random: 20KiB }, sigv4: { mode: chunked, break: access_key } }
+        expect: { status: 403, body: { xml: { Error/Code: InvalidAccessKeyId } } }
       - request: { method: GET, url: "{{s3_endpoint}}/{{bucket}}?list-type=2&prefix={{run_id}}/" }
         expect:
           status: 200
@@ -1010,7 +1020,7 @@ fn every_deliberate_break_is_refused_by_the_verifier() {
         .filter(|l| l.method == "PUT" && l.target.matches('/').count() >= 3)
         .filter(|l| l.status == 403 || l.status == 400)
         .count();
-    assert_eq!(rejected, 17, "{log:#?}");
+    assert_eq!(rejected, 20, "{log:#?}");
 }
 
 /// The central multipart flow, as a suite would write it.

@@ -867,6 +867,13 @@ faults! {
         summary: "The checksum trailer of an aws-chunked body is not compared with the bytes",
         violates: ["S3-MPU-PART-TRAILER"],
     }
+    /// A key store whose "not found" is reported as a plain denial.
+    UnknownAccessKeyAccessDenied {
+        name: "unknown-access-key-access-denied",
+        scope: "SigV4",
+        summary: "An unknown access key id answers 403 AccessDenied instead of InvalidAccessKeyId",
+        violates: ["S3-MPU-AUTH"],
+    }
     /// Every authentication failure reported with one code.
     SignatureMismatchAsAccessDenied {
         name: "signature-mismatch-as-access-denied",

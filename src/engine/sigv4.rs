@@ -57,15 +57,23 @@ pub(crate) fn apply(
         )));
     };
     let broken = sigv4.and_then(|sigv4| sigv4.broken);
-    let wrong_secret;
-    let credentials = if broken == Some(Sigv4Break::Secret) {
-        wrong_secret = Credentials {
-            secret_access_key: format!("{}-not-the-secret", credentials.secret_access_key),
-            ..credentials.clone()
-        };
-        &wrong_secret
-    } else {
-        credentials
+    let wrong;
+    let credentials = match broken {
+        Some(Sigv4Break::Secret) => {
+            wrong = Credentials {
+                secret_access_key: format!("{}-not-the-secret", credentials.secret_access_key),
+                ..credentials.clone()
+            };
+            &wrong
+        }
+        Some(Sigv4Break::AccessKey) => {
+            wrong = Credentials {
+                access_key_id: unknown_access_key(&credentials.access_key_id).to_owned(),
+                ..credentials.clone()
+            };
+            &wrong
+        }
+        _ => credentials,
     };
     let scope = SigningScope {
         credentials,
@@ -156,9 +164,19 @@ pub(crate) fn apply(
     match broken {
         Some(Sigv4Break::Signature) => break_signature(prepared)?,
         Some(Sigv4Break::Date) => break_date(prepared, &signed.date_time)?,
-        Some(Sigv4Break::Secret | Sigv4Break::Body) | None => {}
+        Some(Sigv4Break::Secret | Sigv4Break::AccessKey | Sigv4Break::Body) | None => {}
     }
     Ok(())
+}
+
+/// An access key id of AWS's form (20 capitals and digits) that is not `configured`.
+fn unknown_access_key(configured: &str) -> &'static str {
+    const UNKNOWN: [&str; 2] = ["AKIAUPSPECUNKNOWN000", "AKIAUPSPECUNKNOWN001"];
+    if configured == UNKNOWN[0] {
+        UNKNOWN[1]
+    } else {
+        UNKNOWN[0]
+    }
 }
 
 /// Hex SHA-256 of the body, read once from its regenerable description. Tampered:

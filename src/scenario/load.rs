@@ -46,7 +46,7 @@ const SIGV4_MODES: [&str; 6] = [
 ];
 
 /// What `sigv4: {break: …}` can break; the first three apply to every signing mode.
-const SIGV4_BREAKS: [&str; 4] = ["signature", "secret", "date", "body"];
+const SIGV4_BREAKS: [&str; 5] = ["signature", "secret", "access_key", "date", "body"];
 
 /// The checksums an `aws-chunked` trailer can carry.
 const TRAILER_CHECKSUMS: [&str; 3] = ["crc32", "sha1", "sha256"];
@@ -1334,7 +1334,7 @@ impl<'a> Loader<'a> {
                 let what_text = what.value.0.as_str();
                 let allowed: &[&str] = match mode {
                     "none" => &[],
-                    "unsigned" | "presigned" => &SIGV4_BREAKS[..3],
+                    "unsigned" | "presigned" => &SIGV4_BREAKS[..4],
                     _ => &SIGV4_BREAKS,
                 };
                 if !SIGV4_BREAKS.contains(&what_text) {
@@ -1358,6 +1358,7 @@ impl<'a> Loader<'a> {
                 Some(match what_text {
                     "signature" => Sigv4Break::Signature,
                     "secret" => Sigv4Break::Secret,
+                    "access_key" => Sigv4Break::AccessKey,
                     "date" => Sigv4Break::Date,
                     _ => Sigv4Break::Body,
                 })

@@ -250,6 +250,9 @@ pub enum Sigv4Break {
     Signature,
     /// Signed with a secret key that is not the configured one.
     Secret,
+    /// Signed (with the configured secret) under an access key id the target
+    /// does not know.
+    AccessKey,
     /// The date sent (`x-amz-date` or `X-Amz-Date`) one second before the signed one.
     Date,
     /// The body sent differs from the one the signature covers: the declared SHA-256
@@ -263,6 +266,7 @@ impl Sigv4Break {
         match self {
             Sigv4Break::Signature => "signature",
             Sigv4Break::Secret => "secret",
+            Sigv4Break::AccessKey => "access_key",
             Sigv4Break::Date => "date",
             Sigv4Break::Body => "body",
         }

@@ -59,6 +59,11 @@ pub(super) fn refusal(faults: Faults, error: S3Error) -> Result<Response<ResBody
         {
             S3Error::AccessDenied("Access Denied".into())
         }
+        S3Error::InvalidAccessKeyId { .. }
+            if faults.active(Fault::UnknownAccessKeyAccessDenied) =>
+        {
+            S3Error::AccessDenied("Access Denied".into())
+        }
         other => other,
     })
 }
