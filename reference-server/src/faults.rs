@@ -338,6 +338,13 @@ faults! {
         summary: "PATCH responses carry no Upload-Expires",
         violates: ["TUS-EXP-PATCH"],
     }
+    /// The server's local time (five hours behind UTC) labelled GMT.
+    ExpiresInThePast {
+        name: "expires-in-the-past",
+        scope: "tus expiration",
+        summary: "Upload-Expires is local time (UTC-5) labelled GMT, so it lies hours before the response's Date",
+        violates: ["TUS-EXP-FUTURE"],
+    }
     /// A date library's default format (RFC 3339) instead of HTTP's.
     ExpiresNotImfFixdate {
         name: "expires-not-imf-fixdate",

@@ -8,8 +8,8 @@ use super::response::{BodyPlan, BodySummary, Equality};
 use super::scope::{EvalError, Scope};
 use super::xml::{self, XmlLookupError};
 use crate::scenario::model::{
-    BodyExpect, Expect, HeaderExpect, HeaderMatcher, SourceSpan, StatusExpect, StatusPattern,
-    ValueMatcher,
+    BodyExpect, DateOrder, Expect, HeaderExpect, HeaderMatcher, SourceSpan, StatusExpect,
+    StatusPattern, ValueMatcher,
 };
 
 /// A response as the checks and captures see it.
@@ -321,6 +321,13 @@ pub(crate) fn describe(matcher: &ValueMatcher, scope: Scope<'_>) -> Result<Strin
                 scope.render(expected)?
             )
         }
+        ValueMatcher::Date(order, expected) => {
+            format!(
+                "an HTTP-date {} {:?}",
+                order.as_str(),
+                scope.render(expected)?
+            )
+        }
     })
 }
 
@@ -383,6 +390,25 @@ pub(crate) fn match_value(
                         actual: format!("{actual:?}, which is too large to compare"),
                     });
                 }
+            }
+        }
+        ValueMatcher::Date(order, expected) => {
+            let rendered = scope.render(expected)?;
+            let bound = httpdate::parse_http_date(rendered.trim()).map_err(|_| {
+                EvalError::Invalid(format!(
+                    "`{rendered}` (the right side of `{}`) is not an HTTP-date",
+                    order.as_str()
+                ))
+            })?;
+            let Ok(value) = httpdate::parse_http_date(actual.trim()) else {
+                return Err(MatchError::Mismatch {
+                    expected: describe(matcher, scope)?,
+                    actual: format!("{actual:?}, which is not an HTTP-date"),
+                });
+            };
+            match order {
+                DateOrder::After => value > bound,
+                DateOrder::Before => value < bound,
             }
         }
     };
@@ -500,6 +526,33 @@ mod tests {
             etag("\"abc", "abc").is_err(),
             "an unbalanced quote is part of the value"
         );
+    }
+
+    #[test]
+    fn dates_compare_in_any_http_date_form() {
+        let after = |bound: &str, actual: &str| {
+            matches(ValueMatcher::Date(DateOrder::After, t(bound)), actual)
+        };
+        let before = |bound: &str, actual: &str| {
+            matches(ValueMatcher::Date(DateOrder::Before, t(bound)), actual)
+        };
+        let date = "Sun, 22 Nov 2026 04:00:00 GMT";
+        assert!(after(date, "Sun, 22 Nov 2026 04:00:01 GMT").is_ok());
+        assert!(after(date, "Sunday, 22-Nov-26 04:00:01 GMT").is_ok());
+        assert!(after(date, "Sun Nov 22 04:00:01 2026").is_ok());
+        assert!(before(date, "Sun, 22 Nov 2026 03:59:59 GMT").is_ok());
+        let (expected, actual) = mismatch(after(date, date));
+        assert_eq!(expected, format!("an HTTP-date after {date:?}"));
+        assert_eq!(actual, format!("{date:?}"));
+        let (_, actual) = mismatch(before(date, "2026-11-22T03:00:00Z"));
+        assert_eq!(
+            actual,
+            "\"2026-11-22T03:00:00Z\", which is not an HTTP-date"
+        );
+        assert!(matches!(
+            after("tomorrow", date),
+            Err(MatchError::Eval(EvalError::Invalid(_)))
+        ));
     }
 
     #[test]

@@ -1059,7 +1059,7 @@ impl<'a> Loader<'a> {
             self.push(ctx.source().error(
                     &spanned.referenced,
                     LoadErrorKind::StepShape(
-                        "give exactly one check here (equals, one_of, regex, contains, eq, ne, lt, le, gt, ge or etag)"
+                        "give exactly one check here (equals, one_of, regex, contains, eq, ne, lt, le, gt, ge, etag, after or before)"
                             .into(),
                     ),
                 ));
@@ -1100,6 +1100,8 @@ impl<'a> Loader<'a> {
                             "equals" => ValueMatcher::Equals(template),
                             "contains" => ValueMatcher::ContainsToken(template),
                             "etag" => ValueMatcher::Etag(template),
+                            "after" => ValueMatcher::Date(DateOrder::After, template),
+                            "before" => ValueMatcher::Date(DateOrder::Before, template),
                             other => ValueMatcher::Compare(comparison(other), template),
                         })
                 }
@@ -1538,6 +1540,8 @@ fn matcher_checks(map: &MatcherMap) -> Vec<(&'static str, MatcherValue<'_>)> {
         ("gt", &map.gt),
         ("ge", &map.ge),
         ("etag", &map.etag),
+        ("after", &map.after),
+        ("before", &map.before),
     ];
     for (key, value) in ones {
         if let Some(value) = value {

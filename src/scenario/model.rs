@@ -370,6 +370,24 @@ pub enum ValueMatcher {
     /// Equal as entity tags: surrounding double quotes and a `W/` prefix are ignored
     /// on both sides, since servers and scenarios differ on whether to quote them.
     Etag(Template),
+    /// Both are HTTP-dates (RFC 9110 §5.6.7, any of its three forms) and the value
+    /// is strictly later (`After`) or earlier (`Before`) than the template's.
+    Date(DateOrder, Template),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateOrder {
+    After,
+    Before,
+}
+
+impl DateOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateOrder::After => "after",
+            DateOrder::Before => "before",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

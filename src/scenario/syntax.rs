@@ -348,6 +348,10 @@ pub struct MatcherMap {
     pub ge: Option<Spanned<Scalar>>,
     #[serde(default)]
     pub etag: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub after: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    pub before: Option<Spanned<Scalar>>,
 }
 
 /// A request body or an expected body: a plain scalar is text; a map names the source.

@@ -7,6 +7,8 @@
 //! Each rewrite works on the finished response alone (method, status and
 //! headers) and never fails: a header it cannot read is left as it is.
 
+use std::time::Duration;
+
 use http::header::{CACHE_CONTROL, LOCATION};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 
@@ -54,6 +56,12 @@ pub(super) fn misreport(settings: &Settings, method: &Method, response: &mut Res
             }
         }
         _ => {}
+    }
+    if on(Fault::ExpiresInThePast) {
+        let local = text(h, UPLOAD_EXPIRES)
+            .and_then(|date| httpdate::parse_http_date(date).ok())
+            .map(|utc| httpdate::fmt_http_date(utc - Duration::from_secs(5 * 3600)));
+        set(h, UPLOAD_EXPIRES, local);
     }
     if on(Fault::ExpiresNotImfFixdate) {
         let rfc3339 = text(h, UPLOAD_EXPIRES).and_then(imf_to_rfc3339);
