@@ -731,12 +731,16 @@ mod tests {
     const SK: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
     fn auth() -> Auth {
+        auth_with(Faults::NONE)
+    }
+
+    fn auth_with(faults: Faults) -> Auth {
         Auth::new(
             &S3Config {
                 credentials: vec![S3Credential::new(AK, SK)],
                 ..S3Config::default()
             },
-            Faults::default(),
+            faults,
         )
     }
 
@@ -919,15 +923,7 @@ mod tests {
     /// The SigV4 faults waive the comparison, never the key lookup.
     #[test]
     fn faults_waive_what_they_name() {
-        let faulty = |fault| {
-            Auth::new(
-                &S3Config {
-                    credentials: vec![S3Credential::new(AK, SK)],
-                    ..S3Config::default()
-                },
-                Faults::new([fault]),
-            )
-        };
+        let faulty = |fault| auth_with(Faults::new([fault]));
         let now = at("20130524T000000Z");
         let signed = |key: &str| {
             parts(
@@ -971,7 +967,7 @@ mod tests {
 
     #[test]
     fn anonymous_without_keys() {
-        let anon = Auth::new(&S3Config::default(), Faults::default());
+        let anon = Auth::new(&S3Config::default(), Faults::NONE);
         let request = parts("GET", "/b/k", &[("host", "h")]);
         let verified = anon.verify(&request, SystemTime::now()).unwrap();
         assert!(verified.principal.is_none());
