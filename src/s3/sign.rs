@@ -286,6 +286,15 @@ mod tests {
         }
     }
 
+    /// Where and when every AWS S3 SigV4 example signs.
+    fn aws_example_scope(credentials: &Credentials) -> SigningScope<'_> {
+        SigningScope {
+            credentials,
+            region: "us-east-1",
+            time: may_24_2013(),
+        }
+    }
+
     /// 2013-05-24T00:00:00Z, the instant of every AWS S3 SigV4 example.
     fn may_24_2013() -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(1_369_353_600)
@@ -308,11 +317,7 @@ mod tests {
     #[test]
     fn aws_documentation_get_object() {
         let credentials = aws_example();
-        let scope = SigningScope {
-            credentials: &credentials,
-            region: "us-east-1",
-            time: may_24_2013(),
-        };
+        let scope = aws_example_scope(&credentials);
         let mut get = request(
             "GET",
             "https://examplebucket.s3.amazonaws.com/test.txt",
@@ -338,11 +343,7 @@ mod tests {
     #[test]
     fn aws_documentation_put_object() {
         let credentials = aws_example();
-        let scope = SigningScope {
-            credentials: &credentials,
-            region: "us-east-1",
-            time: may_24_2013(),
-        };
+        let scope = aws_example_scope(&credentials);
         let body_sha256 = hex(&Sha256::digest(b"Welcome to Amazon S3."));
         assert_eq!(
             body_sha256,
@@ -367,11 +368,7 @@ mod tests {
     #[test]
     fn aws_documentation_presigned_get() {
         let credentials = aws_example();
-        let scope = SigningScope {
-            credentials: &credentials,
-            region: "us-east-1",
-            time: may_24_2013(),
-        };
+        let scope = aws_example_scope(&credentials);
         let mut get = request(
             "GET",
             "https://examplebucket.s3.amazonaws.com/test.txt",
@@ -406,11 +403,7 @@ mod tests {
     #[test]
     fn aws_documentation_chunked_upload() {
         let credentials = aws_example();
-        let scope = SigningScope {
-            credentials: &credentials,
-            region: "us-east-1",
-            time: may_24_2013(),
-        };
+        let scope = aws_example_scope(&credentials);
         let mut put = request(
             "PUT",
             "https://s3.amazonaws.com/examplebucket/chunkObject.txt",
@@ -451,11 +444,7 @@ mod tests {
     #[test]
     fn awkward_keys_match_botocore() {
         let credentials = aws_example();
-        let scope = SigningScope {
-            credentials: &credentials,
-            region: "us-east-1",
-            time: may_24_2013(),
-        };
+        let scope = aws_example_scope(&credentials);
         let uri = "http://127.0.0.1:9000/bucket/dir/a%20b%2Bc%25~%3D%26.txt?partNumber=1&uploadId=abc%2Fdef";
         let mut signed_payload = request("PUT", uri, &[("content-length", "5")]);
         let body_sha256 = hex(&Sha256::digest(b"hello"));
