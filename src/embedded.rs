@@ -19,6 +19,12 @@ const MAX_SIZE: u64 = 1 << 30;
 /// upload of a busy run expires between two of its writes (2 s did, under load).
 const EXPIRY: Duration = Duration::from_secs(4);
 
+/// How long a stalled request body is waited on before the request is ended (tus
+/// 408, S3 RequestTimeout). Short, so the scenario that stalls a body on purpose
+/// takes seconds rather than the default minute; long enough that no body of a
+/// busy run pauses this long between two of its chunks.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The embedded S3 listener's key pair. Fixed on purpose: the server lives for one
 /// run, on loopback, and a known pair lets a user repeat a failing request by hand.
 const S3_ACCESS_KEY_ID: &str = "UPSPECEMBEDDED";
@@ -42,6 +48,7 @@ pub fn target() -> EmbeddedTarget {
         config: Config {
             max_size: Some(MAX_SIZE),
             expiry: Some(EXPIRY),
+            idle_timeout: IDLE_TIMEOUT,
             s3: Some(S3Config {
                 listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                 region: DEFAULT_REGION.to_owned(),
@@ -53,6 +60,7 @@ pub fn target() -> EmbeddedTarget {
         vars: vec![
             ("tus_max_size", MAX_SIZE.to_string()),
             ("tus_expiry", EXPIRY.as_secs().to_string()),
+            ("tus_idle_timeout", IDLE_TIMEOUT.as_secs().to_string()),
         ],
         capabilities: vec!["download"],
     }

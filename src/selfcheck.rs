@@ -43,7 +43,7 @@ use crate::engine::{self, RunContext};
 use crate::plan::{self, PlannedScenario};
 use crate::s3::session;
 use crate::scenario::error::LoadErrors;
-use crate::scenario::model::{Level, Scenario, Step, Suite};
+use crate::scenario::model::{CutEnd, Level, Scenario, Step, Suite};
 use crate::scenario::{self, SpecTree};
 
 /// Every body is generated from this seed, so a fault run can be replayed
@@ -484,12 +484,16 @@ async fn execute(cases: &[Case], concurrency: usize) -> Vec<Vec<Option<Ran>>> {
     outcomes
 }
 
-/// Whether the steps pause on purpose (`delay`), anywhere inside: such a
-/// scenario mostly waits, and need not hold a slot while it does.
+/// Whether the steps pause on purpose (`delay`, or a body that stalls until the
+/// server ends the request), anywhere inside: such a scenario mostly waits, and
+/// need not hold a slot while it does.
 fn sleeps(steps: &[Step]) -> bool {
     steps.iter().any(|step| match step {
         Step::Delay { .. } => true,
-        Step::Request(_) => false,
+        Step::Request(request) => request
+            .cut
+            .as_ref()
+            .is_some_and(|cut| cut.then == CutEnd::Stall),
         Step::Use(use_step) => sleeps(&use_step.definition.steps),
         Step::Parallel(branches) => sleeps(branches),
         Step::Repeat(repeat) => sleeps(&repeat.steps),

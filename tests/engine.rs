@@ -18,7 +18,7 @@ use support::build::{
     code, compare, context, definition, delay, equals, header, repeat, req, scenario, span, t,
     use_step,
 };
-use support::servers::{self, Misbehaviour};
+use support::servers::{self, Misbehaviour, StallEnding, StallEvent};
 
 #[track_caller]
 fn assert_passed(result: &ScenarioResult) {
@@ -371,6 +371,157 @@ async fn a_response_before_the_abort_is_still_checked() {
     assert_passed(&run(vec![upload(413)], &ctx).await);
     let result = run(vec![upload(201)], &ctx).await;
     assert_eq!(mismatch(failed(&result)), ("status", "201", "413"));
+}
+
+// ------------------------------------------------------------------ stall_after
+
+/// The next event from a stall-watching server, within a bound so a lost one fails.
+async fn stall_event(events: &mut tokio::sync::mpsc::UnboundedReceiver<StallEvent>) -> StallEvent {
+    let next = tokio::time::timeout(Duration::from_secs(5), events.recv()).await;
+    next.expect("the stall-watching server reports within 5 s")
+        .expect("the stall-watching server runs")
+}
+
+/// A PATCH of 1 MiB that stalls after 300 KiB, within a step timeout of `{{idle + 1}}s`.
+fn stalling(expected_status: u16) -> Step {
+    req("PATCH", "{{target}}upload")
+        .body(BodySource::Random {
+            size: t("1MiB"),
+            seed: None,
+        })
+        .stall_after("300KiB")
+        .timeout_template("{{idle + 1}}s")
+        .status(&[code(expected_status)])
+        .step()
+}
+
+#[tokio::test]
+async fn a_response_to_a_stalled_body_is_checked_and_the_connection_then_closed() {
+    // The server answers while the request body is unfinished and keeps the
+    // connection open: the answer still reaches the step.
+    let (target, mut events) = servers::stall_watching(StallEnding::Answer).await;
+    let ctx = with_var(context(&target), "idle", "4");
+    let started = Instant::now();
+    let result = run(vec![stalling(408)], &ctx).await;
+    assert_passed(&result);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "no wait for the timeout"
+    );
+    assert_eq!(
+        stall_event(&mut events).await,
+        StallEvent::Stalled(300 * 1024)
+    );
+    assert_eq!(
+        stall_event(&mut events).await,
+        StallEvent::ClientClosed,
+        "the stalled body ends with the step"
+    );
+    let exchange = &result.transcript[0];
+    assert_eq!(exchange.request.body_len, 300 * 1024);
+    let declared = exchange
+        .request
+        .headers
+        .iter()
+        .find(|(name, _)| name == "content-length");
+    assert_eq!(declared.unwrap().1, (1u64 << 20).to_string());
+    let response = exchange.response.as_ref().unwrap();
+    assert_eq!(
+        (response.status, &response.body_excerpt[..]),
+        (408, &b"stalled"[..])
+    );
+
+    let result = run(vec![stalling(204)], &ctx).await;
+    assert_eq!(mismatch(failed(&result)), ("status", "204", "408"));
+}
+
+#[tokio::test]
+async fn a_server_that_closes_or_resets_a_stalled_request_ends_it() {
+    for ending in [StallEnding::Close, StallEnding::Reset] {
+        let (target, mut events) = servers::stall_watching(ending).await;
+        let ctx = with_var(context(&target), "idle", "4");
+        let started = Instant::now();
+        // No answer, so there is nothing to check: the status expectation is moot.
+        let result = run(vec![stalling(204)], &ctx).await;
+        assert_passed(&result);
+        assert!(started.elapsed() < Duration::from_secs(3), "{ending:?}");
+        assert_eq!(
+            stall_event(&mut events).await,
+            StallEvent::Stalled(300 * 1024)
+        );
+        assert!(result.transcript[0].response.is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_request_the_server_never_ends_fails_at_the_step_timeout() {
+    let (target, mut events) = servers::stall_watching(StallEnding::Never).await;
+    let ctx = with_var(context(&target), "idle", "0");
+    let started = Instant::now();
+    let result = run(vec![stalling(408)], &ctx).await;
+    let elapsed = started.elapsed();
+    assert!(
+        (Duration::from_secs(1)..Duration::from_secs(3)).contains(&elapsed),
+        "the templated 1 s timeout bounds the wait: {elapsed:?}"
+    );
+    let failure = failed(&result);
+    assert_eq!(
+        mismatch(failure),
+        (
+            "stalled body",
+            "the server ends the request (an answer, or closing the connection) within 1.0s",
+            "neither: the body stalled after 307200 bytes, and the connection stayed open \
+             with no answer"
+        )
+    );
+    assert_eq!(failure.span, span(1));
+    assert!(failure.exchange.as_ref().unwrap().response.is_none());
+    assert_eq!(
+        stall_event(&mut events).await,
+        StallEvent::Stalled(300 * 1024)
+    );
+    assert_eq!(
+        stall_event(&mut events).await,
+        StallEvent::ClientClosed,
+        "the connection is not left open after the step"
+    );
+
+    // The scenario's own bound still wins over the step's: a harness timeout.
+    let mut short = ctx.clone();
+    short.scenario_timeout = Duration::from_millis(300);
+    let result = run(vec![stalling(408)], &short).await;
+    assert!(
+        matches!(errored(&result).kind, FailureKind::Timeout(d) if d == Duration::from_millis(300))
+    );
+}
+
+#[tokio::test]
+async fn stall_after_the_whole_body_is_no_stall_and_past_it_is_an_error() {
+    let server = servers::start().await;
+    let ctx = context(&server.url);
+    let whole = req("PUT", "{{target}}echo")
+        .text("0123456789")
+        .stall_after("10")
+        .expect_value("x-received-length", equals("10"))
+        .step();
+    assert_passed(&run(vec![whole], &ctx).await);
+
+    let beyond = req("PUT", "{{target}}echo")
+        .text("0123")
+        .stall_after("5")
+        .step();
+    assert_eq!(
+        evaluation(failed(&run(vec![beyond], &ctx).await)),
+        "stall_after 5 is beyond the end of the 4-byte body"
+    );
+
+    let bad_timeout = req("GET", "{{target}}echo")
+        .timeout_template("{{idle}}s")
+        .step();
+    let ctx = with_var(ctx, "idle", "soon");
+    let result = run(vec![bad_timeout], &ctx).await;
+    assert!(evaluation(failed(&result)).starts_with("timeout: `soons` is not a duration"));
+    assert!(result.transcript.is_empty());
 }
 
 // --------------------------------------------------------------------- captures

@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::Path;
 
+use upspec::scenario::model::{CutEnd, Step};
 use upspec::scenario::{SpecTree, load};
 
 const GOLDEN: &str = "tests/golden/load-errors";
@@ -114,6 +115,7 @@ scenarios:
           - name: a
             request: { method: PATCH, url: "{{upload_url}}", body: { random: 5MiB, seed: 7 }, abort_after: 100 }
           - request: { method: PATCH, url: "{{upload_url}}", body: { base64: aGVsbG8= }, timeout: 2s }
+          - request: { method: PATCH, url: "{{upload_url}}", body: "0123456789", stall_after: "{{chunk - 1}}", timeout: "{{chunk + 10}}s" }
       - repeat:
           times: 3
           as: part
@@ -143,4 +145,29 @@ scenarios:
     assert_eq!(scenario.steps.len(), 5);
     assert_eq!(scenario.finally.len(), 1);
     assert_eq!(scenario.span.line, 16);
+    let Step::Parallel(branches) = &scenario.steps[1] else {
+        panic!("step 2 is the parallel one");
+    };
+    let request = |index: usize| match &branches[index] {
+        Step::Request(request) => request,
+        other => panic!("branch {index} is {other:?}"),
+    };
+    let abort = request(0).cut.as_ref().unwrap();
+    assert_eq!(
+        (abort.then, abort.after.to_string()),
+        (CutEnd::Abort, "100".into())
+    );
+    assert_eq!(
+        request(1).timeout.as_ref().unwrap().as_literal().unwrap(),
+        "2s"
+    );
+    let stall = request(2).cut.as_ref().unwrap();
+    assert_eq!(
+        (stall.then, stall.after.to_string()),
+        (CutEnd::Stall, "{{chunk - 1}}".into())
+    );
+    assert_eq!(
+        request(2).timeout.as_ref().unwrap().to_string(),
+        "{{chunk + 10}}s"
+    );
 }

@@ -27,16 +27,21 @@ const MAX_SIZE: u64 = 1 << 30;
 /// is the longest); 4 s keeps the run under 15 s and has held with two copies of
 /// this test running at once on 2 cores, where 2 s did not.
 const EXPIRY_SECS: u64 = 4;
+/// The idle timeout on stalled bodies of that same configuration, given as
+/// `--var tus_idle_timeout`: the stalled-body scenario waits this long. Longer
+/// than the expiry on purpose, which a write that slides the expiry must survive.
+const IDLE_TIMEOUT_SECS: u64 = 5;
 
 /// One server configuration and what the suite should make of it.
 struct Case {
     label: String,
     /// Extensions switched off: the named one and those that build on it.
     disabled: BTreeSet<&'static str>,
-    /// Whether the server expires uploads quickly and the run is told so. Only the
-    /// all-extensions case waits for expiries; the others keep the default day and
-    /// skip those scenarios for want of `tus_expiry`.
-    short_expiry: bool,
+    /// Whether the server expires uploads and ends stalled bodies quickly, and the
+    /// run is told so. Only the all-extensions case waits for them; the others keep
+    /// the defaults (a day, a minute) and skip those scenarios for want of
+    /// `tus_expiry` or `tus_idle_timeout`.
+    short_timeouts: bool,
 }
 
 /// An extension and every extension that depends on it, directly or not.
@@ -60,7 +65,7 @@ fn cases() -> Vec<Case> {
     let mut cases = vec![Case {
         label: "every extension".into(),
         disabled: BTreeSet::new(),
-        short_expiry: true,
+        short_timeouts: true,
     }];
     for extension in Extension::ALL {
         cases.push(Case {
@@ -69,7 +74,7 @@ fn cases() -> Vec<Case> {
                 .into_iter()
                 .map(Extension::name)
                 .collect(),
-            short_expiry: false,
+            short_timeouts: false,
         });
     }
     cases
@@ -79,11 +84,16 @@ fn config(case: &Case) -> Config {
     Config {
         store: StoreConfig::Memory,
         max_size: Some(MAX_SIZE),
-        expiry: Some(Duration::from_secs(if case.short_expiry {
+        expiry: Some(Duration::from_secs(if case.short_timeouts {
             EXPIRY_SECS
         } else {
             24 * 60 * 60
         })),
+        idle_timeout: if case.short_timeouts {
+            Duration::from_secs(IDLE_TIMEOUT_SECS)
+        } else {
+            Config::default().idle_timeout
+        },
         extensions: Extension::ALL
             .into_iter()
             .filter(|e| !case.disabled.contains(e.name()))
@@ -111,8 +121,9 @@ fn run_case(case: &Case, report_dir: &Path) -> (Value, Option<i32>, String) {
         .arg("--report-json")
         .arg(&report)
         .env("NO_COLOR", "1");
-    if case.short_expiry {
+    if case.short_timeouts {
         command.arg(format!("--var=tus_expiry={EXPIRY_SECS}"));
+        command.arg(format!("--var=tus_idle_timeout={IDLE_TIMEOUT_SECS}"));
     }
     for (name, _) in std::env::vars() {
         if name.starts_with("UPSPEC_") {
@@ -156,8 +167,12 @@ fn expected_skip(case: &Case, scenario: &Scenario) -> Option<String> {
     if let Some(first) = present.first() {
         return Some(format!("target supports `{first}`"));
     }
-    if !case.short_expiry && scenario.needs_vars.iter().any(|v| v == "tus_expiry") {
-        return Some("needs --var tus_expiry=".into());
+    if !case.short_timeouts {
+        for var in ["tus_expiry", "tus_idle_timeout"] {
+            if scenario.needs_vars.iter().any(|v| v == var) {
+                return Some(format!("needs --var {var}="));
+            }
+        }
     }
     None
 }

@@ -222,6 +222,14 @@ faults! {
         summary: "An interrupted PATCH discards the bytes that arrived",
         violates: ["TUS-CORE-PATCH-PARTIAL-STORE"],
     }
+    /// A server with no read timeout on request bodies: a client that stops
+    /// sending holds the request, and the upload, until it gives up itself.
+    StalledBodyNeverEnded {
+        name: "stalled-body-never-ended",
+        scope: "tus core",
+        summary: "A PATCH whose body stalls is waited on forever instead of ended after the idle timeout",
+        violates: ["TUS-CORE-PATCH-TIMEOUT"],
+    }
 
     // ---- tus core: X-HTTP-Method-Override ----
 

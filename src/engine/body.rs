@@ -22,10 +22,11 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 use reqwest::header::HeaderMap;
 use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
 use super::scope::{EvalError, Scope};
-use crate::scenario::model::BodySource;
+use crate::scenario::model::{BodySource, CutEnd};
 use crate::scenario::units;
 
 /// Largest chunk handed to the transport or generated at once. Also the random
@@ -391,8 +392,16 @@ const ABORT_QUIET: Duration = Duration::from_millis(50);
 /// the response cannot postpone the abort until the step times out.
 const ABORT_SETTLE_LIMIT: Duration = Duration::from_secs(2);
 
-/// The error an aborting body ends with, so the engine can tell its own abort from a
-/// transport failure.
+/// Where a body stops short of its declared length, and what it does there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Cut {
+    /// Body bytes sent before the cut.
+    pub(crate) after: u64,
+    pub(crate) then: CutEnd,
+}
+
+/// The error an aborting body ends with (and a stalled one, once the engine lets it
+/// go), so the engine can tell its own abort from a transport failure.
 #[derive(Debug)]
 pub(crate) struct DeliberateAbort(u64);
 
@@ -409,6 +418,7 @@ impl std::error::Error for DeliberateAbort {}
 pub(crate) struct UploadProgress {
     sent: Arc<AtomicU64>,
     aborted: Arc<AtomicBool>,
+    stalled: Arc<AtomicBool>,
 }
 
 impl UploadProgress {
@@ -421,62 +431,92 @@ impl UploadProgress {
     pub(crate) fn aborted(&self) -> bool {
         self.aborted.load(Ordering::Acquire)
     }
+
+    /// Whether the body sent everything it was allowed to and is now stalling, the
+    /// connection open: from here on only the server can end the exchange.
+    pub(crate) fn stalled(&self) -> bool {
+        self.stalled.load(Ordering::Acquire)
+    }
+}
+
+/// Keeps a stalling body open for as long as it lives. Dropping it ends the body with
+/// [`DeliberateAbort`], which closes the connection if the server has not: a server
+/// that never ends the request cannot keep it (or the connection) past the step.
+#[derive(Debug)]
+pub(crate) struct StallHold {
+    _ends_the_stall_when_dropped: oneshot::Sender<()>,
 }
 
 /// A request body stream: the payload in chunks, optionally cut short.
 pub(crate) struct Upload {
     reader: Box<dyn ByteSource>,
-    /// Bytes still to yield (the whole payload, or up to the abort point).
+    /// Bytes still to yield (the whole payload, or up to the cut).
     left: u64,
     progress: UploadProgress,
-    cut: Cut,
+    state: CutState,
+    /// The other end of a stall's [`StallHold`], until [`Upload::stall_hold`] takes it.
+    hold: Option<oneshot::Sender<()>>,
 }
 
-/// Whether, and how far, the body is on its way to a deliberate abort.
-enum Cut {
-    /// The body is sent whole.
+/// Whether, and how far, the body is on its way to its cut.
+enum CutState {
+    /// The body is sent whole (or what was left of it has ended).
     Never,
-    /// The allowed bytes are still being yielded.
+    /// The allowed bytes are still being yielded; then the body aborts.
     Armed,
     /// All allowed bytes are with hyper; waiting for the connection to go quiet.
     Settling {
         quiet: Pin<Box<Sleep>>,
         give_up: Instant,
     },
+    /// Once the allowed bytes are yielded, nothing more comes until the hold is dropped.
+    Stalling(oneshot::Receiver<()>),
 }
 
 impl Upload {
-    pub(crate) fn new(
-        payload: &Payload,
-        abort_after: Option<u64>,
-        progress: UploadProgress,
-    ) -> Self {
-        Upload::from_source(
-            Box::new(payload.reader()),
-            payload.len(),
-            abort_after,
-            progress,
-        )
+    pub(crate) fn new(payload: &Payload, cut: Option<Cut>, progress: UploadProgress) -> Self {
+        Upload::from_source(Box::new(payload.reader()), payload.len(), cut, progress)
     }
 
-    /// A body of `len` bytes read from `reader` (an encoded payload, say).
+    /// A body of `len` bytes read from `reader` (an encoded payload, say). A cut at
+    /// or past the end sends the body whole.
     pub(crate) fn from_source(
         reader: Box<dyn ByteSource>,
         len: u64,
-        abort_after: Option<u64>,
+        cut: Option<Cut>,
         progress: UploadProgress,
     ) -> Self {
-        let cut = abort_after.filter(|&n| n < len);
+        let cut = cut.filter(|cut| cut.after < len);
+        let (hold, released) = match cut {
+            Some(Cut {
+                then: CutEnd::Stall,
+                ..
+            }) => {
+                let (hold, released) = oneshot::channel();
+                (Some(hold), Some(released))
+            }
+            _ => (None, None),
+        };
         Upload {
             reader,
-            left: cut.unwrap_or(len),
+            left: cut.map_or(len, |cut| cut.after),
             progress,
-            cut: if cut.is_some() {
-                Cut::Armed
-            } else {
-                Cut::Never
+            state: match (cut, released) {
+                (Some(_), Some(released)) => CutState::Stalling(released),
+                (Some(_), None) => CutState::Armed,
+                (None, _) => CutState::Never,
             },
+            hold,
         }
+    }
+
+    /// What keeps a stalling body open, to drop when the exchange is over; `None`
+    /// unless the body stalls. Untaken, the body holds itself open for as long as
+    /// the connection lives.
+    pub(crate) fn stall_hold(&mut self) -> Option<StallHold> {
+        self.hold.take().map(|sender| StallHold {
+            _ends_the_stall_when_dropped: sender,
+        })
     }
 }
 
@@ -494,28 +534,37 @@ impl Stream for Upload {
             this.progress.sent.fetch_add(n as u64, Ordering::AcqRel);
             return Poll::Ready(Some(Ok(Bytes::from(chunk))));
         }
+        if let CutState::Stalling(released) = &mut this.state {
+            this.progress.stalled.store(true, Ordering::Release);
+            // The hold is dropped, never used to send: either way the wait is over.
+            if Pin::new(released).poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.state = CutState::Never;
+            return Poll::Ready(Some(Err(DeliberateAbort(this.progress.sent()))));
+        }
         let now = Instant::now();
-        if matches!(this.cut, Cut::Armed) {
+        if matches!(this.state, CutState::Armed) {
             // The timer starts only now: however long sending took, the buffer still
             // needs its quiet spell.
-            this.cut = Cut::Settling {
+            this.state = CutState::Settling {
                 quiet: Box::pin(tokio::time::sleep_until(now + ABORT_QUIET)),
                 give_up: now + ABORT_SETTLE_LIMIT,
             };
-        } else if let Cut::Settling { quiet, give_up } = &mut this.cut
+        } else if let CutState::Settling { quiet, give_up } = &mut this.state
             && quiet.as_mut().poll(cx).is_pending()
         {
             // Polled before the timer fired: the connection is still busy, so the
             // quiet spell starts over.
             quiet.as_mut().reset((now + ABORT_QUIET).min(*give_up));
         }
-        let Cut::Settling { quiet, .. } = &mut this.cut else {
+        let CutState::Settling { quiet, .. } = &mut this.state else {
             return Poll::Ready(None);
         };
         if quiet.as_mut().poll(cx).is_pending() {
             return Poll::Pending;
         }
-        this.cut = Cut::Never;
+        this.state = CutState::Never;
         this.progress.aborted.store(true, Ordering::Release);
         Poll::Ready(Some(Err(DeliberateAbort(this.progress.sent()))))
     }
@@ -523,7 +572,7 @@ impl Stream for Upload {
 
 /// A request body followed by trailer fields, for a chunked transfer (tus's
 /// checksum-trailer extension). The trailers go only after a whole body: a
-/// deliberate abort ends the request without them.
+/// deliberate abort or stall ends the request without them.
 pub(crate) struct WithTrailers {
     /// In a mutex only because a request body must be `Sync`; it is never shared.
     upload: Mutex<Upload>,

@@ -440,7 +440,7 @@ impl<'a> Runner<'a> {
         .map_err(before)?;
         let plan = expect::body_plan(&step.expect, scope, resolve).map_err(before)?;
 
-        let step_timeout = step.timeout.unwrap_or(self.ctx.step_timeout);
+        let step_timeout = prepared.timeout.unwrap_or(self.ctx.step_timeout);
         let step_deadline = Instant::now() + step_timeout;
         let scenario_binds = limit.filter(|limit| limit.deadline < step_deadline);
         let deadline = scenario_binds.map_or(step_deadline, |limit| limit.deadline);
@@ -466,16 +466,41 @@ impl<'a> Runner<'a> {
 
         let exchange = attempt.exchange;
         match attempt.interrupted {
+            Some(Interrupted::Timeout | Interrupted::Unended)
+                if let Some(limit) = scenario_binds =>
+            {
+                return Err(self.scenario_timeout(limit, &name, Some(exchange)));
+            }
             Some(Interrupted::Timeout) => {
-                return Err(match scenario_binds {
-                    Some(limit) => self.scenario_timeout(limit, &name, Some(exchange)),
-                    None => Stop::Errored(failure(
-                        &name,
-                        &step.span,
-                        FailureKind::Timeout(step_timeout),
-                        Some(exchange),
-                    )),
-                });
+                return Err(Stop::Errored(failure(
+                    &name,
+                    &step.span,
+                    FailureKind::Timeout(step_timeout),
+                    Some(exchange),
+                )));
+            }
+            // Ending a request whose body stalled is the server's job: not doing so
+            // within the step's time is the target's failure, not the transport's.
+            Some(Interrupted::Unended) => {
+                let kind = FailureKind::Expectation {
+                    what: "stalled body".into(),
+                    expected: format!(
+                        "the server ends the request (an answer, or closing the connection) \
+                         within {}",
+                        outcome::humanize(step_timeout)
+                    ),
+                    actual: format!(
+                        "neither: the body stalled after {} bytes, and the connection \
+                         stayed open with no answer",
+                        attempt.sent
+                    ),
+                };
+                return Err(Stop::Failed(failure(
+                    &name,
+                    &step.span,
+                    kind,
+                    Some(exchange),
+                )));
             }
             Some(Interrupted::Transport(message)) => {
                 return Err(Stop::Errored(failure(

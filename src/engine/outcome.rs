@@ -20,7 +20,8 @@ pub struct ScenarioResult {
 #[derive(Clone, Debug)]
 pub enum Outcome {
     Passed,
-    /// The target answered, and the answer broke an expectation: a conformance failure.
+    /// The target answered, and the answer broke an expectation (or it never ended a
+    /// request whose body stalled on purpose): a conformance failure.
     Failed(Failure),
     /// The exchange itself failed (refused, reset, timeout, garbage): a target or transport problem.
     Errored(Failure),
@@ -73,7 +74,7 @@ impl fmt::Display for FailureKind {
     }
 }
 
-fn humanize(duration: Duration) -> String {
+pub(crate) fn humanize(duration: Duration) -> String {
     if duration.as_millis() < 1000 {
         format!("{}ms", duration.as_millis())
     } else {
@@ -96,7 +97,7 @@ pub struct RequestRecord {
     pub url: String,
     /// As sent; secret-bearing headers (Authorization, …) are masked.
     pub headers: Vec<(String, String)>,
-    /// Bytes actually sent (fewer than declared when the step aborts the body).
+    /// Bytes actually sent (fewer than declared when the step aborts or stalls the body).
     pub body_len: u64,
     /// Trailer fields sent after the body (masked like headers); usually none.
     pub trailers: Vec<(String, String)>,

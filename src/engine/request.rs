@@ -2,6 +2,7 @@
 //! under a deadline, and record both sides for the transcript.
 
 use std::error::Error as _;
+use std::time::Duration;
 
 use reqwest::header::{
     CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, TRAILER, TRANSFER_ENCODING,
@@ -10,13 +11,14 @@ use reqwest::{Client, Method};
 use tokio::time::Instant;
 use url::Url;
 
-use super::body::{ByteSource as _, Payload, Upload, UploadProgress, WithTrailers};
+use super::body::{ByteSource as _, Cut, Payload, Upload, UploadProgress, WithTrailers};
 use super::expect::Received;
 use super::outcome::{Exchange, RequestRecord, ResponseRecord};
 use super::response::{BodyPlan, EXCERPT_CAP, Inspector};
 use super::scope::{EvalError, Scope};
 use super::sigv4::ChunkedBody;
 use crate::scenario::model::RequestStep;
+use crate::scenario::template::Template;
 use crate::scenario::units;
 
 /// A request with every template rendered, ready to send (and to send again).
@@ -28,7 +30,10 @@ pub(crate) struct Prepared {
     pub(crate) body: Option<Payload>,
     /// Sent after the body, which then goes chunked; usually empty.
     pub(crate) trailers: HeaderMap,
-    pub(crate) abort_after: Option<u64>,
+    /// Where the body stops short (`abort_after`, `stall_after`), when it does.
+    pub(crate) cut: Option<Cut>,
+    /// The step's own bound on the exchange, when it sets one.
+    pub(crate) timeout: Option<Duration>,
     /// Set when the body goes `aws-chunked` (S3 streaming signatures): `body` is then
     /// the payload, and this frames it as it is sent.
     pub(crate) chunked: Option<ChunkedBody>,
@@ -103,26 +108,36 @@ pub(crate) fn prepare(
         append(&mut headers, TRAILER.as_str(), names.join(", "))?;
     }
 
-    let abort_after = step
-        .abort_after
+    let cut = step
+        .cut
         .as_ref()
-        .map(|template| {
-            let text = scope.render(template)?;
-            units::parse_size(&text)
-                .map_err(|message| EvalError::Invalid(format!("abort_after: {message}")))
+        .map(|cut| {
+            let key = cut.then.key();
+            let after = rendered(scope, &cut.after, key, units::parse_size)?;
+            Ok::<_, EvalError>(Cut {
+                after,
+                then: cut.then,
+            })
         })
         .transpose()?;
+    let timeout = step
+        .timeout
+        .as_ref()
+        .map(|template| rendered(scope, template, "timeout", units::parse_duration))
+        .transpose()?;
     let declared = body.as_ref().map(Payload::len);
-    if let Some(cut) = abort_after
-        && cut > declared.unwrap_or(0)
+    if let Some(cut) = &cut
+        && cut.after > declared.unwrap_or(0)
     {
         return Err(EvalError::Invalid(format!(
-            "abort_after {cut} is beyond the end of the {}-byte body",
+            "{} {} is beyond the end of the {}-byte body",
+            cut.then.key(),
+            cut.after,
             declared.unwrap_or(0)
         )));
     }
     // The length is always declared, even when the body is cut short (that is the
-    // point of an abort), and even when empty for methods that carry content, because
+    // point of an abort or a stall), and even when empty for methods that carry content, because
     // some servers answer 411 to a POST without it. A step that sets its own
     // Content-Length or Transfer-Encoding is testing framing and is left alone, and
     // a body with trailers goes chunked.
@@ -140,9 +155,21 @@ pub(crate) fn prepare(
         headers,
         body,
         trailers,
-        abort_after,
+        cut,
+        timeout,
         chunked: None,
     })
+}
+
+/// Renders a template that must read as a size or a duration.
+fn rendered<T>(
+    scope: Scope<'_>,
+    template: &Template,
+    key: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, EvalError> {
+    let text = scope.render(template)?;
+    parse(&text).map_err(|message| EvalError::Invalid(format!("{key}: {message}")))
 }
 
 fn append(headers: &mut HeaderMap, name: &str, value: String) -> Result<(), EvalError> {
@@ -162,6 +189,9 @@ fn append(headers: &mut HeaderMap, name: &str, value: String) -> Result<(), Eval
 pub(crate) enum Interrupted {
     Transport(String),
     Timeout,
+    /// The body stalled as the step asked, and the server neither answered nor
+    /// closed the connection before the deadline.
+    Unended,
 }
 
 /// What sending one request produced.
@@ -194,16 +224,18 @@ pub(crate) async fn perform(
         None if !prepared.trailers.is_empty() => Some(&empty),
         body => body.as_ref(),
     };
+    let mut stall_hold = None;
     if let Some(payload) = payload {
-        let upload = match &prepared.chunked {
+        let mut upload = match &prepared.chunked {
             Some(chunked) => Upload::from_source(
                 Box::new(chunked.reader(payload)),
                 chunked.encoded_len,
-                prepared.abort_after,
+                prepared.cut,
                 progress.clone(),
             ),
-            None => Upload::new(payload, prepared.abort_after, progress.clone()),
+            None => Upload::new(payload, prepared.cut, progress.clone()),
         };
+        stall_hold = upload.stall_hold();
         *request.body_mut() = Some(if prepared.trailers.is_empty() {
             reqwest::Body::wrap_stream(upload)
         } else {
@@ -219,12 +251,17 @@ pub(crate) async fn perform(
         tokio::time::timeout_at(deadline, transfer(client, request, &mut state, skip_body)).await;
     let interrupted = match result {
         Ok(Ok(())) => None,
-        // The step asked for a broken connection: whatever the transport says after the
-        // abort is the expected result, and a response that arrived before it still counts.
-        Ok(Err(_)) if progress.aborted() => None,
+        // The step asked for a broken connection, or stalled its body and the server
+        // ended the request by closing the connection: whatever the transport says then
+        // is the expected result, and a response that arrived before it still counts.
+        Ok(Err(_)) if progress.aborted() || progress.stalled() => None,
         Ok(Err(error)) => Some(Interrupted::Transport(describe_error(&error))),
+        Err(_) if progress.stalled() && state.head.is_none() => Some(Interrupted::Unended),
         Err(_) => Some(Interrupted::Timeout),
     };
+    // The exchange is over, whichever way it ended: a body still stalling ends now,
+    // so a server that never ends the request keeps neither it nor the connection.
+    drop(stall_hold);
     let sent = progress.sent();
     let response = state.head.as_ref().map(|(status, headers)| ResponseRecord {
         status: *status,
@@ -351,7 +388,7 @@ mod tests {
 
     use super::*;
     use crate::engine::scope::ScenarioVars;
-    use crate::scenario::model::{Expect, SourceSpan};
+    use crate::scenario::model::{BodyCut, CutEnd, Expect, SourceSpan};
     use crate::scenario::template::Template;
 
     fn step(method: &str, headers: &[(&str, &str)], abort_after: Option<&str>) -> RequestStep {
@@ -365,7 +402,10 @@ mod tests {
                 .collect(),
             body: None,
             trailers: Vec::new(),
-            abort_after: abort_after.map(Template::literal),
+            cut: abort_after.map(|after| BodyCut {
+                after: Template::literal(after),
+                then: CutEnd::Abort,
+            }),
             timeout: None,
             sigv4: None,
             expect: Expect::default(),
@@ -412,7 +452,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(prepared.headers["content-length"], "10");
-        assert_eq!(prepared.abort_after, Some(3));
+        assert_eq!(
+            prepared.cut,
+            Some(Cut {
+                after: 3,
+                then: CutEnd::Abort
+            })
+        );
         let get = prepare_with(&step("GET", &[], None), None).unwrap();
         assert!(!get.headers.contains_key(CONTENT_LENGTH));
         let framed = prepare_with(

@@ -447,11 +447,11 @@ impl<'a> Loader<'a> {
             .body
             .as_ref()
             .and_then(|body| self.body(ctx, body, scope));
-        let abort_after = syntax
-            .abort_after
+        let cut = self.body_cut(ctx, syntax, scope);
+        let timeout = syntax
+            .timeout
             .as_ref()
-            .and_then(|n| self.number_template(ctx, n, scope, "abort_after", units::parse_size));
-        let timeout = syntax.timeout.as_ref().and_then(|t| self.duration(ctx, t));
+            .and_then(|t| self.number_template(ctx, t, scope, "timeout", units::parse_duration));
         let sigv4 = match &syntax.sigv4 {
             Some(sigv4) => Some(self.sigv4(ctx, sigv4)?),
             None => None,
@@ -483,13 +483,40 @@ impl<'a> Loader<'a> {
             headers,
             body,
             trailers,
-            abort_after,
+            cut,
             timeout,
             sigv4,
             expect,
             captures,
             span: ctx.source().span(&request.referenced),
         })))
+    }
+
+    /// `abort_after` or `stall_after`: one way for a body to stop short, not both.
+    fn body_cut(
+        &self,
+        ctx: &'a FileCtx,
+        syntax: &'a RequestSyntax,
+        scope: &mut Scope,
+    ) -> Option<BodyCut> {
+        let (after, then) = match (&syntax.abort_after, &syntax.stall_after) {
+            (None, None) => return None,
+            (Some(_), Some(stall)) => {
+                self.push(ctx.source().error(
+                    &stall.referenced,
+                    LoadErrorKind::StepShape(
+                        "`stall_after` and `abort_after` do not go together: a body stops short \
+                         either by dropping the connection or by stalling with it open"
+                            .into(),
+                    ),
+                ));
+                return None;
+            }
+            (Some(abort), None) => (abort, CutEnd::Abort),
+            (None, Some(stall)) => (stall, CutEnd::Stall),
+        };
+        let after = self.number_template(ctx, after, scope, then.key(), units::parse_size)?;
+        Some(BodyCut { after, then })
     }
 
     /// Header (or trailer) fields: names must be tokens, values templates.

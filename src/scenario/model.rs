@@ -190,15 +190,45 @@ pub struct RequestStep {
     /// Trailer fields sent after the body, which then goes chunked (tus's
     /// checksum-trailer extension). Empty for almost every request.
     pub trailers: Vec<(String, Template)>,
-    /// Send only this many body bytes, then drop the connection (a network failure mid-upload).
-    pub abort_after: Option<Template>,
-    pub timeout: Option<Duration>,
+    /// Send only part of the body: `abort_after` or `stall_after`.
+    pub cut: Option<BodyCut>,
+    /// Bounds the exchange; a template so it can follow a server setting
+    /// (`"{{tus_idle_timeout + 10}}s"`), checked at load time when literal.
+    pub timeout: Option<Template>,
     /// How to sign the request for S3; `None` signs requests to the S3 endpoint the
     /// default way (a signed payload) and leaves every other request alone.
     pub sigv4: Option<Sigv4>,
     pub expect: Expect,
     pub captures: Vec<Capture>,
     pub span: SourceSpan,
+}
+
+/// A body sent only in part, while its full length is declared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BodyCut {
+    /// A size: how many body bytes are sent.
+    pub after: Template,
+    pub then: CutEnd,
+}
+
+/// What the request does once the allowed bytes are sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CutEnd {
+    /// `abort_after`: drop the connection (a network failure mid-upload).
+    Abort,
+    /// `stall_after`: send nothing more, keep the connection open, and wait for the
+    /// server to end the request.
+    Stall,
+}
+
+impl CutEnd {
+    /// The key that asks for it in a scenario.
+    pub fn key(self) -> &'static str {
+        match self {
+            CutEnd::Abort => "abort_after",
+            CutEnd::Stall => "stall_after",
+        }
+    }
 }
 
 /// `sigv4:` on a request: how it is signed for S3, and whether the signature is

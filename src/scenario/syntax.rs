@@ -111,6 +111,8 @@ pub struct RequestSyntax {
     #[serde(default)]
     pub abort_after: Option<Spanned<Scalar>>,
     #[serde(default)]
+    pub stall_after: Option<Spanned<Scalar>>,
+    #[serde(default)]
     pub timeout: Option<Spanned<Scalar>>,
     #[serde(default)]
     pub sigv4: Option<Spanned<Sigv4Syntax>>,

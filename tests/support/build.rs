@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use upspec::engine::{RunContext, http_client};
 use upspec::scenario::model::{
-    BodyExpect, BodySource, Capture, CaptureSource, Comparison, Condition, Expect, HeaderExpect,
-    HeaderMatcher, Level, RepeatStep, RequestStep, Scenario, SourceSpan, StatusExpect,
-    StatusPattern, Step, StepDefinition, UseStep, ValueMatcher,
+    BodyCut, BodyExpect, BodySource, Capture, CaptureSource, Comparison, Condition, CutEnd, Expect,
+    HeaderExpect, HeaderMatcher, Level, RepeatStep, RequestStep, Scenario, SourceSpan,
+    StatusExpect, StatusPattern, Step, StepDefinition, UseStep, ValueMatcher,
 };
 use upspec::scenario::template::Template;
 
@@ -70,7 +70,7 @@ pub fn req(method: &str, url: &str) -> Req {
         headers: Vec::new(),
         body: None,
         trailers: Vec::new(),
-        abort_after: None,
+        cut: None,
         timeout: None,
         sigv4: None,
         expect: Expect::default(),
@@ -100,12 +100,28 @@ impl Req {
     }
 
     pub fn abort_after(mut self, bytes: &str) -> Self {
-        self.0.abort_after = Some(t(bytes));
+        self.0.cut = Some(BodyCut {
+            after: t(bytes),
+            then: CutEnd::Abort,
+        });
         self
     }
 
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.0.timeout = Some(timeout);
+    pub fn stall_after(mut self, bytes: &str) -> Self {
+        self.0.cut = Some(BodyCut {
+            after: t(bytes),
+            then: CutEnd::Stall,
+        });
+        self
+    }
+
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.timeout_template(&format!("{}ms", timeout.as_millis()))
+    }
+
+    /// A `timeout:` as written in a scenario, e.g. `{{idle + 1}}s`.
+    pub fn timeout_template(mut self, timeout: &str) -> Self {
+        self.0.timeout = Some(t(timeout));
         self
     }
 

@@ -267,6 +267,79 @@ pub async fn counting(read_delay: Duration) -> (String, mpsc::UnboundedReceiver<
     (url, rx)
 }
 
+/// What a stall-watching server does once a request body stops coming.
+#[derive(Clone, Copy, Debug)]
+pub enum StallEnding {
+    /// Answers 408 and keeps the connection open (reading, in case more comes).
+    Answer,
+    /// Closes the connection without a word.
+    Close,
+    /// Resets the connection.
+    Reset,
+    /// Waits for the rest of the body for as long as the connection lasts.
+    Never,
+}
+
+/// What a stall-watching server saw on one connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StallEvent {
+    /// The body stopped coming (nothing for 200 ms) after this many bytes.
+    Stalled(u64),
+    /// The client closed the connection.
+    ClientClosed,
+}
+
+/// A server that reads a request body until it stalls (nothing for 200 ms), reports
+/// how much arrived, ends the request as `ending` says, and reports when the
+/// client closes a connection it kept open.
+pub async fn stall_watching(ending: StallEnding) -> (String, mpsc::UnboundedReceiver<StallEvent>) {
+    let (listener, url) = bind().await;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let Some((_, leftover)) = read_head(&mut socket).await else {
+                    return;
+                };
+                let mut count = leftover as u64;
+                let mut buf = vec![0; 64 * 1024];
+                let quiet = Duration::from_millis(200);
+                loop {
+                    match tokio::time::timeout(quiet, socket.read(&mut buf)).await {
+                        Err(_) => break,
+                        Ok(Ok(0) | Err(_)) => {
+                            let _ = tx.send(StallEvent::ClientClosed);
+                            return;
+                        }
+                        Ok(Ok(n)) => count += n as u64,
+                    }
+                }
+                let _ = tx.send(StallEvent::Stalled(count));
+                match ending {
+                    StallEnding::Answer => {
+                        let answer =
+                            b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 7\r\n\r\nstalled";
+                        let _ = socket.write_all(answer).await;
+                    }
+                    StallEnding::Close => return,
+                    StallEnding::Reset => {
+                        let _ = socket.set_zero_linger();
+                        return;
+                    }
+                    StallEnding::Never => {}
+                }
+                while let Ok(1..) = socket.read(&mut buf).await {}
+                let _ = tx.send(StallEvent::ClientClosed);
+            });
+        }
+    });
+    (url, rx)
+}
+
 /// A server that answers `413` as soon as it has a request head, then reads (and
 /// discards) whatever body follows: an early response to an upload.
 pub async fn early_answer() -> String {

@@ -91,7 +91,7 @@ pub(super) async fn create<S: Store + Clone>(
     let mut offset = None;
     if let Some(checks) = checks {
         let mut appender = tus.store.append(&lock, 0).await?;
-        match receive::receive(settings, body, &mut appender, checks, limit, &meta).await {
+        match receive::receive(settings, body, &mut appender, checks, limit, &mut meta).await {
             Ok(received) => offset = Some(received),
             // The client is gone or stalled: keep the upload with what arrived.
             Err(r @ (Rejection::BodyStalled | Rejection::BodyInterrupted)) => return Err(r),

@@ -71,7 +71,7 @@ pub(super) async fn patch<S: Store + Clone>(
     let limit = receive::limit(settings, &meta, record.offset);
 
     let mut appender = tus.store.append(&lock, record.offset).await?;
-    let offset = receive::receive(settings, body, &mut appender, checks, limit, &meta).await?;
+    let offset = receive::receive(settings, body, &mut appender, checks, limit, &mut meta).await?;
     if let Some(refusal) = refuse_after_storing {
         return Err(refusal);
     }

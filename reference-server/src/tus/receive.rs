@@ -12,6 +12,8 @@
 //!   every [`COMMIT_EVERY`] bytes so a crash loses little and HEAD shows
 //!   progress.
 
+use std::time::{Duration, SystemTime};
+
 use http::HeaderMap;
 use http_body::Body;
 use http_body_util::BodyExt;
@@ -19,7 +21,7 @@ use hyper::body::Incoming;
 
 use super::checksum::{ChecksumAlgorithm, Hasher};
 use super::headers::{self, ExpectedChecksum, UPLOAD_CHECKSUM};
-use super::upload::TusUpload;
+use super::upload::{TusUpload, expiry_from};
 use super::{Extension, Rejection, Settings};
 use crate::faults::Fault;
 use crate::store::Appender;
@@ -92,6 +94,16 @@ pub(super) fn limit(settings: &Settings, meta: &TusUpload, offset: u64) -> Optio
         .map(|end| end.saturating_sub(offset))
 }
 
+/// `meta` with its expiry, if it has one, moved to the period from now.
+fn touched<'m>(settings: &Settings, meta: &'m mut TusUpload) -> &'m TusUpload {
+    if meta.expires_at.is_some()
+        && let Some(period) = settings.expiry
+    {
+        meta.expires_at = Some(expiry_from(SystemTime::now(), period));
+    }
+    meta
+}
+
 /// Refuses, before reading it, a body whose `Content-Length` is past `limit`.
 pub(super) fn check_size(body: &Incoming, limit: Option<u64>) -> Result<(), Rejection> {
     match (body.size_hint().exact(), limit) {
@@ -101,14 +113,17 @@ pub(super) fn check_size(body: &Incoming, limit: Option<u64>) -> Result<(), Reje
 }
 
 /// Streams `body` into `appender`, then commits with `meta`. `limit` is the
-/// most bytes the body may carry. Returns the new committed offset.
+/// most bytes the body may carry. Returns the new committed offset. Every
+/// commit slides `meta`'s expiry to count from now: the write lasted until
+/// then, so an upload whose PATCH took longer than the expiry period (a slow
+/// or stalled body) is not expired the moment it is committed.
 pub(super) async fn receive<A: Appender>(
     settings: &Settings,
     mut body: Incoming,
     appender: &mut A,
     checks: Checks,
     limit: Option<u64>,
-    meta: &TusUpload,
+    meta: &mut TusUpload,
 ) -> Result<u64, Rejection> {
     check_size(&body, limit)?;
     let periodic = !checks.guarded() && body.size_hint().exact().is_some();
@@ -125,8 +140,14 @@ pub(super) async fn receive<A: Appender>(
     let mut trailer: Option<ExpectedChecksum> = None;
     let mut received: u64 = 0;
     let mut uncommitted: u64 = 0;
+    let idle_timeout = if settings.faults.active(Fault::StalledBodyNeverEnded) {
+        // Still ends when the client closes: the frame is then an error.
+        Duration::MAX
+    } else {
+        settings.idle_timeout
+    };
     let interruption = loop {
-        let frame = match tokio::time::timeout(settings.idle_timeout, body.frame()).await {
+        let frame = match tokio::time::timeout(idle_timeout, body.frame()).await {
             Err(_) => break Some(Rejection::BodyStalled),
             Ok(None) => break None,
             Ok(Some(Err(_))) => break Some(Rejection::BodyInterrupted),
@@ -143,7 +164,7 @@ pub(super) async fn receive<A: Appender>(
                 received += len;
                 uncommitted += len;
                 if periodic && uncommitted >= COMMIT_EVERY {
-                    appender.commit(meta).await?;
+                    appender.commit(touched(settings, meta)).await?;
                     uncommitted = 0;
                 }
             }
@@ -168,21 +189,21 @@ pub(super) async fn receive<A: Appender>(
     let faults = &settings.faults;
     if let Some(interruption) = interruption {
         if !checks.guarded() && !faults.active(Fault::InterruptedPatchDiscards) {
-            appender.commit(meta).await?;
+            appender.commit(touched(settings, meta)).await?;
         }
         return Err(interruption);
     }
     let expected = match (checks.header, trailer) {
         (Some(expected), _) | (None, Some(expected)) => expected,
         (None, None) if checks.trailer => return Err(Rejection::MissingTrailer),
-        (None, None) => return Ok(appender.commit(meta).await?),
+        (None, None) => return Ok(appender.commit(touched(settings, meta)).await?),
     };
     let digest = hashers
         .into_iter()
         .find(|(algorithm, _)| *algorithm == expected.algorithm)
         .map(|(_, hasher)| hasher.finish());
     let committed = if faults.active(Fault::ChecksumVerifiedAfterCommit) {
-        Some(appender.commit(meta).await?)
+        Some(appender.commit(touched(settings, meta)).await?)
     } else {
         None
     };
@@ -191,6 +212,6 @@ pub(super) async fn receive<A: Appender>(
     }
     match committed {
         Some(offset) => Ok(offset),
-        None => Ok(appender.commit(meta).await?),
+        None => Ok(appender.commit(touched(settings, meta)).await?),
     }
 }

@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+use tokio::io::AsyncReadExt as _;
+use upspec_reference_server::Fault;
+
 use crate::common::{BASE, pattern, start, start_with};
 
 type Headers<'a> = &'a [(&'a str, &'a str)];
@@ -125,6 +128,63 @@ async fn stalled_body_times_out_and_keeps_bytes() {
     let res = crate::common::read_response(&mut stalled, false).await;
     assert_eq!(res.status, 408);
     assert_eq!(srv.offset(&up).await, 3);
+    assert_eq!(srv.patch(&up, 3, b"defghij").await.status, 204);
+}
+
+#[tokio::test]
+async fn a_write_slower_than_the_expiry_period_does_not_expire_its_upload() {
+    // The expiry slides from the end of the write, not its start: the stall
+    // lasts longer than the whole period, and the upload still lives after.
+    let srv = start_with(|c| {
+        c.idle_timeout = Duration::from_millis(1500);
+        c.expiry = Some(Duration::from_secs(1));
+    })
+    .await;
+    let up = srv.create(10).await;
+    let mut stalled = srv
+        .request("PATCH", &up)
+        .tus()
+        .octet()
+        .header("Upload-Offset", "0")
+        .body(&b"abc"[..])
+        .send_open(10)
+        .await;
+    let res = crate::common::read_response(&mut stalled, false).await;
+    assert_eq!(res.status, 408);
+    assert_eq!(srv.offset(&up).await, 3);
+}
+
+#[tokio::test]
+async fn with_the_fault_a_stalled_body_waits_until_the_client_closes() {
+    // stalled-body-never-ended: no answer after the idle timeout, but a client
+    // that gives up still ends the request, and the server carries on.
+    let srv = start_with(|c| {
+        c.idle_timeout = Duration::from_millis(100);
+        c.faults.insert(Fault::StalledBodyNeverEnded);
+    })
+    .await;
+    let up = srv.create(10).await;
+    let mut stalled = srv
+        .request("PATCH", &up)
+        .tus()
+        .octet()
+        .header("Upload-Offset", "0")
+        .body(&b"abc"[..])
+        .send_open(10)
+        .await;
+    let mut byte = [0; 1];
+    let waited = tokio::time::timeout(Duration::from_millis(600), stalled.read(&mut byte)).await;
+    assert!(waited.is_err(), "answered or closed: {waited:?}");
+    drop(stalled);
+    let mut offset = 0;
+    for _ in 0..50 {
+        offset = srv.offset(&up).await;
+        if offset == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(offset, 3, "the bytes that arrived are kept");
     assert_eq!(srv.patch(&up, 3, b"defghij").await.status, 204);
 }
 
