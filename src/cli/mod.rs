@@ -46,7 +46,7 @@ pub enum Command {
     /// Run the scenarios against a target (filters and flags as in `cargo test`);
     /// without --target, against the embedded reference server.
     Run(Box<RunArgs>),
-    /// Serve the reference server (tus 1.0.0 with every extension) until Ctrl-C.
+    /// Serve the reference server (tus 1.0.0 with every extension, and S3 with --s3-listen) until Ctrl-C.
     Serve(Box<upspec_reference_server::cli::ServeArgs>),
     /// List each catalogued requirement with the scenarios that check it, and the
     /// excluded ones with their reasons; exit 1 if any is neither.
