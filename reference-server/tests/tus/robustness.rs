@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt as _;
+use tokio::net::TcpStream;
 use upspec_reference_server::Fault;
 
-use crate::common::{BASE, pattern, start, start_with};
+use crate::common::{BASE, Srv, pattern, start, start_with};
 
 type Headers<'a> = &'a [(&'a str, &'a str)];
 
@@ -112,19 +113,24 @@ async fn concurrent_patches_never_corrupt() {
     assert_eq!(srv.bytes(&up).await, data);
 }
 
-#[tokio::test]
-async fn stalled_body_times_out_and_keeps_bytes() {
-    // TUS-CORE-PATCH-TIMEOUT
-    let srv = start_with(|c| c.idle_timeout = Duration::from_millis(300)).await;
-    let up = srv.create(10).await;
-    let mut stalled = srv
-        .request("PATCH", &up)
+/// A PATCH of 3 bytes into the 10-byte upload `up` that declares all 10 and
+/// stalls, its connection open.
+async fn stall_patch(srv: &Srv, up: &str) -> TcpStream {
+    srv.request("PATCH", up)
         .tus()
         .octet()
         .header("Upload-Offset", "0")
         .body(&b"abc"[..])
         .send_open(10)
-        .await;
+        .await
+}
+
+#[tokio::test]
+async fn stalled_body_times_out_and_keeps_bytes() {
+    // TUS-CORE-PATCH-TIMEOUT
+    let srv = start_with(|c| c.idle_timeout = Duration::from_millis(300)).await;
+    let up = srv.create(10).await;
+    let mut stalled = stall_patch(&srv, &up).await;
     let res = crate::common::read_response(&mut stalled, false).await;
     assert_eq!(res.status, 408);
     assert_eq!(srv.offset(&up).await, 3);
@@ -141,14 +147,7 @@ async fn a_write_slower_than_the_expiry_period_does_not_expire_its_upload() {
     })
     .await;
     let up = srv.create(10).await;
-    let mut stalled = srv
-        .request("PATCH", &up)
-        .tus()
-        .octet()
-        .header("Upload-Offset", "0")
-        .body(&b"abc"[..])
-        .send_open(10)
-        .await;
+    let mut stalled = stall_patch(&srv, &up).await;
     let res = crate::common::read_response(&mut stalled, false).await;
     assert_eq!(res.status, 408);
     assert_eq!(srv.offset(&up).await, 3);
@@ -164,14 +163,7 @@ async fn with_the_fault_a_stalled_body_waits_until_the_client_closes() {
     })
     .await;
     let up = srv.create(10).await;
-    let mut stalled = srv
-        .request("PATCH", &up)
-        .tus()
-        .octet()
-        .header("Upload-Offset", "0")
-        .body(&b"abc"[..])
-        .send_open(10)
-        .await;
+    let mut stalled = stall_patch(&srv, &up).await;
     let mut byte = [0; 1];
     let waited = tokio::time::timeout(Duration::from_millis(600), stalled.read(&mut byte)).await;
     assert!(waited.is_err(), "answered or closed: {waited:?}");
