@@ -204,6 +204,25 @@ pub struct Index {
     pub uploads: HashMap<UploadId, Upload>,
 }
 
+impl Index {
+    /// The bucket of that name, or 404 NoSuchBucket.
+    pub fn bucket(&self, name: &str) -> Result<&Bucket, S3Error> {
+        self.buckets.get(name).ok_or_else(|| no_such_bucket(name))
+    }
+
+    pub fn bucket_mut(&mut self, name: &str) -> Result<&mut Bucket, S3Error> {
+        self.buckets
+            .get_mut(name)
+            .ok_or_else(|| no_such_bucket(name))
+    }
+}
+
+fn no_such_bucket(name: &str) -> S3Error {
+    S3Error::NoSuchBucket {
+        bucket: name.to_owned(),
+    }
+}
+
 pub struct Catalog<St> {
     store: St,
     index: Mutex<Index>,
@@ -447,13 +466,7 @@ impl<St: Store + Clone> Catalog<St> {
     }
 
     pub fn require_bucket(&self, name: &str) -> Result<(), S3Error> {
-        if self.has_bucket(name) {
-            Ok(())
-        } else {
-            Err(S3Error::NoSuchBucket {
-                bucket: name.to_owned(),
-            })
-        }
+        self.index().bucket(name).map(drop)
     }
 
     pub async fn create_bucket(&self, name: &str) -> Result<(), S3Error> {
@@ -500,12 +513,7 @@ impl<St: Store + Clone> Catalog<St> {
     pub async fn delete_bucket(&self, name: &str) -> Result<(), S3Error> {
         let id = {
             let mut index = self.index();
-            let bucket = index
-                .buckets
-                .get(name)
-                .ok_or_else(|| S3Error::NoSuchBucket {
-                    bucket: name.to_owned(),
-                })?;
+            let bucket = index.bucket(name)?;
             if !bucket.objects.is_empty() || !bucket.uploads.is_empty() {
                 return Err(S3Error::BucketNotEmpty {
                     bucket: name.to_owned(),
@@ -524,12 +532,7 @@ impl<St: Store + Clone> Catalog<St> {
 
     pub fn object(&self, bucket: &str, key: &str) -> Result<Option<Arc<Object>>, S3Error> {
         let index = self.index();
-        let bucket = index
-            .buckets
-            .get(bucket)
-            .ok_or_else(|| S3Error::NoSuchBucket {
-                bucket: bucket.to_owned(),
-            })?;
+        let bucket = index.bucket(bucket)?;
         Ok(bucket.objects.get(key).cloned())
     }
 
@@ -548,9 +551,7 @@ impl<St: Store + Clone> Catalog<St> {
         let outcome = {
             let mut index = self.index();
             match index.buckets.get_mut(&object.meta.bucket) {
-                None => Err(S3Error::NoSuchBucket {
-                    bucket: object.meta.bucket.clone(),
-                }),
+                None => Err(no_such_bucket(&object.meta.bucket)),
                 Some(bucket) => {
                     let current = bucket.objects.get(&object.meta.key);
                     match precondition(current.map(|o| o.as_ref())) {
@@ -575,12 +576,7 @@ impl<St: Store + Clone> Catalog<St> {
     pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
         let removed = {
             let mut index = self.index();
-            let bucket = index
-                .buckets
-                .get_mut(bucket)
-                .ok_or_else(|| S3Error::NoSuchBucket {
-                    bucket: bucket.to_owned(),
-                })?;
+            let bucket = index.bucket_mut(bucket)?;
             bucket.objects.remove(key)
         };
         if let Some(object) = removed {
@@ -615,9 +611,7 @@ impl<St: Store + Clone> Catalog<St> {
         };
         if !added {
             self.drop_own(lock).await;
-            return Err(S3Error::NoSuchBucket {
-                bucket: meta.bucket,
-            });
+            return Err(no_such_bucket(&meta.bucket));
         }
         Ok(id)
     }
@@ -636,9 +630,7 @@ impl<St: Store + Clone> Catalog<St> {
                 meta: upload.meta.clone(),
                 parts: upload.parts.values().cloned().collect(),
             }),
-            None if !index.buckets.contains_key(bucket) => Err(S3Error::NoSuchBucket {
-                bucket: bucket.to_owned(),
-            }),
+            None if !index.buckets.contains_key(bucket) => Err(no_such_bucket(bucket)),
             None => Err(rules::no_such_upload(upload_id)),
         }
     }
@@ -701,9 +693,7 @@ impl<St: Store + Clone> Catalog<St> {
                     parts: upload.parts.values().cloned().collect(),
                 })
             }
-            None if !has_bucket => Err(S3Error::NoSuchBucket {
-                bucket: bucket.to_owned(),
-            }),
+            None if !has_bucket => Err(no_such_bucket(bucket)),
             None => Err(rules::no_such_upload(upload_id)),
         }
     }
@@ -734,9 +724,7 @@ impl<St: Store + Clone> Catalog<St> {
             let mut index = self.index();
             let Index { buckets, uploads } = &mut *index;
             match buckets.get_mut(&object.meta.bucket) {
-                None => Err(S3Error::NoSuchBucket {
-                    bucket: object.meta.bucket.clone(),
-                }),
+                None => Err(no_such_bucket(&object.meta.bucket)),
                 Some(bucket) => {
                     match precondition(bucket.objects.get(&object.meta.key).map(|o| o.as_ref())) {
                         Err(e) => {

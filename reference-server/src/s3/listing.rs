@@ -203,12 +203,7 @@ pub(super) fn list_objects<St: Store + Clone>(
         (marker, skip)
     };
     let (entries, truncated) = catalog.read(|index| {
-        let bucket = index
-            .buckets
-            .get(bucket)
-            .ok_or_else(|| S3Error::NoSuchBucket {
-                bucket: bucket.clone(),
-            })?;
+        let bucket = index.bucket(bucket)?;
         let items = bucket
             .objects
             .range::<str, _>((lower_bound(marker.as_deref(), &prefix), Bound::Unbounded))
@@ -316,12 +311,7 @@ pub(super) fn list_uploads<St: Store + Clone>(
         .filter(|m| delimiter.as_deref().is_some_and(|d| m.ends_with(d)))
         .map(str::to_owned);
     let (entries, truncated) = catalog.read(|index| {
-        let bucket = index
-            .buckets
-            .get(bucket)
-            .ok_or_else(|| S3Error::NoSuchBucket {
-                bucket: bucket.clone(),
-            })?;
+        let bucket = index.bucket(bucket)?;
         // Within the marker key, uploads after the marker id's seq.
         let after_seq = id_marker.and_then(|id| {
             UploadId::parse(id)
