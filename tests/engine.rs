@@ -1,6 +1,6 @@
 //! The engine against live servers on 127.0.0.1: every body source, matcher,
 //! capture and control-flow construct, each shown to pass and to fail, plus the
-//! ways real targets misbehave.
+//! ways real targets misbehave, and what discovery makes of a target.
 
 mod support;
 
@@ -1322,4 +1322,45 @@ async fn scenarios_can_run_on_spawned_tasks() {
         .await
         .unwrap();
     assert_passed(&result);
+}
+
+/// Discovery: a target given as a tus endpoint is checked as one, whatever its
+/// OPTIONS says, so a server that forgets `Tus-Version` fails the scenarios about it
+/// instead of having every tus scenario skipped.
+#[tokio::test]
+async fn discovery_takes_the_target_for_tus_even_without_tus_version() {
+    let server = servers::start().await;
+    let client = upspec::engine::http_client();
+    let discover = |query: &str| {
+        let target = format!("{}respond?status=204&{query}", server.url);
+        let client = client.clone();
+        async move {
+            upspec::discover::discover(&client, &target, &[], Duration::from_secs(5))
+                .await
+                .unwrap()
+        }
+    };
+
+    let silent = discover("h=Tus-Extension:creation,termination").await;
+    for name in ["tus", "creation", "termination"] {
+        assert!(silent.names.contains(name), "{name}: {:?}", silent.names);
+    }
+    assert_eq!(
+        silent.facts.get("Tus-Version").map(String::as_str),
+        Some("nothing (1.0.0 not advertised)")
+    );
+
+    let old = discover("h=Tus-Version:0.2.2").await;
+    assert!(old.names.contains("tus"));
+    assert_eq!(
+        old.facts.get("Tus-Version").map(String::as_str),
+        Some("0.2.2 (1.0.0 not advertised)")
+    );
+
+    let speaking = discover("h=Tus-Version:1.0.0").await;
+    assert!(speaking.names.contains("tus"));
+    assert_eq!(
+        speaking.facts.get("Tus-Version").map(String::as_str),
+        Some("1.0.0")
+    );
 }
