@@ -325,7 +325,7 @@ pub(super) fn list_uploads<St: Store + Clone>(
             Some(p) if faults.active(Fault::ListUploadsPrefixExact) => key == p,
             _ => key.starts_with(&prefix),
         };
-        let mut items: Vec<_> = bucket
+        let selected = bucket
             .uploads
             .iter()
             .filter(|((key, _), _)| in_prefix(key))
@@ -344,13 +344,18 @@ pub(super) fn list_uploads<St: Store + Clone>(
                     .uploads
                     .get(id)
                     .map(|u| (key.as_str(), (*id, u.meta.clone())))
-            })
-            .collect();
-        if faults.active(Fault::ListUploadsUnsorted) {
-            items.sort_by_key(|(_, (_, meta))| meta.seq);
-        }
+            });
+        // Walked lazily, so a page reads only what it lists; the fault has to
+        // read them all to reorder them.
+        let items: Box<dyn Iterator<Item = _>> = if faults.active(Fault::ListUploadsUnsorted) {
+            let mut all: Vec<_> = selected.collect();
+            all.sort_by_key(|(_, (_, meta))| meta.seq);
+            Box::new(all.into_iter())
+        } else {
+            Box::new(selected)
+        };
         Ok::<_, S3Error>(page(
-            items.into_iter(),
+            items,
             &prefix,
             delimiter.as_deref(),
             skip.as_deref(),
