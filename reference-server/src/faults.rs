@@ -298,9 +298,30 @@ faults! {
         summary: "The bytes sent with a creation are ignored (201 without them)",
         violates: ["TUS-CWU-201", "TUS-CWU-FULL", "TUS-EXT-HONEST"],
     }
+    /// The response built from the upload as it was created, before its body.
+    CreationOffsetZero {
+        name: "creation-offset-zero",
+        scope: "tus creation-with-upload",
+        summary: "The 201 of a creation with bytes reports Upload-Offset: 0, though the bytes are stored",
+        violates: ["TUS-CWU-201", "TUS-CWU-FULL"],
+    }
+    /// The extension list written by hand, one name short.
+    CreationWithUploadAlone {
+        name: "creation-with-upload-alone",
+        scope: "tus creation-with-upload",
+        summary: "Tus-Extension lists creation-with-upload without creation",
+        violates: ["TUS-CWU-ADV"],
+    }
 
     // ---- creation-defer-length ----
 
+    /// Any value read as "deferred", as a presence check would.
+    DeferLengthAnyValue {
+        name: "defer-length-any-value",
+        scope: "tus creation-defer-length",
+        summary: "Upload-Defer-Length with a value other than 1 defers the length instead of answering 400",
+        violates: ["TUS-CDL-BADVAL"],
+    }
     /// A store that keeps an unknown length as 0 and reports it.
     DeferredLengthAsZero {
         name: "deferred-length-as-zero",
@@ -547,6 +568,14 @@ faults! {
         violates: ["S3-MPU-CREATE-CKSUM-ECHO"],
     }
 
+    /// Uploads stored by key, so a second one takes the first one's place.
+    OneUploadPerKey {
+        name: "one-upload-per-key",
+        scope: "s3 CreateMultipartUpload",
+        summary: "A second Create on a key abandons the first upload instead of starting another",
+        violates: ["S3-MPU-CREATE-DISTINCT"],
+    }
+
     // ---- S3 UploadPart ----
 
     /// An ETag written as the bare hex, as a JSON-minded server would.
@@ -596,6 +625,13 @@ faults! {
             "S3-MPU-COMPLETE-NOSUCHUPLOAD",
             "S3-MPU-LP-NOSUCHUPLOAD",
         ],
+    }
+    /// A part number already taken is kept, as with a create-if-absent write.
+    PartOverwriteKeepsFirst {
+        name: "part-overwrite-keeps-first",
+        scope: "s3 UploadPart",
+        summary: "Uploading a part number again answers 200 but keeps the first part",
+        violates: ["S3-MPU-PART-OVERWRITE", "S3-MPU-PART-STALE-ETAG"],
     }
     /// Content-MD5 read, never compared.
     PartMd5NotChecked {
@@ -814,6 +850,13 @@ faults! {
 
     // ---- S3 GetObject ?partNumber ----
 
+    /// The part is served, the count of parts left out.
+    PartReadWithoutPartsCount {
+        name: "part-read-without-parts-count",
+        scope: "s3 GetObject partNumber",
+        summary: "GET and HEAD ?partNumber=n answer without x-amz-mp-parts-count",
+        violates: ["S3-MPU-GETPART"],
+    }
     /// The query argument is not read at all.
     PartNumberReadIgnored {
         name: "part-number-read-ignored",

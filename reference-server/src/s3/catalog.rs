@@ -431,9 +431,10 @@ impl<St: Store + Clone> Catalog<St> {
         }
     }
 
-    /// Ends the install of a new object: once it is in the index, the blobs
-    /// it replaced go; if it was refused, only its own entry goes (its parts,
-    /// if any, are still the upload's).
+    /// Ends the install of a new object or part: once the index has decided,
+    /// the blobs it dropped go (what the new entry replaced, or the entry
+    /// itself when an older-looking write lost); if it was refused, only its
+    /// own entry goes (an object's parts, if any, are still the upload's).
     async fn settle(
         &self,
         lock: UploadLock,
@@ -638,35 +639,35 @@ impl<St: Store + Clone> Catalog<St> {
     /// Makes a committed part entry visible (replacing an earlier upload of
     /// the same number), unless its upload was completed or aborted
     /// meanwhile, in which case the entry is removed.
-    pub async fn install_part(&self, lock: UploadLock, meta: PartRecord) -> Result<(), S3Error> {
+    pub async fn install_part(
+        &self,
+        lock: UploadLock,
+        meta: PartRecord,
+        faults: Faults,
+    ) -> Result<(), S3Error> {
         let part = Arc::new(Part {
             blob: *lock.id(),
             meta,
         });
+        let first_wins = faults.active(Fault::PartOverwriteKeepsFirst);
         let outcome = {
             let mut index = self.index();
             match index.uploads.get_mut(&part.meta.upload) {
                 Some(upload) if !upload.closing => match upload.parts.get(&part.meta.number) {
-                    Some(current) if current.meta.seq > part.meta.seq => Ok(Some(part.blob)),
+                    Some(current) if first_wins || current.meta.seq > part.meta.seq => {
+                        Ok(vec![part.blob])
+                    }
                     _ => Ok(upload
                         .parts
                         .insert(part.meta.number, part.clone())
-                        .map(|old| old.blob)),
+                        .map(|old| old.blob)
+                        .into_iter()
+                        .collect()),
                 },
                 _ => Err(rules::no_such_upload(&part.meta.upload.to_string())),
             }
         };
-        match outcome {
-            Ok(garbage) => {
-                drop(lock);
-                self.discard(garbage.into_iter().collect()).await;
-                Ok(())
-            }
-            Err(e) => {
-                self.drop_own(lock).await;
-                Err(e)
-            }
-        }
+        self.settle(lock, outcome).await
     }
 
     /// Marks an upload as closing (so no part can change under a Complete

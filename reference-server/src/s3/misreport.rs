@@ -82,6 +82,9 @@ fn success(faults: Faults, op: Op, response: &mut Response<ResBody>) {
             h.remove("x-amz-checksum-algorithm");
             h.remove("x-amz-checksum-type");
         }
+        Op::GetObject | Op::HeadObject if faults.active(Fault::PartReadWithoutPartsCount) => {
+            h.remove("x-amz-mp-parts-count");
+        }
         _ => {}
     }
 }

@@ -20,7 +20,7 @@ use super::xml::{self, Element};
 use super::{Ctx, Settings, rules, xml_response};
 use crate::faults::{Fault, Faults};
 use crate::http::ResBody;
-use crate::store::Store;
+use crate::store::{Store, UploadId};
 
 fn upload_id(ctx: &Ctx) -> &str {
     ctx.route.param("uploadId").unwrap_or_default()
@@ -78,6 +78,22 @@ pub(super) async fn create<St: Store + Clone>(
             Some(UploadChecksum { algorithm, kind })
         }
     };
+    if ctx.faults.active(Fault::OneUploadPerKey) {
+        let earlier: Vec<UploadId> = catalog.read(|index| {
+            index.bucket(&bucket).map(|b| {
+                b.uploads
+                    .iter()
+                    .filter(|((k, _), _)| *k == key)
+                    .map(|(_, id)| *id)
+                    .collect()
+            })
+        })?;
+        for id in earlier {
+            catalog
+                .abort(&bucket, &key, &id.to_string(), Faults::NONE)
+                .await?;
+        }
+    }
     let id = catalog
         .create_upload(UploadRecord {
             bucket: bucket.clone(),
@@ -150,7 +166,7 @@ pub(super) async fn upload_part<St: Store + Clone>(
             |received| part_record(catalog, &upload, number, received),
         )
         .await?;
-    catalog.install_part(lock, meta.clone()).await?;
+    catalog.install_part(lock, meta.clone(), ctx.faults).await?;
     let mut response = super::status(StatusCode::OK);
     let out = response.headers_mut();
     out.insert(
@@ -256,7 +272,7 @@ pub(super) async fn upload_part_copy<St: Store + Clone>(
             |copied| part_record(catalog, &upload, number, copied),
         )
         .await?;
-    catalog.install_part(lock, meta.clone()).await?;
+    catalog.install_part(lock, meta.clone(), ctx.faults).await?;
     let mut out = xml::Writer::new("CopyPartResult");
     out.elem("ETag", rules::quoted_etag(&meta.etag))
         .elem("LastModified", clock::iso8601(meta.last_modified_ms));

@@ -28,7 +28,9 @@ pub(super) async fn create<S: Store + Clone>(
     }
     let length = headers::uint(h, UPLOAD_LENGTH)?
         .filter(|&length| length > 0 || !faults.active(Fault::ZeroLengthRefused));
-    let defer = headers::defer_length(h)?;
+    // Waived, a value that is not 1 defers the length all the same.
+    let defer =
+        headers::defer_length(h).or_else(|refused| refused.unless_waived(faults).map(|()| true))?;
     let metadata = headers::metadata(h)?;
     let with_body =
         headers::is_offset_octet_stream(h)? && !faults.active(Fault::CreationBodyIgnored);

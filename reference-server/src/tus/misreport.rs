@@ -33,6 +33,9 @@ pub(super) fn misreport(settings: &Settings, method: &Method, response: &mut Res
         Method::OPTIONS => options(faults, h),
         Method::HEAD => head(faults, h),
         Method::POST if status == StatusCode::CREATED => {
+            if on(Fault::CreationOffsetZero) && h.contains_key(UPLOAD_OFFSET) {
+                h.insert(UPLOAD_OFFSET, HeaderValue::from(0));
+            }
             if on(Fault::NoExpiresOnCreation) {
                 h.remove(UPLOAD_EXPIRES);
             }
@@ -77,6 +80,10 @@ fn options(faults: &Faults, h: &mut HeaderMap) {
     if faults.active(Fault::OptionsWithoutTusResumable) {
         h.remove(TUS_RESUMABLE);
     }
+    if faults.active(Fault::CreationWithUploadAlone) {
+        let list = text(h, TUS_EXTENSION).map(|list| without(list, "creation"));
+        set(h, TUS_EXTENSION, list);
+    }
     if faults.active(Fault::ExtensionMisspelled) {
         let list = text(h, TUS_EXTENSION).map(misspell_concatenation);
         set(h, TUS_EXTENSION, list);
@@ -86,10 +93,7 @@ fn options(faults: &Faults, h: &mut HeaderMap) {
         set(h, TUS_CHECKSUM_ALGORITHM, list);
     }
     if faults.active(Fault::ChecksumWithoutSha1) {
-        let list = text(h, TUS_CHECKSUM_ALGORITHM).map(|list| {
-            let kept: Vec<&str> = list.split(',').filter(|a| *a != "sha1").collect();
-            kept.join(",")
-        });
+        let list = text(h, TUS_CHECKSUM_ALGORITHM).map(|list| without(list, "sha1"));
         set(h, TUS_CHECKSUM_ALGORITHM, list);
     }
 }
@@ -154,6 +158,12 @@ fn misspell_concatenation(list: &str) -> String {
         })
         .collect();
     tokens.join(",")
+}
+
+/// A comma-separated list without one of its items.
+fn without(list: &str, item: &str) -> String {
+    let kept: Vec<&str> = list.split(',').filter(|i| i.trim() != item).collect();
+    kept.join(",")
 }
 
 /// `Sun, 22 Nov 2026 00:04:56 GMT` → `2026-11-22T00:04:56Z`, as a date

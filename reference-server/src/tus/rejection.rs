@@ -15,7 +15,7 @@ use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderValue, Response, StatusCode};
 
 use super::extension::Extension;
-use super::headers::{TUS_VERSION, VERSION};
+use super::headers::{TUS_VERSION, UPLOAD_DEFER_LENGTH, VERSION};
 use crate::faults::{Fault, Faults};
 use crate::http::{ResBody, full};
 use crate::store::StoreError;
@@ -247,6 +247,10 @@ impl Rejection {
             Self::LengthBelowOffset { .. } => Some(Fault::LengthBelowOffsetAccepted),
             Self::ChecksumMismatch => Some(Fault::ChecksumNotVerified),
             Self::Expired => Some(Fault::ExpiredUploadServed),
+            Self::InvalidHeader {
+                name: UPLOAD_DEFER_LENGTH,
+                ..
+            } => Some(Fault::DeferLengthAnyValue),
             _ => None,
         }
     }
