@@ -206,6 +206,13 @@ faults! {
         summary: "PATCH accepts any Content-Type (or none) instead of answering 415",
         violates: ["TUS-CORE-PATCH-415", "TUS-CORE-PATCH-CT-MISSING"],
     }
+    /// A framework's default success status.
+    PatchAnswers200 {
+        name: "patch-answers-200",
+        scope: "tus core",
+        summary: "A successful PATCH answers 200 instead of 204",
+        violates: ["TUS-CORE-PATCH-204"],
+    }
     /// The bytes are stored right, the answer counts one too many (an
     /// inclusive end index reported as the offset).
     PatchOffsetOffByOne {
@@ -756,6 +763,13 @@ faults! {
         summary: "The completed object's ETag hashes the parts' hex ETags instead of their binary MD5s",
         violates: ["S3-MPU-COMPLETE-ETAG"],
     }
+    /// A strict body parser that wants its media type named.
+    CompleteNeedsContentType {
+        name: "complete-needs-content-type",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "Complete without a Content-Type is refused instead of read as XML",
+        violates: ["S3-MPU-COMPLETE-CTYPE"],
+    }
     /// Conditional writes honoured by PutObject only.
     IfNoneMatchIgnored {
         name: "if-none-match-ignored",
@@ -811,6 +825,13 @@ faults! {
         summary: "ListParts reads part-number-marker as a count of parts to skip, not a part number",
         violates: ["S3-MPU-LP-MARKER-IS-PN"],
     }
+    /// The marker computed as a position in the list.
+    NextPartMarkerIsCount {
+        name: "next-part-marker-is-count",
+        scope: "s3 ListParts",
+        summary: "NextPartNumberMarker counts the parts listed so far instead of naming the last one",
+        violates: ["S3-MPU-LP-MARKER-IS-PN", "S3-MPU-LP-PAGINATE", "S3-MPU-LP-MAXPARTS"],
+    }
     ListPartsNeverTruncated {
         name: "list-parts-never-truncated",
         scope: "s3 ListParts",
@@ -841,6 +862,13 @@ faults! {
         summary: "Uploads are listed in the order they were created, not by key",
         violates: ["S3-MPU-LU-ORDER"],
     }
+    /// Truncation said, where to go on not.
+    ListUploadsWithoutNextMarkers {
+        name: "list-uploads-without-next-markers",
+        scope: "s3 ListMultipartUploads",
+        summary: "A truncated ListMultipartUploads gives no NextKeyMarker or NextUploadIdMarker",
+        violates: ["S3-MPU-LU-MAXUPLOADS"],
+    }
     ListUploadsDelimiterIgnored {
         name: "list-uploads-delimiter-ignored",
         scope: "s3 ListMultipartUploads",
@@ -850,6 +878,13 @@ faults! {
 
     // ---- S3 GetObject ?partNumber ----
 
+    /// Part numbers used as 0-based indexes.
+    PartReadOffByOne {
+        name: "part-read-off-by-one",
+        scope: "s3 GetObject partNumber",
+        summary: "GET ?partNumber=n answers part n+1 (the part number used as a 0-based index)",
+        violates: ["S3-MPU-GETPART"],
+    }
     /// The part is served, the count of parts left out.
     PartReadWithoutPartsCount {
         name: "part-read-without-parts-count",

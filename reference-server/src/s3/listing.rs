@@ -366,9 +366,10 @@ pub(super) fn list_uploads<St: Store + Clone>(
     out.elem("Bucket", bucket)
         .elem("KeyMarker", encoding.apply(key_marker.unwrap_or_default()))
         .elem("UploadIdMarker", id_marker.unwrap_or_default());
+    let next = truncated && !faults.active(Fault::ListUploadsWithoutNextMarkers);
     let (next_key, next_id) = match entries.last() {
-        Some(Entry::Item(key, (id, _))) if truncated => (key.clone(), id.to_string()),
-        Some(Entry::Prefix(common)) if truncated => (common.clone(), String::new()),
+        Some(Entry::Item(key, (id, _))) if next => (key.clone(), id.to_string()),
+        Some(Entry::Prefix(common)) if next => (common.clone(), String::new()),
         _ => (String::new(), String::new()),
     };
     out.elem("NextKeyMarker", encoding.apply(&next_key))

@@ -404,6 +404,11 @@ pub(super) async fn complete<St: Store + Clone>(
     if previous.is_none() {
         known?;
     }
+    if ctx.faults.active(Fault::CompleteNeedsContentType) && ctx.header("content-type").is_none() {
+        return Err(S3Error::InvalidRequest(
+            "Missing required header for this request: Content-Type".into(),
+        ));
+    }
     let checks = Checks::xml(&ctx.parts.headers, ctx.verified.payload.clone(), false)?;
     let bytes = body::read_all(body, checks, settings.idle_timeout).await?;
     let listed = parse_complete(&xml::parse(&bytes)?, ctx.faults)?;
@@ -654,15 +659,14 @@ pub(super) fn list_parts<St: Store + Clone>(
     parts.sort_by_key(|(_, p)| p.meta.seq);
     let marker = u32::try_from(marker).unwrap_or(u32::MAX);
     let (page, truncated) = rules::parts_page(&parts, marker, max, ctx.faults);
+    let last = page.last().map(|(n, _)| *n);
+    let next_marker = rules::next_part_marker(&parts, last, marker, ctx.faults);
     let mut out = xml::Writer::new("ListPartsResult");
     out.elem("Bucket", &upload.meta.bucket)
         .elem("Key", &upload.meta.key)
         .elem("UploadId", upload.id)
         .elem("PartNumberMarker", marker)
-        .elem(
-            "NextPartNumberMarker",
-            page.last().map_or(marker, |(n, _)| *n),
-        )
+        .elem("NextPartNumberMarker", next_marker)
         .elem("MaxParts", max)
         .elem("IsTruncated", truncated);
     owner(&mut out, "Initiator", &upload.meta.owner);

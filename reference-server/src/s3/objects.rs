@@ -330,7 +330,11 @@ pub(super) async fn get<St: Store + Clone>(
                 ),
                 Layout::Inline => return Err(invalid()),
                 Layout::Parts(segments) => {
-                    let index = number as usize - 1;
+                    let index = if ctx.faults.active(Fault::PartReadOffByOne) {
+                        number as usize
+                    } else {
+                        number as usize - 1
+                    };
                     let segment = segments.get(index).ok_or_else(invalid)?;
                     let start: u64 = segments[..index].iter().map(|s| s.size).sum();
                     let shown = object.meta.checksum.as_ref().and_then(|c| {

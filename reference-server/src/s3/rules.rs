@@ -171,6 +171,23 @@ pub fn parts_page<T: Clone>(
     (listed, truncated)
 }
 
+/// ListParts' `NextPartNumberMarker`: the number of the `last` part on the
+/// page, or the request's `marker` when the page is empty.
+pub fn next_part_marker<T>(
+    parts: &[(u32, T)],
+    last: Option<u32>,
+    marker: u32,
+    faults: Faults,
+) -> u32 {
+    match last {
+        Some(last) if faults.active(Fault::NextPartMarkerIsCount) => {
+            parts.iter().filter(|(n, _)| *n <= last).count() as u32
+        }
+        Some(last) => last,
+        None => marker,
+    }
+}
+
 /// The answer to an upload id that is malformed, unknown, aborted or
 /// completed: 404 NoSuchUpload (S3-MPU-PART-NOSUCHUPLOAD), never a 5xx.
 pub fn no_such_upload(upload_id: &str) -> S3Error {
