@@ -52,6 +52,9 @@ impl std::error::Error for DiscoveryError {}
 /// The capability every tus 1.0.0 scenario needs; extensions are named as in `Tus-Extension`.
 pub const TUS: &str = "tus";
 
+/// The target sends `Tus-Max-Size`: the scenarios about its format need one to read.
+pub const MAX_SIZE: &str = "max-size";
+
 /// Sends `OPTIONS target` (without `Tus-Resumable`, as the spec allows) and reads the tus headers.
 pub async fn discover(
     client: &reqwest::Client,
@@ -113,6 +116,9 @@ pub async fn discover(
         );
     }
     capabilities.names.insert(TUS.to_owned());
+    if !header("Tus-Max-Size").is_empty() {
+        capabilities.names.insert(MAX_SIZE.to_owned());
+    }
     capabilities.names.extend(list(&header("Tus-Extension")));
     capabilities.names.extend(
         list(&header("Tus-Checksum-Algorithm")).map(|algorithm| format!("checksum:{algorithm}")),

@@ -1357,8 +1357,10 @@ async fn discovery_takes_the_target_for_tus_even_without_tus_version() {
         Some("0.2.2 (1.0.0 not advertised)")
     );
 
-    let speaking = discover("h=Tus-Version:1.0.0").await;
+    assert!(!silent.names.contains("max-size"));
+    let speaking = discover("h=Tus-Version:1.0.0&h=Tus-Max-Size:1024").await;
     assert!(speaking.names.contains("tus"));
+    assert!(speaking.names.contains("max-size"), "{:?}", speaking.names);
     assert_eq!(
         speaking.facts.get("Tus-Version").map(String::as_str),
         Some("1.0.0")

@@ -127,6 +127,13 @@ faults! {
         summary: "Error responses (4xx, 5xx) carry no Tus-Resumable header",
         violates: ["TUS-CORE-GEN-RESUMABLE"],
     }
+    /// The limit enforced, never announced.
+    MaxSizeNotAdvertised {
+        name: "max-size-not-advertised",
+        scope: "tus core",
+        summary: "OPTIONS leaves Tus-Max-Size out though the server enforces a maximum",
+        violates: ["TUS-CORE-GEN-MAXSIZE-SEND"],
+    }
     /// Discovery left to the extension list.
     OptionsWithoutTusVersion {
         name: "options-without-tus-version",
@@ -770,6 +777,13 @@ faults! {
         summary: "Complete without a Content-Type is refused instead of read as XML",
         violates: ["S3-MPU-COMPLETE-CTYPE"],
     }
+    /// The result written with the fields a client reads, not all of them.
+    CompleteWithoutLocation {
+        name: "complete-without-location",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "CompleteMultipartUploadResult has no Location",
+        violates: ["S3-MPU-COMPLETE-BASIC"],
+    }
     /// Conditional writes honoured by PutObject only.
     IfNoneMatchIgnored {
         name: "if-none-match-ignored",
@@ -825,6 +839,13 @@ faults! {
         summary: "ListParts reads part-number-marker as a count of parts to skip, not a part number",
         violates: ["S3-MPU-LP-MARKER-IS-PN"],
     }
+    /// Per-part checksums kept, but not listed.
+    ListPartsWithoutChecksums {
+        name: "list-parts-without-checksums",
+        scope: "s3 ListParts",
+        summary: "ListParts of an upload with a checksum algorithm gives no per-part checksum",
+        violates: ["S3-MPU-LP-CKSUM"],
+    }
     /// The marker computed as a position in the list.
     NextPartMarkerIsCount {
         name: "next-part-marker-is-count",
@@ -862,6 +883,20 @@ faults! {
         summary: "Uploads are listed in the order they were created, not by key",
         violates: ["S3-MPU-LU-ORDER"],
     }
+    /// Only key-marker read.
+    UploadIdMarkerIgnored {
+        name: "upload-id-marker-ignored",
+        scope: "s3 ListMultipartUploads",
+        summary: "upload-id-marker is ignored: the marker key's uploads are all skipped",
+        violates: ["S3-MPU-LU-UPLOADIDMARKER", "S3-MPU-LU-MAXUPLOADS"],
+    }
+    /// The parameter accepted, keys sent raw.
+    ListUploadsEncodingIgnored {
+        name: "list-uploads-encoding-ignored",
+        scope: "s3 ListMultipartUploads",
+        summary: "encoding-type=url is ignored: no EncodingType, keys not URL-encoded",
+        violates: ["S3-MPU-LU-ENCODING"],
+    }
     /// Truncation said, where to go on not.
     ListUploadsWithoutNextMarkers {
         name: "list-uploads-without-next-markers",
@@ -878,6 +913,13 @@ faults! {
 
     // ---- S3 GetObject ?partNumber ----
 
+    /// A plain object treated as one part of any number.
+    PlainObjectAnyPartNumber {
+        name: "plain-object-any-part-number",
+        scope: "s3 GetObject partNumber",
+        summary: "?partNumber=2 of a plain (single-part) object answers the whole object instead of InvalidPart",
+        violates: ["S3-MPU-GETPART-NONMPU"],
+    }
     /// Part numbers used as 0-based indexes.
     PartReadOffByOne {
         name: "part-read-off-by-one",
@@ -907,6 +949,27 @@ faults! {
         scope: "s3 checksums",
         summary: "A COMPOSITE checksum of the completed object has no -N part count",
         violates: ["S3-MPU-CK-COMPOSITE-SHA256", "S3-MPU-CK-COMPOSITE-SHA1", "S3-MPU-CK-ONEPART"],
+    }
+    /// The full-object type taken as the default for every CRC.
+    ChecksumTypeDefaultsFullObject {
+        name: "checksum-type-defaults-full-object",
+        scope: "s3 checksums",
+        summary: "Create with CRC32 and no x-amz-checksum-type makes a FULL_OBJECT checksum, not COMPOSITE",
+        violates: ["S3-MPU-CK-DEFAULT-TYPE"],
+    }
+    /// The type header read, never compared with the upload's.
+    ChecksumTypeNotChecked {
+        name: "checksum-type-not-checked",
+        scope: "s3 checksums",
+        summary: "Complete with an x-amz-checksum-type other than the upload's is accepted",
+        violates: ["S3-MPU-CK-TYPE-MISMATCH"],
+    }
+    /// Part checksums compared when listed, not required.
+    PartChecksumOptional {
+        name: "part-checksum-optional",
+        scope: "s3 checksums",
+        summary: "Complete of an upload with a checksum algorithm accepts parts listed without their checksum",
+        violates: ["S3-MPU-CK-MISSING-PART"],
     }
     CompleteChecksumNotChecked {
         name: "complete-checksum-not-checked",

@@ -300,13 +300,17 @@ pub(super) fn list_uploads<St: Store + Clone>(
         .map(str::to_owned);
     let max =
         int_arg(ctx, "max-uploads")?.map_or(rules::MAX_PAGE, |m| (m as usize).min(rules::MAX_PAGE));
-    let encoding = Encoding::from(ctx)?;
+    let mut encoding = Encoding::from(ctx)?;
+    if faults.active(Fault::ListUploadsEncodingIgnored) {
+        encoding = Encoding(false);
+    }
     let key_marker = ctx.route.param("key-marker").filter(|m| !m.is_empty());
     let id_marker = ctx
         .route
         .param("upload-id-marker")
         .filter(|_| key_marker.is_some())
-        .filter(|m| !m.is_empty());
+        .filter(|m| !m.is_empty())
+        .filter(|_| !faults.active(Fault::UploadIdMarkerIgnored));
     let skip = key_marker
         .filter(|m| delimiter.as_deref().is_some_and(|d| m.ends_with(d)))
         .map(str::to_owned);

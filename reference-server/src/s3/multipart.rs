@@ -67,7 +67,16 @@ pub(super) async fn create<St: Store + Clone>(
             ));
         }
         (Some(algorithm), kind) => {
-            let kind = kind.unwrap_or_else(|| algorithm.default_type());
+            let kind = kind.unwrap_or_else(|| {
+                let full = ChecksumType::FullObject;
+                if ctx.faults.active(Fault::ChecksumTypeDefaultsFullObject)
+                    && algorithm.allows(full)
+                {
+                    full
+                } else {
+                    algorithm.default_type()
+                }
+            });
             if !algorithm.allows(kind) {
                 return Err(S3Error::InvalidRequest(format!(
                     "The {} checksum type cannot be used with the {} algorithm.",
@@ -339,8 +348,10 @@ fn complete_result(ctx: &Ctx, object: &ObjectRecord) -> Response<ResBody> {
         percent_encoding::utf8_percent_encode(&object.key, percent_encoding::NON_ALPHANUMERIC)
     );
     let mut out = xml::Writer::new("CompleteMultipartUploadResult");
-    out.elem("Location", location)
-        .elem("Bucket", &object.bucket)
+    if !ctx.faults.active(Fault::CompleteWithoutLocation) {
+        out.elem("Location", location);
+    }
+    out.elem("Bucket", &object.bucket)
         .elem("Key", &object.key)
         .elem("ETag", rules::quoted_etag(&object.etag));
     if let Some(checksum) = &object.checksum {
@@ -485,7 +496,8 @@ fn assemble<St: Store + Clone>(
                 .iter()
                 .find(|(a, _)| *a == algorithm)
                 .map(|(_, v)| v.as_str());
-            if sent.is_none() || sent != part.meta.checksum(algorithm) {
+            let omitted = sent.is_none() && faults.active(Fault::PartChecksumOptional);
+            if !omitted && (sent.is_none() || sent != part.meta.checksum(algorithm)) {
                 return Err(S3Error::BadDigest(format!(
                     "The {algorithm} you specified for part {} did not match what we received.",
                     entry.number
@@ -554,6 +566,7 @@ fn object_checksum(
         return Ok(None);
     };
     if let Some(sent) = ctx.header("x-amz-checksum-type")
+        && !ctx.faults.active(Fault::ChecksumTypeNotChecked)
         && ChecksumType::parse(sent) != Some(kind)
     {
         return Err(S3Error::BadDigest(format!(
@@ -682,7 +695,11 @@ pub(super) fn list_parts<St: Store + Clone>(
             .elem("LastModified", clock::iso8601(part.meta.last_modified_ms))
             .elem("ETag", rules::quoted_etag(&part.meta.etag))
             .elem("Size", part.meta.size);
-        for (algorithm, value) in &part.meta.checksums {
+        let checksums = match ctx.faults.active(Fault::ListPartsWithoutChecksums) {
+            true => &[][..],
+            false => &part.meta.checksums[..],
+        };
+        for (algorithm, value) in checksums {
             out.elem(algorithm.element(), value);
         }
         out.close();

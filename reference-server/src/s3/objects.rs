@@ -315,19 +315,23 @@ pub(super) async fn get<St: Store + Clone>(
                 etag: String::new(),
             };
             match &object.meta.layout {
-                Layout::Inline if number == 1 => (
-                    Span {
-                        start: 0,
-                        len: size,
-                    },
-                    size > 0,
-                    1,
-                    object
-                        .meta
-                        .checksum
-                        .as_ref()
-                        .map(|c| (c.algorithm, c.value.clone(), c.kind)),
-                ),
+                Layout::Inline
+                    if number == 1 || ctx.faults.active(Fault::PlainObjectAnyPartNumber) =>
+                {
+                    (
+                        Span {
+                            start: 0,
+                            len: size,
+                        },
+                        size > 0,
+                        1,
+                        object
+                            .meta
+                            .checksum
+                            .as_ref()
+                            .map(|c| (c.algorithm, c.value.clone(), c.kind)),
+                    )
+                }
                 Layout::Inline => return Err(invalid()),
                 Layout::Parts(segments) => {
                     let index = if ctx.faults.active(Fault::PartReadOffByOne) {

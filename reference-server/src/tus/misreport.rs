@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 
 use super::Settings;
 use super::headers::{
-    TUS_CHECKSUM_ALGORITHM, TUS_EXTENSION, TUS_RESUMABLE, TUS_VERSION, UPLOAD_CONCAT,
+    TUS_CHECKSUM_ALGORITHM, TUS_EXTENSION, TUS_MAX_SIZE, TUS_RESUMABLE, TUS_VERSION, UPLOAD_CONCAT,
     UPLOAD_DEFER_LENGTH, UPLOAD_EXPIRES, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET,
 };
 use crate::faults::{Fault, Faults};
@@ -77,6 +77,9 @@ pub(super) fn misreport(settings: &Settings, method: &Method, response: &mut Res
 
 /// The discovery headers.
 fn options(faults: &Faults, h: &mut HeaderMap) {
+    if faults.active(Fault::MaxSizeNotAdvertised) {
+        h.remove(TUS_MAX_SIZE);
+    }
     if faults.active(Fault::OptionsWithoutTusVersion) {
         h.remove(TUS_VERSION);
     }
