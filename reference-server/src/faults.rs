@@ -582,6 +582,13 @@ faults! {
         violates: ["S3-MPU-CREATE-CKSUM-ECHO"],
     }
 
+    /// The key written as it appears in the URL.
+    ResultKeysEncoded {
+        name: "result-keys-encoded",
+        scope: "s3 CreateMultipartUpload",
+        summary: "The Initiate and Complete results give the key URL-encoded, not as stored",
+        violates: ["S3-MPU-CREATE-BASIC", "S3-MPU-COMPLETE-BASIC"],
+    }
     /// Uploads stored by key, so a second one takes the first one's place.
     OneUploadPerKey {
         name: "one-upload-per-key",
@@ -670,6 +677,13 @@ faults! {
         scope: "s3 UploadPartCopy",
         summary: "x-amz-copy-source-range bytes=a-b copies a to b-1, one byte short",
         violates: ["S3-MPU-COPY-RANGE"],
+    }
+    /// The result written with the ETag alone.
+    CopyPartWithoutLastModified {
+        name: "copy-part-without-last-modified",
+        scope: "s3 UploadPartCopy",
+        summary: "CopyPartResult has no LastModified",
+        violates: ["S3-MPU-COPY-WHOLE"],
     }
     /// A range past the end cut to the source, as GET ranges are.
     CopyRangeClamped {
@@ -925,6 +939,13 @@ faults! {
         name: "part-read-off-by-one",
         scope: "s3 GetObject partNumber",
         summary: "GET ?partNumber=n answers part n+1 (the part number used as a 0-based index)",
+        violates: ["S3-MPU-GETPART"],
+    }
+    /// A part served like a whole object.
+    PartReadWithoutContentRange {
+        name: "part-read-without-content-range",
+        scope: "s3 GetObject partNumber",
+        summary: "GET ?partNumber=n answers 206 without Content-Range",
         violates: ["S3-MPU-GETPART"],
     }
     /// The part is served, the count of parts left out.

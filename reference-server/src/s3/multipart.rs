@@ -116,7 +116,7 @@ pub(super) async fn create<St: Store + Clone>(
         .await?;
     let mut out = xml::Writer::new("InitiateMultipartUploadResult");
     out.elem("Bucket", &bucket)
-        .elem("Key", &key)
+        .elem("Key", result_key(ctx, &key))
         .elem("UploadId", id);
     let mut response = xml_response(out.finish());
     if let Some(checksum) = checksum {
@@ -283,8 +283,10 @@ pub(super) async fn upload_part_copy<St: Store + Clone>(
         .await?;
     catalog.install_part(lock, meta.clone(), ctx.faults).await?;
     let mut out = xml::Writer::new("CopyPartResult");
-    out.elem("ETag", rules::quoted_etag(&meta.etag))
-        .elem("LastModified", clock::iso8601(meta.last_modified_ms));
+    out.elem("ETag", rules::quoted_etag(&meta.etag));
+    if !ctx.faults.active(Fault::CopyPartWithoutLastModified) {
+        out.elem("LastModified", clock::iso8601(meta.last_modified_ms));
+    }
     for (algorithm, value) in &meta.checksums {
         out.elem(algorithm.element(), value);
     }
@@ -339,6 +341,15 @@ fn parse_complete(root: &Element, faults: Faults) -> Result<Vec<Listed>, S3Error
     Ok(listed)
 }
 
+/// The `Key` of an Initiate or Complete result: the key as stored.
+fn result_key(ctx: &Ctx, key: &str) -> String {
+    if ctx.faults.active(Fault::ResultKeysEncoded) {
+        return percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+    }
+    key.to_owned()
+}
+
 /// The result body of a (possibly repeated) Complete.
 fn complete_result(ctx: &Ctx, object: &ObjectRecord) -> Response<ResBody> {
     let host = ctx.header("host").unwrap_or("localhost");
@@ -352,7 +363,7 @@ fn complete_result(ctx: &Ctx, object: &ObjectRecord) -> Response<ResBody> {
         out.elem("Location", location);
     }
     out.elem("Bucket", &object.bucket)
-        .elem("Key", &object.key)
+        .elem("Key", result_key(ctx, &object.key))
         .elem("ETag", rules::quoted_etag(&object.etag));
     if let Some(checksum) = &object.checksum {
         out.elem(checksum.algorithm.element(), &checksum.value)

@@ -405,7 +405,9 @@ pub(super) async fn get<St: Store + Clone>(
         http::header::ACCEPT_RANGES,
         http::HeaderValue::from_static("bytes"),
     );
-    if partial {
+    let part_without_range =
+        part_number.is_some() && ctx.faults.active(Fault::PartReadWithoutContentRange);
+    if partial && !part_without_range {
         out.insert(
             http::header::CONTENT_RANGE,
             headers::value(format!(
