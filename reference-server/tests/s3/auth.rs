@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::client::{AK, MIB, Mode, S3, anonymous, code, md5_hex, start, tag};
+use crate::client::{AK, MIB, Mode, Req, S3, anonymous, code, quoted_md5, start, tag};
 use crate::common::pattern;
 
 async fn ready() -> (S3, String) {
@@ -19,22 +19,21 @@ fn part_query(upload: &str, n: u32) -> String {
     format!("partNumber={n}&uploadId={upload}")
 }
 
+/// UploadPart `n` of `data` into `/bkt/k`, sent in `mode`: ready to send or tamper with.
+fn part(s3: &S3, upload: &str, n: u32, mode: Mode, data: &[u8]) -> Req {
+    s3.req("PUT", "/bkt/k", &part_query(upload, n))
+        .mode(mode)
+        .body(data)
+}
+
 #[tokio::test]
 async fn signed_and_unsigned_payloads() {
     let (s3, upload) = ready().await;
     let data = pattern(70_000, 1);
     for (n, mode) in [(1, Mode::Signed), (2, Mode::Unsigned)] {
-        let res = s3
-            .req("PUT", "/bkt/k", &part_query(&upload, n))
-            .mode(mode)
-            .body(&data)
-            .send()
-            .await;
+        let res = part(&s3, &upload, n, mode, &data).send().await;
         assert_eq!(res.status, 200, "part {n}: {}", res.text());
-        assert_eq!(
-            res.header("etag").unwrap(),
-            format!("\"{}\"", md5_hex(&data))
-        );
+        assert_eq!(res.header("etag").unwrap(), quoted_md5(&data));
     }
 }
 
@@ -47,22 +46,11 @@ async fn mpu_part_chunked() {
         chunk: 64 * 1024,
         trailer: None,
     };
-    let res = s3
-        .req("PUT", "/bkt/k", &part_query(&upload, 1))
-        .mode(chunked.clone())
-        .body(&data)
-        .send()
-        .await;
+    let res = part(&s3, &upload, 1, chunked.clone(), &data).send().await;
     assert_eq!(res.status, 200, "{}", res.text());
-    assert_eq!(
-        res.header("etag").unwrap(),
-        format!("\"{}\"", md5_hex(&data))
-    );
+    assert_eq!(res.header("etag").unwrap(), quoted_md5(&data));
     // Flip one data byte inside the second chunk: its signature fails.
-    let res = s3
-        .req("PUT", "/bkt/k", &part_query(&upload, 2))
-        .mode(chunked.clone())
-        .body(&data)
+    let res = part(&s3, &upload, 2, chunked.clone(), &data)
         .tamper(|w| {
             let at = w.body.len() / 2;
             w.body[at] ^= 1;
@@ -74,10 +62,7 @@ async fn mpu_part_chunked() {
         (403, "SignatureDoesNotMatch")
     );
     // A forged chunk signature.
-    let res = s3
-        .req("PUT", "/bkt/k", &part_query(&upload, 3))
-        .mode(chunked.clone())
-        .body(&data)
+    let res = part(&s3, &upload, 3, chunked.clone(), &data)
         .tamper(|w| {
             let text = String::from_utf8_lossy(&w.body[..100]).into_owned();
             let at = text.find("chunk-signature=").unwrap() + 16;
@@ -90,10 +75,7 @@ async fn mpu_part_chunked() {
         (403, "SignatureDoesNotMatch")
     );
     // Framing cut short.
-    let res = s3
-        .req("PUT", "/bkt/k", &part_query(&upload, 4))
-        .mode(chunked)
-        .body(&data)
+    let res = part(&s3, &upload, 4, chunked, &data)
         .tamper(|w| {
             let len = w.body.len() - 40;
             w.body.truncate(len);
@@ -110,19 +92,22 @@ async fn mpu_part_chunked() {
         ["1"],
         "refused bodies leave nothing"
     );
-    let res = s3
-        .req("PUT", "/bkt/k", &part_query(&upload, 5))
-        .mode(Mode::Chunked {
+    let res = part(
+        &s3,
+        &upload,
+        5,
+        Mode::Chunked {
             chunk: 1000,
             trailer: None,
-        })
-        .body(&data)
-        .tamper(|w| {
-            w.headers
-                .retain(|(k, _)| k != "x-amz-decoded-content-length")
-        })
-        .send()
-        .await;
+        },
+        &data,
+    )
+    .tamper(|w| {
+        w.headers
+            .retain(|(k, _)| k != "x-amz-decoded-content-length")
+    })
+    .send()
+    .await;
     assert!(res.status == 403 || res.status == 411, "{}", res.text());
 }
 
@@ -144,26 +129,13 @@ async fn mpu_part_trailer_signed_and_unsigned() {
         trailer: ("x-amz-checksum-crc32".into(), value.into()),
     };
     for (n, mode) in [(1, signed(&crc)), (2, unsigned(&crc))] {
-        let res = s3
-            .req("PUT", "/bkt/k", &part_query(&upload, n))
-            .mode(mode)
-            .body(&data)
-            .send()
-            .await;
+        let res = part(&s3, &upload, n, mode, &data).send().await;
         assert_eq!(res.status, 200, "part {n}: {}", res.text());
         assert_eq!(res.header("x-amz-checksum-crc32"), Some(crc.as_str()));
-        assert_eq!(
-            res.header("etag").unwrap(),
-            format!("\"{}\"", md5_hex(&data))
-        );
+        assert_eq!(res.header("etag").unwrap(), quoted_md5(&data));
     }
     for (n, mode) in [(3, signed("AAAAAA==")), (4, unsigned("AAAAAA=="))] {
-        let res = s3
-            .req("PUT", "/bkt/k", &part_query(&upload, n))
-            .mode(mode)
-            .body(&data)
-            .send()
-            .await;
+        let res = part(&s3, &upload, n, mode, &data).send().await;
         assert_eq!(
             (res.status, code(&res).as_str()),
             (400, "BadDigest"),
@@ -171,10 +143,7 @@ async fn mpu_part_trailer_signed_and_unsigned() {
         );
     }
     // A trailer value swapped after signing breaks the trailer signature.
-    let res = s3
-        .req("PUT", "/bkt/k", &part_query(&upload, 5))
-        .mode(signed("AAAAAA=="))
-        .body(&data)
+    let res = part(&s3, &upload, 5, signed("AAAAAA=="), &data)
         .tamper(move |w| {
             let text = String::from_utf8_lossy(&w.body).replace("AAAAAA==", &crc);
             w.body = text.into_bytes();
@@ -195,17 +164,9 @@ async fn mpu_part_presigned() {
     let presigned = Mode::Presigned {
         expires: Duration::from_secs(300),
     };
-    let res = s3
-        .req("PUT", "/bkt/k", &part_query(&upload, 1))
-        .mode(presigned.clone())
-        .body(&data)
-        .send()
-        .await;
+    let res = part(&s3, &upload, 1, presigned.clone(), &data).send().await;
     assert_eq!(res.status, 200, "{}", res.text());
-    assert_eq!(
-        res.header("etag").unwrap(),
-        format!("\"{}\"", md5_hex(&data))
-    );
+    assert_eq!(res.header("etag").unwrap(), quoted_md5(&data));
     let res = s3
         .req("GET", "/bkt/k", &format!("uploadId={upload}"))
         .mode(presigned.clone())

@@ -347,6 +347,11 @@ pub fn md5_hex(data: &[u8]) -> String {
     hex::encode(md5::Md5::digest(data))
 }
 
+/// The ETag S3 gives `data` stored in one piece: its MD5 in double quotes.
+pub fn quoted_md5(data: &[u8]) -> String {
+    format!("\"{}\"", md5_hex(data))
+}
+
 fn settings() -> SigningSettings {
     let mut s = SigningSettings::default();
     s.percent_encoding_mode = PercentEncodingMode::Single;

@@ -1,7 +1,7 @@
 //! Objects: PutObject, GetObject (Range, conditionals), HeadObject,
 //! DeleteObject, CopyObject, DeleteObjects; §1.9 GET/HEAD `?partNumber=`.
 
-use crate::client::{MIB, code, md5_hex, start, tag};
+use crate::client::{MIB, code, quoted_md5, start, tag};
 use crate::common::pattern;
 
 #[tokio::test]
@@ -18,7 +18,7 @@ async fn put_get_head_delete() {
         .send()
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
-    let etag = format!("\"{}\"", md5_hex(&data));
+    let etag = quoted_md5(&data);
     assert_eq!(res.header("etag"), Some(etag.as_str()));
     let res = s3.get("bkt", key).await;
     assert_eq!(res.status, 200);
@@ -150,7 +150,7 @@ async fn copy_object_and_delete_many() {
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
         tag(&res.text(), "ETag").unwrap(),
-        format!("\"{}\"", md5_hex(b"source bytes"))
+        quoted_md5(b"source bytes")
     );
     assert_eq!(s3.get("bkt", "dst").await.body, b"source bytes");
     let res = s3
