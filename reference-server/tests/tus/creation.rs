@@ -1,7 +1,7 @@
 //! §1.6–1.9: creation, Upload-Metadata, creation-with-upload,
 //! creation-defer-length.
 
-use crate::common::{BASE, b64, start, start_with};
+use crate::common::{BASE, Response, Srv, b64, start, start_with};
 
 #[tokio::test]
 async fn creation_201_and_location_resolves() {
@@ -157,30 +157,28 @@ async fn creation_ignores_a_non_upload_body() {
     assert_eq!(srv.offset(res.header("location").unwrap()).await, 0);
 }
 
+/// A creation of an upload of `length` bytes that carries `body`
+/// (creation-with-upload).
+async fn create_with_body(srv: &Srv, length: &str, body: &[u8]) -> Response {
+    srv.request("POST", BASE)
+        .tus()
+        .header("Upload-Length", length)
+        .octet()
+        .body(body)
+        .send()
+        .await
+}
+
 #[tokio::test]
 async fn creation_with_upload() {
     // TUS-CWU-201, -FULL, -EXPIRES
     let srv = start().await;
-    let res = srv
-        .request("POST", BASE)
-        .tus()
-        .header("Upload-Length", "11")
-        .octet()
-        .body(&b"hello"[..])
-        .send()
-        .await;
+    let res = create_with_body(&srv, "11", &b"hello"[..]).await;
     assert_eq!((res.status, res.header("upload-offset")), (201, Some("5")));
     assert!(res.header("upload-expires").is_some());
     let up = res.header("location").unwrap();
     assert_eq!(srv.offset(up).await, 5);
-    let res = srv
-        .request("POST", BASE)
-        .tus()
-        .header("Upload-Length", "11")
-        .octet()
-        .body(&b"hello world"[..])
-        .send()
-        .await;
+    let res = create_with_body(&srv, "11", &b"hello world"[..]).await;
     assert_eq!((res.status, res.header("upload-offset")), (201, Some("11")));
     assert_eq!(res.header("upload-expires"), None);
     assert_eq!(
@@ -193,14 +191,7 @@ async fn creation_with_upload() {
 async fn creation_with_upload_over_length_creates_nothing() {
     // TUS-CWU-OVER (413, and no orphan: chunked too)
     let srv = start().await;
-    let res = srv
-        .request("POST", BASE)
-        .tus()
-        .header("Upload-Length", "3")
-        .octet()
-        .body(&b"hello"[..])
-        .send()
-        .await;
+    let res = create_with_body(&srv, "3", &b"hello"[..]).await;
     assert_eq!((res.status, res.header("location")), (413, None));
     let res = srv
         .request("POST", BASE)
