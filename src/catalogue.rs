@@ -176,6 +176,26 @@ struct ExclusionSyntax {
     reason: String,
 }
 
+/// Records where `id` first appears in `seen`; a second appearance gives the
+/// error, pointing back at the first.
+fn first_place<'a>(
+    ctx: &Source<'_>,
+    seen: &mut BTreeMap<&'a str, SourceSpan>,
+    id: &'a Spanned<String>,
+) -> Option<LoadError> {
+    if let Some(at) = seen.get(id.value.as_str()) {
+        return Some(ctx.error(
+            &id.referenced,
+            LoadErrorKind::DuplicateRequirement {
+                id: id.value.clone(),
+                first: at.clone(),
+            },
+        ));
+    }
+    seen.insert(&id.value, ctx.span(&id.referenced));
+    None
+}
+
 /// Parses and checks one catalogue: IDs well-formed and unique, every exclusion naming
 /// a listed requirement once, and a reason for it.
 pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
@@ -201,17 +221,10 @@ pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
             ));
             continue;
         }
-        if let Some(at) = first.get(id.value.as_str()) {
-            errors.push(ctx.error(
-                &id.referenced,
-                LoadErrorKind::DuplicateRequirement {
-                    id: id.value.clone(),
-                    first: at.clone(),
-                },
-            ));
+        if let Some(error) = first_place(&ctx, &mut first, id) {
+            errors.push(error);
             continue;
         }
-        first.insert(&id.value, ctx.span(&id.referenced));
         if item.value.text.trim().is_empty() {
             errors.push(ctx.error(
                 &item.referenced,
@@ -242,17 +255,10 @@ pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
             ));
             continue;
         }
-        if let Some(at) = seen.get(id.value.as_str()) {
-            errors.push(ctx.error(
-                &id.referenced,
-                LoadErrorKind::DuplicateRequirement {
-                    id: id.value.clone(),
-                    first: at.clone(),
-                },
-            ));
+        if let Some(error) = first_place(&ctx, &mut seen, id) {
+            errors.push(error);
             continue;
         }
-        seen.insert(&id.value, ctx.span(&id.referenced));
         if item.value.reason.trim().is_empty() {
             errors.push(ctx.error(
                 &item.referenced,
