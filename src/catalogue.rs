@@ -18,7 +18,6 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -26,7 +25,7 @@ use serde_saphyr::Spanned;
 
 use crate::scenario::SpecTree;
 use crate::scenario::error::{LoadError, LoadErrorKind, LoadErrors, suggest};
-use crate::scenario::model::{SourceSpan, Suite};
+use crate::scenario::model::{Level, SourceSpan, Suite};
 use crate::scenario::source::Source;
 use crate::scenario::tree::CatalogueFile;
 
@@ -50,7 +49,10 @@ pub struct Requirement {
     pub id: String,
     /// Where the spec says it (a section name, line references).
     pub section: String,
-    pub level: RequirementLevel,
+    pub level: Level,
+    /// Argued from the protocol's definitions rather than said in one sentence
+    /// (an offset never exceeds the length): reports mark its verdicts "derived".
+    pub derived: bool,
     /// One line, in the suite's words.
     pub text: String,
     pub span: SourceSpan,
@@ -61,42 +63,6 @@ pub struct Exclusion {
     pub id: String,
     pub reason: String,
     pub span: SourceSpan,
-}
-
-/// How binding a requirement is. RFC 2119 keywords as the spec says them, plus the
-/// catalogue's own `IMPL` (the spec is silent: any outcome in an accepted set) and
-/// `DE-FACTO` (the spec is silent, but the well-known servers agree).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-pub enum RequirementLevel {
-    #[serde(rename = "MUST")]
-    Must,
-    #[serde(rename = "SHOULD")]
-    Should,
-    #[serde(rename = "MAY")]
-    May,
-    #[serde(rename = "IMPL")]
-    Impl,
-    #[serde(rename = "DE-FACTO")]
-    DeFacto,
-}
-
-impl RequirementLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequirementLevel::Must => "MUST",
-            RequirementLevel::Should => "SHOULD",
-            RequirementLevel::May => "MAY",
-            RequirementLevel::Impl => "IMPL",
-            RequirementLevel::DeFacto => "DE-FACTO",
-        }
-    }
-}
-
-impl fmt::Display for RequirementLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad`, not `write_str`, so tables can align levels with `{:<8}`.
-        f.pad(self.as_str())
-    }
 }
 
 impl Catalogue {
@@ -165,7 +131,9 @@ struct CatalogueSyntax {
 struct RequirementSyntax {
     id: Spanned<String>,
     section: String,
-    level: RequirementLevel,
+    level: Level,
+    #[serde(default)]
+    derived: bool,
     text: String,
 }
 
@@ -235,6 +203,7 @@ pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
             id: id.value.clone(),
             section: item.value.section.clone(),
             level: item.value.level,
+            derived: item.value.derived,
             text: item.value.text.clone(),
             span: ctx.span(&id.referenced),
         });
@@ -306,7 +275,7 @@ pub enum Status {
 #[derive(Clone, Debug)]
 pub struct Row {
     pub id: String,
-    pub level: RequirementLevel,
+    pub level: Level,
     pub status: Status,
 }
 
@@ -414,7 +383,7 @@ mod tests {
 protocol: demo
 requirements:
   - { id: DEMO-A, section: "1", level: MUST, text: "a" }
-  - { id: DEMO-B, section: "2", level: DE-FACTO, text: "b" }
+  - { id: DEMO-B, section: "2", level: IMPL, derived: true, text: "b" }
   - { id: DEMO-C, section: "3", level: SHOULD, text: "c" }
 excluded:
   - { id: DEMO-C, reason: "on the client" }
@@ -432,7 +401,8 @@ excluded:
     fn parses_and_reports_mistakes_with_positions() {
         let catalogue = parse(&file(CATALOGUE)).unwrap();
         assert_eq!(catalogue.requirements.len(), 3);
-        assert_eq!(catalogue.requirements[1].level, RequirementLevel::DeFacto);
+        assert_eq!(catalogue.requirements[1].level, Level::Impl);
+        assert!(catalogue.requirements[1].derived && !catalogue.requirements[0].derived);
         assert_eq!(catalogue.requirements[0].span.line, 4);
         let broken = CATALOGUE.replace("DEMO-C, reason", "DEMO-D, reason")
             + "  - { id: DEMO-A, reason: x }\n  - { id: DEMO-A, reason: y }\n";

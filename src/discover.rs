@@ -18,6 +18,9 @@ pub struct Capabilities {
     pub names: BTreeSet<String>,
     /// e.g. `Tus-Version` → `1.0.0`: the raw answers, for the record.
     pub facts: BTreeMap<String, String>,
+    /// Variables the answers settle, such as `tus_max_size` from `Tus-Max-Size`:
+    /// defaults that a `--var` of the same name overrides.
+    pub variables: BTreeMap<String, String>,
 }
 
 impl Capabilities {
@@ -116,14 +119,32 @@ pub async fn discover(
         );
     }
     capabilities.names.insert(TUS.to_owned());
-    if !header("Tus-Max-Size").is_empty() {
+    let max_size = header("Tus-Max-Size");
+    if !max_size.is_empty() {
         capabilities.names.insert(MAX_SIZE.to_owned());
+        if let Ok(limit) = max_size.trim().parse::<u64>() {
+            capabilities.variables = sized_to(limit);
+        }
     }
     capabilities.names.extend(list(&header("Tus-Extension")));
     capabilities.names.extend(
         list(&header("Tus-Checksum-Algorithm")).map(|algorithm| format!("checksum:{algorithm}")),
     );
     Ok(capabilities)
+}
+
+/// What scenarios send by default in one PATCH when they are not about limits.
+const CHUNK_SIZE: u64 = 1024 * 1024;
+
+/// The variables a discovered `Tus-Max-Size` settles: the limit itself, for the
+/// scenarios about it, and a PATCH size that lets two chunks fit in one upload,
+/// so scenarios that are not about limits never trip over this one.
+fn sized_to(limit: u64) -> BTreeMap<String, String> {
+    let mut variables = BTreeMap::from([("tus_max_size".to_owned(), limit.to_string())]);
+    if limit < 2 * CHUNK_SIZE {
+        variables.insert("tus_chunk_size".to_owned(), (limit / 2).max(1).to_string());
+    }
+    variables
 }
 
 fn list(value: &str) -> impl Iterator<Item = String> + '_ {
@@ -143,4 +164,26 @@ pub fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sized_to;
+
+    #[test]
+    fn a_small_max_size_shrinks_the_chunks_to_fit() {
+        assert_eq!(sized_to(1 << 30).get("tus_chunk_size"), None);
+        assert_eq!(
+            sized_to(1 << 30).get("tus_max_size").map(String::as_str),
+            Some("1073741824")
+        );
+        assert_eq!(
+            sized_to(1 << 20).get("tus_chunk_size").map(String::as_str),
+            Some("524288")
+        );
+        assert_eq!(
+            sized_to(0).get("tus_chunk_size").map(String::as_str),
+            Some("1")
+        );
+    }
 }

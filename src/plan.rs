@@ -5,9 +5,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::discover::Capabilities;
+use crate::engine::outcome::humanize;
 use crate::scenario::model::{Scenario, Suite};
+use crate::scenario::units;
+
+/// The longest deliberate wait a scenario may make unless `--max-wait` allows more:
+/// enough for short expiry and idle timeouts, far below a server's usual day.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// Top-level spec directories that name a protocol: their scenarios need the target
 /// to speak it, without each file having to say so.
@@ -24,15 +31,45 @@ pub fn plan(
     suite: &Suite,
     capabilities: &Capabilities,
     variables: &BTreeMap<String, String>,
+    max_wait: Duration,
 ) -> Vec<PlannedScenario> {
     suite
         .scenarios
         .iter()
         .map(|scenario| PlannedScenario {
-            skip: skip_reason(scenario, capabilities, variables),
+            skip: skip_reason(scenario, capabilities, variables)
+                .or_else(|| too_long(scenario, variables, max_wait)),
             scenario: scenario.clone(),
         })
         .collect()
+}
+
+/// The skip reason of a scenario whose deliberate wait exceeds `max_wait`.
+fn too_long(
+    scenario: &Scenario,
+    variables: &BTreeMap<String, String>,
+    max_wait: Duration,
+) -> Option<String> {
+    let defaults: BTreeMap<&str, String> = scenario
+        .vars
+        .iter()
+        .filter_map(|(name, default)| Some((name.as_str(), default.as_ref()?.as_literal()?)))
+        .collect();
+    let lookup = |name: &str| {
+        variables
+            .get(name)
+            .or_else(|| defaults.get(name))
+            .map(String::as_str)
+    };
+    let waits = scenario.waits.as_ref()?.render(lookup).ok()?;
+    let waits = units::parse_duration(&waits).ok()?;
+    (waits > max_wait).then(|| {
+        format!(
+            "waits {} on purpose, more than --max-wait {}",
+            humanize(waits),
+            humanize(max_wait)
+        )
+    })
 }
 
 /// `a`, `b` as "`a`, `b`".
@@ -122,6 +159,12 @@ scenarios:
     title: needs a configured maximum
     level: MUST
     steps: [ { request: { method: POST, url: "{{target}}", headers: { Upload-Length: "{{max_size}}" } } } ]
+  - id: waits-for-expiry
+    title: waits as long as the server's expiry
+    level: MUST
+    vars: { expiry: ~ }
+    waits: "{{expiry + 2}}s"
+    steps: [ { request: { method: OPTIONS, url: "{{target}}" } } ]
 "#;
         load(&SpecTree::in_memory([("tus/core/x.yaml", yaml)])).unwrap()
     }
@@ -135,7 +178,7 @@ scenarios:
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        plan(&suite(), &capabilities, &variables)
+        plan(&suite(), &capabilities, &variables, DEFAULT_MAX_WAIT)
             .into_iter()
             .map(|p| p.skip)
             .collect()
@@ -159,11 +202,15 @@ scenarios:
                 None,
                 Some("target does not support `termination`".into()),
                 None,
-                Some("needs --var max_size=…".into())
+                Some("needs --var max_size=…".into()),
+                Some("needs --var expiry=…".into())
             ]
         );
         assert_eq!(
-            reasons(&["tus", "termination"], &[("max_size", "10")]),
+            reasons(
+                &["tus", "termination"],
+                &[("max_size", "10"), ("expiry", "4")]
+            ),
             [
                 None,
                 None,
@@ -171,8 +218,17 @@ scenarios:
                     "target supports `termination` (the scenario checks a target without it)"
                         .into()
                 ),
+                None,
                 None
             ]
+        );
+    }
+
+    #[test]
+    fn a_wait_longer_than_the_bound_skips_with_the_reason() {
+        assert_eq!(
+            reasons(&["tus"], &[("max_size", "10"), ("expiry", "86400")])[4],
+            Some("waits 86402.0s on purpose, more than --max-wait 60.0s".into())
         );
     }
 }

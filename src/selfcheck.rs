@@ -35,7 +35,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use upspec_reference_server::{Fault, RunningServer, serve};
 
-use crate::catalogue::{self, Catalogue, RequirementLevel};
+use crate::catalogue::{self, Catalogue};
 use crate::discover::{self, DiscoveryError};
 use crate::embedded;
 use crate::engine::outcome::{Failure, FailureKind, Outcome};
@@ -103,7 +103,7 @@ pub struct CleanRun {
 pub struct FaultResult {
     pub fault: Fault,
     /// The requirements it violates, with their catalogue levels.
-    pub requirements: Vec<(String, RequirementLevel)>,
+    pub requirements: Vec<(String, Level)>,
     /// The scenarios that caught it: they cite one of `requirements` and
     /// failed at its level. Empty: the fault was missed.
     pub caught_by: Vec<String>,
@@ -209,37 +209,39 @@ impl fmt::Display for SelfCheckError {
 
 impl std::error::Error for SelfCheckError {}
 
-/// The scenario level a requirement needs to be caught at: a MUST row by a
-/// MUST scenario, a SHOULD or DE-FACTO row by a SHOULD (or MUST) scenario;
-/// MAY and IMPL rows by none.
-pub fn catching_level(level: RequirementLevel) -> Option<Level> {
+/// The level a requirement's failed check must count at to catch a fault: a MUST
+/// row's at MUST, a SHOULD row's at SHOULD or MUST; MAY and IMPL rows never
+/// fail, so they catch nothing.
+pub fn catching_level(level: Level) -> Option<Level> {
     match level {
-        RequirementLevel::Must => Some(Level::Must),
-        RequirementLevel::Should | RequirementLevel::DeFacto => Some(Level::Should),
-        RequirementLevel::May | RequirementLevel::Impl => None,
+        Level::Must => Some(Level::Must),
+        Level::Should => Some(Level::Should),
+        Level::May | Level::Impl => None,
     }
 }
 
-/// Whether this scenario's outcome catches a fault violating `requirements`:
-/// it failed, and it cites one of them at a level strong enough for it.
-pub fn catches(
-    scenario: &Scenario,
-    outcome: &Outcome,
-    requirements: &[(String, RequirementLevel)],
-) -> bool {
-    let failed = !matches!(outcome, Outcome::Passed);
-    failed
-        && requirements.iter().any(|(id, level)| {
-            scenario.requirements.contains(id)
-                && catching_level(*level).is_some_and(|needed| scenario.level <= needed)
-        })
+/// Whether this scenario's outcome catches a fault violating `requirements`: a
+/// check of one of them failed at a level strong enough for it. An inconclusive
+/// scenario catches nothing, since no check of what it cites was decided; an
+/// error counts for the requirements the scenario cites, since the fault broke
+/// the exchange that was to check them.
+pub fn catches(scenario: &Scenario, outcome: &Outcome, requirements: &[(String, Level)]) -> bool {
+    let failed: &[String] = match outcome {
+        Outcome::Passed | Outcome::Inconclusive(_) => return false,
+        Outcome::Failed(failure) => &failure.requirements,
+        Outcome::Errored(_) => &scenario.requirements,
+    };
+    requirements.iter().any(|(id, level)| {
+        failed.contains(id)
+            && catching_level(*level).is_some_and(|needed| scenario.level_of(id) <= needed)
+    })
 }
 
 /// The requirements a fault violates, with their levels from `catalogues`.
 pub fn fault_requirements(
     fault: Fault,
     catalogues: &[Catalogue],
-) -> Result<Vec<(String, RequirementLevel)>, FaultCheckError> {
+) -> Result<Vec<(String, Level)>, FaultCheckError> {
     let requirements = fault
         .requirements()
         .iter()
@@ -372,7 +374,7 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
         .iter()
         .map(|(name, value)| (name.to_string(), value.clone()))
         .collect();
-    let planned = plan::plan(suite, &capabilities, &vars);
+    let planned = plan::plan(suite, &capabilities, &vars, plan::DEFAULT_MAX_WAIT);
     // Lowercase hex like `upspec run`'s ids: they end up in bucket names, and the
     // S3 suite's patterns for keys expect that form.
     let run_id = format!("5e1fc4ec{index:08x}");
@@ -462,6 +464,7 @@ async fn execute(cases: &[Case], concurrency: usize) -> Vec<Vec<Option<Ran>>> {
                             span: scenario.span.clone(),
                             kind: FailureKind::Evaluation("the scenario's run panicked".into()),
                             exchange: None,
+                            requirements: Vec::new(),
                         }),
                         server_error: false,
                     },
@@ -507,7 +510,14 @@ fn clean_run(planned: &[PlannedScenario], runs: &[Option<Ran>]) -> CleanRun {
         let outcome = ran.as_ref().map(|r| &r.outcome);
         match (&planned.skip, outcome) {
             (Some(reason), _) => clean.skipped.push((name, reason.clone())),
-            (None, Some(Outcome::Failed(failure) | Outcome::Errored(failure))) => clean
+            (
+                None,
+                Some(
+                    Outcome::Failed(failure)
+                    | Outcome::Inconclusive(failure)
+                    | Outcome::Errored(failure),
+                ),
+            ) => clean
                 .failed
                 .push((name, format!("{}: {}", failure.step, failure.kind))),
             (None, Some(Outcome::Passed)) if ran.as_ref().is_some_and(|r| r.server_error) => {
@@ -522,7 +532,7 @@ fn clean_run(planned: &[PlannedScenario], runs: &[Option<Ran>]) -> CleanRun {
 
 fn judge(
     fault: Fault,
-    requirements: Vec<(String, RequirementLevel)>,
+    requirements: Vec<(String, Level)>,
     planned: &[PlannedScenario],
     runs: &[Option<Ran>],
 ) -> FaultResult {

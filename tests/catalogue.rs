@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use upspec::catalogue::{self, RequirementLevel, Status};
+use upspec::catalogue::{self, Status};
 use upspec::scenario::model::Level;
 use upspec::scenario::{SpecTree, load};
 
@@ -38,16 +38,8 @@ fn every_catalogued_requirement_is_covered_or_excluded() {
     assert!(gaps.is_empty(), "{}", gaps.join("\n"));
 }
 
-/// MUST > SHOULD (and DE-FACTO, which warns like it) > MAY and IMPL (recorded only).
-fn requirement_rank(level: RequirementLevel) -> u8 {
-    match level {
-        RequirementLevel::Must => 3,
-        RequirementLevel::Should | RequirementLevel::DeFacto => 2,
-        RequirementLevel::May | RequirementLevel::Impl => 1,
-    }
-}
-
-fn scenario_rank(level: Level) -> u8 {
+/// MUST > SHOULD > MAY and IMPL (recorded only).
+fn rank(level: Level) -> u8 {
     match level {
         Level::Must => 3,
         Level::Should => 2,
@@ -73,10 +65,10 @@ fn scenarios_cite_requirements_and_fail_no_harder_than_they_allow() {
             .requirements
             .iter()
             .filter_map(|id| catalogue.requirement(id))
-            .map(|r| requirement_rank(r.level))
+            .map(|r| rank(r.level))
             .max()
             .unwrap_or(0);
-        if scenario_rank(scenario.level) > strongest {
+        if rank(scenario.level) > strongest {
             wrong.push(format!(
                 "{} is {} but cites only weaker requirements ({})",
                 scenario.name(),

@@ -185,11 +185,16 @@ fn filters_exact_and_skip_select_scenarios_as_in_cargo_test() {
 }
 
 #[test]
-fn unmet_capabilities_are_ignored_with_the_reason() {
+fn unmet_capabilities_are_ignored_with_the_reason_and_a_run_that_decided_nothing_exits_4() {
     let dir = specs(&[("tus/core/basics.yaml", PASSING)]);
     let output = upspec(dir.path(), &["--no-capability", "tus"]);
     let out = stdout(&output);
-    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert_eq!(output.status.code(), Some(4), "{out}");
+    assert!(
+        stderr(&output).contains("no check reached a verdict"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(
         out.matches("... ignored (target does not support `tus`)")
             .count(),
@@ -302,8 +307,19 @@ fn github_actions_get_annotations_on_the_failing_yaml_line() {
     );
 }
 
+/// The same scenario as MUST_FAILS, now failing another way (a header missing too).
+const MUST_FAILS_DIFFERENTLY: &str = r#"
+scenarios:
+  - id: wrong-on-purpose
+    title: expects a status the server never sends here
+    level: MUST
+    steps:
+      - request: { method: OPTIONS, url: "{{target}}" }
+        expect: { headers: { X-Never-Sent: { present: true } } }
+"#;
+
 #[test]
-fn a_baseline_entry_whose_scenario_now_passes_is_reported_for_removal() {
+fn a_baseline_pins_the_observation_so_a_new_way_of_failing_fails_the_run() {
     let dir = specs(&[
         ("tus/core/basics.yaml", PASSING),
         ("tus/core/fails.yaml", MUST_FAILS),
@@ -316,28 +332,64 @@ fn a_baseline_entry_whose_scenario_now_passes_is_reported_for_removal() {
     );
     assert_eq!(written.status.code(), Some(1));
     let text = std::fs::read_to_string(&baseline).unwrap();
-    assert!(
-        text.contains("id: tus::core::fails::wrong-on-purpose"),
-        "{text}"
-    );
+    for pinned in [
+        "version: 2",
+        "scenario: tus::core::fails::wrong-on-purpose",
+        "step: step 1",
+        "expectation: status",
+        "observed: \"204\"",
+    ] {
+        assert!(text.contains(pinned), "{pinned} in\n{text}");
+    }
 
     let gated = upspec(dir.path(), &["--baseline", baseline.to_str().unwrap()]);
     assert_eq!(gated.status.code(), Some(0), "{}", stdout(&gated));
-    assert!(stdout(&gated).contains("tus::core::fails::wrong-on-purpose: still failing"));
+    assert!(
+        stdout(&gated)
+            .contains("tus::core::fails::wrong-on-purpose (step 1): still failing as recorded"),
+        "{}",
+        stdout(&gated)
+    );
 
+    std::fs::write(
+        dir.path().join("tus/core/fails.yaml"),
+        MUST_FAILS_DIFFERENTLY,
+    )
+    .unwrap();
+    let regressed = upspec(dir.path(), &["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(regressed.status.code(), Some(1), "{}", stdout(&regressed));
+    assert!(
+        stdout(&regressed).contains("fails differently now: a new failure"),
+        "{}",
+        stdout(&regressed)
+    );
+
+    let now_passing = MUST_FAILS.replace("status: 418", "status: [200, 204]");
+    std::fs::write(dir.path().join("tus/core/fails.yaml"), now_passing).unwrap();
+    let fixed = upspec(dir.path(), &["--baseline", baseline.to_str().unwrap()]);
+    assert!(
+        stdout(&fixed).contains("(step 1): now passes: remove it from the baseline"),
+        "{}",
+        stdout(&fixed)
+    );
+}
+
+#[test]
+fn an_old_scenario_wide_baseline_is_refused_with_how_to_rewrite_it() {
+    let dir = specs(&[("tus/core/basics.yaml", PASSING)]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let baseline = elsewhere.path().join("baseline.yaml");
     std::fs::write(
         &baseline,
         "known:\n  - id: tus::core::basics::options-answers\n    reason: fixed since\n",
     )
     .unwrap();
-    let fixed = upspec(
-        dir.path(),
-        &["--baseline", baseline.to_str().unwrap(), "basics"],
-    );
+    let output = upspec(dir.path(), &["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
     assert!(
-        stdout(&fixed).contains("options-answers: now passes: remove it from the baseline"),
+        stderr(&output).contains("--write-baseline"),
         "{}",
-        stdout(&fixed)
+        stderr(&output)
     );
 }
 

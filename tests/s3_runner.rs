@@ -1311,7 +1311,7 @@ scenarios:
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let result = runtime.block_on(run_scenario(&suite.scenarios[0], &context));
     match result.outcome {
-        Outcome::Failed(failure) => match failure.kind {
+        Outcome::Inconclusive(failure) => match failure.kind {
             FailureKind::Evaluation(message) => {
                 assert_eq!(message, "`sigv4` needs an S3 target (--s3-endpoint)")
             }

@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha1::Sha1;
 use sha2::Sha256;
-use upspec::catalogue::{self, RequirementLevel, Status};
-use upspec::scenario::model::Scenario;
+use upspec::catalogue::{self, Status};
+use upspec::scenario::model::{Level, Scenario};
 use upspec::scenario::{SpecTree, load};
 
 /// What the embedded target declares (src/cli/embedded.rs) plus `s3` and `s3:sigv4`.
@@ -204,7 +204,7 @@ fn the_catalogue_has_every_row_cited_or_excluded() {
         if let Status::Excluded(reason) = &row.status {
             assert!(reason.len() > 30, "{}: thin reason `{reason}`", row.id);
         }
-        if row.level == RequirementLevel::Must
+        if row.level == Level::Must
             && let Status::Covered(names) = &row.status
         {
             assert!(!names.is_empty());

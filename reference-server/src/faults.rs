@@ -220,21 +220,6 @@ faults! {
         summary: "A successful PATCH answers 200 instead of 204",
         violates: ["TUS-CORE-PATCH-204"],
     }
-    /// The offset compared as text, so a malformed one is just another
-    /// offset that does not match.
-    BadOffset409 {
-        name: "bad-offset-409",
-        scope: "tus core",
-        summary: "A negative or non-numeric Upload-Offset is answered 409 (a mismatch) instead of 400",
-        violates: ["TUS-CORE-PATCH-BADOFFSET"],
-    }
-    /// A PATCH without bytes taken for a client error.
-    EmptyPatchRefused {
-        name: "empty-patch-refused",
-        scope: "tus core",
-        summary: "An empty PATCH at the current offset is refused with 400 instead of answered 204",
-        violates: ["TUS-CORE-PATCH-EMPTY"],
-    }
     /// The bytes are stored right, the answer counts one too many (an
     /// inclusive end index reported as the offset).
     PatchOffsetOffByOne {
@@ -378,7 +363,7 @@ faults! {
         name: "length-below-offset-accepted",
         scope: "tus creation-defer-length",
         summary: "A declared length below the bytes already received is accepted",
-        violates: ["TUS-CDL-LT-OFFSET"],
+        violates: ["TUS-CORE-PATCH-WITHIN-LENGTH"],
     }
 
     // ---- expiration ----

@@ -22,6 +22,9 @@ pub enum Exit {
     Invalid = 2,
     /// The target could not be reached, or discovery failed.
     Unreachable = 3,
+    /// `run`: no check reached a verdict (every scenario was skipped, inconclusive
+    /// or errored), so the run showed nothing about the target.
+    NothingDecided = 4,
 }
 
 impl From<Exit> for ExitCode {
@@ -96,7 +99,15 @@ pub struct RunArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// The longest a scenario may wait on purpose (for an expiry or an idle timeout);
+    /// scenarios that would wait longer are skipped with the reason. Default 60s.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub max_wait: Option<Duration>,
+
     /// Treat the target as having this capability (e.g. termination), whatever discovery says.
+    /// Beyond the protocols' own: `download`, GET on a completed upload's URL returns
+    /// its bytes; `download-unfinished`, GET on an unfinished upload returns the bytes
+    /// received so far.
     #[arg(long = "capability", value_name = "NAME")]
     pub add_capabilities: Vec<String>,
 

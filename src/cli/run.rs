@@ -12,7 +12,6 @@ use libtest_mimic::{Completion, Failed, Trial};
 use super::{Exit, RunArgs};
 use crate::baseline::Baseline;
 use crate::discover::{self, Capabilities};
-use crate::engine::outcome::Outcome;
 use crate::engine::{self, RunContext};
 use crate::plan::{self, PlannedScenario};
 use crate::report::files::{FileReporter, ReportPaths};
@@ -24,7 +23,7 @@ use crate::s3::settings::{self as s3_settings, S3Flags, S3Settings};
 use crate::scenario::model::Suite;
 use crate::scenario::{self, SpecTree};
 use crate::settings::{self, ConfigFile, SettingsError};
-use crate::verdict::Verdict;
+use crate::verdict::{self, Verdict};
 
 const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_SCENARIO_TIMEOUT: Duration = Duration::from_secs(300);
@@ -39,6 +38,7 @@ struct Settings {
     step_timeout: Duration,
     scenario_timeout: Duration,
     strict: bool,
+    max_wait: Duration,
     discovery: bool,
     add_capabilities: Vec<String>,
     remove_capabilities: Vec<String>,
@@ -153,13 +153,20 @@ fn execute(
     capabilities.override_with(&settings.add_capabilities, &settings.remove_capabilities);
 
     let run_id = format!("{:016x}", random_u64());
+    let mut settings = settings;
+    for (name, value) in &capabilities.variables {
+        settings
+            .vars
+            .entry(name.clone())
+            .or_insert_with(|| value.clone());
+    }
     let mut variables = settings.vars.clone();
     if let Some(target) = &target {
         variables.insert("target".into(), target.clone());
     }
     variables.insert("seed".into(), settings.seed.to_string());
     variables.insert("run_id".into(), run_id.clone());
-    let planned = plan::plan(&suite, &capabilities, &settings.vars);
+    let planned = plan::plan(&suite, &capabilities, &settings.vars, settings.max_wait);
     let s3 = match &settings.s3 {
         Some(s3) => match runtime.block_on(session::open(
             s3,
@@ -266,6 +273,12 @@ fn execute(
     // trial that panicked, which has no record.
     if summary.failed() || conclusion.has_failed() {
         Exit::Failures
+    } else if !summary.decided_anything() {
+        eprintln!(
+            "error: no check reached a verdict: every scenario was skipped or inconclusive \
+             (see the reasons above), so this run shows nothing about the target"
+        );
+        Exit::NothingDecided
     } else {
         Exit::Success
     }
@@ -292,6 +305,12 @@ fn trial(planned: PlannedScenario, env: TrialEnv) -> Trial {
         let (record, completion) = match planned.skip {
             Some(reason) => (
                 ScenarioRecord {
+                    requirement_verdicts: verdict::per_requirement(
+                        &scenario,
+                        Verdict::Skipped,
+                        None,
+                        env.strict,
+                    ),
                     scenario: scenario.clone(),
                     verdict: Verdict::Skipped,
                     skip_reason: Some(reason.clone()),
@@ -303,18 +322,25 @@ fn trial(planned: PlannedScenario, env: TrialEnv) -> Trial {
                 let result = env
                     .runtime
                     .block_on(engine::run_scenario(&scenario, &env.context));
-                let baselined = env.baseline.covering(&scenario).is_some();
-                let verdict = Verdict::of(scenario.level, &result.outcome, env.strict, baselined);
-                let completion = match &result.outcome {
-                    Outcome::Failed(failure) | Outcome::Errored(failure) if verdict.fails_run() => {
-                        Err(Failed::from(failure::render(
-                            &env.suite, &scenario, failure,
-                        )))
-                    }
-                    _ => Ok(Completion::Completed),
+                let baselined = env.baseline.matching(&scenario, &result.outcome).is_some();
+                let verdict = Verdict::of(&scenario, &result.outcome, env.strict, baselined);
+                let completion = if verdict.fails_run() {
+                    Err(Failed::from(failure::render(
+                        &env.suite,
+                        &scenario,
+                        &result.outcome,
+                    )))
+                } else {
+                    Ok(Completion::Completed)
                 };
                 (
                     ScenarioRecord {
+                        requirement_verdicts: verdict::per_requirement(
+                            &scenario,
+                            verdict,
+                            Some(&result.outcome),
+                            env.strict,
+                        ),
                         scenario: scenario.clone(),
                         verdict,
                         skip_reason: None,
@@ -388,6 +414,7 @@ fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
         step_timeout,
         scenario_timeout,
         strict: args.strict || config.strict.unwrap_or(false),
+        max_wait: args.max_wait.unwrap_or(plan::DEFAULT_MAX_WAIT),
         discovery: !args.no_discovery && config.discovery.unwrap_or(true),
         add_capabilities,
         remove_capabilities,

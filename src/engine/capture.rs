@@ -8,8 +8,8 @@ use super::xml;
 use crate::scenario::model::{Capture, CaptureSource};
 
 /// Runs a step's captures in order, writing each value to the scenario scope. A capture
-/// that finds nothing fails the step: later steps would otherwise fail on an unset
-/// variable, far from the response that lacked it.
+/// that finds nothing, and has no `default`, stops the scenario (inconclusive): later
+/// steps would otherwise fail on an unset variable, far from the response that lacked it.
 pub(crate) fn run(
     captures: &[Capture],
     received: &Received,
@@ -26,7 +26,14 @@ pub(crate) fn run(
             }
             continue;
         }
-        let value = capture_one(capture, received, request_url)?;
+        let value = match (
+            capture_one(capture, received, request_url),
+            &capture.default,
+        ) {
+            (Ok(value), _) => value,
+            (Err(CheckError::Mismatch { .. }), Some(default)) => default.clone(),
+            (Err(error), _) => return Err(error),
+        };
         if capture.append {
             scope.append(&capture.var, [value]);
         } else {

@@ -236,10 +236,23 @@ fn check_body(
             ));
         }
     }
-    if !expect.xml.is_empty() || !expect.xml_presence.is_empty() {
+    if !expect.xml.is_empty() || !expect.xml_presence.is_empty() || expect.root.is_some() {
         let text = body
             .text("an xml check")
             .map_err(|error| CheckError::Eval(error, span.clone()))?;
+        if let Some(expected) = &expect.root {
+            let actual = match xml::root_name(&text) {
+                Ok(name) => name,
+                Err(error) => error.to_string(),
+            };
+            if &actual != expected {
+                return Err(mismatch(
+                    "xml root element",
+                    format!("{expected:?}"),
+                    format!("{actual:?}"),
+                ));
+            }
+        }
         for (path, present) in &expect.xml_presence {
             let what = format!("xml {path}");
             let expected = if *present {

@@ -31,7 +31,8 @@ use self::outcome::{Exchange, Failure, FailureKind, Outcome, ScenarioResult};
 use self::request::Interrupted;
 use self::scope::{EvalError, ScenarioVars, Scope};
 use crate::scenario::model::{
-    BodySource, Condition, RepeatStep, RequestStep, Scenario, SourceSpan, Step, UseStep,
+    BodySource, Checks, Condition, Expect, RepeatStep, RequestStep, Scenario, SequenceRole,
+    SourceSpan, StatusPattern, Step, UseStep,
 };
 
 /// Everything a scenario run needs from outside the scenario file.
@@ -93,25 +94,30 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
     let steps = async {
         runner.declare_vars(scope)?;
         let root = Position::root("step");
+        let role = Role::Checks(&scenario.requirements);
         runner
-            .run_steps(&scenario.steps, &root, scope, Some(limit))
+            .run_steps(&scenario.steps, &root, scope, role, Some(limit))
             .await
     };
     let outcome = match steps.await {
         Ok(()) => Outcome::Passed,
-        Err(Stop::Failed(failure) | Stop::Unset(failure)) => Outcome::Failed(*failure),
+        Err(Stop::Failed(failure)) => Outcome::Failed(*failure),
+        Err(Stop::Inconclusive(failure) | Stop::Unset(failure)) => Outcome::Inconclusive(*failure),
         Err(Stop::Errored(failure)) => Outcome::Errored(*failure),
     };
     let mut cleanup_problems = Vec::new();
     let finally = Position::root("finally");
+    let cleanup = Role::Setup { rests_on: &[] };
     for (index, step) in scenario.finally.iter().enumerate() {
         match runner
-            .run_step(step, finally.child(index), scope, None)
+            .run_step(step, finally.child(index), scope, cleanup, None)
             .await
         {
             // Cleanup of something that was never created: nothing to clean.
             Ok(()) | Err(Stop::Unset(_)) => {}
-            Err(Stop::Failed(failure) | Stop::Errored(failure)) => cleanup_problems.push(*failure),
+            Err(Stop::Failed(failure) | Stop::Inconclusive(failure) | Stop::Errored(failure)) => {
+                cleanup_problems.push(*failure)
+            }
         }
     }
     ScenarioResult {
@@ -125,11 +131,50 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
     }
 }
 
+/// What the expectations of the step being run stand for, resolved from the
+/// step's `checks:`, its enclosing `use:` or `repeat`, and the scenario.
+#[derive(Clone, Copy, Debug)]
+enum Role<'a> {
+    /// A mismatch fails these requirements.
+    Checks(&'a [String]),
+    /// A mismatch makes the scenario inconclusive, blocked by `rests_on`.
+    Setup { rests_on: &'a [String] },
+}
+
+impl<'a> Role<'a> {
+    /// The role a step's own `checks:` gives it, or the inherited one.
+    fn narrowed(self, checks: Option<&'a Checks>) -> Role<'a> {
+        match checks {
+            None => self,
+            Some(Checks::Requirements(ids)) => Role::Checks(ids),
+            Some(Checks::Nothing) => Role::Setup { rests_on: &[] },
+        }
+    }
+
+    /// A mismatch found under this role: a failure of what it checks, or an
+    /// inconclusive outcome blocked by what it rests on.
+    fn stop(self, mut failure: Box<Failure>) -> Stop {
+        match self {
+            Role::Checks(ids) => {
+                failure.requirements = ids.to_vec();
+                Stop::Failed(failure)
+            }
+            Role::Setup { rests_on } => {
+                failure.requirements = rests_on.to_vec();
+                Stop::Inconclusive(failure)
+            }
+        }
+    }
+}
+
 /// Why the steps stopped.
 #[derive(Debug)]
 enum Stop {
-    /// An expectation or evaluation failed: the target (or scenario) is at fault.
+    /// An expectation that checks a requirement failed: the target is at fault.
     Failed(Box<Failure>),
+    /// A set-up step or a precondition failed, or a value the scenario needed could
+    /// not be read or computed: nothing it checks was decided.
+    Inconclusive(Box<Failure>),
     /// The exchange failed: refused, reset, garbage, timeout.
     Errored(Box<Failure>),
     /// A variable had no value before anything was sent. A failure in `steps`; in
@@ -138,36 +183,42 @@ enum Stop {
 }
 
 impl Stop {
+    /// A value that could not be computed before sending: nothing was asked of the
+    /// target, so nothing it does can have failed.
     fn before_sending(error: EvalError, step: &str, span: &SourceSpan) -> Stop {
         let unset = matches!(error, EvalError::Unset(_));
         let failure = failure(step, span, FailureKind::Evaluation(error.to_string()), None);
         if unset {
             Stop::Unset(failure)
         } else {
-            Stop::Failed(failure)
+            Stop::Inconclusive(failure)
         }
     }
 
-    /// After a response: even an unset variable is a plain failure now, because the
-    /// request has been sent and cannot be taken back as "skipped".
-    fn after_response(error: CheckError, step: &str, exchange: Exchange) -> Stop {
-        let (kind, span) = match error {
+    /// After a response: a mismatch counts as `role` says; a value that could not be
+    /// computed from the response (an offset that is not a number) decides nothing.
+    fn after_response(error: CheckError, step: &str, exchange: Exchange, role: Role<'_>) -> Stop {
+        match error {
             CheckError::Mismatch {
                 what,
                 expected,
                 actual,
                 span,
-            } => (
-                FailureKind::Expectation {
+            } => {
+                let kind = FailureKind::Expectation {
                     what,
                     expected,
                     actual,
-                },
-                span,
-            ),
-            CheckError::Eval(error, span) => (FailureKind::Evaluation(error.to_string()), span),
-        };
-        Stop::Failed(failure(step, &span, kind, Some(exchange)))
+                };
+                role.stop(failure(step, &span, kind, Some(exchange)))
+            }
+            CheckError::Eval(error, span) => Stop::Inconclusive(failure(
+                step,
+                &span,
+                FailureKind::Evaluation(error.to_string()),
+                Some(exchange),
+            )),
+        }
     }
 }
 
@@ -182,6 +233,7 @@ fn failure(
         span: span.clone(),
         kind,
         exchange,
+        requirements: Vec::new(),
     })
 }
 
@@ -283,12 +335,13 @@ impl<'a> Runner<'a> {
         steps: &'s [Step],
         parent: &Position,
         scope: Scope<'s>,
+        role: Role<'s>,
         limit: Option<Limit>,
     ) -> BoxFuture<'s, Result<(), Stop>> {
         let parent = parent.clone();
         async move {
             for (index, step) in steps.iter().enumerate() {
-                self.run_step(step, parent.child(index), scope, limit)
+                self.run_step(step, parent.child(index), scope, role, limit)
                     .await?;
             }
             Ok(())
@@ -301,6 +354,7 @@ impl<'a> Runner<'a> {
         step: &'s Step,
         position: Position,
         scope: Scope<'s>,
+        role: Role<'s>,
         limit: Option<Limit>,
     ) -> BoxFuture<'s, Result<(), Stop>> {
         async move {
@@ -310,16 +364,25 @@ impl<'a> Runner<'a> {
                 return Err(self.scenario_timeout(limit, &position.label(), None));
             }
             match step {
-                Step::Request(request) => self.request(request, &position, scope, limit).await,
-                Step::Use(use_step) => self.use_definition(use_step, &position, scope, limit).await,
+                Step::Request(request) => {
+                    let role = role.narrowed(request.checks.as_ref());
+                    self.request(request, &position, scope, role, limit).await
+                }
+                Step::Use(use_step) => {
+                    self.use_definition(use_step, &position, scope, role, limit)
+                        .await
+                }
                 Step::Parallel(branches) => {
                     let runs = branches.iter().enumerate().map(|(index, branch)| {
-                        self.run_step(branch, position.child(index), scope, limit)
+                        self.run_step(branch, position.child(index), scope, role, limit)
                     });
                     // Every branch finishes; the first failure in written order is reported.
                     join_all(runs).await.into_iter().collect()
                 }
-                Step::Repeat(repeat) => self.repeat(repeat, &position, scope, limit).await,
+                Step::Repeat(repeat) => {
+                    let role = role.narrowed(repeat.checks.as_ref());
+                    self.repeat(repeat, &position, scope, role, limit).await
+                }
                 Step::Delay { duration, .. } => {
                     let until = Instant::now() + *duration;
                     match limit {
@@ -347,14 +410,22 @@ impl<'a> Runner<'a> {
         ))
     }
 
-    async fn use_definition(
-        &self,
-        use_step: &UseStep,
+    async fn use_definition<'s>(
+        &'s self,
+        use_step: &'s UseStep,
         position: &Position,
-        scope: Scope<'_>,
+        scope: Scope<'s>,
+        role: Role<'s>,
         limit: Option<Limit>,
     ) -> Result<(), Stop> {
         let definition = &use_step.definition;
+        let role = match (&use_step.checks, definition.role) {
+            (Some(checks), _) => role.narrowed(Some(checks)),
+            (None, SequenceRole::Check) => role,
+            (None, SequenceRole::Setup) => Role::Setup {
+                rests_on: &definition.rests_on,
+            },
+        };
         let mut params = BTreeMap::new();
         for (name, default) in &definition.params {
             // `with` and defaults are both evaluated where the `use` is written.
@@ -373,16 +444,18 @@ impl<'a> Runner<'a> {
             &definition.steps,
             position,
             scope.with_params(&params),
+            role,
             limit,
         )
         .await
     }
 
-    async fn repeat(
-        &self,
-        repeat: &RepeatStep,
+    async fn repeat<'s>(
+        &'s self,
+        repeat: &'s RepeatStep,
         position: &Position,
-        scope: Scope<'_>,
+        scope: Scope<'s>,
+        role: Role<'s>,
         limit: Option<Limit>,
     ) -> Result<(), Stop> {
         let stop = |error| Stop::before_sending(error, &position.label(), &repeat.span);
@@ -404,8 +477,14 @@ impl<'a> Runner<'a> {
                 })?;
                 scope.set(var, index.to_string());
             }
-            self.run_steps(&repeat.steps, &position.iteration(round + 1), scope, limit)
-                .await?;
+            self.run_steps(
+                &repeat.steps,
+                &position.iteration(round + 1),
+                scope,
+                role,
+                limit,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -415,6 +494,7 @@ impl<'a> Runner<'a> {
         step: &RequestStep,
         position: &Position,
         scope: Scope<'_>,
+        role: Role<'_>,
         limit: Option<Limit>,
     ) -> Result<(), Stop> {
         let name = position.name(step.name.as_deref());
@@ -495,10 +575,13 @@ impl<'a> Runner<'a> {
                         attempt.sent
                     ),
                 };
-                return Err(Stop::Failed(failure(
+                return Err(role.stop(failure(&name, &step.span, kind, Some(exchange))));
+            }
+            Some(Interrupted::Framing(message)) => {
+                return Err(role.stop(failure(
                     &name,
                     &step.span,
-                    kind,
+                    FailureKind::Framing(message),
                     Some(exchange),
                 )));
             }
@@ -516,10 +599,47 @@ impl<'a> Runner<'a> {
         let Some(received) = attempt.received else {
             return Ok(());
         };
+        // A refused body, not a refused declaration: a POST that only declares a
+        // length at the server's maximum and gets 413 is checked as usual.
+        let expected = [&step.assume, &step.expect];
+        if received.status == 413
+            && exchange.request.body_len > 0
+            && expected.iter().any(|e| e.status.is_some())
+            && expected
+                .iter()
+                .all(|e| e.status.is_none() || refuses(e, 413))
+        {
+            let kind = FailureKind::TooLarge {
+                sent: exchange.request.body_len,
+            };
+            return Err(Stop::Inconclusive(failure(
+                &name,
+                &step.span,
+                kind,
+                Some(exchange),
+            )));
+        }
+        let setup = Role::Setup { rests_on: &[] };
+        expect::check(&step.assume, &received, scope, &step.span)
+            .map_err(|error| Stop::after_response(error, &name, exchange.clone(), setup))?;
         expect::check(&step.expect, &received, scope, &step.span)
-            .and_then(|()| capture::run(&step.captures, &received, &prepared.url, scope))
-            .map_err(|error| Stop::after_response(error, &name, exchange))
+            .map_err(|error| Stop::after_response(error, &name, exchange.clone(), role))?;
+        // A capture feeds later steps; when it finds nothing, the deviation that left
+        // nothing to read is reported where it is checked, not here.
+        capture::run(&step.captures, &received, &prepared.url, scope)
+            .map_err(|error| Stop::after_response(error, &name, exchange, setup))
     }
+}
+
+/// Whether `expect` leaves `status` out of the statuses it accepts (an `expect`
+/// without a status accepts any).
+fn refuses(expect: &Expect, status: u16) -> bool {
+    expect.status.as_ref().is_some_and(|expected| {
+        !expected.allowed.iter().any(|pattern| match *pattern {
+            StatusPattern::Code(code) => code == status,
+            StatusPattern::Class(class) => status / 100 == u16::from(class),
+        })
+    })
 }
 
 /// A `while` condition; a value that does not match ends the loop, it is not an error.

@@ -20,11 +20,28 @@ pub struct ScenarioResult {
 #[derive(Clone, Debug)]
 pub enum Outcome {
     Passed,
-    /// The target answered, and the answer broke an expectation (or it never ended a
-    /// request whose body stalled on purpose): a conformance failure.
+    /// The target answered, and the answer broke an expectation that checks one of
+    /// the scenario's requirements (or it never ended a request whose body stalled
+    /// on purpose): a conformance failure of `Failure::requirements`.
     Failed(Failure),
+    /// A step that only sets up or observes did not get what it needed, or a
+    /// precondition (`assume`) did not hold: nothing the scenario cites was decided.
+    /// `Failure::requirements` names what the failed step rests on, if anything.
+    Inconclusive(Failure),
     /// The exchange itself failed (refused, reset, timeout, garbage): a target or transport problem.
     Errored(Failure),
+}
+
+impl Outcome {
+    /// Why the scenario stopped short, unless it passed.
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Outcome::Passed => None,
+            Outcome::Failed(failure)
+            | Outcome::Inconclusive(failure)
+            | Outcome::Errored(failure) => Some(failure),
+        }
+    }
 }
 
 /// Why a scenario stopped, and where.
@@ -37,6 +54,10 @@ pub struct Failure {
     pub kind: FailureKind,
     /// The exchange that failed, when a request was sent.
     pub exchange: Option<Exchange>,
+    /// For a failure, the requirements the failed check speaks for; for an
+    /// inconclusive outcome, the requirements the failed set-up step rests on
+    /// ("blocked by"); empty for an error.
+    pub requirements: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +71,14 @@ pub enum FailureKind {
     },
     /// The request could not be completed: connection refused or reset, malformed response.
     Transport(String),
+    /// A response head arrived but its body broke HTTP framing.
+    Framing(String),
+    /// The target refused the request body as too large (413) where the step
+    /// expected otherwise: a limit of its configuration, not a deviation.
+    TooLarge {
+        /// The body bytes the step sent.
+        sent: u64,
+    },
     /// No complete response within the step's or scenario's timeout.
     Timeout(Duration),
     /// A value could not be computed at run time (a variable with no value, a size that
@@ -66,6 +95,13 @@ impl fmt::Display for FailureKind {
                 actual,
             } => write!(f, "{what}: expected {expected}, got {actual}"),
             FailureKind::Transport(message) => write!(f, "transport error: {message}"),
+            FailureKind::Framing(message) => write!(f, "HTTP framing violated: {message}"),
+            FailureKind::TooLarge { sent } => write!(
+                f,
+                "the target refused a {sent}-byte body as too large (413): a limit of its \
+                 configuration; pass the limit (--var tus_max_size=BYTES, \
+                 --var chunk_size=BYTES) so scenarios size their bodies to fit"
+            ),
             FailureKind::Timeout(after) => {
                 write!(f, "no complete response within {}", humanize(*after))
             }

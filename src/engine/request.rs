@@ -187,7 +187,12 @@ fn append(headers: &mut HeaderMap, name: &str, value: String) -> Result<(), Eval
 /// Why an exchange did not complete.
 #[derive(Debug)]
 pub(crate) enum Interrupted {
+    /// Nothing usable arrived: refused, reset or garbage before a response head.
     Transport(String),
+    /// A response head arrived, then its body broke HTTP framing (it ended before
+    /// its `Content-Length`, or its chunked coding was malformed): the server's
+    /// deviation, with the head as evidence.
+    Framing(String),
     Timeout,
     /// The body stalled as the step asked, and the server neither answered nor
     /// closed the connection before the deadline.
@@ -255,6 +260,11 @@ pub(crate) async fn perform(
         // ended the request by closing the connection: whatever the transport says then
         // is the expected result, and a response that arrived before it still counts.
         Ok(Err(_)) if progress.aborted() || progress.stalled() => None,
+        Ok(Err(error)) if state.head.is_some() => Some(Interrupted::Framing(format!(
+            "the response body broke off after {} bytes: {}",
+            state.inspector.len(),
+            describe_error(&error)
+        ))),
         Ok(Err(error)) => Some(Interrupted::Transport(describe_error(&error))),
         Err(_) if progress.stalled() && state.head.is_none() => Some(Interrupted::Unended),
         Err(_) => Some(Interrupted::Timeout),
@@ -408,6 +418,8 @@ mod tests {
             }),
             timeout: None,
             sigv4: None,
+            checks: None,
+            assume: Expect::default(),
             expect: Expect::default(),
             captures: Vec::new(),
             span: SourceSpan {

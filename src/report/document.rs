@@ -8,12 +8,12 @@ use serde::Serialize;
 
 use super::{RunInfo, ScenarioRecord, failure};
 use crate::baseline::{Baseline, EntryStatus};
-use crate::engine::outcome::{Exchange, FailureKind, Outcome};
+use crate::engine::outcome::{Exchange, FailureKind};
 use crate::scenario::model::{Level, Suite};
 use crate::verdict::Verdict;
 
 /// Bumped when a field changes meaning or disappears (adding fields keeps it).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize)]
 pub struct RunReport {
@@ -46,6 +46,8 @@ pub struct MatrixRow {
     pub should_met: usize,
     pub should_total: usize,
     pub skipped: usize,
+    /// Scenarios that decided nothing (a set-up step failed); not in the totals.
+    pub inconclusive: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -58,6 +60,9 @@ pub struct ScenarioEntry {
     pub level: &'static str,
     pub requirements: Vec<String>,
     pub verdict: Verdict,
+    /// The verdict of each cited requirement: a failure belongs to the ones its
+    /// check speaks for.
+    pub requirement_verdicts: Vec<RequirementVerdict>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
     pub duration_ms: u64,
@@ -68,9 +73,18 @@ pub struct ScenarioEntry {
 }
 
 #[derive(Debug, Serialize)]
+pub struct RequirementVerdict {
+    pub id: String,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Serialize)]
 pub struct FailureEntry {
-    /// `expectation`, `transport`, `timeout` or `evaluation`.
+    /// `expectation`, `framing`, `too_large`, `transport`, `timeout` or `evaluation`.
     pub kind: &'static str,
+    /// For a failure, the requirements the failed check speaks for; for an
+    /// inconclusive scenario, those the failed set-up step rests on.
+    pub requirements: Vec<String>,
     pub step: String,
     pub file: String,
     pub line: u32,
@@ -100,8 +114,11 @@ pub struct RequirementEntry {
     pub id: String,
     /// The catalogue's level; without a catalogue, the strongest level of the citing scenarios.
     pub level: &'static str,
-    /// `met`, `failed`, `warned`, `noted`, `known`, `skipped`, `excluded` or `not_run`.
+    /// `met`, `failed`, `warned`, `noted`, `known`, `inconclusive`, `skipped`,
+    /// `excluded` or `not_run`.
     pub verdict: &'static str,
+    /// Argued from the protocol's definitions rather than one sentence.
+    pub derived: bool,
     pub scenarios: Vec<String>,
     /// The catalogue's one-line statement of the requirement.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,7 +130,10 @@ pub struct RequirementEntry {
 
 #[derive(Debug, Serialize)]
 pub struct BaselineEntry {
-    pub id: String,
+    pub scenario: String,
+    pub step: String,
+    pub expectation: String,
+    pub observed: String,
     pub reason: String,
     pub status: EntryStatus,
 }
@@ -150,7 +170,10 @@ impl RunReport {
                 .review(records)
                 .into_iter()
                 .map(|(entry, status)| BaselineEntry {
-                    id: entry.id.clone(),
+                    scenario: entry.scenario.clone(),
+                    step: entry.step.clone(),
+                    expectation: entry.expectation.clone(),
+                    observed: entry.observed.clone(),
                     reason: entry.reason.clone(),
                     status,
                 })
@@ -159,11 +182,31 @@ impl RunReport {
     }
 }
 
-/// MUST and SHOULD met out of run, per protocol and extension (the human summary uses it too).
+/// MUST and SHOULD requirements met out of those decided, per protocol and
+/// extension (the human summary uses it too). A requirement counts once per kind,
+/// at the strongest level a scenario checks it at, with the worst verdict its
+/// checks reached; a scenario citing none counts as a requirement of its own.
 pub fn matrix(records: &[ScenarioRecord]) -> Vec<MatrixRow> {
-    let mut rows: BTreeMap<String, MatrixRow> = BTreeMap::new();
+    let mut units: BTreeMap<(String, String), (Level, Vec<Verdict>)> = BTreeMap::new();
     for record in records {
         let kind = record.scenario.kind();
+        let own = [(record.scenario.name(), record.verdict)];
+        let verdicts: Vec<(String, Verdict)> = if record.requirement_verdicts.is_empty() {
+            own.to_vec()
+        } else {
+            record.requirement_verdicts.clone()
+        };
+        for (id, verdict) in verdicts {
+            let level = record.scenario.level_of(&id);
+            let unit = units
+                .entry((kind.clone(), id))
+                .or_insert((level, Vec::new()));
+            unit.0 = unit.0.min(level);
+            unit.1.push(verdict);
+        }
+    }
+    let mut rows: BTreeMap<String, MatrixRow> = BTreeMap::new();
+    for ((kind, _), (level, verdicts)) in units {
         let row = rows.entry(kind.clone()).or_insert_with(|| MatrixRow {
             kind,
             must_met: 0,
@@ -171,20 +214,32 @@ pub fn matrix(records: &[ScenarioRecord]) -> Vec<MatrixRow> {
             should_met: 0,
             should_total: 0,
             skipped: 0,
+            inconclusive: 0,
         });
-        if record.verdict == Verdict::Skipped {
-            row.skipped += 1;
-            continue;
-        }
-        let met = record.verdict == Verdict::Passed;
-        match record.scenario.level {
+        let (met, total) = match worst(&verdicts) {
+            Verdict::Skipped => {
+                row.skipped += 1;
+                continue;
+            }
+            Verdict::Inconclusive => {
+                row.inconclusive += 1;
+                continue;
+            }
+            Verdict::Passed => (1, 1),
+            Verdict::Failed
+            | Verdict::Errored
+            | Verdict::Warned
+            | Verdict::Noted
+            | Verdict::Known => (0, 1),
+        };
+        match level {
             Level::Must => {
-                row.must_total += 1;
-                row.must_met += usize::from(met);
+                row.must_total += total;
+                row.must_met += met;
             }
             Level::Should => {
-                row.should_total += 1;
-                row.should_met += usize::from(met);
+                row.should_total += total;
+                row.should_met += met;
             }
             Level::May | Level::Impl => {}
         }
@@ -192,14 +247,31 @@ pub fn matrix(records: &[ScenarioRecord]) -> Vec<MatrixRow> {
     rows.into_values().collect()
 }
 
+/// The verdict that speaks for several checks of one requirement: a failure
+/// outweighs everything, and any decided check outweighs checks that decided nothing.
+fn worst(verdicts: &[Verdict]) -> Verdict {
+    [
+        Verdict::Failed,
+        Verdict::Errored,
+        Verdict::Known,
+        Verdict::Warned,
+        Verdict::Noted,
+        Verdict::Passed,
+        Verdict::Inconclusive,
+    ]
+    .into_iter()
+    .find(|v| verdicts.contains(v))
+    .unwrap_or(Verdict::Skipped)
+}
+
 /// One entry per requirement of every catalogue the run touched (excluded rows with
 /// their reason, rows no scenario of the run checked as `not_run`), then the IDs cited
 /// outside any catalogue (a user's own scenarios).
 fn requirements(suite: &Suite, records: &[ScenarioRecord]) -> Vec<RequirementEntry> {
-    let mut citing: BTreeMap<&str, Vec<&ScenarioRecord>> = BTreeMap::new();
+    let mut citing: BTreeMap<&str, Vec<(&ScenarioRecord, Verdict)>> = BTreeMap::new();
     for record in records {
-        for id in &record.scenario.requirements {
-            citing.entry(id).or_default().push(record);
+        for (id, verdict) in &record.requirement_verdicts {
+            citing.entry(id).or_default().push((record, *verdict));
         }
     }
     let mut entries = Vec::new();
@@ -222,7 +294,8 @@ fn requirements(suite: &Suite, records: &[ScenarioRecord]) -> Vec<RequirementEnt
                 id: requirement.id.clone(),
                 level: requirement.level.as_str(),
                 verdict,
-                scenarios: cited.iter().map(|r| r.scenario.name()).collect(),
+                derived: requirement.derived,
+                scenarios: cited.iter().map(|(r, _)| r.scenario.name()).collect(),
                 text: Some(requirement.text.clone()),
                 reason: exclusion.map(|e| e.reason.clone()),
             });
@@ -231,14 +304,15 @@ fn requirements(suite: &Suite, records: &[ScenarioRecord]) -> Vec<RequirementEnt
     for (id, cited) in citing {
         let level = cited
             .iter()
-            .map(|r| r.scenario.level)
+            .map(|(r, _)| r.scenario.level)
             .min()
             .unwrap_or(Level::Impl);
         entries.push(RequirementEntry {
             id: id.to_owned(),
             level: level.as_str(),
             verdict: aggregate(&cited),
-            scenarios: cited.iter().map(|r| r.scenario.name()).collect(),
+            derived: false,
+            scenarios: cited.iter().map(|(r, _)| r.scenario.name()).collect(),
             text: None,
             reason: None,
         });
@@ -246,43 +320,43 @@ fn requirements(suite: &Suite, records: &[ScenarioRecord]) -> Vec<RequirementEnt
     entries
 }
 
-/// A requirement's verdict from the scenarios citing it: the worst one counts.
-fn aggregate(citing: &[&ScenarioRecord]) -> &'static str {
-    let has = |v: Verdict| citing.iter().any(|r| r.verdict == v);
-    if has(Verdict::Failed) || has(Verdict::Errored) {
-        "failed"
-    } else if has(Verdict::Known) {
-        "known"
-    } else if has(Verdict::Warned) {
-        "warned"
-    } else if has(Verdict::Noted) {
-        "noted"
-    } else if has(Verdict::Passed) {
-        "met"
-    } else {
-        "skipped"
+/// A requirement's verdict from its verdicts in the scenarios citing it: the worst
+/// one counts, and a single decided check outweighs scenarios that decided nothing.
+fn aggregate(citing: &[(&ScenarioRecord, Verdict)]) -> &'static str {
+    let verdicts: Vec<Verdict> = citing.iter().map(|(_, verdict)| *verdict).collect();
+    match worst(&verdicts) {
+        Verdict::Failed | Verdict::Errored => "failed",
+        Verdict::Known => "known",
+        Verdict::Warned => "warned",
+        Verdict::Noted => "noted",
+        Verdict::Passed => "met",
+        Verdict::Inconclusive => "inconclusive",
+        Verdict::Skipped => "skipped",
     }
 }
 
 fn scenario_entry(suite: &Suite, record: &ScenarioRecord) -> ScenarioEntry {
     let scenario = &record.scenario;
     let result = record.result.as_ref();
-    let failure = result.and_then(|r| match &r.outcome {
-        Outcome::Passed => None,
-        Outcome::Failed(f) | Outcome::Errored(f) => Some(FailureEntry {
+    let failure = result.and_then(|r| {
+        let f = r.outcome.failure()?;
+        Some(FailureEntry {
             kind: match f.kind {
                 FailureKind::Expectation { .. } => "expectation",
+                FailureKind::Framing(_) => "framing",
+                FailureKind::TooLarge { .. } => "too_large",
                 FailureKind::Transport(_) => "transport",
                 FailureKind::Timeout(_) => "timeout",
                 FailureKind::Evaluation(_) => "evaluation",
             },
+            requirements: f.requirements.clone(),
             step: f.step.clone(),
             file: f.span.file.to_string(),
             line: f.span.line,
             column: f.span.column,
             message: f.kind.to_string(),
-            text: failure::render(suite, scenario, f),
-        }),
+            text: failure::render(suite, scenario, &r.outcome),
+        })
     });
     ScenarioEntry {
         name: scenario.name(),
@@ -293,6 +367,14 @@ fn scenario_entry(suite: &Suite, record: &ScenarioRecord) -> ScenarioEntry {
         level: scenario.level.as_str(),
         requirements: scenario.requirements.clone(),
         verdict: record.verdict,
+        requirement_verdicts: record
+            .requirement_verdicts
+            .iter()
+            .map(|(id, verdict)| RequirementVerdict {
+                id: id.clone(),
+                verdict: *verdict,
+            })
+            .collect(),
         skip_reason: record.skip_reason.clone(),
         duration_ms: result.map_or(0, |r| r.duration.as_millis() as u64),
         failure,

@@ -4,26 +4,69 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::outcome::{Exchange, Failure, FailureKind};
-use crate::scenario::model::Scenario;
-use crate::scenario::model::Suite;
+use crate::engine::outcome::{Exchange, FailureKind, Outcome};
+use crate::scenario::model::{Scenario, Suite};
 
 /// How much of a body to show.
 const EXCERPT: usize = 512;
 
-/// Renders `failure` of `scenario` as plain text (no colour: it also goes into files).
-pub fn render(suite: &Suite, scenario: &Scenario, failure: &Failure) -> String {
+/// Renders why `scenario` stopped short (`outcome` is not a pass) as plain text
+/// (no colour: it also goes into files). A failure names the requirements its
+/// check fails, each with its level and sentence; an inconclusive outcome names
+/// what blocked it.
+pub fn render(suite: &Suite, scenario: &Scenario, outcome: &Outcome) -> String {
+    let Some(failure) = outcome.failure() else {
+        return String::new();
+    };
     let mut out = String::new();
-    let title = match &failure.kind {
+    let what = match &failure.kind {
         FailureKind::Expectation { what, .. } => format!("expectation failed: {what}"),
         FailureKind::Transport(_) => "transport error".to_owned(),
+        FailureKind::Framing(_) => "HTTP framing violated".to_owned(),
+        FailureKind::TooLarge { .. } => "body refused as too large".to_owned(),
         FailureKind::Timeout(_) => "timeout".to_owned(),
         FailureKind::Evaluation(_) => "could not evaluate the step".to_owned(),
     };
-    let _ = writeln!(out, "{title} in {} [{}]", failure.step, scenario.level);
+    let (title, label) = match outcome {
+        Outcome::Inconclusive(_) => (format!("inconclusive ({what})"), "blocked by"),
+        Outcome::Passed | Outcome::Failed(_) | Outcome::Errored(_) => (what, "fails"),
+    };
+    let level = failure
+        .requirements
+        .iter()
+        .map(|id| scenario.level_of(id))
+        .min()
+        .unwrap_or(scenario.level);
+    match outcome {
+        // Nothing was decided, so no level is at stake.
+        Outcome::Inconclusive(_) => {
+            let _ = writeln!(out, "{title} in {}", failure.step);
+        }
+        Outcome::Passed | Outcome::Failed(_) | Outcome::Errored(_) => {
+            let _ = writeln!(out, "{title} in {} [{level}]", failure.step);
+        }
+    }
     let _ = writeln!(out, "  scenario: {}", scenario.title);
-    if !scenario.requirements.is_empty() {
-        let _ = writeln!(out, "  requirements: {}", scenario.requirements.join(", "));
+    match outcome {
+        Outcome::Failed(_) | Outcome::Inconclusive(_) => {
+            for id in &failure.requirements {
+                let _ = write!(out, "  {label}: {id} ({})", scenario.level_of(id));
+                match suite.requirement(id) {
+                    Some(requirement) if requirement.derived => {
+                        let _ = writeln!(out, " [derived] {}", requirement.text);
+                    }
+                    Some(requirement) => {
+                        let _ = writeln!(out, " {}", requirement.text);
+                    }
+                    None => out.push('\n'),
+                }
+            }
+        }
+        Outcome::Passed | Outcome::Errored(_) => {
+            if !scenario.requirements.is_empty() {
+                let _ = writeln!(out, "  requirements: {}", scenario.requirements.join(", "));
+            }
+        }
     }
     let line_number = failure.span.line.to_string();
     let gutter = " ".repeat(line_number.len());

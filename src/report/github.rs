@@ -4,7 +4,6 @@
 use std::io::{self, Write};
 
 use super::{Event, Reporter, ScenarioRecord};
-use crate::engine::outcome::Outcome;
 use crate::verdict::Verdict;
 
 pub struct GithubReporter<W> {
@@ -33,12 +32,13 @@ pub fn annotation(record: &ScenarioRecord) -> Option<String> {
     let command = match record.verdict {
         Verdict::Failed | Verdict::Errored => "error",
         Verdict::Warned => "warning",
-        _ => return None,
+        Verdict::Passed
+        | Verdict::Noted
+        | Verdict::Known
+        | Verdict::Inconclusive
+        | Verdict::Skipped => return None,
     };
-    let failure = match record.result.as_ref().map(|r| &r.outcome)? {
-        Outcome::Failed(f) | Outcome::Errored(f) => f,
-        Outcome::Passed => return None,
-    };
+    let failure = record.result.as_ref()?.outcome.failure()?;
     Some(format!(
         "::{command} file={},line={},col={},title={}::{}",
         escape_property(&failure.span.file),

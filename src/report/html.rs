@@ -61,11 +61,11 @@ pub fn render(report: &RunReport) -> String {
         .collect();
     let _ = writeln!(page, "<p id=\"totals\">{}</p>", totals.join(" · "));
 
-    page.push_str("<h2>Conformance matrix</h2>\n<table id=\"matrix\"><tr><th>protocol / extension</th><th>MUST met</th><th>SHOULD met</th><th>skipped</th></tr>\n");
+    page.push_str("<h2>Conformance matrix</h2>\n<table id=\"matrix\"><tr><th>protocol / extension</th><th>MUST met</th><th>SHOULD met</th><th>skipped</th><th>inconclusive</th></tr>\n");
     for row in &report.matrix {
         let _ = writeln!(
             page,
-            "<tr><td>{}</td><td class=\"{}\">{}/{}</td><td class=\"{}\">{}/{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class=\"{}\">{}/{}</td><td class=\"{}\">{}/{}</td><td>{}</td><td>{}</td></tr>",
             esc(&row.kind),
             if row.must_met == row.must_total {
                 "met"
@@ -81,7 +81,8 @@ pub fn render(report: &RunReport) -> String {
             },
             row.should_met,
             row.should_total,
-            row.skipped
+            row.skipped,
+            row.inconclusive
         );
     }
     page.push_str("</table>\n");
@@ -113,8 +114,11 @@ pub fn render(report: &RunReport) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 page,
-                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                esc(&entry.id),
+                "<tr><td><code>{} ({}, {}: {})</code></td><td>{}</td><td>{}</td></tr>",
+                esc(&entry.scenario),
+                esc(&entry.step),
+                esc(&entry.expectation),
+                esc(&entry.observed),
                 esc(&status),
                 esc(&entry.reason)
             );

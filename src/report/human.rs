@@ -11,7 +11,6 @@ use colored::Colorize;
 use super::document::matrix;
 use super::{Event, Reporter, RunInfo, RunSummary, ScenarioRecord, failure};
 use crate::baseline::{Baseline, EntryStatus};
-use crate::engine::outcome::Outcome;
 use crate::scenario::model::{Level, Suite};
 use crate::verdict::Verdict;
 
@@ -66,6 +65,10 @@ impl<W: Write + Send> HumanReporter<W> {
             ),
             (Verdict::Noted, "noted (MAY/IMPL: recorded, never failed)"),
             (Verdict::Known, "known deviations (listed in the baseline)"),
+            (
+                Verdict::Inconclusive,
+                "inconclusive (a set-up step or precondition failed: nothing decided)",
+            ),
         ] {
             let matching: Vec<&ScenarioRecord> =
                 records.iter().filter(|r| r.verdict == verdict).collect();
@@ -75,13 +78,11 @@ impl<W: Write + Send> HumanReporter<W> {
             writeln!(self.out, "\n{}:", heading.yellow().bold())?;
             for record in matching {
                 writeln!(self.out, "\n---- {} ----", record.scenario.name())?;
-                if let Some(Outcome::Failed(f) | Outcome::Errored(f)) =
-                    record.result.as_ref().map(|r| &r.outcome)
-                {
+                if let Some(result) = &record.result {
                     write!(
                         self.out,
                         "{}",
-                        failure::render(&self.suite, &record.scenario, f)
+                        failure::render(&self.suite, &record.scenario, &result.outcome)
                     )?;
                 }
             }
@@ -107,9 +108,16 @@ impl<W: Write + Send> HumanReporter<W> {
                 } else {
                     should.yellow()
                 };
+                let inconclusive = if row.inconclusive > 0 {
+                    format!("  inconclusive {}", row.inconclusive)
+                        .yellow()
+                        .to_string()
+                } else {
+                    String::new()
+                };
                 writeln!(
                     self.out,
-                    "  {:<width$}  {must}  {should}  skipped {}",
+                    "  {:<width$}  {must}  {should}  skipped {}{inconclusive}",
                     row.kind, row.skipped
                 )?;
             }
@@ -119,11 +127,17 @@ impl<W: Write + Send> HumanReporter<W> {
             writeln!(self.out, "\n{}", "baseline:".bold())?;
             for (entry, status) in review {
                 let note = match status {
-                    EntryStatus::StillFailing => "still failing".yellow(),
+                    EntryStatus::StillFailing => "still failing as recorded".yellow(),
+                    EntryStatus::FailsDifferently => {
+                        "fails differently now: a new failure, listed above".red()
+                    }
                     EntryStatus::NowPasses => "now passes: remove it from the baseline".green(),
-                    EntryStatus::Unused => "matched no scenario that ran".yellow(),
+                    EntryStatus::Unused => {
+                        "no verdict in this run (skipped, filtered out, inconclusive or renamed)"
+                            .yellow()
+                    }
                 };
-                writeln!(self.out, "  {}: {note}", entry.id)?;
+                writeln!(self.out, "  {} ({}): {note}", entry.scenario, entry.step)?;
             }
         }
         writeln!(self.out, "\n{}", "summary by level:".bold())?;
@@ -135,6 +149,7 @@ impl<W: Write + Send> HumanReporter<W> {
                 Verdict::Warned,
                 Verdict::Noted,
                 Verdict::Known,
+                Verdict::Inconclusive,
                 Verdict::Skipped,
             ]
             .into_iter()
@@ -144,9 +159,11 @@ impl<W: Write + Send> HumanReporter<W> {
                 Some(match verdict {
                     Verdict::Passed => text.green().to_string(),
                     Verdict::Failed | Verdict::Errored => text.red().to_string(),
-                    Verdict::Warned | Verdict::Noted | Verdict::Known | Verdict::Skipped => {
-                        text.yellow().to_string()
-                    }
+                    Verdict::Warned
+                    | Verdict::Noted
+                    | Verdict::Known
+                    | Verdict::Inconclusive
+                    | Verdict::Skipped => text.yellow().to_string(),
                 })
             })
             .collect();

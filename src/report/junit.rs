@@ -59,6 +59,16 @@ fn test_case(scenario: &ScenarioEntry) -> TestCase {
             ));
             status
         }
+        // JUnit has no "inconclusive"; a skip with the reason is what CI dashboards
+        // show as "did not decide", and it keeps the gate green as the verdict does.
+        Verdict::Inconclusive => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(format!(
+                "inconclusive: {}",
+                message.unwrap_or("a set-up step failed")
+            ));
+            status
+        }
         Verdict::Passed | Verdict::Warned | Verdict::Noted => TestCaseStatus::success(),
     };
     let mut case = TestCase::new(scenario.name.as_str(), status);
@@ -76,7 +86,12 @@ fn test_case(scenario: &ScenarioEntry) -> TestCase {
     ));
     if matches!(
         scenario.verdict,
-        Verdict::Failed | Verdict::Errored | Verdict::Warned | Verdict::Noted | Verdict::Known
+        Verdict::Failed
+            | Verdict::Errored
+            | Verdict::Warned
+            | Verdict::Noted
+            | Verdict::Known
+            | Verdict::Inconclusive
     ) {
         let mut out = String::new();
         if let Some(text) = failure_text {

@@ -36,6 +36,8 @@ pub struct RunInfo {
 pub struct ScenarioRecord {
     pub scenario: Arc<Scenario>,
     pub verdict: Verdict,
+    /// The verdict of each requirement the scenario cites (see [`crate::verdict::per_requirement`]).
+    pub requirement_verdicts: Vec<(String, Verdict)>,
     pub skip_reason: Option<String>,
     pub result: Option<ScenarioResult>,
 }
@@ -69,6 +71,14 @@ impl RunSummary {
         self.counts
             .iter()
             .any(|((_, verdict), n)| verdict.fails_run() && *n > 0)
+    }
+
+    /// Whether any check reached a verdict on the target. A run where none did
+    /// (everything skipped, inconclusive or errored) showed nothing about it.
+    pub fn decided_anything(&self) -> bool {
+        self.counts
+            .iter()
+            .any(|((_, verdict), n)| verdict.decided() && *n > 0)
     }
 }
 

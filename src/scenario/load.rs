@@ -213,6 +213,9 @@ struct FreeVariable {
 /// What is defined at a point of a scenario or sequence, and what it needs.
 struct Scope<'s> {
     defined: BTreeSet<String>,
+    /// The scenario's requirements, which `checks:` may name; `None` in a sequence,
+    /// whose callers differ.
+    cited: Option<&'s BTreeSet<String>>,
     /// Declared variables without a default (must come from --var).
     required: &'s BTreeSet<String>,
     /// Required variables read so far.
@@ -267,12 +270,18 @@ impl<'a> Loader<'a> {
             .filter(|(_, default)| default.is_none())
             .map(|(name, _)| name.clone())
             .collect();
+        let cited: BTreeSet<String> = syntax
+            .requirements
+            .iter()
+            .map(|r| r.value.clone())
+            .collect();
         let mut scope = Scope {
             defined: BUILTIN_VARIABLES
                 .iter()
                 .map(|s| s.to_string())
                 .chain(vars.keys().cloned())
                 .collect(),
+            cited: Some(&cited),
             required: &required,
             needs: BTreeSet::new(),
             names: BTreeSet::new(),
@@ -283,6 +292,9 @@ impl<'a> Loader<'a> {
         let steps = self.steps(ctx, &syntax.steps, &mut scope);
         let finally = self.steps(ctx, &syntax.finally, &mut scope);
         let timeout = syntax.timeout.as_ref().and_then(|t| self.duration(ctx, t));
+        let waits = syntax.waits.as_ref().and_then(|waits| {
+            self.number_template(ctx, waits, &mut scope, "waits", units::parse_duration)
+        });
         self.check_requirements(ctx, &syntax.requirements);
         if self.errors.borrow().len() > before {
             return None;
@@ -296,20 +308,36 @@ impl<'a> Loader<'a> {
                 .iter()
                 .map(|r| r.value.clone())
                 .collect(),
-            level: match syntax.level.value {
-                LevelSyntax::Must => Level::Must,
-                LevelSyntax::Should => Level::Should,
-                LevelSyntax::May => Level::May,
-                LevelSyntax::Impl => Level::Impl,
-            },
+            level: syntax.level.value,
+            requirement_levels: self.requirement_levels(ctx, syntax),
             requires: syntax.requires.iter().map(|r| r.value.clone()).collect(),
             span: ctx.source().span(&syntax.id.referenced),
             timeout,
+            waits,
             vars,
             needs_vars: scope.needs.into_iter().collect(),
             steps,
             finally,
         })
+    }
+
+    /// The level each cited requirement's failed checks count at: the scenario's
+    /// level, weakened to the catalogue's (unknown IDs are reported elsewhere).
+    fn requirement_levels(
+        &self,
+        ctx: &FileCtx,
+        syntax: &ScenarioSyntax,
+    ) -> BTreeMap<String, Level> {
+        let catalogue = crate::catalogue::for_module(&self.catalogues, &ctx.file.module);
+        syntax
+            .requirements
+            .iter()
+            .map(|id| {
+                let listed = catalogue.and_then(|c| c.requirement(&id.value));
+                let level = listed.map_or(syntax.level.value, |r| r.level.max(syntax.level.value));
+                (id.value.clone(), level)
+            })
+            .collect()
     }
 
     /// Every cited ID must be listed by the catalogue covering the file, if there is one.
@@ -387,6 +415,11 @@ impl<'a> Loader<'a> {
         let misplaced = [
             ("name", step.name.is_some() && kind != "request"),
             ("expect", step.expect.is_some() && kind != "request"),
+            ("assume", step.assume.is_some() && kind != "request"),
+            (
+                "checks",
+                step.checks.is_some() && !matches!(kind, "request" | "use" | "repeat"),
+            ),
             ("capture", !step.capture.is_empty() && kind != "request"),
             ("with", !step.with.is_empty() && kind != "use"),
         ];
@@ -415,7 +448,7 @@ impl<'a> Loader<'a> {
                 scope.defined = all_defined;
                 Some(Step::Parallel(lowered))
             }
-            "repeat" => self.repeat(ctx, step.repeat.as_ref()?, scope),
+            "repeat" => self.repeat(ctx, step, scope),
             _ => {
                 let delay = step.delay.as_ref()?;
                 let duration = self.duration(ctx, delay)?;
@@ -456,11 +489,16 @@ impl<'a> Loader<'a> {
             Some(sigv4) => Some(self.sigv4(ctx, sigv4)?),
             None => None,
         };
+        let assume = match &step.assume {
+            Some(assume) => self.assumption(ctx, assume, scope)?,
+            None => Expect::default(),
+        };
         let expect = step
             .expect
             .as_ref()
             .map(|e| self.expect(ctx, e, scope))
             .unwrap_or_default();
+        let checks = self.checks(ctx, step, scope);
         let mut captures = Vec::new();
         for (var, capture) in &step.capture {
             captures.extend(self.capture(ctx, var, capture, scope));
@@ -486,10 +524,77 @@ impl<'a> Loader<'a> {
             cut,
             timeout,
             sigv4,
+            checks,
+            assume,
             expect,
             captures,
             span: ctx.source().span(&request.referenced),
         })))
+    }
+
+    /// `checks:` on a step: requirements the scenario cites, or `[]` for set-up. A
+    /// sequence serves many scenarios, so its steps may only say `[]`: the `use:`
+    /// names what they check.
+    fn checks(&self, ctx: &FileCtx, step: &StepSyntax, scope: &Scope) -> Option<Checks> {
+        let checks = step.checks.as_ref()?;
+        if checks.value.is_empty() {
+            return Some(Checks::Nothing);
+        }
+        let Some(cited) = scope.cited else {
+            self.push(
+                ctx.source().error(
+                    &checks.referenced,
+                    LoadErrorKind::StepShape(
+                        "a step of a reusable sequence cannot name requirements in `checks`: \
+                     the scenario's `use:` says what the sequence checks there"
+                            .into(),
+                    ),
+                ),
+            );
+            return None;
+        };
+        for id in &checks.value {
+            if !cited.contains(&id.value) {
+                self.push(ctx.source().error(
+                    &id.referenced,
+                    LoadErrorKind::InvalidValue(format!(
+                        "`checks` names `{}`, which the scenario does not cite: add it to \
+                         `requirements`",
+                        id.value
+                    )),
+                ));
+            }
+        }
+        Some(Checks::Requirements(
+            checks.value.iter().map(|id| id.value.clone()).collect(),
+        ))
+    }
+
+    /// `assume:` reads status, headers and XML elements: preconditions are about
+    /// the state a check needs, never about the bytes it compares.
+    fn assumption(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<ExpectSyntax>,
+        scope: &mut Scope,
+    ) -> Option<Expect> {
+        let assume = self.expect(ctx, spanned, scope);
+        if let Some(body) = &assume.body
+            && (body.equals.is_some() || body.contains.is_some() || !body.digests.is_empty())
+        {
+            self.push(
+                ctx.source().error(
+                    &spanned.referenced,
+                    LoadErrorKind::StepShape(
+                        "`assume` checks status, headers, `empty` and `xml`; compare bodies under \
+                     `expect`"
+                            .into(),
+                    ),
+                ),
+            );
+            return None;
+        }
+        Some(assume)
     }
 
     /// `abort_after` or `stall_after`: one way for a body to stop short, not both.
@@ -601,6 +706,7 @@ impl<'a> Loader<'a> {
         Some(Step::Use(UseStep {
             definition: lowered.definition,
             with,
+            checks: self.checks(ctx, step, scope),
             span: call_site,
         }))
     }
@@ -637,6 +743,7 @@ impl<'a> Loader<'a> {
         let no_required = BTreeSet::new();
         let mut scope = Scope {
             defined: params.keys().cloned().collect(),
+            cited: None,
             required: &no_required,
             needs: BTreeSet::new(),
             names: BTreeSet::new(),
@@ -645,6 +752,7 @@ impl<'a> Loader<'a> {
             lists: BTreeSet::new(),
         };
         let steps = self.steps(ctx, &syntax.value.steps, &mut scope);
+        self.check_requirements(ctx, &syntax.value.requirements);
         if self.errors.borrow().len() > before {
             return None;
         }
@@ -653,6 +761,16 @@ impl<'a> Loader<'a> {
                 name: name.to_owned(),
                 params,
                 steps,
+                role: match syntax.value.role {
+                    RoleSyntax::Setup => SequenceRole::Setup,
+                    RoleSyntax::Check => SequenceRole::Check,
+                },
+                rests_on: syntax
+                    .value
+                    .requirements
+                    .iter()
+                    .map(|r| r.value.clone())
+                    .collect(),
                 span: ctx.source().span(&syntax.referenced),
             }),
             free: scope.free.unwrap_or_default(),
@@ -666,13 +784,10 @@ impl<'a> Loader<'a> {
         Some(lowered)
     }
 
-    fn repeat(
-        &self,
-        ctx: &'a FileCtx,
-        spanned: &'a Spanned<RepeatSyntax>,
-        scope: &mut Scope,
-    ) -> Option<Step> {
+    fn repeat(&self, ctx: &'a FileCtx, step: &'a StepSyntax, scope: &mut Scope) -> Option<Step> {
+        let spanned = step.repeat.as_ref()?;
         let syntax = &spanned.value;
+        let checks = self.checks(ctx, step, scope);
         let times = self.number_template(ctx, &syntax.times, scope, "times", |s| {
             s.parse::<u64>()
                 .map_err(|_| format!("`{s}` is not a whole number"))
@@ -709,6 +824,7 @@ impl<'a> Loader<'a> {
             index_var,
             from: syntax.from.unwrap_or(1),
             while_,
+            checks,
             steps,
             span: ctx.source().span(&spanned.referenced),
         })))
@@ -1041,6 +1157,7 @@ impl<'a> Loader<'a> {
             digests,
             xml,
             xml_presence,
+            root: syntax.root.as_ref().map(|root| root.value.clone()),
             span: Some(ctx.source().span(&spanned.referenced)),
         })
     }
@@ -1229,6 +1346,7 @@ impl<'a> Loader<'a> {
             var: var.to_owned(),
             source,
             regex,
+            default: syntax.default.as_ref().map(|value| value.0.clone()),
             append: syntax.append,
             all: syntax.all,
             span: ctx.source().span(at),

@@ -38,6 +38,11 @@ pub struct Suite {
 }
 
 impl Suite {
+    /// A requirement by ID, from whichever catalogue lists it.
+    pub fn requirement(&self, id: &str) -> Option<&crate::catalogue::Requirement> {
+        self.catalogues.iter().find_map(|c| c.requirement(id))
+    }
+
     /// The text of line `span.line` of the file `span` points into.
     pub fn line(&self, span: &SourceSpan) -> Option<&str> {
         self.sources
@@ -47,16 +52,23 @@ impl Suite {
     }
 }
 
-/// How a failed expectation counts, following RFC 2119 and the catalogue's IMPL rows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// How binding a requirement is, and so how a failed expectation counts: the
+/// RFC 2119 keywords as the spec says them, and `IMPL` where the spec is silent.
+/// Ordered from the strongest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
 pub enum Level {
     /// A failure fails the run.
+    #[serde(rename = "MUST")]
     Must,
     /// A failure is a warning; `--strict` makes it fail the run.
+    #[serde(rename = "SHOULD")]
     Should,
     /// Optional behaviour: the outcome is recorded, never failed.
+    #[serde(rename = "MAY")]
     May,
-    /// The spec is silent: the outcome is recorded, never failed.
+    /// The spec is silent: the outcome is recorded, never failed. Behaviour the
+    /// well-known servers agree on is still IMPL: agreement is not a requirement.
+    #[serde(rename = "IMPL")]
     Impl,
 }
 
@@ -73,7 +85,8 @@ impl Level {
 
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, not `write_str`, so tables can align levels with `{:<8}`.
+        f.pad(self.as_str())
     }
 }
 
@@ -87,11 +100,19 @@ pub struct Scenario {
     pub title: String,
     pub requirements: Vec<String>,
     pub level: Level,
+    /// The level at which a failed check of each cited requirement counts: the
+    /// scenario's level, weakened to the catalogue's level for that requirement,
+    /// so a scenario citing a MUST and an IMPL row cannot fail the IMPL row as MUST.
+    pub requirement_levels: BTreeMap<String, Level>,
     /// Capabilities the target must have; unmet ones make the scenario skipped, with the reason.
     pub requires: Vec<String>,
     /// Where `- id:` was written.
     pub span: SourceSpan,
     pub timeout: Option<Duration>,
+    /// How long the scenario waits on purpose, as a duration template: a wait
+    /// longer than `--max-wait` skips it rather than block a run for a server's
+    /// day-long expiry.
+    pub waits: Option<Template>,
     /// Variables the scenario (or its file) declares, with their defaults.
     /// `None` means "must be given by the user"; a scenario that reads such a
     /// variable without a value is skipped with the reason.
@@ -111,6 +132,15 @@ impl Scenario {
         name.push_str("::");
         name.push_str(&self.id);
         name
+    }
+
+    /// The level a failed check of `requirement` counts at (the scenario's own level
+    /// for an ID it does not cite, which the loader never lets a check name).
+    pub fn level_of(&self, requirement: &str) -> Level {
+        self.requirement_levels
+            .get(requirement)
+            .copied()
+            .unwrap_or(self.level)
     }
 
     /// The protocol or extension the scenario checks: its module path without the file name.
@@ -138,12 +168,27 @@ pub enum Step {
     },
 }
 
+/// What a step's expectations stand for (`checks:` on a step).
+///
+/// Verdicts belong to requirements: a mismatch fails only the requirements the step
+/// checks. A step that checks none only sets up or observes, and its mismatch makes
+/// the scenario inconclusive instead, since nothing the scenario cites was tested.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Checks {
+    /// These requirements, each one the scenario cites.
+    Requirements(Vec<String>),
+    /// None: a set-up or observing step (`checks: []`).
+    Nothing,
+}
+
 /// `use: tus.create` with `with: {length: 100}`.
 #[derive(Clone, Debug)]
 pub struct UseStep {
     pub definition: Arc<StepDefinition>,
     /// Parameter values, evaluated in the caller's scope before the sequence runs.
     pub with: BTreeMap<String, Template>,
+    /// What the sequence's steps check here; `None` leaves it to the sequence's role.
+    pub checks: Option<Checks>,
     pub span: SourceSpan,
 }
 
@@ -154,7 +199,22 @@ pub struct StepDefinition {
     /// Parameters and their defaults; `None` marks a required parameter.
     pub params: BTreeMap<String, Option<Template>>,
     pub steps: Vec<Step>,
+    pub role: SequenceRole,
+    /// The requirements the sequence's own expectations rest on: when one of its
+    /// set-up steps fails, the inconclusive scenario is "blocked by" them.
+    pub rests_on: Vec<String>,
     pub span: SourceSpan,
+}
+
+/// What a reusable sequence is for, unless its `use:` says `checks:`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SequenceRole {
+    /// It brings the upload into the state a check needs (create, append, complete):
+    /// its mismatches make the scenario inconclusive.
+    Setup,
+    /// It is a check (the state after a request): its mismatches fail the
+    /// requirements its caller checks.
+    Check,
 }
 
 /// Repeat a block: a fixed count, and/or while a condition on a variable holds.
@@ -167,6 +227,8 @@ pub struct RepeatStep {
     pub from: u64,
     /// Checked before every iteration but the first: the loop stops when it fails.
     pub while_: Option<Condition>,
+    /// What the loop's steps check, unless a step says otherwise.
+    pub checks: Option<Checks>,
     pub steps: Vec<Step>,
     pub span: SourceSpan,
 }
@@ -198,6 +260,13 @@ pub struct RequestStep {
     /// How to sign the request for S3; `None` signs requests to the S3 endpoint the
     /// default way (a signed payload) and leaves every other request alone.
     pub sigv4: Option<Sigv4>,
+    /// What the step's `expect` checks; `None` inherits from the enclosing step or,
+    /// at the top, the scenario's requirements.
+    pub checks: Option<Checks>,
+    /// Preconditions: when one does not hold, the scenario cannot go on to what it
+    /// checks and is inconclusive (a refusal by configuration, a deviation that
+    /// another scenario reports). Checked before `expect`.
+    pub assume: Expect,
     pub expect: Expect,
     pub captures: Vec<Capture>,
     pub span: SourceSpan,
@@ -466,6 +535,9 @@ pub struct BodyExpect {
     pub xml: Vec<(String, ValueMatcher)>,
     /// Element path → whether it must be present (`true`) or absent (`false`).
     pub xml_presence: Vec<(String, bool)>,
+    /// The local name the root element must have. Paths read any root, since a
+    /// root's name is checked only where a requirement names it.
+    pub root: Option<String>,
     pub span: Option<SourceSpan>,
 }
 
@@ -501,6 +573,9 @@ pub struct Capture {
     pub append: bool,
     /// Take every element at the XML path, as a list, not only the first.
     pub all: bool,
+    /// Taken when the response has no value: a polling loop reads on through
+    /// answers that lack it, instead of stopping there.
+    pub default: Option<String>,
     pub span: SourceSpan,
 }
 

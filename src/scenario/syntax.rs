@@ -36,7 +36,21 @@ pub struct DefinitionSyntax {
     /// Parameters with defaults; `~` marks a required parameter.
     #[serde(default)]
     pub params: BTreeMap<String, Spanned<Option<Scalar>>>,
+    /// `setup` (the default) or `check`: what its steps are, unless a `use:` says `checks:`.
+    #[serde(default)]
+    pub role: RoleSyntax,
+    /// Requirements its expectations rest on, named when a set-up step of it fails.
+    #[serde(default)]
+    pub requirements: Vec<Spanned<String>>,
     pub steps: Vec<Spanned<StepSyntax>>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleSyntax {
+    #[default]
+    Setup,
+    Check,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,28 +62,20 @@ pub struct ScenarioSyntax {
     pub description: Option<String>,
     #[serde(default)]
     pub requirements: Vec<Spanned<String>>,
-    pub level: Spanned<LevelSyntax>,
+    pub level: Spanned<super::model::Level>,
     #[serde(default)]
     pub requires: Vec<Spanned<String>>,
     #[serde(default)]
     pub timeout: Option<Spanned<Scalar>>,
+    /// How long the scenario waits on purpose (for an expiry, an idle timeout): a
+    /// duration template checked against `--max-wait` before the run.
+    #[serde(default)]
+    pub waits: Option<Spanned<Scalar>>,
     #[serde(default)]
     pub vars: BTreeMap<String, Spanned<Option<Scalar>>>,
     pub steps: Vec<Spanned<StepSyntax>>,
     #[serde(default)]
     pub finally: Vec<Spanned<StepSyntax>>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize)]
-pub enum LevelSyntax {
-    #[serde(rename = "MUST")]
-    Must,
-    #[serde(rename = "SHOULD")]
-    Should,
-    #[serde(rename = "MAY")]
-    May,
-    #[serde(rename = "IMPL")]
-    Impl,
 }
 
 /// A step: exactly one of `request`, `use`, `parallel`, `repeat` or `delay`
@@ -81,6 +87,12 @@ pub struct StepSyntax {
     pub name: Option<Spanned<String>>,
     #[serde(default)]
     pub request: Option<Spanned<RequestSyntax>>,
+    /// The requirements this step's expectations check; `[]` for a set-up step.
+    #[serde(default)]
+    pub checks: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Preconditions: a mismatch makes the scenario inconclusive, not failed.
+    #[serde(default)]
+    pub assume: Option<Spanned<ExpectSyntax>>,
     #[serde(default)]
     pub expect: Option<Spanned<ExpectSyntax>>,
     #[serde(default)]
@@ -173,6 +185,9 @@ pub struct BodyExpectSyntax {
     pub crc32: Option<Spanned<String>>,
     #[serde(default)]
     pub xml: BTreeMap<String, Spanned<MatcherSyntax>>,
+    /// The local name the root element must have; paths under `xml` read any root.
+    #[serde(default)]
+    pub root: Option<Spanned<String>>,
 }
 
 /// `{header: Location, resolve_url: true}`, `{xml: Path/To/Elem}`, `{body: true, regex: …}`, `{status: true}`.
@@ -197,6 +212,9 @@ pub struct CaptureSyntax {
     /// With `xml`: every element at the path, as a list.
     #[serde(default)]
     pub all: bool,
+    /// The value to take when the response has none (a poll that meets a 423).
+    #[serde(default)]
+    pub default: Option<Scalar>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,8 +12,8 @@ use std::time::Duration;
 use upspec::engine::{RunContext, http_client};
 use upspec::scenario::model::{
     BodyCut, BodyExpect, BodySource, Capture, CaptureSource, Comparison, Condition, CutEnd, Expect,
-    HeaderExpect, HeaderMatcher, Level, RepeatStep, RequestStep, Scenario, SourceSpan,
-    StatusExpect, StatusPattern, Step, StepDefinition, UseStep, ValueMatcher,
+    HeaderExpect, HeaderMatcher, Level, RepeatStep, RequestStep, Scenario, SequenceRole,
+    SourceSpan, StatusExpect, StatusPattern, Step, StepDefinition, UseStep, ValueMatcher,
 };
 use upspec::scenario::template::Template;
 
@@ -36,9 +36,11 @@ pub fn scenario(steps: Vec<Step>) -> Scenario {
         title: "engine test".into(),
         requirements: Vec::new(),
         level: Level::Must,
+        requirement_levels: BTreeMap::new(),
         requires: Vec::new(),
         span: span(100),
         timeout: None,
+        waits: None,
         vars: BTreeMap::new(),
         needs_vars: Vec::new(),
         steps,
@@ -73,6 +75,8 @@ pub fn req(method: &str, url: &str) -> Req {
         cut: None,
         timeout: None,
         sigv4: None,
+        checks: None,
+        assume: Expect::default(),
         expect: Expect::default(),
         captures: Vec::new(),
         span: span(1),
@@ -163,6 +167,7 @@ impl Req {
             regex: regex.map(|re| regex::Regex::new(re).expect("test regexes compile")),
             append: false,
             all: false,
+            default: None,
             span: span(line),
         });
         self
@@ -204,11 +209,14 @@ pub fn repeat(
         index_var: index_var.map(Into::into),
         from,
         while_,
+        checks: None,
         steps,
         span: span(30),
     }))
 }
 
+/// A sequence whose steps check what their caller checks (`role: check`), so a
+/// mismatch inside it fails the scenario.
 pub fn definition(
     name: &str,
     params: &[(&str, Option<&str>)],
@@ -221,6 +229,8 @@ pub fn definition(
             .map(|(param, default)| ((*param).to_owned(), default.map(t)))
             .collect(),
         steps,
+        role: SequenceRole::Check,
+        rests_on: Vec::new(),
         span: span(40),
     })
 }
@@ -232,6 +242,7 @@ pub fn use_step(definition: &Arc<StepDefinition>, with: &[(&str, &str)]) -> Step
             .iter()
             .map(|(param, value)| ((*param).to_owned(), t(value)))
             .collect(),
+        checks: None,
         span: span(41),
     })
 }

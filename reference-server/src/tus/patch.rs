@@ -5,7 +5,6 @@
 //! length rules), so a request with one fault gets that fault's status.
 
 use http::{HeaderValue, Request, Response, StatusCode};
-use http_body::Body as _;
 use hyper::body::Incoming;
 
 use super::headers::{self, UPLOAD_LENGTH, UPLOAD_OFFSET};
@@ -28,19 +27,7 @@ pub(super) async fn patch<S: Store + Clone>(
     if !headers::is_offset_octet_stream(h)? {
         Rejection::UnsupportedMediaType.unless_waived(faults)?;
     }
-    let sent = headers::uint(h, UPLOAD_OFFSET)
-        // As a string compared with the offset: an offset no upload ever reaches.
-        .or_else(|refused| match faults.active(Fault::BadOffset409) {
-            true => Ok(Some(u64::MAX)),
-            false => Err(refused),
-        })?
-        .ok_or(Rejection::MissingHeader("Upload-Offset"))?;
-    if faults.active(Fault::EmptyPatchRefused) && body.size_hint().exact() == Some(0) {
-        return Err(Rejection::invalid(
-            "Content-Length",
-            "an empty PATCH has no bytes to append",
-        ));
-    }
+    let sent = headers::uint(h, UPLOAD_OFFSET)?.ok_or(Rejection::MissingHeader("Upload-Offset"))?;
     let declared =
         headers::uint(h, UPLOAD_LENGTH)?.filter(|_| !faults.active(Fault::DeclaredLengthIgnored));
     let checks = Checks::from_headers(h, settings)?;
