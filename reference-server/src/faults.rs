@@ -154,7 +154,7 @@ faults! {
         name: "extension-misspelled",
         scope: "tus core",
         summary: "Tus-Extension lists \"concatentation\" instead of \"concatenation\"",
-        violates: ["TUS-EXT-NAMES"],
+        violates: ["TUS-CAT-ADV"],
     }
 
     // ---- tus core: HEAD ----

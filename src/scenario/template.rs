@@ -10,9 +10,11 @@ use std::fmt;
 /// A string with `{{variable}}` placeholders. `{{{{` is not special: there is no escaping
 /// because no header or URL the suites need contains a literal `{{`.
 ///
-/// A placeholder may add or subtract a whole number, `{{tus_max_size + 1}}`: the
-/// edge cases of a limit are its value plus or minus one, and a suite that could
-/// only say "much more than the limit" would miss an off-by-one server.
+/// A placeholder may add, subtract or multiply by a whole number,
+/// `{{tus_max_size + 1}}`: the edge cases of a limit are its value plus or minus
+/// one, and a suite that could only say "much more than the limit" would miss an
+/// off-by-one server; `{{tus_chunk_size * 2}}` sizes an upload to the chunks that
+/// fit the target's limits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Template {
     parts: Vec<Part>,
@@ -22,12 +24,38 @@ pub struct Template {
 enum Part {
     Literal(String),
     /// A variable name, with the byte offset of its `{{` in the source string, and
-    /// the number to add to its (then numeric) value.
+    /// the arithmetic applied to its (then numeric) value.
     Var {
         name: String,
         offset: usize,
-        add: Option<i128>,
+        arithmetic: Option<Arithmetic>,
     },
+}
+
+/// `+ N` (a negative N for `- N`) or `* N` after a variable's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arithmetic {
+    Add(i128),
+    Times(i128),
+}
+
+impl Arithmetic {
+    fn apply(self, value: i128) -> Option<i128> {
+        match self {
+            Arithmetic::Add(n) => value.checked_add(n),
+            Arithmetic::Times(n) => value.checked_mul(n),
+        }
+    }
+}
+
+impl fmt::Display for Arithmetic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Arithmetic::Add(n) if n < 0 => write!(f, " - {}", n.unsigned_abs()),
+            Arithmetic::Add(n) => write!(f, " + {n}"),
+            Arithmetic::Times(n) => write!(f, " * {n}"),
+        }
+    }
 }
 
 /// A template that cannot be parsed: the byte offset in the string, and why.
@@ -61,19 +89,19 @@ impl Template {
                 });
             };
             let inner = &after_open[..close];
-            let Some((name, add)) = placeholder(inner) else {
+            let Some((name, arithmetic)) = placeholder(inner) else {
                 return Err(TemplateError {
                     offset: consumed + open,
                     message: format!(
                         "`{{{{{inner}}}}}` is not a variable name (letters, digits, `_`, `-` and `.`), \
-                         optionally with `+ N` or `- N`"
+                         optionally with `+ N`, `- N` or `* N`"
                     ),
                 });
             };
             parts.push(Part::Var {
                 name: name.to_owned(),
                 offset: consumed + open,
-                add,
+                arithmetic,
             });
             let advance = open + 2 + close + 2;
             consumed += advance;
@@ -110,16 +138,18 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
-                Part::Var { name, add, .. } => {
+                Part::Var {
+                    name, arithmetic, ..
+                } => {
                     let value = lookup(name)
                         .ok_or_else(|| RenderError::Unset(UnsetVariable(name.clone())))?;
-                    match add {
+                    match arithmetic {
                         None => out.push_str(value),
-                        Some(add) => {
+                        Some(arithmetic) => {
                             let number = value
                                 .parse::<i128>()
                                 .ok()
-                                .and_then(|n| n.checked_add(*add))
+                                .and_then(|n| arithmetic.apply(n))
                                 .ok_or_else(|| RenderError::NotANumber {
                                     name: name.clone(),
                                     value: value.to_owned(),
@@ -141,45 +171,42 @@ impl fmt::Display for Template {
             match part {
                 Part::Literal(text) => f.write_str(text)?,
                 Part::Var {
-                    name, add: None, ..
-                } => write!(f, "{{{{{name}}}}}")?,
-                Part::Var {
-                    name,
-                    add: Some(add),
-                    ..
-                } => {
-                    let sign = if *add < 0 { '-' } else { '+' };
-                    write!(f, "{{{{{name} {sign} {}}}}}", add.unsigned_abs())?
-                }
+                    name, arithmetic, ..
+                } => match arithmetic {
+                    None => write!(f, "{{{{{name}}}}}")?,
+                    Some(arithmetic) => write!(f, "{{{{{name}{arithmetic}}}}}")?,
+                },
             }
         }
         Ok(())
     }
 }
 
-/// `name` or `name + 3` or `name - 1` inside `{{…}}`.
-fn placeholder(inner: &str) -> Option<(&str, Option<i128>)> {
+/// `name`, `name + 3`, `name - 1` or `name * 2` inside `{{…}}`. The operator needs
+/// a space before it, since `-` may be part of a name.
+fn placeholder(inner: &str) -> Option<(&str, Option<Arithmetic>)> {
     let inner = inner.trim();
-    let (name, add) = match inner
-        .find(['+', '-'])
+    let Some(at) = inner
+        .find(['+', '-', '*'])
         .filter(|&at| inner[..at].ends_with(' '))
-    {
-        Some(at) => {
-            let number: i128 = inner[at + 1..].trim().parse().ok()?;
-            let number = if inner[at..].starts_with('-') {
-                -number
-            } else {
-                number
-            };
-            (inner[..at].trim(), Some(number))
-        }
-        None => (inner, None),
+    else {
+        return valid_name(inner).then_some((inner, None));
     };
-    let valid = !name.is_empty()
+    let number: i128 = inner[at + 1..].trim().parse().ok()?;
+    let arithmetic = match &inner[at..at + 1] {
+        "+" => Arithmetic::Add(number),
+        "-" => Arithmetic::Add(-number),
+        _ => Arithmetic::Times(number),
+    };
+    let name = inner[..at].trim();
+    valid_name(name).then_some((name, Some(arithmetic)))
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
-    valid.then_some((name, add))
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
 }
 
 /// Why a template could not be rendered.
@@ -197,7 +224,7 @@ impl fmt::Display for RenderError {
             RenderError::Unset(unset) => unset.fmt(f),
             RenderError::NotANumber { name, value } => write!(
                 f,
-                "variable `{name}` is {value:?}, not a whole number, so nothing can be added to it"
+                "variable `{name}` is {value:?}, not a whole number, so no arithmetic applies to it"
             ),
         }
     }
@@ -275,6 +302,14 @@ mod tests {
         assert_eq!(t.to_string(), "{{max - 2}}");
         assert_eq!(t.variables().collect::<Vec<_>>(), vec![("max", 0)]);
         assert!(Template::parse("{{max + one}}").is_err());
+        assert_eq!(
+            render("{{chunk * 2}}", &[("chunk", "524288")]),
+            Ok("1048576".into())
+        );
+        assert_eq!(
+            Template::parse("{{chunk * 2}}").unwrap().to_string(),
+            "{{chunk * 2}}"
+        );
     }
 
     #[test]
