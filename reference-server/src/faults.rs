@@ -546,6 +546,14 @@ faults! {
         summary: "HEAD on a final upload leaves out Upload-Concat",
         violates: ["TUS-CAT-FINAL-HEAD", "TUS-CATU-HEAD"],
     }
+    /// The parts kept as ids and the header rebuilt from them, as tusd and
+    /// tusdotnet do: the list names the same uploads, spelled differently.
+    FinalConcatRewritten {
+        name: "final-concat-rewritten",
+        scope: "tus concatenation",
+        summary: "HEAD on a final upload gives Upload-Concat with every URL rewritten to a path, not as received",
+        violates: ["TUS-CAT-HEAD-ASRECEIVED"],
+    }
 
     // ---- concatenation-unfinished ----
 

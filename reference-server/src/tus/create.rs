@@ -35,7 +35,7 @@ pub(super) async fn create<S: Store + Clone>(
     let with_body =
         headers::is_offset_octet_stream(h)? && !faults.active(Fault::CreationBodyIgnored);
 
-    if let Some(ConcatRequest::Final(parts)) = concat {
+    if let Some(ConcatRequest::Final { parts, received }) = concat {
         if length.is_some() || defer {
             return Err(Rejection::Conflicting(
                 "a final upload's length is the sum of its parts: send neither Upload-Length nor Upload-Defer-Length",
@@ -44,7 +44,7 @@ pub(super) async fn create<S: Store + Clone>(
         if with_body {
             return Err(Rejection::FinalUpload);
         }
-        return create_final(tus, parts, metadata).await;
+        return create_final(tus, parts, received, metadata).await;
     }
 
     let length = match (length, defer) {
@@ -125,6 +125,7 @@ pub(super) async fn create<S: Store + Clone>(
 async fn create_final<S: Store + Clone>(
     tus: &Tus<S>,
     parts: Vec<UploadId>,
+    received: String,
     metadata: Vec<MetadataPair>,
 ) -> Result<Response<ResBody>, Rejection> {
     let length = concat::final_length(tus, &parts).await?;
@@ -139,7 +140,7 @@ async fn create_final<S: Store + Clone>(
         metadata
     };
     let mut meta = TusUpload::new(Some(length), metadata);
-    meta.concat = Some(Concat::Final { parts });
+    meta.concat = Some(Concat::Final { parts, received });
     let id = *tus.store.create(&meta).await?.id();
     concat::assemble_if_ready(tus, &id).await?;
     Ok(created(tus, &id))

@@ -155,7 +155,13 @@ pub fn render_metadata(pairs: &[MetadataPair]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConcatRequest {
     Partial,
-    Final(Vec<UploadId>),
+    Final {
+        /// The uploads the URLs resolve to, in order.
+        parts: Vec<UploadId>,
+        /// The header's value as received: HEAD must echo it byte for byte
+        /// (P:L655-657), whatever form the URLs had.
+        received: String,
+    },
 }
 
 /// `Upload-Concat`: exactly `partial`, or `final;` followed by upload URLs
@@ -185,7 +191,12 @@ pub fn concat(headers: &HeaderMap, base_path: &str) -> Result<Option<ConcatReque
                 .ok_or_else(|| bad(format!("{url:?} is not an upload URL of this server")))
         })
         .collect::<Result<_, _>>()
-        .map(|ids| Some(ConcatRequest::Final(ids)))
+        .map(|parts| {
+            Some(ConcatRequest::Final {
+                parts,
+                received: value.to_owned(),
+            })
+        })
 }
 
 fn upload_id_of(url: &str, base_path: &str) -> Option<UploadId> {
@@ -318,12 +329,13 @@ mod tests {
         let b = UploadId::random();
         let parse = |v: &str| concat(&map(UPLOAD_CONCAT, &[v]), "/files/");
         assert_eq!(parse("partial").unwrap(), Some(ConcatRequest::Partial));
+        let value = format!("final;/files/{a} http://example.test:1/files/{b} {a}");
         assert_eq!(
-            parse(&format!(
-                "final;/files/{a} http://example.test:1/files/{b} {a}"
-            ))
-            .unwrap(),
-            Some(ConcatRequest::Final(vec![a, b, a]))
+            parse(&value).unwrap(),
+            Some(ConcatRequest::Final {
+                parts: vec![a, b, a],
+                received: value.clone(),
+            })
         );
         for bad in [
             "PARTIAL".to_owned(),

@@ -73,6 +73,15 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Srv {
 
 pub const BASE: &str = "/files/";
 
+/// The path of an upload URL, whether the server gave it absolute
+/// (`http://host/files/ID`) or as a path (`/files/ID`).
+pub fn path_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |slash| &rest[slash..]),
+        None => url,
+    }
+}
+
 impl Client {
     pub fn request(&self, method: &str, target: &str) -> Request {
         Request {
