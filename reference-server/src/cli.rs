@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Config, ConfigError, ConfigFile, S3File, StoreKind};
+use crate::config::{Config, ConfigError, ConfigFile, LocationForm, PublicUrl, S3File, StoreKind};
 use crate::faults::Fault;
 use crate::tus::{ChecksumAlgorithm, Extension};
 
@@ -21,6 +21,14 @@ pub struct ServeArgs {
     /// The tus creation endpoint [default: /files/].
     #[arg(long, value_name = "PATH")]
     pub base_path: Option<String>,
+    /// How Location gives a created upload's URL: absolute (from the
+    /// request's Host, or --public-url) or relative (a path) [default: absolute].
+    #[arg(long, value_enum, value_name = "FORM")]
+    pub location: Option<LocationForm>,
+    /// The creation endpoint's URL as clients reach it, behind a proxy
+    /// (e.g. https://uploads.example.com/files/): Locations start with it.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<PublicUrl>,
     /// Directory of the file store [default: ./upspec-data].
     #[arg(long, value_name = "DIR", conflicts_with = "store")]
     pub data_dir: Option<PathBuf>,
@@ -82,6 +90,8 @@ impl ServeArgs {
         let flags = ConfigFile {
             listen: self.listen,
             base_path: self.base_path,
+            location: self.location,
+            public_url: self.public_url,
             store: self.store,
             data_dir: self.data_dir,
             max_size: self.max_size,

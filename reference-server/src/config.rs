@@ -21,6 +21,13 @@ pub struct Config {
     /// The tus creation endpoint; uploads live under it. Starts and ends
     /// with `/` (`/files/`).
     pub base_path: String,
+    /// Whether `Location` gives a created upload's URL absolute (the
+    /// default, as tusd, @tus/server and rustus do) or as a path.
+    pub location: LocationForm,
+    /// The creation endpoint's URL as clients reach it, for a server behind
+    /// a proxy: Locations start with it instead of the request's `Host` and
+    /// `base_path`, and `Upload-Concat` may name uploads under its path.
+    pub public_url: Option<PublicUrl>,
     pub store: StoreConfig,
     /// Largest upload accepted (`Tus-Max-Size`; bigger ones get 413).
     pub max_size: Option<u64>,
@@ -117,6 +124,86 @@ impl Default for S3Config {
     }
 }
 
+/// How `Location` names a created upload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LocationForm {
+    /// `http://host:port/files/<id>`: scheme and authority of the public
+    /// URL, or else the request's (its `Host`).
+    #[default]
+    Absolute,
+    /// `/files/<id>`, which clients resolve against the creation URL.
+    Relative,
+}
+
+/// An absolute `http` or `https` URL of the creation endpoint, as clients
+/// see it: an origin (`https://uploads.example.com`) and a path ending in
+/// `/` (`/api/files/`). No user info, query or fragment.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PublicUrl {
+    origin: String,
+    path: String,
+}
+
+impl PublicUrl {
+    /// `scheme://authority`, without a trailing `/`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Starts and ends with `/`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.origin, self.path)
+    }
+}
+
+impl std::str::FromStr for PublicUrl {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::PublicUrl(text.to_owned());
+        let uri: http::Uri = text.parse().map_err(|_| bad())?;
+        let scheme = uri.scheme_str().filter(|s| matches!(*s, "http" | "https"));
+        let authority = uri.authority().filter(|a| !a.as_str().contains('@'));
+        let (Some(scheme), Some(authority)) = (scheme, authority) else {
+            return Err(bad());
+        };
+        let path = uri.path();
+        if uri.query().is_some() || text.contains('#') || !is_base_path(path) {
+            return Err(bad());
+        }
+        Ok(Self {
+            origin: format!("{scheme}://{authority}"),
+            path: path.to_owned(),
+        })
+    }
+}
+
+impl TryFrom<String> for PublicUrl {
+    type Error = ConfigError;
+
+    fn try_from(text: String) -> Result<Self, ConfigError> {
+        text.parse()
+    }
+}
+
+/// A path the server can serve uploads under: starts and ends with `/`,
+/// only unreserved URL characters in between.
+fn is_base_path(path: &str) -> bool {
+    path.starts_with('/')
+        && path.ends_with('/')
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b))
+}
+
 /// Where uploads are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreConfig {
@@ -131,6 +218,8 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             base_path: "/files/".into(),
+            location: LocationForm::Absolute,
+            public_url: None,
             store: StoreConfig::Memory,
             max_size: None,
             expiry: Some(Duration::from_secs(24 * 60 * 60)),
@@ -160,6 +249,10 @@ pub enum ConfigError {
         "base path {0:?} must start and end with '/' and contain only unreserved URL characters"
     )]
     BasePath(String),
+    #[error(
+        "public URL {0:?} must be an http or https URL without user info, query or fragment, whose path ends with '/' and contains only unreserved URL characters"
+    )]
+    PublicUrl(String),
     #[error("extension {extension} needs {needs}, which is not enabled")]
     MissingPrerequisite {
         extension: Extension,
@@ -194,6 +287,9 @@ pub enum ConfigError {
 pub struct ConfigFile {
     pub listen: Option<SocketAddr>,
     pub base_path: Option<String>,
+    /// `absolute` (default) or `relative`.
+    pub location: Option<LocationForm>,
+    pub public_url: Option<PublicUrl>,
     /// `file` (default) or `memory`.
     pub store: Option<StoreKind>,
     pub data_dir: Option<PathBuf>,
@@ -273,6 +369,8 @@ impl Config {
         let ConfigFile {
             listen,
             base_path,
+            location,
+            public_url,
             store,
             data_dir,
             max_size,
@@ -289,6 +387,12 @@ impl Config {
         }
         if let Some(base_path) = base_path {
             self.base_path = base_path;
+        }
+        if let Some(location) = location {
+            self.location = location;
+        }
+        if public_url.is_some() {
+            self.public_url = public_url;
         }
         let data_dir = data_dir.map(|d| base.join(d));
         self.store = match (store, data_dir, &self.store) {
@@ -375,13 +479,7 @@ impl Config {
 
     /// Refuses combinations the server could not honour truthfully.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let path_ok = self.base_path.starts_with('/')
-            && self.base_path.ends_with('/')
-            && self
-                .base_path
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b));
-        if !path_ok {
+        if !is_base_path(&self.base_path) {
             return Err(ConfigError::BasePath(self.base_path.clone()));
         }
         for &extension in &self.extensions {
@@ -468,13 +566,20 @@ mod tests {
     #[test]
     fn file_overlays_defaults() {
         let config = load(
-            "listen: 127.0.0.1:1080\nbase_path: /up/\ndata_dir: data\nmax_size: 1000\nexpiry_seconds: 0\n\
+            "listen: 127.0.0.1:1080\nbase_path: /up/\nlocation: relative\npublic_url: https://h.example/up/\n\
+             data_dir: data\nmax_size: 1000\nexpiry_seconds: 0\n\
              extensions: [creation, termination]\nchecksum_algorithms: [sha1]\nfsync: false\n\
              faults: [head-cacheable]\n",
         )
         .unwrap();
         assert_eq!(config.listen, "127.0.0.1:1080".parse().unwrap());
         assert_eq!(config.base_path, "/up/");
+        assert_eq!(config.location, LocationForm::Relative);
+        let public = config.public_url.as_ref().unwrap();
+        assert_eq!(
+            (public.origin(), public.path()),
+            ("https://h.example", "/up/")
+        );
         assert_eq!(
             config.store,
             StoreConfig::File {
@@ -519,6 +624,22 @@ mod tests {
             load("base_path: files\n"),
             Err(ConfigError::BasePath(_))
         ));
+        for bad in [
+            "ftp://h/files/",
+            "/files/",
+            "https://h/files",
+            "https://u@h/files/",
+            "https://h/files/?q",
+            "https://h/files/#f",
+        ] {
+            assert!(
+                matches!(
+                    load(&format!("public_url: \"{bad}\"\n")),
+                    Err(ConfigError::Parse { .. })
+                ),
+                "{bad}"
+            );
+        }
         assert!(matches!(
             load("extensions: [creation-with-upload]\n"),
             Err(ConfigError::MissingPrerequisite {

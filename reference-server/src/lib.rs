@@ -30,7 +30,10 @@ mod server;
 pub mod store;
 pub mod tus;
 
-pub use config::{Config, ConfigError, ConfigFile, S3Config, S3Credential, StoreConfig, StoreKind};
+pub use config::{
+    Config, ConfigError, ConfigFile, LocationForm, PublicUrl, S3Config, S3Credential, StoreConfig,
+    StoreKind,
+};
 pub use faults::{Fault, Faults};
 pub use server::{RunningServer, serve};
 pub use tus::{ChecksumAlgorithm, Extension};

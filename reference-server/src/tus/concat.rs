@@ -28,7 +28,7 @@ pub(super) async fn final_length<S: Store + Clone>(
     let now = SystemTime::now();
     let mut total: u64 = 0;
     for id in parts {
-        let url = tus.location(id);
+        let url = tus.settings.locations.path(id);
         let bad = |why: &str| Rejection::BadPart(format!("{url} {why}"));
         let part = match tus.store.load::<TusUpload>(id).await? {
             Some(part) if !is_expired(&part, now) => part,

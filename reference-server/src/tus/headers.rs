@@ -165,11 +165,12 @@ pub enum ConcatRequest {
 }
 
 /// `Upload-Concat`: exactly `partial`, or `final;` followed by upload URLs
-/// separated by single spaces. URLs may be absolute (`http://host/files/ID`,
-/// whose authority is not checked), absolute paths (`/files/ID`) or
-/// relative to the creation URL (`ID`); each must name an id under
-/// `base_path`.
-pub fn concat(headers: &HeaderMap, base_path: &str) -> Result<Option<ConcatRequest>, Rejection> {
+/// separated by single spaces, each of which `resolve` must turn into an
+/// upload id (`Locations::upload_id` says which forms do).
+pub fn concat(
+    headers: &HeaderMap,
+    resolve: impl Fn(&str) -> Option<UploadId>,
+) -> Result<Option<ConcatRequest>, Rejection> {
     let Some(value) = single(headers, UPLOAD_CONCAT)? else {
         return Ok(None);
     };
@@ -187,8 +188,7 @@ pub fn concat(headers: &HeaderMap, base_path: &str) -> Result<Option<ConcatReque
     }
     list.split(' ')
         .map(|url| {
-            upload_id_of(url, base_path)
-                .ok_or_else(|| bad(format!("{url:?} is not an upload URL of this server")))
+            resolve(url).ok_or_else(|| bad(format!("{url:?} is not an upload URL of this server")))
         })
         .collect::<Result<_, _>>()
         .map(|parts| {
@@ -197,15 +197,6 @@ pub fn concat(headers: &HeaderMap, base_path: &str) -> Result<Option<ConcatReque
                 received: value.to_owned(),
             })
         })
-}
-
-fn upload_id_of(url: &str, base_path: &str) -> Option<UploadId> {
-    let path = match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map(|slash| rest[slash..].to_owned())?,
-        None if url.starts_with('/') => url.to_owned(),
-        None => format!("{base_path}{url}"),
-    };
-    UploadId::parse(path.strip_prefix(base_path)?)
 }
 
 /// A parsed `Upload-Checksum`: the algorithm and the digest it promises.
@@ -258,6 +249,7 @@ pub fn announces_checksum_trailer(headers: &HeaderMap) -> bool {
 mod tests {
     use http::HeaderValue;
 
+    use super::super::location::Locations;
     use super::*;
 
     fn map(name: &'static str, values: &[&str]) -> HeaderMap {
@@ -327,7 +319,8 @@ mod tests {
     fn concat_forms() {
         let a = UploadId::random();
         let b = UploadId::random();
-        let parse = |v: &str| concat(&map(UPLOAD_CONCAT, &[v]), "/files/");
+        let locations = Locations::from_config(&crate::config::Config::default());
+        let parse = |v: &str| concat(&map(UPLOAD_CONCAT, &[v]), |url| locations.upload_id(url));
         assert_eq!(parse("partial").unwrap(), Some(ConcatRequest::Partial));
         let value = format!("final;/files/{a} http://example.test:1/files/{b} {a}");
         assert_eq!(

@@ -40,10 +40,7 @@ pub(super) fn misreport(settings: &Settings, method: &Method, response: &mut Res
                 h.remove(UPLOAD_EXPIRES);
             }
             if on(Fault::LocationOutsideBase) {
-                let base = settings.base_path.as_str();
-                let outside = text(h, LOCATION.as_str())
-                    .and_then(|location| location.strip_prefix(base))
-                    .map(|id| format!("/{id}"));
+                let outside = text(h, LOCATION.as_str()).and_then(outside_base);
                 set(h, LOCATION.as_str(), outside);
             }
         }
@@ -159,6 +156,22 @@ fn set(h: &mut HeaderMap, name: &'static str, value: Option<String>) {
     }
 }
 
+/// A Location without the endpoint's path: `http://h/files/ID` → `http://h/ID`,
+/// `/files/ID` → `/ID`.
+fn outside_base(location: &str) -> Option<String> {
+    let (head, id) = location.rsplit_once('/')?;
+    let origin = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest
+                .split_once('/')
+                .map_or(rest, |(authority, _)| authority);
+            format!("{scheme}://{authority}")
+        }
+        None => String::new(),
+    };
+    Some(format!("{origin}/{id}"))
+}
+
 /// `final;<urls>` with each URL as an absolute path: the authority of an
 /// absolute URL dropped, a relative one put under the base path.
 fn as_paths(concat: &str, base_path: &str) -> Option<String> {
@@ -210,6 +223,15 @@ fn imf_to_rfc3339(date: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locations_outside_the_base() {
+        assert_eq!(
+            outside_base("http://h:1/api/files/abc").as_deref(),
+            Some("http://h:1/abc")
+        );
+        assert_eq!(outside_base("/files/abc").as_deref(), Some("/abc"));
+    }
 
     #[test]
     fn concat_urls_as_paths() {

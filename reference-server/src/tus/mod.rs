@@ -14,6 +14,7 @@ mod create;
 mod expiry;
 mod extension;
 mod headers;
+mod location;
 mod misreport;
 mod patch;
 mod receive;
@@ -44,6 +45,8 @@ use upload::TusUpload;
 pub(crate) struct Settings {
     /// Starts and ends with `/`.
     pub base_path: String,
+    /// How upload URLs are written (`Location`) and read (`Upload-Concat`).
+    locations: location::Locations,
     pub max_size: Option<u64>,
     /// The expiry period, set only when expiration is advertised.
     pub expiry: Option<Duration>,
@@ -64,6 +67,7 @@ impl Settings {
             .filter(|_| extensions.contains(&Extension::Expiration));
         Self {
             base_path: config.base_path.clone(),
+            locations: location::Locations::from_config(config),
             max_size: config.max_size,
             expiry,
             extensions,
@@ -213,12 +217,6 @@ impl<S: Store + Clone> Tus<S> {
             self.store.remove(lock).await?;
         }
         Ok(status(StatusCode::NO_CONTENT))
-    }
-
-    /// The URL of an upload, as an absolute path: correct behind any proxy
-    /// or host name, and clients resolve it against the creation URL.
-    fn location(&self, id: &UploadId) -> String {
-        format!("{}{id}", self.settings.base_path)
     }
 
     /// The expiry to record for an upload touched now.

@@ -57,6 +57,12 @@ pub enum Rejection {
     /// what all three reference servers send for bad integers.
     #[error("invalid {name} header: {reason}")]
     InvalidHeader { name: &'static str, reason: String },
+    /// 400: a creation whose absolute `Location` needs the request's
+    /// authority, and `Host` is missing or not a valid authority (RFC 9112
+    /// §3.2: a server MUST answer 400 to a request that lacks `Host` or has
+    /// an invalid one).
+    #[error("Host {0:?} is not a valid authority, and the new upload's URL is built from it")]
+    InvalidHost(String),
     /// 400: `X-HTTP-Method-Override` is not a method token.
     #[error("invalid X-HTTP-Method-Override: {0:?}")]
     InvalidOverride(String),
@@ -177,6 +183,7 @@ impl Rejection {
             Self::Expired | Self::PartGone => StatusCode::GONE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidHeader { .. }
+            | Self::InvalidHost(_)
             | Self::InvalidOverride(_)
             | Self::MissingHeader(_)
             | Self::Conflicting(_)

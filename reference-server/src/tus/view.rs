@@ -72,7 +72,10 @@ pub(super) async fn head<S: Store + Clone>(
             headers.insert(UPLOAD_CONCAT, ascii(received.clone()));
         }
         Some(Concat::Final { parts, .. }) => {
-            let urls: Vec<String> = parts.iter().map(|p| tus.location(p)).collect();
+            let urls: Vec<String> = parts
+                .iter()
+                .map(|p| tus.settings.locations.path(p))
+                .collect();
             headers.insert(UPLOAD_CONCAT, ascii(format!("final;{}", urls.join(" "))));
         }
         None => {}
