@@ -35,9 +35,12 @@ pub struct ServeArgs {
     /// Store kind [default: file].
     #[arg(long, value_enum)]
     pub store: Option<StoreKind>,
-    /// Largest accepted upload in bytes (Tus-Max-Size).
+    /// Largest accepted upload in bytes (Tus-Max-Size) [default: 1073741824].
     #[arg(long, value_name = "BYTES")]
     pub max_size: Option<u64>,
+    /// Most partial uploads one final upload may name [default: 100].
+    #[arg(long, value_name = "N")]
+    pub max_concat_parts: Option<usize>,
     /// Seconds an unfinished upload lives after its last write; 0 = never
     /// expire [default: 86400].
     #[arg(long, value_name = "SECONDS")]
@@ -95,6 +98,7 @@ impl ServeArgs {
             store: self.store,
             data_dir: self.data_dir,
             max_size: self.max_size,
+            max_concat_parts: self.max_concat_parts,
             expiry_seconds: self.expiry,
             extensions: self.extensions,
             checksum_algorithms: self.checksum_algorithms,

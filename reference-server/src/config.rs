@@ -29,8 +29,17 @@ pub struct Config {
     /// `base_path`, and `Upload-Concat` may name uploads under its path.
     pub public_url: Option<PublicUrl>,
     pub store: StoreConfig,
-    /// Largest upload accepted (`Tus-Max-Size`; bigger ones get 413).
+    /// Largest upload accepted (`Tus-Max-Size`; bigger ones get 413),
+    /// [`DEFAULT_MAX_SIZE`] by default. It also bounds what one request can
+    /// make the server write: a final upload is at most this long however
+    /// few bytes its `Upload-Concat` has. `None` is no limit, which leaves
+    /// that work unbounded.
     pub max_size: Option<u64>,
+    /// Most partial uploads one final upload may name (more get 400),
+    /// [`DEFAULT_MAX_CONCAT_PARTS`] by default: each is looked up and
+    /// copied, so a header naming one partial thousands of times would
+    /// otherwise cost that many reads and copies.
+    pub max_concat_parts: usize,
     /// How long an unfinished upload lives after its last write. `None`
     /// means uploads never expire, and `expiration` is not advertised even
     /// if listed in `extensions`.
@@ -98,6 +107,12 @@ impl std::fmt::Debug for S3Credential {
             .finish()
     }
 }
+
+/// The default largest tus upload: 1 GiB.
+pub const DEFAULT_MAX_SIZE: u64 = 1 << 30;
+/// The default most partial uploads in one final upload. Parallel tus
+/// clients split an upload into a handful of parts; 100 leaves room.
+pub const DEFAULT_MAX_CONCAT_PARTS: usize = 100;
 
 /// AWS's minimum size of a non-last part: 5 MiB.
 pub const S3_MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -221,7 +236,8 @@ impl Default for Config {
             location: LocationForm::Absolute,
             public_url: None,
             store: StoreConfig::Memory,
-            max_size: None,
+            max_size: Some(DEFAULT_MAX_SIZE),
+            max_concat_parts: DEFAULT_MAX_CONCAT_PARTS,
             expiry: Some(Duration::from_secs(24 * 60 * 60)),
             extensions: Extension::ALL.into_iter().collect(),
             checksum_algorithms: ChecksumAlgorithm::ALL.to_vec(),
@@ -294,6 +310,7 @@ pub struct ConfigFile {
     pub store: Option<StoreKind>,
     pub data_dir: Option<PathBuf>,
     pub max_size: Option<u64>,
+    pub max_concat_parts: Option<usize>,
     /// Seconds; 0 turns expiry off.
     pub expiry_seconds: Option<u64>,
     pub extensions: Option<Vec<Extension>>,
@@ -374,6 +391,7 @@ impl Config {
             store,
             data_dir,
             max_size,
+            max_concat_parts,
             expiry_seconds,
             extensions,
             checksum_algorithms,
@@ -405,6 +423,9 @@ impl Config {
         };
         if max_size.is_some() {
             self.max_size = max_size;
+        }
+        if let Some(parts) = max_concat_parts {
+            self.max_concat_parts = parts;
         }
         if let Some(seconds) = expiry_seconds {
             self.expiry = (seconds > 0).then(|| Duration::from_secs(seconds));
@@ -496,6 +517,9 @@ impl Config {
         if self.idle_timeout.is_zero() {
             return Err(ConfigError::Zero("idle timeout"));
         }
+        if self.max_concat_parts == 0 {
+            return Err(ConfigError::Zero("the most parts of a final upload"));
+        }
         if let Some(s3) = &self.s3 {
             s3.validate()?;
         }
@@ -567,7 +591,7 @@ mod tests {
     fn file_overlays_defaults() {
         let config = load(
             "listen: 127.0.0.1:1080\nbase_path: /up/\nlocation: relative\npublic_url: https://h.example/up/\n\
-             data_dir: data\nmax_size: 1000\nexpiry_seconds: 0\n\
+             data_dir: data\nmax_size: 1000\nmax_concat_parts: 7\nexpiry_seconds: 0\n\
              extensions: [creation, termination]\nchecksum_algorithms: [sha1]\nfsync: false\n\
              faults: [head-cacheable]\n",
         )
@@ -586,7 +610,7 @@ mod tests {
                 data_dir: "data".into()
             }
         );
-        assert_eq!(config.max_size, Some(1000));
+        assert_eq!((config.max_size, config.max_concat_parts), (Some(1000), 7));
         assert_eq!(config.expiry, None);
         assert_eq!(
             config.effective_extensions(),
@@ -603,6 +627,10 @@ mod tests {
             }
         );
         assert_eq!(defaults.listen, DEFAULT_LISTEN);
+        assert_eq!(
+            (defaults.max_size, defaults.max_concat_parts),
+            (Some(DEFAULT_MAX_SIZE), DEFAULT_MAX_CONCAT_PARTS)
+        );
         assert_eq!(load("store: memory\n").unwrap().store, StoreConfig::Memory);
     }
 

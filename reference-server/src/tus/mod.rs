@@ -48,6 +48,7 @@ pub(crate) struct Settings {
     /// How upload URLs are written (`Location`) and read (`Upload-Concat`).
     locations: location::Locations,
     pub max_size: Option<u64>,
+    pub max_concat_parts: usize,
     /// The expiry period, set only when expiration is advertised.
     pub expiry: Option<Duration>,
     /// Advertised extensions, in `Tus-Extension` order.
@@ -69,6 +70,7 @@ impl Settings {
             base_path: config.base_path.clone(),
             locations: location::Locations::from_config(config),
             max_size: config.max_size,
+            max_concat_parts: config.max_concat_parts,
             expiry,
             extensions,
             algorithms: config.checksum_algorithms.clone(),

@@ -141,6 +141,12 @@ pub enum Rejection {
     /// endpoint itself exists; the request's content is wrong.
     #[error("cannot concatenate: {0}")]
     BadPart(String),
+    /// 400: `Upload-Concat: final` names more partial uploads than the
+    /// configured maximum (spec silent). The limit bounds the work one
+    /// request causes; 400 rather than 413, since what is too large is the
+    /// list, not the upload (a list over the size limit is 413).
+    #[error("the final upload names {count} partial uploads; at most {max} are allowed")]
+    TooManyParts { count: usize, max: usize },
     /// 409: GET of a final upload whose parts are not all finished: it has
     /// no bytes yet, and an empty 200 would look like a finished empty file.
     #[error("the final upload is not complete yet")]
@@ -194,6 +200,7 @@ impl Rejection {
             | Self::MissingTrailer
             | Self::BodyInterrupted
             | Self::BadPart(_)
+            | Self::TooManyParts { .. }
             | Self::CompletedUpload => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooLarge { .. } | Self::BodyPastLength => StatusCode::PAYLOAD_TOO_LARGE,

@@ -157,6 +157,45 @@ async fn final_refusals() {
 }
 
 #[tokio::test]
+async fn concatenation_work_is_bounded_by_default() {
+    // One short Upload-Concat naming a partial many times would make the
+    // server write (parts × size) bytes: by default a final upload has at
+    // most 100 parts and, like any upload, at most Tus-Max-Size (1 GiB).
+    let srv = start().await;
+    let max = srv.options().await;
+    assert_eq!(max.header("tus-max-size"), Some("1073741824"));
+    let one = partial(&srv, 1).await;
+    srv.patch(&one, 0, b"x").await;
+    let files = crate::creation::upload_files(&srv);
+    let res = final_of(
+        &srv,
+        &format!("final;{}", [one.as_str()].repeat(101).join(" ")),
+    )
+    .await;
+    assert_eq!(res.status, 400, "{res:?}");
+    assert!(res.text().contains("at most 100"), "{}", res.text());
+    assert_eq!(
+        crate::creation::upload_files(&srv),
+        files,
+        "nothing created"
+    );
+    let res = final_of(
+        &srv,
+        &format!("final;{}", [one.as_str()].repeat(100).join(" ")),
+    )
+    .await;
+    assert_eq!(res.status, 201, "{res:?}");
+    // 100 parts of 11 MiB (declared, not yet sent) would be 1.07 GiB.
+    let big = partial(&srv, 11 * 1024 * 1024).await;
+    let res = final_of(
+        &srv,
+        &format!("final;{}", [big.as_str()].repeat(100).join(" ")),
+    )
+    .await;
+    assert_eq!(res.status, 413, "{res:?}");
+}
+
+#[tokio::test]
 async fn parts_may_be_reused() {
     // TUS-CAT-REUSE
     let srv = start().await;
