@@ -17,13 +17,15 @@
 //! ```
 //!
 //! Layout: [`config`] (what can be set), `server` (listening and shutdown),
-//! `http` (plumbing shared by protocols), [`store`] (bytes and records),
+//! `http` (plumbing shared by protocols), `framing` (the transfer codings
+//! both protocols refuse), [`store`] (bytes and records),
 //! [`tus`] and `s3` (the protocols), [`faults`] (deliberate deviations, for
 //! proving that a suite catches them).
 
 pub mod cli;
 pub mod config;
 pub mod faults;
+mod framing;
 mod http;
 mod s3;
 mod server;

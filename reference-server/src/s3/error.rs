@@ -11,6 +11,7 @@
 use http::StatusCode;
 
 use crate::faults::Fault;
+use crate::framing::TransferCodingError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +173,11 @@ pub enum S3Error {
     /// 405: a method the resource does not serve.
     #[error("The specified method is not allowed against this resource.")]
     MethodNotAllowed { method: String },
+    /// A transfer coding other than `chunked` (501 NotImplemented, naming
+    /// the `Transfer-Encoding` header, as AWS answers one), or `chunked`
+    /// twice (400 InvalidRequest: the request is malformed). RFC 9112 §6.1.
+    #[error(transparent)]
+    TransferCoding(#[from] TransferCodingError),
     /// 501: an S3 feature this server does not implement (versioning,
     /// ACLs, tagging, ...); AWS's own code for a feature it lacks.
     #[error("{0} is not implemented by the upspec reference server")]
@@ -226,6 +232,8 @@ impl S3Error {
             Self::OperationAborted => "OperationAborted",
             Self::MethodNotAllowed { .. } => "MethodNotAllowed",
             Self::NotImplemented(_) => "NotImplemented",
+            Self::TransferCoding(TransferCodingError::NotImplemented(_)) => "NotImplemented",
+            Self::TransferCoding(TransferCodingError::ChunkedTwice) => "InvalidRequest",
             Self::Internal(_) | Self::Faulted(_) => "InternalError",
         }
     }
@@ -265,7 +273,11 @@ impl S3Error {
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::NotModified { .. } => StatusCode::NOT_MODIFIED,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            Self::NotImplemented(_)
+            | Self::TransferCoding(TransferCodingError::NotImplemented(_)) => {
+                StatusCode::NOT_IMPLEMENTED
+            }
+            Self::TransferCoding(TransferCodingError::ChunkedTwice) => StatusCode::BAD_REQUEST,
             Self::Internal(_) | Self::Faulted(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -333,6 +345,9 @@ impl S3Error {
                 ("Method", method.clone()),
                 ("ResourceType", "OBJECT".into()),
             ],
+            Self::TransferCoding(TransferCodingError::NotImplemented(_)) => {
+                vec![("Header", "Transfer-Encoding".into())]
+            }
             _ => Vec::new(),
         }
     }

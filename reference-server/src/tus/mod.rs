@@ -35,6 +35,7 @@ pub use rejection::Rejection;
 
 use crate::config::Config;
 use crate::faults::{Fault, Faults};
+use crate::framing;
 use crate::http::{Background, Handler, ResBody, empty};
 use crate::store::{Record, Store, UploadId};
 use headers::{TUS_RESUMABLE, VERSION, single};
@@ -152,6 +153,7 @@ impl<S: Store + Clone> Tus<S> {
         req: Request<Incoming>,
     ) -> Result<Response<ResBody>, Rejection> {
         let target = self.target(req.uri().path())?;
+        framing::check(req.headers())?;
         if method == Method::OPTIONS {
             // Any version, or none, is fine here (P:L252-253), unless a
             // fault puts the version check in front of OPTIONS too.

@@ -17,6 +17,7 @@ use http::{HeaderValue, Response, StatusCode};
 use super::extension::Extension;
 use super::headers::{TUS_VERSION, UPLOAD_DEFER_LENGTH, VERSION};
 use crate::faults::{Fault, Faults};
+use crate::framing::TransferCodingError;
 use crate::http::{ResBody, full};
 use crate::store::StoreError;
 
@@ -157,6 +158,11 @@ pub enum Rejection {
     /// does.
     #[error("a completed upload cannot be terminated")]
     CompletedUpload,
+    /// 501 for a transfer coding this server lacks, 400 for `chunked`
+    /// applied twice (RFC 9112 §6.1; see [`TransferCodingError`]). Refused
+    /// on every method, before the body is read.
+    #[error(transparent)]
+    TransferCoding(#[from] TransferCodingError),
     /// 500: the store failed; the request changed nothing it could not
     /// roll back.
     #[error("storage failure: {0}")]
@@ -211,6 +217,10 @@ impl Rejection {
                 StatusCode::from_u16(CHECKSUM_MISMATCH).expect("460 is a valid status")
             }
             Self::BodyStalled => StatusCode::REQUEST_TIMEOUT,
+            Self::TransferCoding(TransferCodingError::NotImplemented(_)) => {
+                StatusCode::NOT_IMPLEMENTED
+            }
+            Self::TransferCoding(TransferCodingError::ChunkedTwice) => StatusCode::BAD_REQUEST,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -90,6 +90,7 @@ impl Client {
             target: target.into(),
             headers: Vec::new(),
             body: Body::None,
+            codings: "chunked".into(),
         }
     }
 
@@ -150,7 +151,8 @@ pub enum Body {
     None,
     /// Sent with `Content-Length`.
     Bytes(Vec<u8>),
-    /// Sent with `Transfer-Encoding: chunked`, then these trailers.
+    /// Sent with `Transfer-Encoding: chunked` (or the codings of
+    /// [`Request::codings`]), then these trailers.
     Chunked(Vec<Vec<u8>>, Vec<(String, String)>),
 }
 
@@ -160,6 +162,8 @@ pub struct Request {
     target: String,
     headers: Vec<(String, String)>,
     body: Body,
+    /// The `Transfer-Encoding` a chunked body is announced with.
+    codings: String,
 }
 
 impl Request {
@@ -192,6 +196,14 @@ impl Request {
         self
     }
 
+    /// Announces a chunked body with these transfer codings (`gzip,
+    /// chunked`, ...) instead of `chunked`; the body is framed chunked all
+    /// the same, and not otherwise coded.
+    pub fn codings(mut self, codings: &str) -> Self {
+        self.codings = codings.into();
+        self
+    }
+
     fn head_bytes(&self, content_length: Option<usize>) -> Vec<u8> {
         let mut head = format!("{} {} HTTP/1.1\r\n", self.method, self.target);
         // A test may send a Host of its own (or an empty one).
@@ -207,7 +219,9 @@ impl Request {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         match (&self.body, content_length) {
-            (Body::Chunked(..), _) => head.push_str("Transfer-Encoding: chunked\r\n"),
+            (Body::Chunked(..), _) => {
+                head.push_str(&format!("Transfer-Encoding: {}\r\n", self.codings));
+            }
             (_, Some(n)) => head.push_str(&format!("Content-Length: {n}\r\n")),
             (_, None) => {}
         }

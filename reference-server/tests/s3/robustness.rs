@@ -194,6 +194,49 @@ async fn odd_requests_are_never_5xx() {
 }
 
 #[tokio::test]
+async fn transfer_codings_the_server_lacks_are_refused() {
+    // RFC 9112 §6.1, as on the tus listener; S3 names the header it lacks.
+    let s3 = crate::client::anonymous().await;
+    s3.bucket("bkt").await;
+    for (codings, status, expected) in [
+        ("gzip, chunked", 501, "NotImplemented"),
+        ("chunked, chunked", 400, "InvalidRequest"),
+    ] {
+        let res = s3
+            .client
+            .request("PUT", "/bkt/k")
+            .chunked(&[b"abc"], &[])
+            .codings(codings)
+            .send()
+            .await;
+        assert_eq!(
+            (res.status, code(&res).as_str()),
+            (status, expected),
+            "{codings}"
+        );
+        assert_eq!(
+            s3.get("bkt", "k").await.status,
+            404,
+            "{codings}: nothing stored"
+        );
+    }
+    assert_eq!(
+        tag(
+            &s3.client
+                .request("PUT", "/bkt/k")
+                .chunked(&[b"abc"], &[])
+                .codings("gzip, chunked")
+                .send()
+                .await
+                .text(),
+            "Header"
+        )
+        .as_deref(),
+        Some("Transfer-Encoding")
+    );
+}
+
+#[tokio::test]
 async fn state_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_owned();
