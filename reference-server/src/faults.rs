@@ -1067,6 +1067,15 @@ faults! {
         summary: "The checksum trailer of an aws-chunked body is not compared with the bytes",
         violates: ["S3-MPU-PART-TRAILER"],
     }
+    /// The signature checked over the headers it lists, and the others
+    /// never looked at (boto3 and the AWS CLI sign every `x-amz-*` header,
+    /// so no test with them notices).
+    UnsignedHeadersAccepted {
+        name: "unsigned-headers-accepted",
+        scope: "SigV4",
+        summary: "An x-amz-* header left out of SignedHeaders is accepted (and acted on) instead of refused with 403 AccessDenied",
+        violates: ["S3-MPU-AUTH-SIGNED-HEADERS"],
+    }
     /// A key store whose "not found" is reported as a plain denial.
     UnknownAccessKeyAccessDenied {
         name: "unknown-access-key-access-denied",

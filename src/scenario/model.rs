@@ -285,6 +285,9 @@ pub enum Sigv4Break {
     AccessKey,
     /// The date sent (`x-amz-date` or `X-Amz-Date`) one second before the signed one.
     Date,
+    /// An `x-amz-meta-*` header added after signing, so the signature does not
+    /// cover every `x-amz-*` header sent.
+    Header,
     /// The body sent differs from the one the signature covers: the declared SHA-256
     /// (signed), the first chunk's signature (chunked) or the trailer checksum
     /// (chunked-unsigned) no longer matches.
@@ -298,6 +301,7 @@ impl Sigv4Break {
             Sigv4Break::Secret => "secret",
             Sigv4Break::AccessKey => "access_key",
             Sigv4Break::Date => "date",
+            Sigv4Break::Header => "header",
             Sigv4Break::Body => "body",
         }
     }

@@ -21,6 +21,10 @@ pub enum S3Error {
     /// or a signing scheme that cannot be checked.
     #[error("{0}")]
     AccessDenied(String),
+    /// 403 AccessDenied: `x-amz-*` headers the signature does not cover,
+    /// named in `HeadersNotSigned` (AWS's answer, with its message).
+    #[error("There were headers present in the request which were not signed")]
+    HeadersNotSigned(Vec<String>),
     /// 403: the access key id is not configured.
     #[error("The AWS Access Key Id you provided does not exist in our records.")]
     InvalidAccessKeyId { access_key_id: String },
@@ -198,7 +202,7 @@ impl S3Error {
     /// The `<Code>` element.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::AccessDenied(_) => "AccessDenied",
+            Self::AccessDenied(_) | Self::HeadersNotSigned(_) => "AccessDenied",
             Self::InvalidAccessKeyId { .. } => "InvalidAccessKeyId",
             Self::SignatureDoesNotMatch { .. } => "SignatureDoesNotMatch",
             Self::RequestTimeTooSkewed { .. } => "RequestTimeTooSkewed",
@@ -241,6 +245,7 @@ impl S3Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::AccessDenied(_)
+            | Self::HeadersNotSigned(_)
             | Self::InvalidAccessKeyId { .. }
             | Self::SignatureDoesNotMatch { .. }
             | Self::RequestTimeTooSkewed { .. } => StatusCode::FORBIDDEN,
@@ -289,6 +294,7 @@ impl S3Error {
             Self::InvalidAccessKeyId { access_key_id } => {
                 vec![("AWSAccessKeyId", access_key_id.clone())]
             }
+            Self::HeadersNotSigned(names) => vec![("HeadersNotSigned", names.join(", "))],
             Self::SignatureDoesNotMatch {
                 access_key_id,
                 provided,
