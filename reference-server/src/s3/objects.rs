@@ -471,13 +471,16 @@ pub(super) async fn delete_many<St: Store + Clone>(
         return Err(S3Error::MalformedXml);
     }
     let quiet = root
-        .child_text("Quiet")
+        .child_text("Quiet")?
         .is_some_and(|q| q.eq_ignore_ascii_case("true"));
     let keys: Vec<String> = root
         .children("Object")
-        .map(|o| o.child_text("Key").map(str::to_owned))
-        .collect::<Option<_>>()
-        .ok_or(S3Error::MalformedXml)?;
+        .map(|o| {
+            o.child_text("Key")?
+                .map(str::to_owned)
+                .ok_or(S3Error::MalformedXml)
+        })
+        .collect::<Result<_, _>>()?;
     if keys.is_empty() || keys.len() > MAX_DELETE {
         return Err(S3Error::MalformedXml);
     }

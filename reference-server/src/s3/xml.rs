@@ -9,14 +9,26 @@
 //! expanded: an XML bomb is refused at its `<!DOCTYPE`), references to
 //! entities other than the five predefined ones, processing instructions,
 //! more than [`MAX_ELEMENTS`] elements or more than [`MAX_DEPTH`] levels.
-//! Every refusal is `MalformedXML` (400). Names are compared without their
-//! namespace prefix, as clients differ in whether they send the xmlns.
+//!
+//! It also refuses what S3 refuses as not well-formed or not valid against
+//! its schema (S3 answers `MalformedXML` to "XML you provided was not
+//! well-formed or did not validate against our published schema"):
+//! characters XML 1.0 does not allow (NUL and the other C0 controls but
+//! tab, LF and CR, raw or as character references); elements in a
+//! namespace other than S3's (clients differ in whether they send S3's
+//! xmlns, so no namespace is fine too, and a prefix bound to S3's; an
+//! unbound prefix is not namespace-well-formed); and, through
+//! [`Element::single`], an element given twice where the schema allows one
+//! (two `PartNumber`s in a `Part`). Unknown elements are ignored, so a
+//! client that sends elements of a newer schema still works. Every refusal
+//! is `MalformedXML` (400).
 
 use std::fmt::Display;
 
-use quick_xml::Reader;
+use quick_xml::NsReader;
 use quick_xml::escape::escape;
 use quick_xml::events::Event;
+use quick_xml::name::{Namespace, ResolveResult};
 
 use super::error::S3Error;
 
@@ -93,16 +105,40 @@ pub struct Element {
 }
 
 impl Element {
-    pub fn child(&self, name: &str) -> Option<&Element> {
-        self.children.iter().find(|c| c.name == name)
+    /// The child `name`, which the schema allows once: a second one is
+    /// `MalformedXML`.
+    pub fn single(&self, name: &str) -> Result<Option<&Element>, S3Error> {
+        let mut found = self.children.iter().filter(|c| c.name == name);
+        match (found.next(), found.next()) {
+            (_, Some(_)) => Err(S3Error::MalformedXml),
+            (first, None) => Ok(first),
+        }
     }
 
+    /// Children the schema allows many of (`Part`, `Object`).
     pub fn children<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
         self.children.iter().filter(move |c| c.name == name)
     }
 
-    pub fn child_text(&self, name: &str) -> Option<&str> {
-        self.child(name).map(|c| c.text.as_str())
+    /// The text of the [`single`](Self::single) child `name`.
+    pub fn child_text(&self, name: &str) -> Result<Option<&str>, S3Error> {
+        Ok(self.single(name)?.map(|c| c.text.as_str()))
+    }
+}
+
+/// XML 1.0's `Char` production: any Unicode scalar value but the C0
+/// controls other than tab, LF and CR, and U+FFFE, U+FFFF.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{fffe}' && c != '\u{ffff}')
+}
+
+/// An element may be in no namespace or in S3's; anything else (another
+/// namespace, a prefix never bound) is not an S3 body.
+fn in_s3_namespace(resolved: &ResolveResult<'_>) -> bool {
+    match resolved {
+        ResolveResult::Unbound => true,
+        ResolveResult::Bound(Namespace(ns)) => *ns == NAMESPACE.as_bytes(),
+        ResolveResult::Unknown(_) => false,
     }
 }
 
@@ -111,13 +147,21 @@ impl Element {
 /// needs its root.
 pub fn parse(body: &[u8]) -> Result<Element, S3Error> {
     let text = std::str::from_utf8(body).map_err(|_| S3Error::MalformedXml)?;
-    let mut reader = Reader::from_str(text);
+    if !text.chars().all(is_xml_char) {
+        return Err(S3Error::MalformedXml);
+    }
+    let mut reader = NsReader::from_str(text);
     reader.config_mut().trim_text(false);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     let mut count = 0usize;
     loop {
-        let event = reader.read_event().map_err(|_| S3Error::MalformedXml)?;
+        let (resolved, event) = reader
+            .read_resolved_event()
+            .map_err(|_| S3Error::MalformedXml)?;
+        if matches!(event, Event::Start(_) | Event::Empty(_)) && !in_s3_namespace(&resolved) {
+            return Err(S3Error::MalformedXml);
+        }
         match event {
             Event::Start(_) | Event::Empty(_) if root.is_some() => {
                 return Err(S3Error::MalformedXml);
@@ -170,6 +214,7 @@ pub fn parse(body: &[u8]) -> Result<Element, S3Error> {
                         .resolve_char_ref()
                         .ok()
                         .flatten()
+                        .filter(|c| is_xml_char(*c))
                         .ok_or(S3Error::MalformedXml)?
                 } else {
                     match reference
@@ -229,8 +274,8 @@ mod tests {
         assert_eq!(root.name, "CompleteMultipartUpload");
         let parts: Vec<_> = root.children("Part").collect();
         assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0].child_text("ETag"), Some("\"abc\""));
-        assert_eq!(parts[1].child_text("PartNumber"), Some("2"));
+        assert_eq!(parts[0].child_text("ETag").unwrap(), Some("\"abc\""));
+        assert_eq!(parts[1].child_text("PartNumber").unwrap(), Some("2"));
     }
 
     #[test]
@@ -248,6 +293,13 @@ mod tests {
             b"<a></a>trailing",
             b"<?pi x?><a/>",
             b"\xff\xfe<a/>",
+            b"<a>\0</a>",
+            b"<a>&#1;</a>",
+            b"<a>&#x1F;</a>",
+            b"<a>\x07</a>",
+            b"<a xmlns=\"urn:other\"/>",
+            b"<x:a/>",
+            b"<a xmlns:x=\"urn:other\"><x:b/></a>",
         ] {
             assert!(
                 matches!(parse(body), Err(S3Error::MalformedXml)),
@@ -259,6 +311,18 @@ mod tests {
         assert!(parse(deep.as_bytes()).is_err());
         let wide = format!("<a>{}</a>", "<b/>".repeat(MAX_ELEMENTS));
         assert!(parse(wide.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn schema_rules() {
+        let root = parse(
+            b"<s3:a xmlns:s3=\"http://s3.amazonaws.com/doc/2006-03-01/\"><s3:b>1</s3:b><c>&#9;</c><c/></s3:a>",
+        )
+        .unwrap();
+        assert_eq!(root.child_text("b").unwrap(), Some("1"));
+        assert!(matches!(root.single("c"), Err(S3Error::MalformedXml)));
+        assert_eq!(root.children("c").count(), 2);
+        assert_eq!(root.child_text("d").unwrap(), None);
     }
 
     #[test]

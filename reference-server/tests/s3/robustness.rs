@@ -152,17 +152,49 @@ async fn malformed_complete_bodies() {
         );
         assert!(!code(&res).is_empty());
     }
+    // Not well-formed, or not valid against S3's schema: each would complete
+    // the upload if read leniently, and each is MalformedXML.
+    let part = format!("<Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part>");
+    let malformed = [
+        format!("<CompleteMultipartUpload>{part}\u{0}</CompleteMultipartUpload>"),
+        format!("<CompleteMultipartUpload>{part}&#1;</CompleteMultipartUpload>"),
+        format!("<CompleteMultipartUpload>{part}\u{1b}</CompleteMultipartUpload>"),
+        format!(
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+        ),
+        format!(
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+        ),
+        format!(
+            "<CompleteMultipartUpload xmlns=\"http://example.com/not-s3/\">{part}</CompleteMultipartUpload>"
+        ),
+        format!(
+            "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Part xmlns=\"urn:other\"><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+        ),
+        format!("<s3:CompleteMultipartUpload>{part}</s3:CompleteMultipartUpload>"),
+    ];
+    for body in &malformed {
+        let res = complete_raw(&s3, &upload, body).await;
+        assert_eq!(
+            (res.status, code(&res).as_str()),
+            (400, "MalformedXML"),
+            "{body:?}: {}",
+            res.text()
+        );
+    }
     let mut invalid_utf8 =
         b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>".to_vec();
     invalid_utf8.extend([0xff, 0xfe]);
     invalid_utf8.extend(b"</ETag></Part></CompleteMultipartUpload>");
     let res = complete_raw(&s3, &upload, invalid_utf8).await;
     assert_eq!((res.status, code(&res).as_str()), (400, "MalformedXML"));
-    // After all that, the upload still completes.
-    assert_eq!(
-        s3.complete("bkt", "k", &upload, &[(1, &etag)]).await.status,
-        200
+    // After all that, the upload still completes, in S3's namespace bound
+    // to a prefix as well as by default or without one.
+    let prefixed = format!(
+        "<s3:CompleteMultipartUpload xmlns:s3=\"http://s3.amazonaws.com/doc/2006-03-01/\"><s3:Part><s3:PartNumber>1</s3:PartNumber><s3:ETag>{etag}</s3:ETag></s3:Part></s3:CompleteMultipartUpload>"
     );
+    let res = complete_raw(&s3, &upload, prefixed).await;
+    assert_eq!(res.status, 200, "{}", res.text());
 }
 
 #[tokio::test]
