@@ -948,6 +948,17 @@ faults! {
         violates: ["S3-MPU-LU-DELIMITER"],
     }
 
+    // ---- S3 DeleteObjects ----
+
+    /// XML text read as a value whatever it holds, so a key's spaces go:
+    /// `" a "` deletes and reports `"a"`.
+    DeleteKeysTrimmed {
+        name: "delete-keys-trimmed",
+        scope: "s3 DeleteObjects",
+        summary: "DeleteObjects trims the whitespace around each Key: \" a \" deletes and reports \"a\", and \" a \" stays",
+        violates: ["S3-MPU-DELETE-KEYS"],
+    }
+
     // ---- S3 GetObject ?partNumber ----
 
     /// A plain object treated as one part of any number.

@@ -494,6 +494,7 @@ impl<'a> Loader<'a> {
             cut,
             timeout,
             sigv4,
+            content_md5: syntax.content_md5,
             expect,
             captures,
             span: ctx.source().span(&request.referenced),

@@ -198,6 +198,10 @@ pub struct RequestStep {
     /// How to sign the request for S3; `None` signs requests to the S3 endpoint the
     /// default way (a signed payload) and leaves every other request alone.
     pub sigv4: Option<Sigv4>,
+    /// Send `Content-MD5` with the body's digest (`content_md5: true`), which S3
+    /// requires of some requests (DeleteObjects) and a scenario cannot write by
+    /// hand when the body holds variables.
+    pub content_md5: bool,
     pub expect: Expect,
     pub captures: Vec<Capture>,
     pub span: SourceSpan,

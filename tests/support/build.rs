@@ -73,6 +73,7 @@ pub fn req(method: &str, url: &str) -> Req {
         cut: None,
         timeout: None,
         sigv4: None,
+        content_md5: false,
         expect: Expect::default(),
         captures: Vec::new(),
         span: span(1),

@@ -32,7 +32,7 @@ pub(super) async fn create<St: Store + Clone>(
             if root.name != "CreateBucketConfiguration" {
                 return Err(S3Error::MalformedXml);
             }
-            if let Some(constraint) = root.child_text("LocationConstraint")?
+            if let Some(constraint) = root.child_value("LocationConstraint")?
                 && !constraint.is_empty()
                 && constraint != settings.region
             {

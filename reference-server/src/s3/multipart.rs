@@ -324,12 +324,12 @@ fn parse_complete(root: &Element, faults: Faults) -> Result<Vec<Listed>, S3Error
         .into_iter()
         .map(|part| {
             let number = part
-                .child_text("PartNumber")?
+                .child_value("PartNumber")?
                 .ok_or(S3Error::MalformedXml)?;
-            let etag = part.child_text("ETag")?.ok_or(S3Error::MalformedXml)?;
+            let etag = part.child_value("ETag")?.ok_or(S3Error::MalformedXml)?;
             let mut checksums = Vec::new();
             for algorithm in Algorithm::ALL {
-                if let Some(value) = part.child_text(algorithm.element())? {
+                if let Some(value) = part.child_value(algorithm.element())? {
                     checksums.push((algorithm, value.to_owned()));
                 }
             }

@@ -80,10 +80,13 @@ impl Writer {
         self
     }
 
+    /// An element with `text`, escaped so a parser reads it back exactly:
+    /// markup characters as entities, and CR as `&#13;`, since a raw CR
+    /// would be read as a line end (a key may hold one).
     pub fn elem(&mut self, name: &'static str, text: impl Display) -> &mut Self {
         let text = text.to_string();
-        self.out
-            .push_str(&format!("<{name}>{}</{name}>", escape(text.as_str())));
+        let escaped = escape(text.as_str()).replace('\r', "&#13;");
+        self.out.push_str(&format!("<{name}>{escaped}</{name}>"));
         self
     }
 
@@ -95,11 +98,14 @@ impl Writer {
     }
 }
 
-/// One element of a parsed body: its local name, its text (concatenated,
-/// trimmed) and its child elements.
+/// One element of a parsed body: its local name, its text and its child
+/// elements.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Element {
     pub name: String,
+    /// Its character data as XML defines it (references resolved, line ends
+    /// normalised to LF), concatenated and not trimmed: in a key, every
+    /// space is part of the name.
     pub text: String,
     pub children: Vec<Element>,
 }
@@ -120,8 +126,17 @@ impl Element {
         self.children.iter().filter(move |c| c.name == name)
     }
 
-    /// The text of the [`single`](Self::single) child `name`.
-    pub fn child_text(&self, name: &str) -> Result<Option<&str>, S3Error> {
+    /// The value of the [`single`](Self::single) child `name`: its text
+    /// without surrounding whitespace, which is not content in a number, an
+    /// ETag, a checksum or a flag (`<PartNumber> 1 </PartNumber>` is 1).
+    pub fn child_value(&self, name: &str) -> Result<Option<&str>, S3Error> {
+        Ok(self.single(name)?.map(|c| c.text.trim()))
+    }
+
+    /// The text of the [`single`](Self::single) child `name` exactly: for
+    /// names (object keys), which are opaque and may begin or end with
+    /// spaces.
+    pub fn child_exact(&self, name: &str) -> Result<Option<&str>, S3Error> {
         Ok(self.single(name)?.map(|c| c.text.as_str()))
     }
 }
@@ -188,12 +203,11 @@ pub fn parse(body: &[u8]) -> Result<Element, S3Error> {
                 attach(&mut stack, &mut root, element);
             }
             Event::End(_) => {
-                let mut element = stack.pop().ok_or(S3Error::MalformedXml)?;
-                element.text = element.text.trim().to_owned();
+                let element = stack.pop().ok_or(S3Error::MalformedXml)?;
                 attach(&mut stack, &mut root, element);
             }
             Event::Text(text) => {
-                let text = text.decode().map_err(|_| S3Error::MalformedXml)?;
+                let text = text.xml10_content().map_err(|_| S3Error::MalformedXml)?;
                 match stack.last_mut() {
                     Some(top) => top.text.push_str(&text),
                     None if text.trim().is_empty() => {}
@@ -201,7 +215,7 @@ pub fn parse(body: &[u8]) -> Result<Element, S3Error> {
                 }
             }
             Event::CData(data) => {
-                let data = data.decode().map_err(|_| S3Error::MalformedXml)?;
+                let data = data.xml10_content().map_err(|_| S3Error::MalformedXml)?;
                 stack
                     .last_mut()
                     .ok_or(S3Error::MalformedXml)?
@@ -274,8 +288,8 @@ mod tests {
         assert_eq!(root.name, "CompleteMultipartUpload");
         let parts: Vec<_> = root.children("Part").collect();
         assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0].child_text("ETag").unwrap(), Some("\"abc\""));
-        assert_eq!(parts[1].child_text("PartNumber").unwrap(), Some("2"));
+        assert_eq!(parts[0].child_value("ETag").unwrap(), Some("\"abc\""));
+        assert_eq!(parts[1].child_value("PartNumber").unwrap(), Some("2"));
     }
 
     #[test]
@@ -319,10 +333,20 @@ mod tests {
             b"<s3:a xmlns:s3=\"http://s3.amazonaws.com/doc/2006-03-01/\"><s3:b>1</s3:b><c>&#9;</c><c/></s3:a>",
         )
         .unwrap();
-        assert_eq!(root.child_text("b").unwrap(), Some("1"));
+        assert_eq!(root.child_value("b").unwrap(), Some("1"));
         assert!(matches!(root.single("c"), Err(S3Error::MalformedXml)));
         assert_eq!(root.children("c").count(), 2);
-        assert_eq!(root.child_text("d").unwrap(), None);
+        assert_eq!(root.child_value("d").unwrap(), None);
+    }
+
+    #[test]
+    fn texts_are_kept_whole() {
+        let root = parse(b"<a><k> x\r\n y&#13; </k><n> 7 </n></a>").unwrap();
+        assert_eq!(root.child_exact("k").unwrap(), Some(" x\n y\r "));
+        assert_eq!(root.child_value("n").unwrap(), Some("7"));
+        let mut w = Writer::bare("a");
+        w.elem("k", " x\r ");
+        assert!(w.finish().ends_with("<k> x&#13; </k></a>"));
     }
 
     #[test]
