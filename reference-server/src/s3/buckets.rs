@@ -65,8 +65,8 @@ pub(super) fn head<St: Store + Clone>(
     Ok(response)
 }
 
-/// DeleteBucket: 204; 409 BucketNotEmpty while objects or unfinished
-/// uploads remain.
+/// DeleteBucket: 204, aborting the bucket's unfinished uploads; 409
+/// BucketNotEmpty while objects remain.
 pub(super) async fn delete<St: Store + Clone>(
     catalog: &Catalog<St>,
     ctx: &Ctx,

@@ -116,8 +116,9 @@ pub enum S3Error {
     /// outside us-east-1 (and 200 there, a legacy quirk not kept).
     #[error("Your previous request to create the named bucket succeeded and you already own it.")]
     BucketAlreadyOwnedByYou { bucket: String },
-    /// 409: DeleteBucket while objects or unfinished multipart uploads are
-    /// in it (uploads count too, so no stored part is dropped unasked).
+    /// 409: DeleteBucket while objects are in it (unfinished multipart
+    /// uploads are aborted with the bucket instead, as in general-purpose
+    /// S3 buckets).
     #[error("The bucket you tried to delete is not empty")]
     BucketNotEmpty { bucket: String },
     #[error("The specified bucket is not valid.")]
