@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{Config, ConfigError, ConfigFile, LocationForm, PublicUrl, S3File, StoreKind};
 use crate::faults::Fault;
+use crate::server::RunningServer;
 use crate::tus::{ChecksumAlgorithm, Extension};
 
 /// Flags override the config file, which overrides the defaults. Without
@@ -123,6 +124,18 @@ impl ServeArgs {
         config.validate()?;
         Ok(config)
     }
+}
+
+/// What a command-line server prints once it listens: one line per
+/// listener with the address it really got (the port chosen for `:0`).
+/// Scripts and tests read the first line to learn the tus endpoint, and
+/// the `s3 listening on` line for the S3 one.
+pub fn banner(server: &RunningServer) -> String {
+    let mut lines = format!("listening on {}\n", server.base_url());
+    if let Some(endpoint) = server.s3_endpoint() {
+        lines.push_str(&format!("s3 listening on {endpoint}\n"));
+    }
+    lines
 }
 
 /// The warning a command-line server prints when it runs with faults, so

@@ -8,7 +8,7 @@
 //! choice (see `docs/reference-server.md` and [`tus::Rejection`]).
 //!
 //! ```no_run
-//! # async fn demo() -> std::io::Result<()> {
+//! # async fn demo() -> Result<(), upspec_reference_server::ServeError> {
 //! let server = upspec_reference_server::serve(Default::default()).await?;
 //! println!("tus endpoint: {}", server.base_url());
 //! server.shutdown().await;
@@ -37,5 +37,5 @@ pub use config::{
     StoreKind,
 };
 pub use faults::{Fault, Faults};
-pub use server::{RunningServer, serve};
+pub use server::{Listener, RunningServer, ServeError, serve};
 pub use tus::{ChecksumAlgorithm, Extension};

@@ -269,6 +269,48 @@ async fn transfer_codings_the_server_lacks_are_refused() {
 }
 
 #[tokio::test]
+async fn a_listener_that_cannot_bind_is_named_with_its_address() {
+    // `upspec serve` and the standalone binary print this error: "Address
+    // already in use" alone does not say which of the two listeners failed.
+    let s3 = start().await;
+    let running = s3.srv.as_ref().unwrap();
+    let tus = running.server.local_addr();
+    let s3_addr = s3.client.addr;
+    let taken_tus = upspec_reference_server::serve(upspec_reference_server::Config {
+        listen: tus,
+        ..Default::default()
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        taken_tus.contains(&tus.to_string()) && taken_tus.contains("tus"),
+        "{taken_tus}"
+    );
+    let taken_s3 = upspec_reference_server::serve(upspec_reference_server::Config {
+        s3: Some(upspec_reference_server::S3Config {
+            listen: s3_addr,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        taken_s3.contains(&s3_addr.to_string()) && taken_s3.contains("S3"),
+        "{taken_s3}"
+    );
+    // What both command lines print once listening: every listener, with the
+    // port the system chose for port 0.
+    assert_eq!(
+        upspec_reference_server::cli::banner(&running.server),
+        format!("listening on http://{tus}/files/\ns3 listening on http://{s3_addr}\n")
+    );
+    assert_ne!(s3_addr.port(), 0);
+}
+
+#[tokio::test]
 async fn state_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_owned();
