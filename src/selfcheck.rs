@@ -25,7 +25,6 @@
 //! long as its slowest scenario or its CPU work, whichever is more.
 
 use std::fmt::{self, Write as _};
-use std::io;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,7 +32,7 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt as _;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use upspec_reference_server::{Fault, RunningServer, serve};
+use upspec_reference_server::{Fault, RunningServer, ServeError, serve};
 
 use crate::catalogue::{self, Catalogue};
 use crate::discover::{self, DiscoveryError};
@@ -144,7 +143,7 @@ pub enum SelfCheckError {
     /// A reference server did not start.
     Server {
         fault: Option<Fault>,
-        source: io::Error,
+        source: ServeError,
     },
     /// A reference server did not answer discovery.
     Discovery {

@@ -170,7 +170,9 @@ fn measure_server(total: u64, chunk: u64, parent: &Path, fsync: bool, buf: &[u8]
     let mut command = Command::new(env!("CARGO_BIN_EXE_upspec-reference-server"));
     command
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path());
+        .arg(dir.path())
+        // UPSPEC_BENCH_BYTES may ask for more than the default maximum.
+        .args(["--max-size", &total.to_string()]);
     if !fsync {
         command.arg("--no-fsync");
     }

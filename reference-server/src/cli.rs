@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Config, ConfigError, ConfigFile, S3File, StoreKind};
+use crate::config::{Config, ConfigError, ConfigFile, LocationForm, PublicUrl, S3File, StoreKind};
 use crate::faults::Fault;
+use crate::server::RunningServer;
 use crate::tus::{ChecksumAlgorithm, Extension};
 
 /// Flags override the config file, which overrides the defaults. Without
@@ -21,15 +22,26 @@ pub struct ServeArgs {
     /// The tus creation endpoint [default: /files/].
     #[arg(long, value_name = "PATH")]
     pub base_path: Option<String>,
+    /// How Location gives a created upload's URL: absolute (from the
+    /// request's Host, or --public-url) or relative (a path) [default: absolute].
+    #[arg(long, value_enum, value_name = "FORM")]
+    pub location: Option<LocationForm>,
+    /// The creation endpoint's URL as clients reach it, behind a proxy
+    /// (e.g. https://uploads.example.com/files/): Locations start with it.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<PublicUrl>,
     /// Directory of the file store [default: ./upspec-data].
     #[arg(long, value_name = "DIR", conflicts_with = "store")]
     pub data_dir: Option<PathBuf>,
     /// Store kind [default: file].
     #[arg(long, value_enum)]
     pub store: Option<StoreKind>,
-    /// Largest accepted upload in bytes (Tus-Max-Size).
+    /// Largest accepted upload in bytes (Tus-Max-Size) [default: 1073741824].
     #[arg(long, value_name = "BYTES")]
     pub max_size: Option<u64>,
+    /// Most partial uploads one final upload may name [default: 100].
+    #[arg(long, value_name = "N")]
+    pub max_concat_parts: Option<usize>,
     /// Seconds an unfinished upload lives after its last write; 0 = never
     /// expire [default: 86400].
     #[arg(long, value_name = "SECONDS")]
@@ -82,9 +94,12 @@ impl ServeArgs {
         let flags = ConfigFile {
             listen: self.listen,
             base_path: self.base_path,
+            location: self.location,
+            public_url: self.public_url,
             store: self.store,
             data_dir: self.data_dir,
             max_size: self.max_size,
+            max_concat_parts: self.max_concat_parts,
             expiry_seconds: self.expiry,
             extensions: self.extensions,
             checksum_algorithms: self.checksum_algorithms,
@@ -109,6 +124,18 @@ impl ServeArgs {
         config.validate()?;
         Ok(config)
     }
+}
+
+/// What a command-line server prints once it listens: one line per
+/// listener with the address it really got (the port chosen for `:0`).
+/// Scripts and tests read the first line to learn the tus endpoint, and
+/// the `s3 listening on` line for the S3 one.
+pub fn banner(server: &RunningServer) -> String {
+    let mut lines = format!("listening on {}\n", server.base_url());
+    if let Some(endpoint) = server.s3_endpoint() {
+        lines.push_str(&format!("s3 listening on {endpoint}\n"));
+    }
+    lines
 }
 
 /// The warning a command-line server prints when it runs with faults, so

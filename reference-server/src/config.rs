@@ -21,9 +21,25 @@ pub struct Config {
     /// The tus creation endpoint; uploads live under it. Starts and ends
     /// with `/` (`/files/`).
     pub base_path: String,
+    /// Whether `Location` gives a created upload's URL absolute (the
+    /// default, as tusd, @tus/server and rustus do) or as a path.
+    pub location: LocationForm,
+    /// The creation endpoint's URL as clients reach it, for a server behind
+    /// a proxy: Locations start with it instead of the request's `Host` and
+    /// `base_path`, and `Upload-Concat` may name uploads under its path.
+    pub public_url: Option<PublicUrl>,
     pub store: StoreConfig,
-    /// Largest upload accepted (`Tus-Max-Size`; bigger ones get 413).
+    /// Largest upload accepted (`Tus-Max-Size`; bigger ones get 413),
+    /// [`DEFAULT_MAX_SIZE`] by default. It also bounds what one request can
+    /// make the server write: a final upload is at most this long however
+    /// few bytes its `Upload-Concat` has. `None` is no limit, which leaves
+    /// that work unbounded.
     pub max_size: Option<u64>,
+    /// Most partial uploads one final upload may name (more get 400),
+    /// [`DEFAULT_MAX_CONCAT_PARTS`] by default: each is looked up and
+    /// copied, so a header naming one partial thousands of times would
+    /// otherwise cost that many reads and copies.
+    pub max_concat_parts: usize,
     /// How long an unfinished upload lives after its last write. `None`
     /// means uploads never expire, and `expiration` is not advertised even
     /// if listed in `extensions`.
@@ -92,6 +108,12 @@ impl std::fmt::Debug for S3Credential {
     }
 }
 
+/// The default largest tus upload: 1 GiB.
+pub const DEFAULT_MAX_SIZE: u64 = 1 << 30;
+/// The default most partial uploads in one final upload. Parallel tus
+/// clients split an upload into a handful of parts; 100 leaves room.
+pub const DEFAULT_MAX_CONCAT_PARTS: usize = 100;
+
 /// AWS's minimum size of a non-last part: 5 MiB.
 pub const S3_MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 /// The region clients assume when none is configured.
@@ -117,6 +139,86 @@ impl Default for S3Config {
     }
 }
 
+/// How `Location` names a created upload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LocationForm {
+    /// `http://host:port/files/<id>`: scheme and authority of the public
+    /// URL, or else the request's (its `Host`).
+    #[default]
+    Absolute,
+    /// `/files/<id>`, which clients resolve against the creation URL.
+    Relative,
+}
+
+/// An absolute `http` or `https` URL of the creation endpoint, as clients
+/// see it: an origin (`https://uploads.example.com`) and a path ending in
+/// `/` (`/api/files/`). No user info, query or fragment.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PublicUrl {
+    origin: String,
+    path: String,
+}
+
+impl PublicUrl {
+    /// `scheme://authority`, without a trailing `/`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Starts and ends with `/`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.origin, self.path)
+    }
+}
+
+impl std::str::FromStr for PublicUrl {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::PublicUrl(text.to_owned());
+        let uri: http::Uri = text.parse().map_err(|_| bad())?;
+        let scheme = uri.scheme_str().filter(|s| matches!(*s, "http" | "https"));
+        let authority = uri.authority().filter(|a| !a.as_str().contains('@'));
+        let (Some(scheme), Some(authority)) = (scheme, authority) else {
+            return Err(bad());
+        };
+        let path = uri.path();
+        if uri.query().is_some() || text.contains('#') || !is_base_path(path) {
+            return Err(bad());
+        }
+        Ok(Self {
+            origin: format!("{scheme}://{authority}"),
+            path: path.to_owned(),
+        })
+    }
+}
+
+impl TryFrom<String> for PublicUrl {
+    type Error = ConfigError;
+
+    fn try_from(text: String) -> Result<Self, ConfigError> {
+        text.parse()
+    }
+}
+
+/// A path the server can serve uploads under: starts and ends with `/`,
+/// only unreserved URL characters in between.
+fn is_base_path(path: &str) -> bool {
+    path.starts_with('/')
+        && path.ends_with('/')
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b))
+}
+
 /// Where uploads are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreConfig {
@@ -131,8 +233,11 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             base_path: "/files/".into(),
+            location: LocationForm::Absolute,
+            public_url: None,
             store: StoreConfig::Memory,
-            max_size: None,
+            max_size: Some(DEFAULT_MAX_SIZE),
+            max_concat_parts: DEFAULT_MAX_CONCAT_PARTS,
             expiry: Some(Duration::from_secs(24 * 60 * 60)),
             extensions: Extension::ALL.into_iter().collect(),
             checksum_algorithms: ChecksumAlgorithm::ALL.to_vec(),
@@ -160,6 +265,10 @@ pub enum ConfigError {
         "base path {0:?} must start and end with '/' and contain only unreserved URL characters"
     )]
     BasePath(String),
+    #[error(
+        "public URL {0:?} must be an http or https URL without user info, query or fragment, whose path ends with '/' and contains only unreserved URL characters"
+    )]
+    PublicUrl(String),
     #[error("extension {extension} needs {needs}, which is not enabled")]
     MissingPrerequisite {
         extension: Extension,
@@ -194,10 +303,14 @@ pub enum ConfigError {
 pub struct ConfigFile {
     pub listen: Option<SocketAddr>,
     pub base_path: Option<String>,
+    /// `absolute` (default) or `relative`.
+    pub location: Option<LocationForm>,
+    pub public_url: Option<PublicUrl>,
     /// `file` (default) or `memory`.
     pub store: Option<StoreKind>,
     pub data_dir: Option<PathBuf>,
     pub max_size: Option<u64>,
+    pub max_concat_parts: Option<usize>,
     /// Seconds; 0 turns expiry off.
     pub expiry_seconds: Option<u64>,
     pub extensions: Option<Vec<Extension>>,
@@ -273,9 +386,12 @@ impl Config {
         let ConfigFile {
             listen,
             base_path,
+            location,
+            public_url,
             store,
             data_dir,
             max_size,
+            max_concat_parts,
             expiry_seconds,
             extensions,
             checksum_algorithms,
@@ -290,6 +406,12 @@ impl Config {
         if let Some(base_path) = base_path {
             self.base_path = base_path;
         }
+        if let Some(location) = location {
+            self.location = location;
+        }
+        if public_url.is_some() {
+            self.public_url = public_url;
+        }
         let data_dir = data_dir.map(|d| base.join(d));
         self.store = match (store, data_dir, &self.store) {
             (Some(StoreKind::Memory), _, _) => StoreConfig::Memory,
@@ -301,6 +423,9 @@ impl Config {
         };
         if max_size.is_some() {
             self.max_size = max_size;
+        }
+        if let Some(parts) = max_concat_parts {
+            self.max_concat_parts = parts;
         }
         if let Some(seconds) = expiry_seconds {
             self.expiry = (seconds > 0).then(|| Duration::from_secs(seconds));
@@ -375,13 +500,7 @@ impl Config {
 
     /// Refuses combinations the server could not honour truthfully.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let path_ok = self.base_path.starts_with('/')
-            && self.base_path.ends_with('/')
-            && self
-                .base_path
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b));
-        if !path_ok {
+        if !is_base_path(&self.base_path) {
             return Err(ConfigError::BasePath(self.base_path.clone()));
         }
         for &extension in &self.extensions {
@@ -397,6 +516,9 @@ impl Config {
         }
         if self.idle_timeout.is_zero() {
             return Err(ConfigError::Zero("idle timeout"));
+        }
+        if self.max_concat_parts == 0 {
+            return Err(ConfigError::Zero("the most parts of a final upload"));
         }
         if let Some(s3) = &self.s3 {
             s3.validate()?;
@@ -468,20 +590,27 @@ mod tests {
     #[test]
     fn file_overlays_defaults() {
         let config = load(
-            "listen: 127.0.0.1:1080\nbase_path: /up/\ndata_dir: data\nmax_size: 1000\nexpiry_seconds: 0\n\
+            "listen: 127.0.0.1:1080\nbase_path: /up/\nlocation: relative\npublic_url: https://h.example/up/\n\
+             data_dir: data\nmax_size: 1000\nmax_concat_parts: 7\nexpiry_seconds: 0\n\
              extensions: [creation, termination]\nchecksum_algorithms: [sha1]\nfsync: false\n\
              faults: [head-cacheable]\n",
         )
         .unwrap();
         assert_eq!(config.listen, "127.0.0.1:1080".parse().unwrap());
         assert_eq!(config.base_path, "/up/");
+        assert_eq!(config.location, LocationForm::Relative);
+        let public = config.public_url.as_ref().unwrap();
+        assert_eq!(
+            (public.origin(), public.path()),
+            ("https://h.example", "/up/")
+        );
         assert_eq!(
             config.store,
             StoreConfig::File {
                 data_dir: "data".into()
             }
         );
-        assert_eq!(config.max_size, Some(1000));
+        assert_eq!((config.max_size, config.max_concat_parts), (Some(1000), 7));
         assert_eq!(config.expiry, None);
         assert_eq!(
             config.effective_extensions(),
@@ -498,6 +627,10 @@ mod tests {
             }
         );
         assert_eq!(defaults.listen, DEFAULT_LISTEN);
+        assert_eq!(
+            (defaults.max_size, defaults.max_concat_parts),
+            (Some(DEFAULT_MAX_SIZE), DEFAULT_MAX_CONCAT_PARTS)
+        );
         assert_eq!(load("store: memory\n").unwrap().store, StoreConfig::Memory);
     }
 
@@ -519,6 +652,22 @@ mod tests {
             load("base_path: files\n"),
             Err(ConfigError::BasePath(_))
         ));
+        for bad in [
+            "ftp://h/files/",
+            "/files/",
+            "https://h/files",
+            "https://u@h/files/",
+            "https://h/files/?q",
+            "https://h/files/#f",
+        ] {
+            assert!(
+                matches!(
+                    load(&format!("public_url: \"{bad}\"\n")),
+                    Err(ConfigError::Parse { .. })
+                ),
+                "{bad}"
+            );
+        }
         assert!(matches!(
             load("extensions: [creation-with-upload]\n"),
             Err(ConfigError::MissingPrerequisite {

@@ -531,6 +531,14 @@ faults! {
         summary: "HEAD on a final upload leaves out Upload-Concat",
         violates: ["TUS-CAT-FINAL-HEAD", "TUS-CATU-HEAD"],
     }
+    /// The parts kept as ids and the header rebuilt from them, as tusd and
+    /// tusdotnet do: the list names the same uploads, spelled differently.
+    FinalConcatRewritten {
+        name: "final-concat-rewritten",
+        scope: "tus concatenation",
+        summary: "HEAD on a final upload gives Upload-Concat with every URL rewritten to a path, not as received",
+        violates: ["TUS-CAT-HEAD-ASRECEIVED"],
+    }
 
     // ---- concatenation-unfinished ----
 
@@ -925,6 +933,17 @@ faults! {
         violates: ["S3-MPU-LU-DELIMITER"],
     }
 
+    // ---- S3 DeleteObjects ----
+
+    /// XML text read as a value whatever it holds, so a key's spaces go:
+    /// `" a "` deletes and reports `"a"`.
+    DeleteKeysTrimmed {
+        name: "delete-keys-trimmed",
+        scope: "s3 DeleteObjects",
+        summary: "DeleteObjects trims the whitespace around each Key: \" a \" deletes and reports \"a\", and \" a \" stays",
+        violates: ["S3-MPU-DELETE-KEYS"],
+    }
+
     // ---- S3 GetObject ?partNumber ----
 
     /// A plain object treated as one part of any number.
@@ -1043,6 +1062,15 @@ faults! {
         scope: "SigV4",
         summary: "The checksum trailer of an aws-chunked body is not compared with the bytes",
         violates: ["S3-MPU-PART-TRAILER"],
+    }
+    /// The signature checked over the headers it lists, and the others
+    /// never looked at (boto3 and the AWS CLI sign every `x-amz-*` header,
+    /// so no test with them notices).
+    UnsignedHeadersAccepted {
+        name: "unsigned-headers-accepted",
+        scope: "SigV4",
+        summary: "An x-amz-* header left out of SignedHeaders is accepted (and acted on) instead of refused with 403 AccessDenied",
+        violates: ["S3-MPU-AUTH-SIGNED-HEADERS"],
     }
     /// A key store whose "not found" is reported as a plain denial.
     UnknownAccessKeyAccessDenied {

@@ -18,11 +18,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::{Config, StoreConfig};
+use crate::config::{Config, ConfigError, StoreConfig};
 use crate::faults::Faults;
 use crate::http::Handler;
 use crate::s3::S3;
-use crate::store::{FileStore, MemoryStore};
+use crate::store::{FileStore, MemoryStore, StoreError};
 use crate::tus::Tus;
 
 /// How long in-flight requests get to finish when the server shuts down.
@@ -74,34 +74,86 @@ impl RunningServer {
     }
 }
 
+/// Which of the server's listeners an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    Tus,
+    S3,
+}
+
+impl std::fmt::Display for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Listener::Tus => "tus",
+            Listener::S3 => "S3",
+        })
+    }
+}
+
+/// Why the server did not start. Each case says what it was doing and
+/// where: with two listeners, "Address already in use" alone does not
+/// tell which address is taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot listen on {addr} (the {listener} listener): {source}")]
+    Bind {
+        listener: Listener,
+        addr: SocketAddr,
+        source: io::Error,
+    },
+    #[error("opening the {listener} store: {source}")]
+    Store {
+        listener: Listener,
+        source: StoreError,
+    },
+}
+
+/// Binds one listener, naming it and its address if that fails; returns
+/// it with the address it really got (the port chosen for port 0).
+async fn bind(
+    listener: Listener,
+    addr: SocketAddr,
+) -> Result<(TcpListener, SocketAddr), ServeError> {
+    let failed = |source| ServeError::Bind {
+        listener,
+        addr,
+        source,
+    };
+    let bound = TcpListener::bind(addr).await.map_err(failed)?;
+    let local = bound.local_addr().map_err(failed)?;
+    Ok((bound, local))
+}
+
 /// Starts the server on the current tokio runtime and returns once it is
 /// listening (on both listeners when S3 is on).
-pub async fn serve(config: Config) -> io::Result<RunningServer> {
-    config
-        .validate()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let listener = TcpListener::bind(config.listen).await?;
-    let addr = listener.local_addr()?;
-    let s3_listener = match &config.s3 {
-        Some(s3) => Some(TcpListener::bind(s3.listen).await?),
-        None => None,
+pub async fn serve(config: Config) -> Result<RunningServer, ServeError> {
+    config.validate()?;
+    let (listener, addr) = bind(Listener::Tus, config.listen).await?;
+    let (s3_listener, s3_addr) = match &config.s3 {
+        Some(s3) => {
+            let (listener, addr) = bind(Listener::S3, s3.listen).await?;
+            (Some(listener), Some(addr))
+        }
+        None => (None, None),
     };
-    let s3_addr = s3_listener.as_ref().map(|l| l.local_addr()).transpose()?;
+    let store_error = |listener| move |source| ServeError::Store { listener, source };
     let (stop, stopped) = oneshot::channel();
     let faults = Faults::new(config.faults.iter().copied());
     let mut stops = vec![stop];
     let mut tasks = Vec::new();
     match &config.store {
         StoreConfig::File { data_dir } => {
-            let store =
-                FileStore::open(data_dir.join("tus"), config.fsync).map_err(io::Error::other)?;
+            let store = FileStore::open(data_dir.join("tus"), config.fsync)
+                .map_err(store_error(Listener::Tus))?;
             let s3 = match (&config.s3, s3_listener) {
                 (Some(s3), Some(listener)) => {
                     let store = FileStore::open(data_dir.join("s3"), config.fsync)
-                        .map_err(io::Error::other)?;
+                        .map_err(store_error(Listener::S3))?;
                     let handler = S3::open(store, s3, faults, config.idle_timeout)
                         .await
-                        .map_err(io::Error::other)?;
+                        .map_err(store_error(Listener::S3))?;
                     Some((listener, handler))
                 }
                 _ => None,
@@ -126,7 +178,7 @@ pub async fn serve(config: Config) -> io::Result<RunningServer> {
             if let (Some(s3), Some(listener)) = (&config.s3, s3_listener) {
                 let handler = S3::open(MemoryStore::new(), s3, faults, config.idle_timeout)
                     .await
-                    .map_err(io::Error::other)?;
+                    .map_err(store_error(Listener::S3))?;
                 let (stop, stopped) = oneshot::channel();
                 stops.push(stop);
                 tasks.push(tokio::spawn(run(listener, handler, stopped)));

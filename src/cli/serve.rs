@@ -29,10 +29,7 @@ pub fn serve(args: ServeArgs) -> Exit {
                 return Exit::Unreachable;
             }
         };
-        println!(
-            "upspec reference server: tus endpoint {}",
-            server.base_url()
-        );
+        print!("{}", upspec_reference_server::cli::banner(&server));
         if let Some(warning) = &warning {
             eprintln!("{warning}");
         }

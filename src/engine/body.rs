@@ -25,8 +25,9 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
+use super::digest::Hasher;
 use super::scope::{EvalError, Scope};
-use crate::scenario::model::{BodySource, CutEnd};
+use crate::scenario::model::{BodySource, CutEnd, DigestAlgorithm};
 use crate::scenario::units;
 
 /// Largest chunk handed to the transport or generated at once. Also the random
@@ -151,6 +152,20 @@ impl Payload {
         PayloadReader {
             segments: self.segments.clone().into_iter(),
             current: None,
+        }
+    }
+
+    /// The digest of every byte, read in one pass without holding the body.
+    pub(crate) fn digest(&self, algorithm: DigestAlgorithm) -> Vec<u8> {
+        let mut hasher = Hasher::new(algorithm);
+        let mut reader = self.reader();
+        let mut buf = vec![0; CHUNK];
+        loop {
+            let n = reader.read(&mut buf);
+            if n == 0 {
+                return hasher.finish_bytes();
+            }
+            hasher.update(&buf[..n]);
         }
     }
 

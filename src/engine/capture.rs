@@ -88,9 +88,15 @@ fn capture_one(
     };
     let raw = match &capture.source {
         CaptureSource::Header { name, resolve_url } => {
-            let value = received
-                .header(name)
-                .ok_or_else(|| missing(format!("a {name} header"), "no such header".into()))?;
+            // A header's `default` stands in for the header itself, so a URL default
+            // is resolved like the value it replaces.
+            let value = match (received.header(name), &capture.default) {
+                (Some(value), _) => value,
+                (None, Some(default)) => default.clone(),
+                (None, None) => {
+                    return Err(missing(format!("a {name} header"), "no such header".into()));
+                }
+            };
             if *resolve_url {
                 request_url
                     .join(&value)

@@ -2,6 +2,8 @@
 //! under a deadline, and record both sides for the transcript.
 
 use std::error::Error as _;
+
+use base64::Engine as _;
 use std::time::Duration;
 
 use reqwest::header::{
@@ -17,7 +19,7 @@ use super::outcome::{Exchange, RequestRecord, ResponseRecord};
 use super::response::{BodyPlan, EXCERPT_CAP, Inspector};
 use super::scope::{EvalError, Scope};
 use super::sigv4::ChunkedBody;
-use crate::scenario::model::RequestStep;
+use crate::scenario::model::{DigestAlgorithm, RequestStep};
 use crate::scenario::template::Template;
 use crate::scenario::units;
 
@@ -141,6 +143,15 @@ pub(crate) fn prepare(
     // some servers answer 411 to a POST without it. A step that sets its own
     // Content-Length or Transfer-Encoding is testing framing and is left alone, and
     // a body with trailers goes chunked.
+    if step.content_md5 {
+        let digest = match &body {
+            Some(body) => body.digest(DigestAlgorithm::Md5),
+            None => Payload::default().digest(DigestAlgorithm::Md5),
+        };
+        let value = base64::engine::general_purpose::STANDARD.encode(digest);
+        let value = HeaderValue::from_str(&value).expect("base64 is a valid header value");
+        headers.insert(HeaderName::from_static("content-md5"), value);
+    }
     let carries_content = matches!(method, Method::POST | Method::PUT | Method::PATCH);
     if !headers.contains_key(CONTENT_LENGTH)
         && !headers.contains_key(TRANSFER_ENCODING)
@@ -420,6 +431,7 @@ mod tests {
             sigv4: None,
             checks: None,
             assume: Expect::default(),
+            content_md5: false,
             expect: Expect::default(),
             captures: Vec::new(),
             span: SourceSpan {
@@ -506,6 +518,24 @@ mod tests {
             1,
             "the step's own wins"
         );
+    }
+
+    #[test]
+    fn content_md5_is_the_body_digest() {
+        let mut delete = step("POST", &[("Content-MD5", "stale")], None);
+        delete.content_md5 = true;
+        let prepared = prepare_with(&delete, Some(Payload::bytes(&b"hello"[..]))).unwrap();
+        // base64 of MD5("hello"), as S3 documents Content-MD5.
+        assert_eq!(
+            prepared
+                .headers
+                .get_all("content-md5")
+                .iter()
+                .collect::<Vec<_>>(),
+            ["XUFAKrxLKna5cZ2REBfFkg=="]
+        );
+        let empty = prepare_with(&delete, None).unwrap();
+        assert_eq!(empty.headers["content-md5"], "1B2M2Y8AsgTpgAmY7PhCfg==");
     }
 
     #[test]

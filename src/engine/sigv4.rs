@@ -164,10 +164,20 @@ pub(crate) fn apply(
     match broken {
         Some(Sigv4Break::Signature) => break_signature(prepared)?,
         Some(Sigv4Break::Date) => break_date(prepared, &signed.date_time)?,
+        Some(Sigv4Break::Header) => {
+            prepared.headers.insert(
+                HeaderName::from_static(UNSIGNED_HEADER),
+                HeaderValue::from_static("added-after-signing"),
+            );
+        }
         Some(Sigv4Break::Secret | Sigv4Break::AccessKey | Sigv4Break::Body) | None => {}
     }
     Ok(())
 }
+
+/// The header `break: header` adds after signing: an `x-amz-*` header, which S3
+/// requires to be signed, and one a server that lets it through would store.
+const UNSIGNED_HEADER: &str = "x-amz-meta-upspec-unsigned";
 
 /// An access key id of AWS's form (20 capitals and digits) that is not `configured`.
 fn unknown_access_key(configured: &str) -> &'static str {

@@ -45,8 +45,16 @@ const SIGV4_MODES: [&str; 6] = [
     "none",
 ];
 
-/// What `sigv4: {break: …}` can break; the first three apply to every signing mode.
-const SIGV4_BREAKS: [&str; 5] = ["signature", "secret", "access_key", "date", "body"];
+/// What `sigv4: {break: …}` can break; all but the last (`body`) apply to every
+/// signing mode.
+const SIGV4_BREAKS: [&str; 6] = [
+    "signature",
+    "secret",
+    "access_key",
+    "date",
+    "header",
+    "body",
+];
 
 /// The checksums an `aws-chunked` trailer can carry.
 const TRAILER_CHECKSUMS: [&str; 3] = ["crc32", "sha1", "sha256"];
@@ -526,6 +534,7 @@ impl<'a> Loader<'a> {
             sigv4,
             checks,
             assume,
+            content_md5: syntax.content_md5,
             expect,
             captures,
             span: ctx.source().span(&request.referenced),
@@ -1481,7 +1490,7 @@ impl<'a> Loader<'a> {
                 let what_text = what.value.0.as_str();
                 let allowed: &[&str] = match mode {
                     "none" => &[],
-                    "unsigned" | "presigned" => &SIGV4_BREAKS[..4],
+                    "unsigned" | "presigned" => &SIGV4_BREAKS[..SIGV4_BREAKS.len() - 1],
                     _ => &SIGV4_BREAKS,
                 };
                 if !SIGV4_BREAKS.contains(&what_text) {
@@ -1507,6 +1516,7 @@ impl<'a> Loader<'a> {
                     "secret" => Sigv4Break::Secret,
                     "access_key" => Sigv4Break::AccessKey,
                     "date" => Sigv4Break::Date,
+                    "header" => Sigv4Break::Header,
                     _ => Sigv4Break::Body,
                 })
             }

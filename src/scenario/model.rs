@@ -267,6 +267,10 @@ pub struct RequestStep {
     /// checks and is inconclusive (a refusal by configuration, a deviation that
     /// another scenario reports). Checked before `expect`.
     pub assume: Expect,
+    /// Send `Content-MD5` with the body's digest (`content_md5: true`), which S3
+    /// requires of some requests (DeleteObjects) and a scenario cannot write by
+    /// hand when the body holds variables.
+    pub content_md5: bool,
     pub expect: Expect,
     pub captures: Vec<Capture>,
     pub span: SourceSpan,
@@ -354,6 +358,9 @@ pub enum Sigv4Break {
     AccessKey,
     /// The date sent (`x-amz-date` or `X-Amz-Date`) one second before the signed one.
     Date,
+    /// An `x-amz-meta-*` header added after signing, so the signature does not
+    /// cover every `x-amz-*` header sent.
+    Header,
     /// The body sent differs from the one the signature covers: the declared SHA-256
     /// (signed), the first chunk's signature (chunked) or the trailer checksum
     /// (chunked-unsigned) no longer matches.
@@ -367,6 +374,7 @@ impl Sigv4Break {
             Sigv4Break::Secret => "secret",
             Sigv4Break::AccessKey => "access_key",
             Sigv4Break::Date => "date",
+            Sigv4Break::Header => "header",
             Sigv4Break::Body => "body",
         }
     }

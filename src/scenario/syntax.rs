@@ -128,6 +128,8 @@ pub struct RequestSyntax {
     pub timeout: Option<Spanned<Scalar>>,
     #[serde(default)]
     pub sigv4: Option<Spanned<Sigv4Syntax>>,
+    #[serde(default)]
+    pub content_md5: bool,
 }
 
 /// `sigv4: unsigned`, or `sigv4: {mode: chunked, chunk_size: 8KiB, trailer: crc32, break: body}`.

@@ -77,6 +77,7 @@ pub fn req(method: &str, url: &str) -> Req {
         sigv4: None,
         checks: None,
         assume: Expect::default(),
+        content_md5: false,
         expect: Expect::default(),
         captures: Vec::new(),
         span: span(1),

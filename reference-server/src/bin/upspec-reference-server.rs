@@ -43,16 +43,12 @@ fn main() -> ExitCode {
         if let Some(warning) = &warning {
             eprintln!("upspec-reference-server: {warning}");
         }
-        // Tests and scripts read the first line to learn the port; the S3
-        // endpoint follows on its own line. A closed stdout is no reason to
-        // stop serving, so write errors are ignored.
+        // A closed stdout is no reason to stop serving, so write errors are
+        // ignored.
         {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "listening on {}", server.base_url());
-            if let Some(endpoint) = server.s3_endpoint() {
-                let _ = writeln!(out, "s3 listening on {endpoint}");
-            }
+            let _ = out.write_all(upspec_reference_server::cli::banner(&server).as_bytes());
             let _ = out.flush();
         }
         wait_for_stop().await;

@@ -51,6 +51,9 @@ pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 /// Longest presigned validity AWS allows: 7 days.
 pub const MAX_EXPIRES: u64 = 604_800;
 const SERVICE: &str = "s3";
+/// `x-amz-*` headers a presigned request may carry unsigned: aws-sigv4, the
+/// AWS SDKs' signer, leaves them out of presigned signatures on purpose.
+const PRESIGN_UNSIGNED: [&str; 2] = ["x-amz-user-agent", "x-amz-checksum-mode"];
 /// The presigning parameters, which are not part of the canonical query
 /// as sent (aws-sigv4 adds them back itself).
 const PRESIGN_PARAMS: [&str; 6] = [
@@ -477,6 +480,7 @@ impl Auth {
                 "SignedHeaders must include host".into(),
             ));
         }
+        self.check_amz_signed(parts, &auth.signed_headers, &[])?;
         self.check_signature(
             parts,
             &auth.signed_headers,
@@ -549,6 +553,7 @@ impl Auth {
                 "X-Amz-SignedHeaders must include host".into(),
             ));
         }
+        self.check_amz_signed(parts, &signed_headers, &PRESIGN_UNSIGNED)?;
         // The payload of a presigned request is unsigned unless the client
         // signed an x-amz-content-sha256 header.
         let content = header(parts, "x-amz-content-sha256")
@@ -572,6 +577,36 @@ impl Auth {
             payload: self.with_signer(payload, secret, time, &credential, &signature),
             principal: Some(credential.access_key_id),
         })
+    }
+
+    /// Every `x-amz-*` header the request carries must be signed (but
+    /// `exempt`): AWS's SigV4 documentation says "Any x-amz-* headers that
+    /// you plan to include in your request must also be added" to the
+    /// canonical headers, and S3 refuses a request with one that is not
+    /// (403 AccessDenied, `HeadersNotSigned`). Otherwise anyone on the path
+    /// could add metadata, checksums or conditions to a signed request.
+    fn check_amz_signed(
+        &self,
+        parts: &Parts,
+        signed_headers: &[String],
+        exempt: &[&str],
+    ) -> Result<(), S3Error> {
+        if self.faults.active(Fault::UnsignedHeadersAccepted) {
+            return Ok(());
+        }
+        let unsigned: Vec<String> = parts
+            .headers
+            .keys()
+            .map(|name| name.as_str())
+            .filter(|name| name.starts_with("x-amz-") && !exempt.contains(name))
+            .filter(|name| !signed_headers.iter().any(|signed| signed == name))
+            .map(str::to_owned)
+            .collect();
+        if unsigned.is_empty() {
+            Ok(())
+        } else {
+            Err(S3Error::HeadersNotSigned(unsigned))
+        }
     }
 
     fn with_signer(
@@ -961,6 +996,40 @@ mod tests {
         assert!(open.verify(&none, now).unwrap().principal.is_none());
         assert!(matches!(
             open.verify(&signed(AK), now),
+            Err(S3Error::SignatureDoesNotMatch { .. })
+        ));
+    }
+
+    #[test]
+    fn unsigned_amz_headers_are_refused() {
+        let now = at("20130524T000000Z");
+        let request = |extra: &[(&str, &str)]| {
+            let mut headers = vec![
+                ("host", "h"),
+                ("x-amz-date", "20130524T000000Z"),
+                ("x-amz-content-sha256", EMPTY_SHA256),
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature=00",
+                ),
+            ];
+            headers.extend_from_slice(extra);
+            parts("GET", "/b/k", &headers)
+        };
+        let extra = [
+            ("x-amz-meta-b", "1"),
+            ("x-amz-meta-a", "2"),
+            ("x-amzn-trace-id", "t"),
+        ];
+        match auth().verify(&request(&extra), now) {
+            Err(S3Error::HeadersNotSigned(names)) => {
+                assert_eq!(names, ["x-amz-meta-b", "x-amz-meta-a"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // The fault lets them through to the signature check.
+        assert!(matches!(
+            auth_with(Faults::new([Fault::UnsignedHeadersAccepted])).verify(&request(&extra), now),
             Err(S3Error::SignatureDoesNotMatch { .. })
         ));
     }

@@ -32,7 +32,7 @@ pub(super) async fn create<St: Store + Clone>(
             if root.name != "CreateBucketConfiguration" {
                 return Err(S3Error::MalformedXml);
             }
-            if let Some(constraint) = root.child_text("LocationConstraint")
+            if let Some(constraint) = root.child_value("LocationConstraint")?
                 && !constraint.is_empty()
                 && constraint != settings.region
             {
@@ -65,8 +65,8 @@ pub(super) fn head<St: Store + Clone>(
     Ok(response)
 }
 
-/// DeleteBucket: 204; 409 BucketNotEmpty while objects or unfinished
-/// uploads remain.
+/// DeleteBucket: 204, aborting the bucket's unfinished uploads; 409
+/// BucketNotEmpty while objects remain.
 pub(super) async fn delete<St: Store + Clone>(
     catalog: &Catalog<St>,
     ctx: &Ctx,

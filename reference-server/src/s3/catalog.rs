@@ -511,21 +511,35 @@ impl<St: Store + Clone> Catalog<St> {
         Ok(())
     }
 
+    /// DeleteBucket: refused while objects remain; unfinished uploads are
+    /// aborted with the bucket, as general-purpose S3 buckets do. The
+    /// bucket's record goes first, so a crash before its uploads and parts
+    /// are removed leaves only entries without a bucket, which start-up
+    /// removes. A part or Complete still in flight finds its upload gone and
+    /// removes what it wrote.
     pub async fn delete_bucket(&self, name: &str) -> Result<(), S3Error> {
-        let id = {
+        let (id, garbage) = {
             let mut index = self.index();
-            let bucket = index.bucket(name)?;
-            if !bucket.objects.is_empty() || !bucket.uploads.is_empty() {
+            if !index.bucket(name)?.objects.is_empty() {
                 return Err(S3Error::BucketNotEmpty {
                     bucket: name.to_owned(),
                 });
             }
-            let id = bucket.id;
-            index.buckets.remove(name);
-            id
+            let Some(bucket) = index.buckets.remove(name) else {
+                return Err(no_such_bucket(name));
+            };
+            let mut garbage = Vec::new();
+            for upload_id in bucket.uploads.values() {
+                if let Some(upload) = index.uploads.remove(upload_id) {
+                    garbage.push(*upload_id);
+                    garbage.extend(upload.parts.values().map(|p| p.blob));
+                }
+            }
+            (bucket.id, garbage)
         };
         let lock = self.store.try_lock(&id).ok_or(S3Error::OperationAborted)?;
         self.store.remove(lock).await?;
+        self.discard(garbage).await;
         Ok(())
     }
 

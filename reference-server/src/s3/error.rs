@@ -11,6 +11,7 @@
 use http::StatusCode;
 
 use crate::faults::Fault;
+use crate::framing::TransferCodingError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +21,10 @@ pub enum S3Error {
     /// or a signing scheme that cannot be checked.
     #[error("{0}")]
     AccessDenied(String),
+    /// 403 AccessDenied: `x-amz-*` headers the signature does not cover,
+    /// named in `HeadersNotSigned` (AWS's answer, with its message).
+    #[error("There were headers present in the request which were not signed")]
+    HeadersNotSigned(Vec<String>),
     /// 403: the access key id is not configured.
     #[error("The AWS Access Key Id you provided does not exist in our records.")]
     InvalidAccessKeyId { access_key_id: String },
@@ -111,8 +116,9 @@ pub enum S3Error {
     /// outside us-east-1 (and 200 there, a legacy quirk not kept).
     #[error("Your previous request to create the named bucket succeeded and you already own it.")]
     BucketAlreadyOwnedByYou { bucket: String },
-    /// 409: DeleteBucket while objects or unfinished multipart uploads are
-    /// in it (uploads count too, so no stored part is dropped unasked).
+    /// 409: DeleteBucket while objects are in it (unfinished multipart
+    /// uploads are aborted with the bucket instead, as in general-purpose
+    /// S3 buckets).
     #[error("The bucket you tried to delete is not empty")]
     BucketNotEmpty { bucket: String },
     #[error("The specified bucket is not valid.")]
@@ -172,6 +178,11 @@ pub enum S3Error {
     /// 405: a method the resource does not serve.
     #[error("The specified method is not allowed against this resource.")]
     MethodNotAllowed { method: String },
+    /// A transfer coding other than `chunked` (501 NotImplemented, naming
+    /// the `Transfer-Encoding` header, as AWS answers one), or `chunked`
+    /// twice (400 InvalidRequest: the request is malformed). RFC 9112 §6.1.
+    #[error(transparent)]
+    TransferCoding(#[from] TransferCodingError),
     /// 501: an S3 feature this server does not implement (versioning,
     /// ACLs, tagging, ...); AWS's own code for a feature it lacks.
     #[error("{0} is not implemented by the upspec reference server")]
@@ -192,7 +203,7 @@ impl S3Error {
     /// The `<Code>` element.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::AccessDenied(_) => "AccessDenied",
+            Self::AccessDenied(_) | Self::HeadersNotSigned(_) => "AccessDenied",
             Self::InvalidAccessKeyId { .. } => "InvalidAccessKeyId",
             Self::SignatureDoesNotMatch { .. } => "SignatureDoesNotMatch",
             Self::RequestTimeTooSkewed { .. } => "RequestTimeTooSkewed",
@@ -226,6 +237,8 @@ impl S3Error {
             Self::OperationAborted => "OperationAborted",
             Self::MethodNotAllowed { .. } => "MethodNotAllowed",
             Self::NotImplemented(_) => "NotImplemented",
+            Self::TransferCoding(TransferCodingError::NotImplemented(_)) => "NotImplemented",
+            Self::TransferCoding(TransferCodingError::ChunkedTwice) => "InvalidRequest",
             Self::Internal(_) | Self::Faulted(_) => "InternalError",
         }
     }
@@ -233,6 +246,7 @@ impl S3Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::AccessDenied(_)
+            | Self::HeadersNotSigned(_)
             | Self::InvalidAccessKeyId { .. }
             | Self::SignatureDoesNotMatch { .. }
             | Self::RequestTimeTooSkewed { .. } => StatusCode::FORBIDDEN,
@@ -265,7 +279,11 @@ impl S3Error {
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::NotModified { .. } => StatusCode::NOT_MODIFIED,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            Self::NotImplemented(_)
+            | Self::TransferCoding(TransferCodingError::NotImplemented(_)) => {
+                StatusCode::NOT_IMPLEMENTED
+            }
+            Self::TransferCoding(TransferCodingError::ChunkedTwice) => StatusCode::BAD_REQUEST,
             Self::Internal(_) | Self::Faulted(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -277,6 +295,7 @@ impl S3Error {
             Self::InvalidAccessKeyId { access_key_id } => {
                 vec![("AWSAccessKeyId", access_key_id.clone())]
             }
+            Self::HeadersNotSigned(names) => vec![("HeadersNotSigned", names.join(", "))],
             Self::SignatureDoesNotMatch {
                 access_key_id,
                 provided,
@@ -333,6 +352,9 @@ impl S3Error {
                 ("Method", method.clone()),
                 ("ResourceType", "OBJECT".into()),
             ],
+            Self::TransferCoding(TransferCodingError::NotImplemented(_)) => {
+                vec![("Header", "Transfer-Encoding".into())]
+            }
             _ => Vec::new(),
         }
     }

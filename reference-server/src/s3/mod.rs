@@ -44,6 +44,7 @@ pub use error::S3Error;
 
 use crate::config::S3Config;
 use crate::faults::Faults;
+use crate::framing;
 use crate::http::{Background, Handler, ResBody, drain, empty, full};
 use crate::store::{Store, StoreError};
 use auth::{Auth, Verified};
@@ -133,10 +134,9 @@ impl<St: Store + Clone> S3<St> {
     }
 
     async fn serve(&self, parts: Parts, body: Incoming) -> Result<Response<ResBody>, S3Error> {
-        let checked = self
-            .settings
-            .auth
-            .verify(&parts, SystemTime::now())
+        let checked = framing::check(&parts.headers)
+            .map_err(S3Error::from)
+            .and_then(|()| self.settings.auth.verify(&parts, SystemTime::now()))
             .and_then(|verified| {
                 let route = route::route(
                     &parts.method,

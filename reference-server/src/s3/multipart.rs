@@ -323,15 +323,20 @@ fn parse_complete(root: &Element, faults: Faults) -> Result<Vec<Listed>, S3Error
     let mut listed = parts
         .into_iter()
         .map(|part| {
-            let number = part.child_text("PartNumber").ok_or(S3Error::MalformedXml)?;
-            let etag = part.child_text("ETag").ok_or(S3Error::MalformedXml)?;
+            let number = part
+                .child_value("PartNumber")?
+                .ok_or(S3Error::MalformedXml)?;
+            let etag = part.child_value("ETag")?.ok_or(S3Error::MalformedXml)?;
+            let mut checksums = Vec::new();
+            for algorithm in Algorithm::ALL {
+                if let Some(value) = part.child_value(algorithm.element())? {
+                    checksums.push((algorithm, value.to_owned()));
+                }
+            }
             Ok(Listed {
                 number: rules::part_number(number, faults)?,
                 etag: etag.to_owned(),
-                checksums: Algorithm::ALL
-                    .into_iter()
-                    .filter_map(|a| part.child_text(a.element()).map(|v| (a, v.to_owned())))
-                    .collect(),
+                checksums,
             })
         })
         .collect::<Result<Vec<_>, S3Error>>()?;

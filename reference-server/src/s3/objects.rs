@@ -471,13 +471,17 @@ pub(super) async fn delete_many<St: Store + Clone>(
         return Err(S3Error::MalformedXml);
     }
     let quiet = root
-        .child_text("Quiet")
+        .child_value("Quiet")?
         .is_some_and(|q| q.eq_ignore_ascii_case("true"));
+    // Keys are opaque: the one named is the one deleted and reported.
+    let trimmed = ctx.faults.active(Fault::DeleteKeysTrimmed);
     let keys: Vec<String> = root
         .children("Object")
-        .map(|o| o.child_text("Key").map(str::to_owned))
-        .collect::<Option<_>>()
-        .ok_or(S3Error::MalformedXml)?;
+        .map(|o| {
+            let key = o.child_exact("Key")?.ok_or(S3Error::MalformedXml)?;
+            Ok(if trimmed { key.trim() } else { key }.to_owned())
+        })
+        .collect::<Result<_, S3Error>>()?;
     if keys.is_empty() || keys.len() > MAX_DELETE {
         return Err(S3Error::MalformedXml);
     }

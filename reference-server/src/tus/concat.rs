@@ -18,17 +18,25 @@ use crate::faults::Fault;
 use crate::store::{Appender, Record, Store, StoreError, UploadId};
 
 /// Checks the parts named by `Upload-Concat: final;…` and returns the final
-/// upload's length: every part must be a live partial upload whose length
-/// is known, finished unless concatenation-unfinished is enabled.
+/// upload's length: at most the configured number of parts, each a live
+/// partial upload whose length is known, finished unless
+/// concatenation-unfinished is enabled.
 pub(super) async fn final_length<S: Store + Clone>(
     tus: &Tus<S>,
     parts: &[UploadId],
 ) -> Result<u64, Rejection> {
+    let max = tus.settings.max_concat_parts;
+    if parts.len() > max {
+        return Err(Rejection::TooManyParts {
+            count: parts.len(),
+            max,
+        });
+    }
     let unfinished_ok = tus.settings.has(Extension::ConcatenationUnfinished);
     let now = SystemTime::now();
     let mut total: u64 = 0;
     for id in parts {
-        let url = tus.location(id);
+        let url = tus.settings.locations.path(id);
         let bad = |why: &str| Rejection::BadPart(format!("{url} {why}"));
         let part = match tus.store.load::<TusUpload>(id).await? {
             Some(part) if !is_expired(&part, now) => part,

@@ -22,7 +22,9 @@ pub(super) async fn create<S: Store + Clone>(
     let faults = &settings.faults;
     let (parts, body) = req.into_parts();
     let h = &parts.headers;
-    let concat = headers::concat(h, &settings.base_path)?;
+    // Before anything is stored: a creation whose URL cannot be written fails.
+    let location = settings.locations.prefix(&parts)?;
+    let concat = headers::concat(h, |url| settings.locations.upload_id(url))?;
     if concat.is_some() && !settings.has(Extension::Concatenation) {
         return Err(Rejection::ExtensionDisabled(Extension::Concatenation));
     }
@@ -35,7 +37,7 @@ pub(super) async fn create<S: Store + Clone>(
     let with_body =
         headers::is_offset_octet_stream(h)? && !faults.active(Fault::CreationBodyIgnored);
 
-    if let Some(ConcatRequest::Final(parts)) = concat {
+    if let Some(ConcatRequest::Final { parts, received }) = concat {
         if length.is_some() || defer {
             return Err(Rejection::Conflicting(
                 "a final upload's length is the sum of its parts: send neither Upload-Length nor Upload-Defer-Length",
@@ -44,7 +46,8 @@ pub(super) async fn create<S: Store + Clone>(
         if with_body {
             return Err(Rejection::FinalUpload);
         }
-        return create_final(tus, parts, metadata).await;
+        let id = create_final(tus, parts, received, metadata).await?;
+        return Ok(created(&location, &id));
     }
 
     let length = match (length, defer) {
@@ -109,7 +112,7 @@ pub(super) async fn create<S: Store + Clone>(
         offset: offset.unwrap_or(0),
         meta,
     };
-    let mut response = created(tus, &id);
+    let mut response = created(&location, &id);
     if let Some(offset) = offset {
         response
             .headers_mut()
@@ -125,8 +128,9 @@ pub(super) async fn create<S: Store + Clone>(
 async fn create_final<S: Store + Clone>(
     tus: &Tus<S>,
     parts: Vec<UploadId>,
+    received: String,
     metadata: Vec<MetadataPair>,
-) -> Result<Response<ResBody>, Rejection> {
+) -> Result<UploadId, Rejection> {
     let length = concat::final_length(tus, &parts).await?;
     check_max(&tus.settings, length)?;
     let metadata = if tus.settings.faults.active(Fault::PartialMetadataCarried) {
@@ -139,10 +143,10 @@ async fn create_final<S: Store + Clone>(
         metadata
     };
     let mut meta = TusUpload::new(Some(length), metadata);
-    meta.concat = Some(Concat::Final { parts });
+    meta.concat = Some(Concat::Final { parts, received });
     let id = *tus.store.create(&meta).await?.id();
     concat::assemble_if_ready(tus, &id).await?;
-    Ok(created(tus, &id))
+    Ok(id)
 }
 
 /// 413 above `Tus-Max-Size` (P:L372-374).
@@ -157,10 +161,11 @@ fn check_max(settings: &Settings, length: u64) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn created<S: Store + Clone>(tus: &Tus<S>, id: &UploadId) -> Response<ResBody> {
+/// 201 with the new upload's URL: `prefix` (from `Locations::prefix`) and its id.
+fn created(prefix: &str, id: &UploadId) -> Response<ResBody> {
     let mut response = status(StatusCode::CREATED);
     response
         .headers_mut()
-        .insert(LOCATION, ascii(tus.location(id)));
+        .insert(LOCATION, ascii(format!("{prefix}{id}")));
     response
 }

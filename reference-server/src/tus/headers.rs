@@ -155,15 +155,22 @@ pub fn render_metadata(pairs: &[MetadataPair]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConcatRequest {
     Partial,
-    Final(Vec<UploadId>),
+    Final {
+        /// The uploads the URLs resolve to, in order.
+        parts: Vec<UploadId>,
+        /// The header's value as received: HEAD must echo it byte for byte
+        /// (P:L655-657), whatever form the URLs had.
+        received: String,
+    },
 }
 
 /// `Upload-Concat`: exactly `partial`, or `final;` followed by upload URLs
-/// separated by single spaces. URLs may be absolute (`http://host/files/ID`,
-/// whose authority is not checked), absolute paths (`/files/ID`) or
-/// relative to the creation URL (`ID`); each must name an id under
-/// `base_path`.
-pub fn concat(headers: &HeaderMap, base_path: &str) -> Result<Option<ConcatRequest>, Rejection> {
+/// separated by single spaces, each of which `resolve` must turn into an
+/// upload id (`Locations::upload_id` says which forms do).
+pub fn concat(
+    headers: &HeaderMap,
+    resolve: impl Fn(&str) -> Option<UploadId>,
+) -> Result<Option<ConcatRequest>, Rejection> {
     let Some(value) = single(headers, UPLOAD_CONCAT)? else {
         return Ok(None);
     };
@@ -181,20 +188,15 @@ pub fn concat(headers: &HeaderMap, base_path: &str) -> Result<Option<ConcatReque
     }
     list.split(' ')
         .map(|url| {
-            upload_id_of(url, base_path)
-                .ok_or_else(|| bad(format!("{url:?} is not an upload URL of this server")))
+            resolve(url).ok_or_else(|| bad(format!("{url:?} is not an upload URL of this server")))
         })
         .collect::<Result<_, _>>()
-        .map(|ids| Some(ConcatRequest::Final(ids)))
-}
-
-fn upload_id_of(url: &str, base_path: &str) -> Option<UploadId> {
-    let path = match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map(|slash| rest[slash..].to_owned())?,
-        None if url.starts_with('/') => url.to_owned(),
-        None => format!("{base_path}{url}"),
-    };
-    UploadId::parse(path.strip_prefix(base_path)?)
+        .map(|parts| {
+            Some(ConcatRequest::Final {
+                parts,
+                received: value.to_owned(),
+            })
+        })
 }
 
 /// A parsed `Upload-Checksum`: the algorithm and the digest it promises.
@@ -247,6 +249,7 @@ pub fn announces_checksum_trailer(headers: &HeaderMap) -> bool {
 mod tests {
     use http::HeaderValue;
 
+    use super::super::location::Locations;
     use super::*;
 
     fn map(name: &'static str, values: &[&str]) -> HeaderMap {
@@ -316,14 +319,16 @@ mod tests {
     fn concat_forms() {
         let a = UploadId::random();
         let b = UploadId::random();
-        let parse = |v: &str| concat(&map(UPLOAD_CONCAT, &[v]), "/files/");
+        let locations = Locations::from_config(&crate::config::Config::default());
+        let parse = |v: &str| concat(&map(UPLOAD_CONCAT, &[v]), |url| locations.upload_id(url));
         assert_eq!(parse("partial").unwrap(), Some(ConcatRequest::Partial));
+        let value = format!("final;/files/{a} http://example.test:1/files/{b} {a}");
         assert_eq!(
-            parse(&format!(
-                "final;/files/{a} http://example.test:1/files/{b} {a}"
-            ))
-            .unwrap(),
-            Some(ConcatRequest::Final(vec![a, b, a]))
+            parse(&value).unwrap(),
+            Some(ConcatRequest::Final {
+                parts: vec![a, b, a],
+                received: value.clone(),
+            })
         );
         for bad in [
             "PARTIAL".to_owned(),

@@ -31,7 +31,7 @@ pub(super) fn misreport(settings: &Settings, method: &Method, response: &mut Res
     }
     match *method {
         Method::OPTIONS => options(faults, h),
-        Method::HEAD => head(faults, h),
+        Method::HEAD => head(settings, h),
         Method::POST if status == StatusCode::CREATED => {
             if on(Fault::CreationOffsetZero) && h.contains_key(UPLOAD_OFFSET) {
                 h.insert(UPLOAD_OFFSET, HeaderValue::from(0));
@@ -40,10 +40,7 @@ pub(super) fn misreport(settings: &Settings, method: &Method, response: &mut Res
                 h.remove(UPLOAD_EXPIRES);
             }
             if on(Fault::LocationOutsideBase) {
-                let base = settings.base_path.as_str();
-                let outside = text(h, LOCATION.as_str())
-                    .and_then(|location| location.strip_prefix(base))
-                    .map(|id| format!("/{id}"));
+                let outside = text(h, LOCATION.as_str()).and_then(outside_base);
                 set(h, LOCATION.as_str(), outside);
             }
         }
@@ -105,7 +102,8 @@ fn options(faults: &Faults, h: &mut HeaderMap) {
 }
 
 /// An upload's state as HEAD reports it.
-fn head(faults: &Faults, h: &mut HeaderMap) {
+fn head(settings: &Settings, h: &mut HeaderMap) {
+    let faults = &settings.faults;
     let concat = text(h, UPLOAD_CONCAT).map(str::to_owned);
     let partial = concat.as_deref() == Some("partial");
     let is_final = concat.as_deref().is_some_and(|c| c.starts_with("final;"));
@@ -131,6 +129,10 @@ fn head(faults: &Faults, h: &mut HeaderMap) {
     {
         h.remove(UPLOAD_CONCAT);
     }
+    if faults.active(Fault::FinalConcatRewritten) && is_final {
+        let rewritten = concat.and_then(|c| as_paths(&c, &settings.base_path));
+        set(h, UPLOAD_CONCAT, rewritten);
+    }
     if unfinished_final {
         if faults.active(Fault::UnfinishedFinalShowsOffset) {
             h.insert(UPLOAD_OFFSET, HeaderValue::from(0u64));
@@ -152,6 +154,40 @@ fn set(h: &mut HeaderMap, name: &'static str, value: Option<String>) {
     if let Some(value) = value.and_then(|v| HeaderValue::try_from(v).ok()) {
         h.insert(name, value);
     }
+}
+
+/// A Location without the endpoint's path: `http://h/files/ID` → `http://h/ID`,
+/// `/files/ID` → `/ID`.
+fn outside_base(location: &str) -> Option<String> {
+    let (head, id) = location.rsplit_once('/')?;
+    let origin = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest
+                .split_once('/')
+                .map_or(rest, |(authority, _)| authority);
+            format!("{scheme}://{authority}")
+        }
+        None => String::new(),
+    };
+    Some(format!("{origin}/{id}"))
+}
+
+/// `final;<urls>` with each URL as an absolute path: the authority of an
+/// absolute URL dropped, a relative one put under the base path.
+fn as_paths(concat: &str, base_path: &str) -> Option<String> {
+    let urls = concat.strip_prefix("final;")?;
+    let paths: Vec<String> = urls
+        .split(' ')
+        .map(|url| match url.split_once("://") {
+            Some((_, rest)) => rest
+                .find('/')
+                .map_or("/", |slash| &rest[slash..])
+                .to_owned(),
+            None if url.starts_with('/') => url.to_owned(),
+            None => format!("{base_path}{url}"),
+        })
+        .collect();
+    Some(format!("final;{}", paths.join(" ")))
 }
 
 /// @tus/server's typo, on the `concatenation` token alone.
@@ -187,6 +223,24 @@ fn imf_to_rfc3339(date: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locations_outside_the_base() {
+        assert_eq!(
+            outside_base("http://h:1/api/files/abc").as_deref(),
+            Some("http://h:1/abc")
+        );
+        assert_eq!(outside_base("/files/abc").as_deref(), Some("/abc"));
+    }
+
+    #[test]
+    fn concat_urls_as_paths() {
+        assert_eq!(
+            as_paths("final;http://h:1/files/a /files/b c", "/files/").as_deref(),
+            Some("final;/files/a /files/b /files/c")
+        );
+        assert_eq!(as_paths("partial", "/files/"), None);
+    }
 
     #[test]
     fn dates_and_lists() {

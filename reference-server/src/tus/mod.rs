@@ -14,6 +14,7 @@ mod create;
 mod expiry;
 mod extension;
 mod headers;
+mod location;
 mod misreport;
 mod patch;
 mod receive;
@@ -34,6 +35,7 @@ pub use rejection::Rejection;
 
 use crate::config::Config;
 use crate::faults::{Fault, Faults};
+use crate::framing;
 use crate::http::{Background, Handler, ResBody, empty};
 use crate::store::{Record, Store, UploadId};
 use headers::{TUS_RESUMABLE, VERSION, single};
@@ -44,7 +46,10 @@ use upload::TusUpload;
 pub(crate) struct Settings {
     /// Starts and ends with `/`.
     pub base_path: String,
+    /// How upload URLs are written (`Location`) and read (`Upload-Concat`).
+    locations: location::Locations,
     pub max_size: Option<u64>,
+    pub max_concat_parts: usize,
     /// The expiry period, set only when expiration is advertised.
     pub expiry: Option<Duration>,
     /// Advertised extensions, in `Tus-Extension` order.
@@ -64,7 +69,9 @@ impl Settings {
             .filter(|_| extensions.contains(&Extension::Expiration));
         Self {
             base_path: config.base_path.clone(),
+            locations: location::Locations::from_config(config),
             max_size: config.max_size,
+            max_concat_parts: config.max_concat_parts,
             expiry,
             extensions,
             algorithms: config.checksum_algorithms.clone(),
@@ -146,6 +153,7 @@ impl<S: Store + Clone> Tus<S> {
         req: Request<Incoming>,
     ) -> Result<Response<ResBody>, Rejection> {
         let target = self.target(req.uri().path())?;
+        framing::check(req.headers())?;
         if method == Method::OPTIONS {
             // Any version, or none, is fine here (P:L252-253), unless a
             // fault puts the version check in front of OPTIONS too.
@@ -213,12 +221,6 @@ impl<S: Store + Clone> Tus<S> {
             self.store.remove(lock).await?;
         }
         Ok(status(StatusCode::NO_CONTENT))
-    }
-
-    /// The URL of an upload, as an absolute path: correct behind any proxy
-    /// or host name, and clients resolve it against the creation URL.
-    fn location(&self, id: &UploadId) -> String {
-        format!("{}{id}", self.settings.base_path)
     }
 
     /// The expiry to record for an upload touched now.

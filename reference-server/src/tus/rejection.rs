@@ -17,6 +17,7 @@ use http::{HeaderValue, Response, StatusCode};
 use super::extension::Extension;
 use super::headers::{TUS_VERSION, UPLOAD_DEFER_LENGTH, VERSION};
 use crate::faults::{Fault, Faults};
+use crate::framing::TransferCodingError;
 use crate::http::{ResBody, full};
 use crate::store::StoreError;
 
@@ -57,6 +58,12 @@ pub enum Rejection {
     /// what all three reference servers send for bad integers.
     #[error("invalid {name} header: {reason}")]
     InvalidHeader { name: &'static str, reason: String },
+    /// 400: a creation whose absolute `Location` needs the request's
+    /// authority, and `Host` is missing or not a valid authority (RFC 9112
+    /// §3.2: a server MUST answer 400 to a request that lacks `Host` or has
+    /// an invalid one).
+    #[error("Host {0:?} is not a valid authority, and the new upload's URL is built from it")]
+    InvalidHost(String),
     /// 400: `X-HTTP-Method-Override` is not a method token.
     #[error("invalid X-HTTP-Method-Override: {0:?}")]
     InvalidOverride(String),
@@ -135,6 +142,12 @@ pub enum Rejection {
     /// endpoint itself exists; the request's content is wrong.
     #[error("cannot concatenate: {0}")]
     BadPart(String),
+    /// 400: `Upload-Concat: final` names more partial uploads than the
+    /// configured maximum (spec silent). The limit bounds the work one
+    /// request causes; 400 rather than 413, since what is too large is the
+    /// list, not the upload (a list over the size limit is 413).
+    #[error("the final upload names {count} partial uploads; at most {max} are allowed")]
+    TooManyParts { count: usize, max: usize },
     /// 409: GET of a final upload whose parts are not all finished: it has
     /// no bytes yet, and an empty 200 would look like a finished empty file.
     #[error("the final upload is not complete yet")]
@@ -145,6 +158,11 @@ pub enum Rejection {
     /// does.
     #[error("a completed upload cannot be terminated")]
     CompletedUpload,
+    /// 501 for a transfer coding this server lacks, 400 for `chunked`
+    /// applied twice (RFC 9112 §6.1; see [`TransferCodingError`]). Refused
+    /// on every method, before the body is read.
+    #[error(transparent)]
+    TransferCoding(#[from] TransferCodingError),
     /// 500: the store failed; the request changed nothing it could not
     /// roll back.
     #[error("storage failure: {0}")]
@@ -177,6 +195,7 @@ impl Rejection {
             Self::Expired | Self::PartGone => StatusCode::GONE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidHeader { .. }
+            | Self::InvalidHost(_)
             | Self::InvalidOverride(_)
             | Self::MissingHeader(_)
             | Self::Conflicting(_)
@@ -187,6 +206,7 @@ impl Rejection {
             | Self::MissingTrailer
             | Self::BodyInterrupted
             | Self::BadPart(_)
+            | Self::TooManyParts { .. }
             | Self::CompletedUpload => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooLarge { .. } | Self::BodyPastLength => StatusCode::PAYLOAD_TOO_LARGE,
@@ -197,6 +217,10 @@ impl Rejection {
                 StatusCode::from_u16(CHECKSUM_MISMATCH).expect("460 is a valid status")
             }
             Self::BodyStalled => StatusCode::REQUEST_TIMEOUT,
+            Self::TransferCoding(TransferCodingError::NotImplemented(_)) => {
+                StatusCode::NOT_IMPLEMENTED
+            }
+            Self::TransferCoding(TransferCodingError::ChunkedTwice) => StatusCode::BAD_REQUEST,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

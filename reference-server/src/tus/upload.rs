@@ -33,6 +33,10 @@ pub enum Concat {
     /// Its bytes are the parts' bytes, copied in once every part is complete.
     Final {
         parts: Vec<UploadId>,
+        /// `Upload-Concat` as the creation request sent it, for HEAD to echo
+        /// (P:L655-657). Empty in records written before it was kept.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        received: String,
     },
 }
 
@@ -49,7 +53,7 @@ impl TusUpload {
 
     pub fn parts(&self) -> Option<&[UploadId]> {
         match &self.concat {
-            Some(Concat::Final { parts }) => Some(parts),
+            Some(Concat::Final { parts, .. }) => Some(parts),
             _ => None,
         }
     }

@@ -66,8 +66,16 @@ pub(super) async fn head<S: Store + Clone>(
         Some(Concat::Partial) => {
             headers.insert(UPLOAD_CONCAT, HeaderValue::from_static("partial"));
         }
-        Some(Concat::Final { parts }) => {
-            let urls: Vec<String> = parts.iter().map(|p| tus.location(p)).collect();
+        // As received (P:L655-657); a record from before the value was
+        // kept can only list the parts as paths.
+        Some(Concat::Final { received, .. }) if !received.is_empty() => {
+            headers.insert(UPLOAD_CONCAT, ascii(received.clone()));
+        }
+        Some(Concat::Final { parts, .. }) => {
+            let urls: Vec<String> = parts
+                .iter()
+                .map(|p| tus.settings.locations.path(p))
+                .collect();
             headers.insert(UPLOAD_CONCAT, ascii(format!("final;{}", urls.join(" "))));
         }
         None => {}

@@ -73,6 +73,15 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Srv {
 
 pub const BASE: &str = "/files/";
 
+/// The path of an upload URL, whether the server gave it absolute
+/// (`http://host/files/ID`) or as a path (`/files/ID`).
+pub fn path_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |slash| &rest[slash..]),
+        None => url,
+    }
+}
+
 impl Client {
     pub fn request(&self, method: &str, target: &str) -> Request {
         Request {
@@ -81,6 +90,7 @@ impl Client {
             target: target.into(),
             headers: Vec::new(),
             body: Body::None,
+            codings: "chunked".into(),
         }
     }
 
@@ -141,7 +151,8 @@ pub enum Body {
     None,
     /// Sent with `Content-Length`.
     Bytes(Vec<u8>),
-    /// Sent with `Transfer-Encoding: chunked`, then these trailers.
+    /// Sent with `Transfer-Encoding: chunked` (or the codings of
+    /// [`Request::codings`]), then these trailers.
     Chunked(Vec<Vec<u8>>, Vec<(String, String)>),
 }
 
@@ -151,6 +162,8 @@ pub struct Request {
     target: String,
     headers: Vec<(String, String)>,
     body: Body,
+    /// The `Transfer-Encoding` a chunked body is announced with.
+    codings: String,
 }
 
 impl Request {
@@ -183,16 +196,32 @@ impl Request {
         self
     }
 
+    /// Announces a chunked body with these transfer codings (`gzip,
+    /// chunked`, ...) instead of `chunked`; the body is framed chunked all
+    /// the same, and not otherwise coded.
+    pub fn codings(mut self, codings: &str) -> Self {
+        self.codings = codings.into();
+        self
+    }
+
     fn head_bytes(&self, content_length: Option<usize>) -> Vec<u8> {
-        let mut head = format!(
-            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-            self.method, self.target, self.addr
-        );
+        let mut head = format!("{} {} HTTP/1.1\r\n", self.method, self.target);
+        // A test may send a Host of its own (or an empty one).
+        if !self
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("host"))
+        {
+            head.push_str(&format!("Host: {}\r\n", self.addr));
+        }
+        head.push_str("Connection: close\r\n");
         for (k, v) in &self.headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         match (&self.body, content_length) {
-            (Body::Chunked(..), _) => head.push_str("Transfer-Encoding: chunked\r\n"),
+            (Body::Chunked(..), _) => {
+                head.push_str(&format!("Transfer-Encoding: {}\r\n", self.codings));
+            }
             (_, Some(n)) => head.push_str(&format!("Content-Length: {n}\r\n")),
             (_, None) => {}
         }

@@ -290,6 +290,23 @@ async fn rejections_bad_signature_unknown_key_stale_date_tampering() {
             "SignatureDoesNotMatch",
         ),
         (
+            "unsigned x-amz-* header",
+            s3.req("PUT", "/bkt/k", &q)
+                .tamper(|w| w.set_header("x-amz-meta-owner", "mallory")),
+            403,
+            "AccessDenied",
+        ),
+        (
+            "unsigned x-amz-* header, presigned",
+            s3.req("PUT", "/bkt/k", &q)
+                .mode(Mode::Presigned {
+                    expires: Duration::from_secs(60),
+                })
+                .tamper(|w| w.set_header("x-amz-meta-owner", "mallory")),
+            403,
+            "AccessDenied",
+        ),
+        (
             "tampered query",
             s3.req("PUT", "/bkt/k", &q)
                 .tamper(|w| w.query = w.query.replace("partNumber=1", "partNumber=2")),
@@ -335,6 +352,24 @@ async fn rejections_bad_signature_unknown_key_stale_date_tampering() {
             res.text()
         );
     }
+    // S3's answer to an unsigned x-amz-* header names it.
+    let res = send(
+        s3.req("PUT", "/bkt/k", &q)
+            .header("x-amz-meta-signed", "1")
+            .tamper(|w| w.set_header("x-amz-meta-owner", "mallory")),
+    )
+    .await;
+    let text = res.text();
+    assert_eq!(
+        tag(&text, "Message").as_deref(),
+        Some("There were headers present in the request which were not signed"),
+        "{text}"
+    );
+    assert_eq!(
+        tag(&text, "HeadersNotSigned").as_deref(),
+        Some("x-amz-meta-owner"),
+        "{text}"
+    );
     let parts = s3
         .ok("GET", "/bkt/k", &format!("uploadId={upload}"))
         .await

@@ -26,15 +26,54 @@ async fn bucket_lifecycle() {
     let res = s3.req("DELETE", "/bk1", "").send().await;
     assert_eq!((res.status, code(&res).as_str()), (409, "BucketNotEmpty"));
     s3.ok("DELETE", "/bk1/k", "").await;
-    let upload = s3.create("bk1", "k").await;
-    let res = s3.req("DELETE", "/bk1", "").send().await;
-    assert_eq!(res.status, 409, "an unfinished upload keeps the bucket");
-    s3.ok("DELETE", "/bk1/k", &format!("uploadId={upload}"))
-        .await;
     let res = s3.req("DELETE", "/bk1", "").send().await;
     assert_eq!(res.status, 204);
     let res = s3.req("DELETE", "/bk1", "").send().await;
     assert_eq!((res.status, code(&res).as_str()), (404, "NoSuchBucket"));
+}
+
+#[tokio::test]
+async fn delete_bucket_aborts_its_uploads() {
+    // As general-purpose S3 buckets do: objects keep a bucket, unfinished
+    // uploads do not, and go with it, parts and all.
+    let s3 = start().await;
+    s3.bucket("bkt").await;
+    let upload = s3.create("bkt", "k").await;
+    s3.part_ok("bkt", "k", &upload, 1, b"part").await;
+    s3.create("bkt", "other").await;
+    let res = s3.req("DELETE", "/bkt", "").send().await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    s3.bucket("bkt").await;
+    let listed = s3.ok("GET", "/bkt", "uploads").await.text();
+    assert!(tags(&listed, "UploadId").is_empty(), "{listed}");
+    let res = s3
+        .req("GET", "/bkt/k", &format!("uploadId={upload}"))
+        .send()
+        .await;
+    assert_eq!((res.status, code(&res).as_str()), (404, "NoSuchUpload"));
+    let dir = s3
+        .srv
+        .as_ref()
+        .unwrap()
+        .dir
+        .as_ref()
+        .unwrap()
+        .path()
+        .join("s3");
+    let records = std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    assert_eq!(
+        records, 1,
+        "only the new bucket is stored: no upload or part is left"
+    );
 }
 
 #[tokio::test]

@@ -169,6 +169,28 @@ async fn copy_object_and_delete_many() {
     assert_eq!(s3.get("bkt", "src").await.status, 404);
 }
 
+#[tokio::test]
+async fn delete_many_deletes_and_reports_keys_exactly() {
+    // S3-MPU-DELETE-KEYS: keys are opaque, whitespace included.
+    let s3 = start().await;
+    s3.bucket("bkt").await;
+    for key in [" ", " a ", "a", "b"] {
+        s3.put("bkt", key, key.as_bytes()).await;
+    }
+    let body = "<Delete><Object><Key> </Key></Object><Object><Key> a </Key></Object></Delete>";
+    let res = s3.req("POST", "/bkt", "delete").body(body).send().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(crate::client::tags(&res.text(), "Key"), [" ", " a "]);
+    for (key, status) in [(" ", 404), (" a ", 404), ("a", 200), ("b", 200)] {
+        assert_eq!(s3.get("bkt", key).await.status, status, "{key:?}");
+    }
+    // One Key per Object, as the schema says.
+    let twice = "<Delete><Object><Key>a</Key><Key>b</Key></Object></Delete>";
+    let res = s3.req("POST", "/bkt", "delete").body(twice).send().await;
+    assert_eq!((res.status, code(&res).as_str()), (400, "MalformedXML"));
+    assert_eq!(s3.get("bkt", "a").await.status, 200);
+}
+
 /// An MPU object of parts 5 MiB, 5 MiB, 5 MiB, 1 MiB (part 3 sent twice).
 async fn mpu_object(s3: &crate::client::S3) -> (Vec<Vec<u8>>, String) {
     s3.bucket("bkt").await;

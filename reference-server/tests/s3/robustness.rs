@@ -152,17 +152,49 @@ async fn malformed_complete_bodies() {
         );
         assert!(!code(&res).is_empty());
     }
+    // Not well-formed, or not valid against S3's schema: each would complete
+    // the upload if read leniently, and each is MalformedXML.
+    let part = format!("<Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part>");
+    let malformed = [
+        format!("<CompleteMultipartUpload>{part}\u{0}</CompleteMultipartUpload>"),
+        format!("<CompleteMultipartUpload>{part}&#1;</CompleteMultipartUpload>"),
+        format!("<CompleteMultipartUpload>{part}\u{1b}</CompleteMultipartUpload>"),
+        format!(
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+        ),
+        format!(
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+        ),
+        format!(
+            "<CompleteMultipartUpload xmlns=\"http://example.com/not-s3/\">{part}</CompleteMultipartUpload>"
+        ),
+        format!(
+            "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Part xmlns=\"urn:other\"><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+        ),
+        format!("<s3:CompleteMultipartUpload>{part}</s3:CompleteMultipartUpload>"),
+    ];
+    for body in &malformed {
+        let res = complete_raw(&s3, &upload, body).await;
+        assert_eq!(
+            (res.status, code(&res).as_str()),
+            (400, "MalformedXML"),
+            "{body:?}: {}",
+            res.text()
+        );
+    }
     let mut invalid_utf8 =
         b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>".to_vec();
     invalid_utf8.extend([0xff, 0xfe]);
     invalid_utf8.extend(b"</ETag></Part></CompleteMultipartUpload>");
     let res = complete_raw(&s3, &upload, invalid_utf8).await;
     assert_eq!((res.status, code(&res).as_str()), (400, "MalformedXML"));
-    // After all that, the upload still completes.
-    assert_eq!(
-        s3.complete("bkt", "k", &upload, &[(1, &etag)]).await.status,
-        200
+    // After all that, the upload still completes, in S3's namespace bound
+    // to a prefix as well as by default or without one.
+    let prefixed = format!(
+        "<s3:CompleteMultipartUpload xmlns:s3=\"http://s3.amazonaws.com/doc/2006-03-01/\"><s3:Part><s3:PartNumber>1</s3:PartNumber><s3:ETag>{etag}</s3:ETag></s3:Part></s3:CompleteMultipartUpload>"
     );
+    let res = complete_raw(&s3, &upload, prefixed).await;
+    assert_eq!(res.status, 200, "{}", res.text());
 }
 
 #[tokio::test]
@@ -191,6 +223,91 @@ async fn odd_requests_are_never_5xx() {
         );
         assert!(!code(&res).is_empty() || method == "HEAD");
     }
+}
+
+#[tokio::test]
+async fn transfer_codings_the_server_lacks_are_refused() {
+    // RFC 9112 §6.1, as on the tus listener; S3 names the header it lacks.
+    let s3 = crate::client::anonymous().await;
+    s3.bucket("bkt").await;
+    for (codings, status, expected) in [
+        ("gzip, chunked", 501, "NotImplemented"),
+        ("chunked, chunked", 400, "InvalidRequest"),
+    ] {
+        let res = s3
+            .client
+            .request("PUT", "/bkt/k")
+            .chunked(&[b"abc"], &[])
+            .codings(codings)
+            .send()
+            .await;
+        assert_eq!(
+            (res.status, code(&res).as_str()),
+            (status, expected),
+            "{codings}"
+        );
+        assert_eq!(
+            s3.get("bkt", "k").await.status,
+            404,
+            "{codings}: nothing stored"
+        );
+    }
+    assert_eq!(
+        tag(
+            &s3.client
+                .request("PUT", "/bkt/k")
+                .chunked(&[b"abc"], &[])
+                .codings("gzip, chunked")
+                .send()
+                .await
+                .text(),
+            "Header"
+        )
+        .as_deref(),
+        Some("Transfer-Encoding")
+    );
+}
+
+#[tokio::test]
+async fn a_listener_that_cannot_bind_is_named_with_its_address() {
+    // `upspec serve` and the standalone binary print this error: "Address
+    // already in use" alone does not say which of the two listeners failed.
+    let s3 = start().await;
+    let running = s3.srv.as_ref().unwrap();
+    let tus = running.server.local_addr();
+    let s3_addr = s3.client.addr;
+    let taken_tus = upspec_reference_server::serve(upspec_reference_server::Config {
+        listen: tus,
+        ..Default::default()
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        taken_tus.contains(&tus.to_string()) && taken_tus.contains("tus"),
+        "{taken_tus}"
+    );
+    let taken_s3 = upspec_reference_server::serve(upspec_reference_server::Config {
+        s3: Some(upspec_reference_server::S3Config {
+            listen: s3_addr,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        taken_s3.contains(&s3_addr.to_string()) && taken_s3.contains("S3"),
+        "{taken_s3}"
+    );
+    // What both command lines print once listening: every listener, with the
+    // port the system chose for port 0.
+    assert_eq!(
+        upspec_reference_server::cli::banner(&running.server),
+        format!("listening on http://{tus}/files/\ns3 listening on http://{s3_addr}\n")
+    );
+    assert_ne!(s3_addr.port(), 0);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use upspec_reference_server::Extension;
 
-use crate::common::{BASE, Srv, start, start_with};
+use crate::common::{BASE, Srv, path_of, start, start_with};
 
 async fn partial(srv: &Srv, len: u64) -> String {
     srv.create_with(&[
@@ -39,23 +39,47 @@ async fn partial_and_final() {
     );
     srv.patch(&a, 0, b"hello").await;
     srv.patch(&b, 0, b" world").await;
-    // One part by absolute path, one by absolute URL.
-    let url_b = format!("http://{}{b}", srv.server.local_addr());
-    let res = final_of(&srv, &format!("final;{a} {url_b}")).await;
+    // One part by absolute path, one by absolute URL (as Location gave it).
+    let sent = format!("final;{} {b}", path_of(&a));
+    let res = final_of(&srv, &sent).await;
     assert_eq!(res.status, 201, "{res:?}");
     let f = res.header("location").unwrap().to_owned();
     let head = srv.head(&f).await;
     assert_eq!(head.header("upload-length"), Some("11"));
     assert_eq!(head.header("upload-offset"), Some("11"));
-    assert_eq!(
-        head.header("upload-concat"),
-        Some(format!("final;{a} {b}").as_str())
-    );
+    assert_eq!(head.header("upload-concat"), Some(sent.as_str()));
     assert_eq!(head.header("upload-metadata"), None);
     assert_eq!(srv.bytes(&f).await, b"hello world");
     // The final upload keeps its bytes when a part goes.
     assert_eq!(srv.request("DELETE", &a).tus().send().await.status, 204);
     assert_eq!(srv.bytes(&f).await, b"hello world");
+}
+
+#[tokio::test]
+async fn head_echoes_upload_concat_as_received() {
+    // TUS-CAT-HEAD-ASRECEIVED (P:L655-657): "its value as received", byte
+    // for byte, whatever forms the URLs were given in.
+    let srv = start().await;
+    let a = path_of(&partial(&srv, 5).await).to_owned();
+    let b = path_of(&partial(&srv, 6).await).to_owned();
+    assert_eq!(srv.head(&a).await.header("upload-concat"), Some("partial"));
+    srv.patch(&a, 0, b"hello").await;
+    let url_a = format!("http://{}{a}", srv.server.local_addr());
+    let relative_a = a.strip_prefix(BASE).unwrap();
+    // Each form once, a reused, b unfinished (concatenation-unfinished).
+    let sent = format!("final;{url_a} {b} {relative_a}");
+    let res = final_of(&srv, &sent).await;
+    assert_eq!(res.status, 201, "{res:?}");
+    let f = res.header("location").unwrap().to_owned();
+    assert_eq!(
+        srv.head(&f).await.header("upload-concat"),
+        Some(sent.as_str())
+    );
+    srv.patch(&b, 0, b" world").await;
+    let head = srv.head(&f).await;
+    assert_eq!(head.header("upload-offset"), Some("16"));
+    assert_eq!(head.header("upload-concat"), Some(sent.as_str()));
+    assert_eq!(srv.bytes(&f).await, b"hello worldhello");
 }
 
 #[tokio::test]
@@ -130,6 +154,45 @@ async fn final_refusals() {
         413,
         "12 > Tus-Max-Size 10"
     );
+}
+
+#[tokio::test]
+async fn concatenation_work_is_bounded_by_default() {
+    // One short Upload-Concat naming a partial many times would make the
+    // server write (parts × size) bytes: by default a final upload has at
+    // most 100 parts and, like any upload, at most Tus-Max-Size (1 GiB).
+    let srv = start().await;
+    let max = srv.options().await;
+    assert_eq!(max.header("tus-max-size"), Some("1073741824"));
+    let one = partial(&srv, 1).await;
+    srv.patch(&one, 0, b"x").await;
+    let files = crate::creation::upload_files(&srv);
+    let res = final_of(
+        &srv,
+        &format!("final;{}", [one.as_str()].repeat(101).join(" ")),
+    )
+    .await;
+    assert_eq!(res.status, 400, "{res:?}");
+    assert!(res.text().contains("at most 100"), "{}", res.text());
+    assert_eq!(
+        crate::creation::upload_files(&srv),
+        files,
+        "nothing created"
+    );
+    let res = final_of(
+        &srv,
+        &format!("final;{}", [one.as_str()].repeat(100).join(" ")),
+    )
+    .await;
+    assert_eq!(res.status, 201, "{res:?}");
+    // 100 parts of 11 MiB (declared, not yet sent) would be 1.07 GiB.
+    let big = partial(&srv, 11 * 1024 * 1024).await;
+    let res = final_of(
+        &srv,
+        &format!("final;{}", [big.as_str()].repeat(100).join(" ")),
+    )
+    .await;
+    assert_eq!(res.status, 413, "{res:?}");
 }
 
 #[tokio::test]

@@ -93,7 +93,12 @@ async fn options_discovery() {
 #[tokio::test]
 async fn options_on_upload_paths_and_without_extensions() {
     // TUS-CORE-OPT-ANYPATH; TUS-CORE-GEN-EXT-LIST (omitted when none); TUS-CORE-GEN-MAXSIZE
-    let srv = start_with(|c| c.extensions.clear()).await;
+    // (omitted without a limit)
+    let srv = start_with(|c| {
+        c.extensions.clear();
+        c.max_size = None;
+    })
+    .await;
     let res = srv
         .request("OPTIONS", "/files/0123456789abcdef0123456789abcdef")
         .send()

@@ -1,7 +1,9 @@
 //! §1.6–1.9: creation, Upload-Metadata, creation-with-upload,
 //! creation-defer-length.
 
-use crate::common::{BASE, Response, Srv, b64, start, start_with};
+use upspec_reference_server::LocationForm;
+
+use crate::common::{BASE, Response, Srv, b64, path_of, start, start_with};
 
 #[tokio::test]
 async fn creation_201_and_location_resolves() {
@@ -16,7 +18,6 @@ async fn creation_201_and_location_resolves() {
         .await;
     assert_eq!(res.status, 201);
     let location = res.header("location").unwrap();
-    assert!(location.starts_with(BASE), "{location}");
     let expires = httpdate::parse_http_date(res.header("upload-expires").unwrap()).unwrap();
     let date = httpdate::parse_http_date(res.header("date").unwrap()).unwrap();
     assert!(expires > date);
@@ -27,13 +28,74 @@ async fn creation_201_and_location_resolves() {
     assert_eq!(head.header("upload-length"), Some("100"));
 }
 
+/// The Location of a creation sent with `Host: host` to `target`.
+async fn location_for(srv: &Srv, target: &str, host: &str) -> Response {
+    srv.request("POST", target)
+        .tus()
+        .header("Host", host)
+        .header("Upload-Length", "1")
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn location_is_absolute_from_the_host_or_as_configured() {
+    // TUS-CRE-LOC-RESOLVES: absolute like tusd, @tus/server and rustus, built
+    // from the Host the client used (or an absolute-form target's authority).
+    let srv = start().await;
+    let res = location_for(&srv, BASE, "uploads.example:8080").await;
+    let location = res.header("location").unwrap();
+    let id = location
+        .strip_prefix("http://uploads.example:8080/files/")
+        .unwrap_or_else(|| panic!("{location}"));
+    assert_eq!(srv.head(&format!("{BASE}{id}")).await.status, 200);
+    let res = location_for(&srv, "http://other.example/files/", "ignored.example").await;
+    let location = res.header("location").unwrap();
+    assert!(
+        location.starts_with("http://other.example/files/"),
+        "{location}"
+    );
+    for bad in ["", "a b", "user@h.example"] {
+        let res = location_for(&srv, BASE, bad).await;
+        assert_eq!((res.status, res.header("location")), (400, None), "{bad:?}");
+    }
+
+    // Behind a proxy: the configured public URL, which Upload-Concat may use too.
+    let public = "https://up.example/api/uploads/";
+    let srv = start_with(|c| c.public_url = Some(public.parse().unwrap())).await;
+    let partial = srv
+        .create_with(&[("Upload-Concat", "partial"), ("Upload-Length", "0")])
+        .await;
+    assert!(partial.starts_with(public), "{partial}");
+    let res = srv
+        .request("POST", BASE)
+        .tus()
+        .header("Upload-Concat", &format!("final;{partial}"))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{res:?}");
+
+    // Relative, when configured: a path, under the public URL's if there is one.
+    let srv = start_with(|c| c.location = LocationForm::Relative).await;
+    let location = srv.create(1).await;
+    assert!(location.starts_with(BASE), "{location}");
+    assert_eq!(srv.head(&location).await.status, 200);
+    let srv = start_with(|c| {
+        c.location = LocationForm::Relative;
+        c.public_url = Some(public.parse().unwrap());
+    })
+    .await;
+    let location = srv.create(1).await;
+    assert!(location.starts_with("/api/uploads/"), "{location}");
+}
+
 #[tokio::test]
 async fn ids_are_unguessable_and_distinct() {
     let srv = start().await;
     let a = srv.create(1).await;
     let b = srv.create(1).await;
     assert_ne!(a, b);
-    let id = a.strip_prefix(BASE).unwrap();
+    let id = path_of(&a).strip_prefix(BASE).unwrap();
     assert_eq!(id.len(), 32, "128 random bits as hex");
 }
 

@@ -243,6 +243,42 @@ async fn malformed_headers_are_4xx_never_5xx() {
     assert_eq!(srv.offset(&up).await, 0);
 }
 
+#[tokio::test]
+async fn transfer_codings_the_server_lacks_are_refused() {
+    // RFC 9112 §6.1: a transfer coding the server does not understand SHOULD
+    // get 501; chunked applied twice is malformed. Nothing is stored either way.
+    let srv = start().await;
+    let up = srv.create(3).await;
+    for (codings, status) in [
+        ("gzip, chunked", 501),
+        ("x-custom, chunked", 501),
+        ("chunked, chunked", 400),
+    ] {
+        let res = srv
+            .request("PATCH", &up)
+            .tus()
+            .octet()
+            .header("Upload-Offset", "0")
+            .chunked(&[b"abc"], &[])
+            .codings(codings)
+            .send()
+            .await;
+        assert_eq!(res.status, status, "{codings}: {res:?}");
+        assert_eq!(res.header("tus-resumable"), Some("1.0.0"), "{codings}");
+        assert_eq!(srv.offset(&up).await, 0, "{codings}");
+    }
+    let res = srv
+        .request("PATCH", &up)
+        .tus()
+        .octet()
+        .header("Upload-Offset", "0")
+        .chunked(&[b"abc"], &[])
+        .codings("Chunked")
+        .send()
+        .await;
+    assert_eq!(res.status, 204, "chunked alone, in any case: {res:?}");
+}
+
 /// Bytes that are not HTTP at all (a NUL in a header value) are refused by
 /// the HTTP layer before tus sees the request: 400, and so without
 /// `Tus-Resumable`. Documented as the one exception.
