@@ -105,9 +105,9 @@ pub struct RunArgs {
     pub max_wait: Option<Duration>,
 
     /// Treat the target as having this capability (e.g. termination), whatever discovery says.
-    /// Beyond the protocols' own: `download`, GET on a completed upload's URL returns
-    /// its bytes; `download-unfinished`, GET on an unfinished upload returns the bytes
-    /// received so far.
+    /// Beyond the protocols' own: `download`, GET on an upload's URL returns the bytes
+    /// received so far, for unfinished uploads too (as tusd and the reference server do;
+    /// @tus/server serves only completed ones, so leave it off there).
     #[arg(long = "capability", value_name = "NAME")]
     pub add_capabilities: Vec<String>,
 
