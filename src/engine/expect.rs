@@ -125,11 +125,7 @@ pub(crate) fn check(
 }
 
 fn check_status(expect: &StatusExpect, status: u16) -> Result<(), CheckError> {
-    let allowed = |pattern: &StatusPattern| match *pattern {
-        StatusPattern::Code(code) => code == status,
-        StatusPattern::Class(class) => status / 100 == u16::from(class),
-    };
-    if expect.allowed.iter().any(allowed) {
+    if expect.allows(status) {
         return Ok(());
     }
     let described: Vec<String> = expect

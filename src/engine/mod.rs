@@ -31,8 +31,8 @@ use self::outcome::{Exchange, Failure, FailureKind, Outcome, ScenarioResult};
 use self::request::Interrupted;
 use self::scope::{EvalError, ScenarioVars, Scope};
 use crate::scenario::model::{
-    BodySource, Checks, Condition, Expect, RepeatStep, RequestStep, Scenario, SequenceRole,
-    SourceSpan, StatusPattern, Step, UseStep,
+    BodySource, Checks, Condition, RepeatStep, RequestStep, Scenario, SequenceRole, SourceSpan,
+    Step, UseStep,
 };
 
 /// Everything a scenario run needs from outside the scenario file.
@@ -601,13 +601,15 @@ impl<'a> Runner<'a> {
         };
         // A refused body, not a refused declaration: a POST that only declares a
         // length at the server's maximum and gets 413 is checked as usual.
-        let expected = [&step.assume, &step.expect];
+        let statuses = [&step.assume.status, &step.expect.status];
+        let mut stated = statuses
+            .iter()
+            .filter_map(|status| status.as_ref())
+            .peekable();
         if received.status == 413
             && exchange.request.body_len > 0
-            && expected.iter().any(|e| e.status.is_some())
-            && expected
-                .iter()
-                .all(|e| e.status.is_none() || refuses(e, 413))
+            && stated.peek().is_some()
+            && stated.all(|status| !status.allows(413))
         {
             let kind = FailureKind::TooLarge {
                 sent: exchange.request.body_len,
@@ -629,17 +631,6 @@ impl<'a> Runner<'a> {
         capture::run(&step.captures, &received, &prepared.url, scope)
             .map_err(|error| Stop::after_response(error, &name, exchange, setup))
     }
-}
-
-/// Whether `expect` leaves `status` out of the statuses it accepts (an `expect`
-/// without a status accepts any).
-fn refuses(expect: &Expect, status: u16) -> bool {
-    expect.status.as_ref().is_some_and(|expected| {
-        !expected.allowed.iter().any(|pattern| match *pattern {
-            StatusPattern::Code(code) => code == status,
-            StatusPattern::Class(class) => status / 100 == u16::from(class),
-        })
-    })
 }
 
 /// A `while` condition; a value that does not match ends the loop, it is not an error.

@@ -442,6 +442,16 @@ pub struct StatusExpect {
     pub span: SourceSpan,
 }
 
+impl StatusExpect {
+    /// Whether `status` is one of the codes or classes accepted.
+    pub fn allows(&self, status: u16) -> bool {
+        self.allowed.iter().any(|pattern| match *pattern {
+            StatusPattern::Code(code) => code == status,
+            StatusPattern::Class(class) => status / 100 == u16::from(class),
+        })
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StatusPattern {
     Code(u16),
