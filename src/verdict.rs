@@ -42,9 +42,10 @@ impl Verdict {
         let (severity, level) = match outcome {
             Outcome::Passed => return Verdict::Passed,
             Outcome::Inconclusive(_) => return Verdict::Inconclusive,
-            Outcome::Failed(failure) => {
-                (Verdict::Failed, strongest(scenario, &failure.requirements))
-            }
+            Outcome::Failed(failure) => (
+                Verdict::Failed,
+                scenario.strongest_level(&failure.requirements),
+            ),
             Outcome::Errored(_) => (Verdict::Errored, scenario.level),
         };
         let verdict = Verdict::at(level, severity, strict);
@@ -94,15 +95,6 @@ impl Verdict {
             Verdict::Skipped => "skipped",
         }
     }
-}
-
-/// The strongest level among `requirements` (the scenario's own without any).
-fn strongest(scenario: &Scenario, requirements: &[String]) -> Level {
-    requirements
-        .iter()
-        .map(|id| scenario.level_of(id))
-        .min()
-        .unwrap_or(scenario.level)
 }
 
 /// The verdict of each requirement the scenario cites, in citing order: a failure

@@ -31,12 +31,7 @@ pub fn render(suite: &Suite, scenario: &Scenario, outcome: &Outcome) -> String {
         Outcome::Inconclusive(_) => (format!("inconclusive ({what})"), "blocked by"),
         Outcome::Passed | Outcome::Failed(_) | Outcome::Errored(_) => (what, "fails"),
     };
-    let level = failure
-        .requirements
-        .iter()
-        .map(|id| scenario.level_of(id))
-        .min()
-        .unwrap_or(scenario.level);
+    let level = scenario.strongest_level(&failure.requirements);
     match outcome {
         // Nothing was decided, so no level is at stake.
         Outcome::Inconclusive(_) => {

@@ -143,6 +143,16 @@ impl Scenario {
             .unwrap_or(self.level)
     }
 
+    /// The level a failed check of all of `requirements` counts at: the strongest of
+    /// theirs (the scenario's own for a check that names none).
+    pub fn strongest_level(&self, requirements: &[String]) -> Level {
+        requirements
+            .iter()
+            .map(|id| self.level_of(id))
+            .min()
+            .unwrap_or(self.level)
+    }
+
     /// The protocol or extension the scenario checks: its module path without the file name.
     pub fn kind(&self) -> String {
         let dirs = &self.module[..self.module.len().saturating_sub(1)];
