@@ -406,7 +406,6 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
         None => None,
     };
     let context = Arc::new(RunContext {
-        client,
         variables,
         headers: Vec::new(),
         seed: SEED,

@@ -366,7 +366,7 @@ async fn abort_after_waits_for_a_slow_reader_to_take_the_buffered_bytes() {
 
 #[tokio::test]
 async fn a_response_before_the_abort_is_still_checked() {
-    let target = servers::early_answer().await;
+    let (target, _) = servers::early_answer().await;
     let ctx = context(&target);
     let upload = |status: u16| {
         req("PUT", "{{target}}upload")
@@ -388,6 +388,55 @@ async fn a_response_before_the_abort_is_still_checked() {
         "{refused:?}"
     );
     assert!(refused.kind.to_string().contains("--var tus_max_size"));
+}
+
+/// A server that answers 413 before reading a body and then leaves the connection
+/// hanging must not cost the next request: it goes on a new connection. The body is
+/// small enough to be handed over whole before the answer comes.
+#[tokio::test]
+async fn a_connection_refused_early_is_not_reused() {
+    let target = servers::refuses_bodies_early().await;
+    let mut ctx = context(&target);
+    ctx.step_timeout = Duration::from_secs(5);
+    let steps = vec![
+        req("PUT", "{{target}}upload")
+            .body(BodySource::Random {
+                size: t("16KiB"),
+                seed: None,
+            })
+            .status(&[code(413)])
+            .step(),
+        req("GET", "{{target}}status").status(&[code(200)]).step(),
+    ];
+    assert_passed(&run(steps, &ctx).await);
+}
+
+/// A client seeing an error response while it sends the body stops sending
+/// (RFC 9112 §9.5): a server that refuses a large upload early, then reads and
+/// discards, is not sent the rest, neither during the scenario nor after it.
+#[tokio::test]
+async fn an_early_refusal_stops_the_body() {
+    let (target, mut received) = servers::early_answer().await;
+    let ctx = context(&target);
+    let body: u64 = 1024 * 1024 * 1024;
+    let steps = vec![
+        req("PUT", "{{target}}upload")
+            .body(BodySource::Random {
+                size: t(&body.to_string()),
+                seed: None,
+            })
+            .status(&[code(413)])
+            .step(),
+    ];
+    assert_passed(&run(steps, &ctx).await);
+    let sent = tokio::time::timeout(Duration::from_secs(20), received.recv())
+        .await
+        .expect("the client closes the refused connection")
+        .expect("the server reports what it received");
+    assert!(
+        sent < body / 4,
+        "{sent} of {body} bytes were sent to a server that had refused them"
+    );
 }
 
 // ------------------------------------------------------------------ stall_after

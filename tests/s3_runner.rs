@@ -1307,7 +1307,7 @@ fn the_listing_sweep_pages_through_uploads_and_objects_under_the_prefix() {
 #[test]
 fn sigv4_without_an_s3_target_is_an_evaluation_error() {
     use upspec::engine::outcome::{FailureKind, Outcome};
-    use upspec::engine::{RunContext, http_client, run_scenario};
+    use upspec::engine::{RunContext, run_scenario};
     use upspec::scenario::{SpecTree, load};
 
     let yaml = r#"
@@ -1320,7 +1320,6 @@ scenarios:
 "#;
     let suite = load(&SpecTree::in_memory([("mine/x.yaml", yaml)])).unwrap();
     let context = RunContext {
-        client: http_client(),
         variables: BTreeMap::new(),
         headers: Vec::new(),
         seed: 1,

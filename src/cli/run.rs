@@ -186,7 +186,6 @@ fn execute(
         None => None,
     };
     let context = Arc::new(RunContext {
-        client: client.clone(),
         variables,
         headers: settings.headers.clone(),
         seed: settings.seed,

@@ -434,6 +434,7 @@ pub(crate) struct UploadProgress {
     sent: Arc<AtomicU64>,
     aborted: Arc<AtomicBool>,
     stalled: Arc<AtomicBool>,
+    withdrawn: Arc<AtomicBool>,
 }
 
 impl UploadProgress {
@@ -451,6 +452,22 @@ impl UploadProgress {
     /// connection open: from here on only the server can end the exchange.
     pub(crate) fn stalled(&self) -> bool {
         self.stalled.load(Ordering::Acquire)
+    }
+
+    /// Stops the rest of the body: the server answered with an error before reading
+    /// all of it. RFC 9112 asks a client sending a body to "monitor the network
+    /// connection for an error response while it is transmitting the request" and to
+    /// cease transmitting when the server does not wish to receive it; curl does the
+    /// same. Ending the body with an error also makes hyper close the connection
+    /// instead of pooling one whose leftover bytes the server would read as the
+    /// next request (rustus, answering 413 early, then never answers that request).
+    pub(crate) fn withdraw(&self) {
+        self.withdrawn.store(true, Ordering::Release);
+    }
+
+    /// Whether the body was withdrawn after an early error response.
+    pub(crate) fn withdrawn(&self) -> bool {
+        self.withdrawn.load(Ordering::Acquire)
     }
 }
 
@@ -540,6 +557,11 @@ impl Stream for Upload {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        if this.left > 0 && this.progress.withdrawn() {
+            this.left = 0;
+            this.state = CutState::Never;
+            return Poll::Ready(Some(Err(DeliberateAbort(this.progress.sent()))));
+        }
         if this.left > 0 {
             let mut chunk =
                 vec![0; usize::try_from(this.left).map_or(CHUNK, |left| left.min(CHUNK))];

@@ -19,7 +19,9 @@ mod sigv4;
 pub(crate) mod xml;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rustls_platform_verifier::BuilderVerifierExt;
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::{BoxFuture, FutureExt as _, join_all};
@@ -38,8 +40,6 @@ use crate::scenario::model::{
 /// Everything a scenario run needs from outside the scenario file.
 #[derive(Clone, Debug)]
 pub struct RunContext {
-    /// From [`http_client`], shared by every scenario of a run so connections are reused.
-    pub client: reqwest::Client,
     /// Run-wide variables: `target`, `seed`, `run_id` and the user's `--var` values.
     /// A `--var` also overrides the default a scenario declares for the same name.
     pub variables: BTreeMap<String, String>,
@@ -60,17 +60,34 @@ pub struct RunContext {
 /// decompressed because both are what scenarios check; no proxy, because the
 /// target is exactly the URL given; no retries, because a retried request is not
 /// the request the scenario describes. reqwest still adds `Accept: */*` to requests
-/// whose step sets no `Accept`.
+/// whose step sets no `Accept`. Cheap to call: the TLS set-up is shared.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .referer(false)
         .no_proxy()
         .retry(reqwest::retry::never())
+        .tls_backend_preconfigured(tls_config().clone())
         .build()
         // Building fails only when the TLS backend cannot start, which no scenario can
         // work around; there is nothing sensible to run without a client.
         .expect("the HTTP client (rustls) could not be initialised")
+}
+
+/// What reqwest's `rustls` feature configures (aws-lc-rs, the platform's roots,
+/// HTTP/2 then HTTP/1.1 by ALPN), built once.
+fn tls_config() -> &'static rustls::ClientConfig {
+    static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| builder.with_platform_verifier())
+            .expect("the TLS backend (aws-lc-rs, platform roots) could not be initialised")
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        config
+    })
 }
 
 /// Runs one scenario: `steps` until the first failure, within the scenario timeout,
@@ -84,6 +101,7 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
         vars: ScenarioVars::default(),
         sent: SentBodies::default(),
         transcript: Mutex::new(Vec::new()),
+        client: Mutex::new(http_client()),
     };
     let scope = Scope::new(&runner.vars, &ctx.variables);
     let total = scenario.timeout.unwrap_or(ctx.scenario_timeout);
@@ -310,9 +328,32 @@ struct Runner<'a> {
     vars: ScenarioVars,
     sent: SentBodies,
     transcript: Mutex<Vec<Exchange>>,
+    /// The scenario's own connections: whatever one scenario leaves on a connection
+    /// (a body the server stopped reading) cannot stall another's request.
+    client: Mutex<reqwest::Client>,
 }
 
 impl<'a> Runner<'a> {
+    /// The client for the next request: this scenario's pool.
+    fn client(&self) -> reqwest::Client {
+        self.client
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Drops the scenario's pooled connections after the server answered an error to
+    /// a request with a body: a server that answers before reading the whole body
+    /// (rustus's early 413) may leave the rest on the connection, to be read as the
+    /// next request, which then never gets an answer. curl closes the connection in
+    /// that case; the next request here opens a new one.
+    fn forget_connections(&self) {
+        *self
+            .client
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = http_client();
+    }
+
     /// Renders the scenario's declared defaults once, in name order. A `--var` of the
     /// same name wins over the default, so users can resize a scenario without editing it.
     fn declare_vars(&self, scope: Scope<'_>) -> Result<(), Stop> {
@@ -525,7 +566,15 @@ impl<'a> Runner<'a> {
         let scenario_binds = limit.filter(|limit| limit.deadline < step_deadline);
         let deadline = scenario_binds.map_or(step_deadline, |limit| limit.deadline);
 
-        let attempt = request::perform(&self.ctx.client, &prepared, plan, deadline, &name).await;
+        let attempt = request::perform(&self.client(), &prepared, plan, deadline, &name).await;
+        if attempt.sent > 0
+            && attempt
+                .received
+                .as_ref()
+                .is_some_and(|received| received.status >= 400)
+        {
+            self.forget_connections();
+        }
         if let Some(step_name) = &step.name {
             let sent = prepared.payload_sent(attempt.sent);
             self.sent.record(step_name, sent.unwrap_or_default());

@@ -100,7 +100,7 @@ impl fmt::Display for FailureKind {
                 f,
                 "the target refused a {sent}-byte body as too large (413): a limit of its \
                  configuration; pass the limit (--var tus_max_size=BYTES, \
-                 --var chunk_size=BYTES) so scenarios size their bodies to fit"
+                 --var tus_chunk_size=BYTES) so scenarios size their bodies to fit"
             ),
             FailureKind::Timeout(after) => {
                 write!(f, "no complete response within {}", humanize(*after))

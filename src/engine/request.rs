@@ -263,14 +263,18 @@ pub(crate) async fn perform(
         inspector: Inspector::new(plan),
     };
     let skip_body = prepared.method == Method::HEAD;
-    let result =
-        tokio::time::timeout_at(deadline, transfer(client, request, &mut state, skip_body)).await;
+    let result = tokio::time::timeout_at(
+        deadline,
+        transfer(client, request, &mut state, skip_body, &progress),
+    )
+    .await;
     let interrupted = match result {
         Ok(Ok(())) => None,
         // The step asked for a broken connection, or stalled its body and the server
         // ended the request by closing the connection: whatever the transport says then
         // is the expected result, and a response that arrived before it still counts.
-        Ok(Err(_)) if progress.aborted() || progress.stalled() => None,
+        // So does a body withdrawn after an early error response.
+        Ok(Err(_)) if progress.aborted() || progress.stalled() || progress.withdrawn() => None,
         Ok(Err(error)) if state.head.is_some() => Some(Interrupted::Framing(format!(
             "the response body broke off after {} bytes: {}",
             state.inspector.len(),
@@ -332,9 +336,13 @@ async fn transfer(
     request: reqwest::Request,
     state: &mut Transfer,
     skip_body: bool,
+    progress: &UploadProgress,
 ) -> reqwest::Result<()> {
     let mut response = client.execute(request).await?;
     state.head = Some((response.status().as_u16(), response.headers().clone()));
+    if response.status().is_client_error() || response.status().is_server_error() {
+        progress.withdraw();
+    }
     // A HEAD response has no body whatever its Content-Length says.
     if !skip_body {
         while let Some(chunk) = response.chunk().await? {

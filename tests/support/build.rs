@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use upspec::engine::{RunContext, http_client};
+use upspec::engine::RunContext;
 use upspec::scenario::model::{
     BodyCut, BodyExpect, BodySource, Capture, CaptureSource, Comparison, Condition, CutEnd, Expect,
     HeaderExpect, HeaderMatcher, Level, RepeatStep, RequestStep, Scenario, SequenceRole,
@@ -51,7 +51,6 @@ pub fn scenario(steps: Vec<Step>) -> Scenario {
 /// A run context against `target` with short timeouts, so a hang fails fast.
 pub fn context(target: &str) -> RunContext {
     RunContext {
-        client: http_client(),
         variables: BTreeMap::from([("target".to_owned(), target.to_owned())]),
         headers: Vec::new(),
         seed: 1,

@@ -341,8 +341,39 @@ pub async fn stall_watching(ending: StallEnding) -> (String, mpsc::UnboundedRece
 }
 
 /// A server that answers `413` as soon as it has a request head, then reads (and
-/// discards) whatever body follows: an early response to an upload.
-pub async fn early_answer() -> String {
+/// discards) whatever body follows: an early response to an upload. Reports, for
+/// each connection, how many body bytes came before the client closed it.
+pub async fn early_answer() -> (String, mpsc::UnboundedReceiver<u64>) {
+    let (listener, url) = bind().await;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let Some((_, with_head)) = read_head(&mut socket).await else {
+                    return;
+                };
+                let answer = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n";
+                let _ = socket.write_all(answer).await;
+                let mut received = with_head as u64;
+                let mut buf = vec![0; 64 * 1024];
+                while let Ok(n @ 1..) = socket.read(&mut buf).await {
+                    received += n as u64;
+                }
+                let _ = tx.send(received);
+            });
+        }
+    });
+    (url, rx)
+}
+
+/// A server that, like rustus over its body limit, answers `413` to a request with
+/// a body as soon as it has the head, keeps the connection open and never reads or
+/// answers anything on it again; a request without a body gets `200`.
+pub async fn refuses_bodies_early() -> String {
     let (listener, url) = bind().await;
     tokio::spawn(async move {
         loop {
@@ -350,13 +381,24 @@ pub async fn early_answer() -> String {
                 return;
             };
             tokio::spawn(async move {
-                if read_head(&mut socket).await.is_none() {
-                    return;
+                while let Some((head, _)) = read_head(&mut socket).await {
+                    let has_body = head.lines().any(|line| {
+                        line.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .is_some_and(|value| value.trim() != "0")
+                    });
+                    if has_body {
+                        let answer = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n";
+                        let _ = socket.write_all(answer).await;
+                        // Holds the connection, reading nothing, until the client goes.
+                        let _ = socket.readable().await;
+                        std::future::pending::<()>().await;
+                    }
+                    let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                    if socket.write_all(answer).await.is_err() {
+                        return;
+                    }
                 }
-                let answer = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n";
-                let _ = socket.write_all(answer).await;
-                let mut buf = vec![0; 64 * 1024];
-                while let Ok(1..) = socket.read(&mut buf).await {}
             });
         }
     });
