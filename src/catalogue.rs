@@ -9,10 +9,19 @@
 //! the suite's own words, is what lets "every requirement is covered or excluded"
 //! be a test rather than a hope.
 //!
+//! A MUST or SHOULD rests on a sentence of the spec, so such a row quotes it
+//! (`quote`, verbatim, `…` for what is left out): a failure report shows the
+//! sentence, and a level nobody can point at cannot hide in the catalogue. A
+//! `derived` row argues its requirement in `text` and may quote the definitions it
+//! starts from. A MAY row may quote its permission. An IMPL row records behaviour
+//! the spec is silent about, so a quote there is refused: a sentence that says
+//! MUST or SHOULD would make the row that level.
+//!
 //! ```yaml
 //! protocol: tus
 //! requirements:
-//!   - { id: TUS-CORE-VER-412, section: "Tus-Resumable", level: MUST, text: "…" }
+//!   - { id: TUS-CORE-VER-412, section: "Tus-Resumable", level: MUST, text: "…",
+//!       quote: "If the version specified by the Client is not supported by the Server, it MUST respond with the `412 Precondition Failed` status …" }
 //! excluded:
 //!   - { id: TUS-EXP-FUTURE, reason: "the format cannot compare two dates" }
 //! ```
@@ -55,6 +64,9 @@ pub struct Requirement {
     pub derived: bool,
     /// One line, in the suite's words.
     pub text: String,
+    /// The sentence(s) of the source it rests on, verbatim (`…` for elisions):
+    /// present on every MUST and SHOULD row that is not derived, never on IMPL.
+    pub quote: Option<String>,
     pub span: SourceSpan,
 }
 
@@ -135,6 +147,8 @@ struct RequirementSyntax {
     #[serde(default)]
     derived: bool,
     text: String,
+    #[serde(default)]
+    quote: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -199,12 +213,19 @@ pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
                 LoadErrorKind::InvalidValue(format!("requirement `{}` has no text", id.value)),
             ));
         }
+        let row = &item.value;
+        if let Some(problem) =
+            quote_problem(&id.value, row.level, row.derived, row.quote.as_deref())
+        {
+            errors.push(ctx.error(&id.referenced, LoadErrorKind::InvalidValue(problem)));
+        }
         requirements.push(Requirement {
             id: id.value.clone(),
-            section: item.value.section.clone(),
-            level: item.value.level,
-            derived: item.value.derived,
-            text: item.value.text.clone(),
+            section: row.section.clone(),
+            level: row.level,
+            derived: row.derived,
+            text: row.text.clone(),
+            quote: row.quote.clone(),
             span: ctx.span(&id.referenced),
         });
     }
@@ -253,6 +274,30 @@ pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
         requirements,
         excluded,
     })
+}
+
+/// What is wrong with a row's quote for its level, if anything (see the module
+/// documentation for the rule).
+fn quote_problem(id: &str, level: Level, derived: bool, quote: Option<&str>) -> Option<String> {
+    let quote = match quote.map(str::trim) {
+        Some("") => return Some(format!("requirement `{id}` has an empty quote")),
+        other => other,
+    };
+    match (level, derived, quote) {
+        (Level::Must | Level::Should, false, None) => Some(format!(
+            "requirement `{id}` is {level} but quotes no sentence: add `quote:` with the \
+             sentence of the spec it rests on, verbatim, or mark it `derived: true` and \
+             argue it in `text`"
+        )),
+        (Level::Impl, _, Some(_)) => Some(format!(
+            "requirement `{id}` is IMPL (the spec is silent) but quotes a sentence: a \
+             quoted MUST or SHOULD makes it that level, so drop the quote or change the level"
+        )),
+        (Level::Must | Level::Should, false, Some(_))
+        | (Level::Must | Level::Should, true, _)
+        | (Level::May, _, _)
+        | (Level::Impl, _, None) => None,
+    }
 }
 
 fn valid_id(id: &str) -> bool {
@@ -382,9 +427,10 @@ mod tests {
     const CATALOGUE: &str = r#"
 protocol: demo
 requirements:
-  - { id: DEMO-A, section: "1", level: MUST, text: "a" }
+  - { id: DEMO-A, section: "1", level: MUST, text: "a",
+      quote: "The Server MUST answer." }
   - { id: DEMO-B, section: "2", level: IMPL, derived: true, text: "b" }
-  - { id: DEMO-C, section: "3", level: SHOULD, text: "c" }
+  - { id: DEMO-C, section: "3", level: SHOULD, text: "c", quote: "It SHOULD … answer." }
 excluded:
   - { id: DEMO-C, reason: "on the client" }
 "#;
@@ -404,6 +450,11 @@ excluded:
         assert_eq!(catalogue.requirements[1].level, Level::Impl);
         assert!(catalogue.requirements[1].derived && !catalogue.requirements[0].derived);
         assert_eq!(catalogue.requirements[0].span.line, 4);
+        assert_eq!(
+            catalogue.requirements[0].quote.as_deref(),
+            Some("The Server MUST answer.")
+        );
+        assert_eq!(catalogue.requirements[1].quote, None);
         let broken = CATALOGUE.replace("DEMO-C, reason", "DEMO-D, reason")
             + "  - { id: DEMO-A, reason: x }\n  - { id: DEMO-A, reason: y }\n";
         let errors = parse(&file(&broken)).unwrap_err();
@@ -415,13 +466,46 @@ excluded:
             text[0]
         );
         assert!(
-            text[0].contains("--> demo/requirements.yaml:8:11"),
+            text[0].contains("--> demo/requirements.yaml:9:11"),
             "{}",
             text[0]
         );
         assert!(text[1].contains("listed twice"), "{}", text[1]);
         let typo = parse(&file("protocol: x\nrequirement: []\n")).unwrap_err();
         assert!(typo[0].to_string().contains("did you mean `requirements`?"));
+    }
+
+    #[test]
+    fn quotes_are_required_on_must_and_should_and_refused_on_impl() {
+        let unquoted = CATALOGUE.replace(", quote: \"It SHOULD … answer.\"", "");
+        let errors = parse(&file(&unquoted)).unwrap_err();
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 1, "{text:?}");
+        assert!(
+            text[0].contains("`DEMO-C` is SHOULD but quotes no sentence"),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[0].contains("--> demo/requirements.yaml:7:11"),
+            "{}",
+            text[0]
+        );
+        let empty = CATALOGUE.replace("It SHOULD … answer.", " ");
+        let errors = parse(&file(&empty)).unwrap_err();
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("`DEMO-C` has an empty quote")
+        );
+        let quoted_impl = CATALOGUE.replace("text: \"b\"", "text: \"b\", quote: \"x\"");
+        let errors = parse(&file(&quoted_impl)).unwrap_err();
+        let text = errors[0].to_string();
+        assert!(text.contains("`DEMO-B` is IMPL"), "{text}");
+        assert!(text.contains("--> demo/requirements.yaml:6:11"), "{text}");
+        let derived = CATALOGUE.replace("DEMO-C, section", "DEMO-C, derived: true, section");
+        let derived = derived.replace(", quote: \"It SHOULD … answer.\"", "");
+        assert!(parse(&file(&derived)).is_ok());
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The bundled suites against their requirement catalogues: every catalogued
 //! requirement is cited by a scenario or excluded with a reason, no scenario cites
 //! an unknown ID (the loader refuses those), and no scenario fails harder than the
-//! requirements it checks allow. `upspec coverage` shows the same table.
+//! requirements it checks allow. `upspec coverage` shows the same table. Every
+//! MUST and SHOULD row quotes the sentence it rests on, unless it is derived.
 
 use std::process::Command;
 
 use upspec::catalogue::{self, Status};
 use upspec::scenario::model::Level;
+use upspec::scenario::tree::CatalogueFile;
 use upspec::scenario::{SpecTree, load};
 
 #[test]
@@ -36,6 +38,61 @@ fn every_catalogued_requirement_is_covered_or_excluded() {
         gaps.extend(coverage.problems.iter().cloned());
     }
     assert!(gaps.is_empty(), "{}", gaps.join("\n"));
+}
+
+#[test]
+fn every_must_and_should_row_quotes_its_sentence() {
+    let tree = SpecTree::bundled();
+    let catalogues = catalogue::load_all(&tree).unwrap_or_else(|e| panic!("{e}"));
+    let mut unquoted = Vec::new();
+    let mut quoted = 0;
+    for catalogue in &catalogues {
+        for row in &catalogue.requirements {
+            let needs_quote = match row.level {
+                Level::Must | Level::Should => !row.derived,
+                Level::May | Level::Impl => false,
+            };
+            match row.quote.as_deref().map(str::trim) {
+                Some(quote) if !quote.is_empty() => quoted += 1,
+                Some(_) | None if needs_quote => {
+                    unquoted.push(format!("{}: {} ({})", catalogue.file, row.id, row.level));
+                }
+                Some(_) | None => {}
+            }
+            if row.level == Level::Impl {
+                assert!(row.quote.is_none(), "{} is IMPL but quotes", row.id);
+            }
+        }
+    }
+    assert!(
+        unquoted.is_empty(),
+        "rows without a quote:\n{}",
+        unquoted.join("\n")
+    );
+    assert!(quoted > 190, "only {quoted} quoted rows");
+}
+
+#[test]
+fn a_catalogue_row_that_loses_its_quote_is_refused_where_it_stands() {
+    let text = std::fs::read_to_string("specs/tus/requirements.yaml").unwrap();
+    let quote = "\n      quote: \"The Server MUST prevent the client and/or proxies from caching the response by adding the `Cache-Control: no-store` header to the response.\" }";
+    assert!(text.contains(quote), "TUS-CORE-HEAD-NOSTORE's quote moved");
+    let file = CatalogueFile {
+        display: "specs/tus/requirements.yaml".into(),
+        dir: vec!["tus".into()],
+        text: text.replace(quote, " }"),
+    };
+    let errors = catalogue::parse(&file).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    let message = errors[0].to_string();
+    assert!(
+        message.contains("`TUS-CORE-HEAD-NOSTORE` is MUST but quotes no sentence"),
+        "{message}"
+    );
+    assert!(
+        message.contains("--> specs/tus/requirements.yaml:"),
+        "{message}"
+    );
 }
 
 /// MUST > SHOULD > MAY and IMPL (recorded only).
@@ -125,7 +182,7 @@ fn upspec_coverage_fails_on_a_gap() {
     std::fs::create_dir_all(dir.path().join("demo")).unwrap();
     std::fs::write(
         dir.path().join("demo/requirements.yaml"),
-        "protocol: demo\nrequirements:\n  - { id: DEMO-A, section: s, level: MUST, text: a }\n  - { id: DEMO-B, section: s, level: SHOULD, text: b }\n",
+        "protocol: demo\nrequirements:\n  - { id: DEMO-A, section: s, level: MUST, text: a, quote: q }\n  - { id: DEMO-B, section: s, level: SHOULD, text: b, quote: q }\n",
     )
     .unwrap();
     std::fs::write(

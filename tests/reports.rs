@@ -180,6 +180,20 @@ fn json_report_follows_the_documented_schema() {
         .map(|e| e["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["still_failing", "unused"]);
+    let quote = |id: &str| {
+        report["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id} missing"))["quote"]
+            .clone()
+    };
+    assert_eq!(
+        quote("DEMO-MUST"),
+        "The Server MUST answer `418 I'm a teapot` to `OPTIONS`."
+    );
+    assert!(quote("DEMO-IMPL").is_null(), "an IMPL row quotes nothing");
 }
 
 #[test]

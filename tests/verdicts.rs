@@ -22,11 +22,11 @@ const LIMIT: usize = 1000;
 const CATALOGUE: &str = r#"
 protocol: demo
 requirements:
-  - { id: R-PARTS, section: "1", level: MUST, text: "A listing names its parts." }
-  - { id: R-ROOT, section: "2", level: MUST, text: "A listing's root element is ListPartsResult." }
-  - { id: R-AFTER, section: "3", level: MUST, text: "What a created upload answers." }
-  - { id: R-LOC, section: "4", level: MUST, text: "A created upload answers at its Location." }
-  - { id: R-SIZE, section: "5", level: MUST, text: "A large body is stored." }
+  - { id: R-PARTS, section: "1", level: MUST, text: "A listing names its parts.", quote: "…" }
+  - { id: R-ROOT, section: "2", level: MUST, text: "A listing's root element is ListPartsResult.", quote: "…" }
+  - { id: R-AFTER, section: "3", level: MUST, text: "What a created upload answers.", quote: "…" }
+  - { id: R-LOC, section: "4", level: MUST, text: "A created upload answers at its Location.", quote: "…" }
+  - { id: R-SIZE, section: "5", level: MUST, text: "A large body is stored.", quote: "…" }
 "#;
 
 const SCENARIOS: &str = r#"

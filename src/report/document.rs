@@ -123,6 +123,9 @@ pub struct RequirementEntry {
     /// The catalogue's one-line statement of the requirement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// The sentence(s) of the spec it rests on, verbatim; null where the catalogue
+    /// quotes none (IMPL rows, some derived and MAY rows, IDs outside a catalogue).
+    pub quote: Option<String>,
     /// Why the catalogue excludes it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -297,6 +300,7 @@ fn requirements(suite: &Suite, records: &[ScenarioRecord]) -> Vec<RequirementEnt
                 derived: requirement.derived,
                 scenarios: cited.iter().map(|(r, _)| r.scenario.name()).collect(),
                 text: Some(requirement.text.clone()),
+                quote: requirement.quote.clone(),
                 reason: exclusion.map(|e| e.reason.clone()),
             });
         }
@@ -314,6 +318,7 @@ fn requirements(suite: &Suite, records: &[ScenarioRecord]) -> Vec<RequirementEnt
             derived: false,
             scenarios: cited.iter().map(|(r, _)| r.scenario.name()).collect(),
             text: None,
+            quote: None,
             reason: None,
         });
     }

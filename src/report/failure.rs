@@ -12,8 +12,9 @@ const EXCERPT: usize = 512;
 
 /// Renders why `scenario` stopped short (`outcome` is not a pass) as plain text
 /// (no colour: it also goes into files). A failure names the requirements its
-/// check fails, each with its level and sentence; an inconclusive outcome names
-/// what blocked it.
+/// check fails, each with its level, its summary and the sentence of the spec it
+/// rests on (quoted, with where it stands); an inconclusive outcome names what
+/// blocked it.
 pub fn render(suite: &Suite, scenario: &Scenario, outcome: &Outcome) -> String {
     let Some(failure) = outcome.failure() else {
         return String::new();
@@ -46,14 +47,18 @@ pub fn render(suite: &Suite, scenario: &Scenario, outcome: &Outcome) -> String {
         Outcome::Failed(_) | Outcome::Inconclusive(_) => {
             for id in &failure.requirements {
                 let _ = write!(out, "  {label}: {id} ({})", scenario.level_of(id));
-                match suite.requirement(id) {
-                    Some(requirement) if requirement.derived => {
-                        let _ = writeln!(out, " [derived] {}", requirement.text);
-                    }
-                    Some(requirement) => {
-                        let _ = writeln!(out, " {}", requirement.text);
-                    }
-                    None => out.push('\n'),
+                let Some(requirement) = suite.requirement(id) else {
+                    out.push('\n');
+                    continue;
+                };
+                let derived = if requirement.derived {
+                    " [derived]"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "{derived} {}", requirement.text);
+                if let Some(quote) = &requirement.quote {
+                    let _ = writeln!(out, "    \"{quote}\" — {}", requirement.section);
                 }
             }
         }
