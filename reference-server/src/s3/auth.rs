@@ -35,8 +35,8 @@ use sha2::Digest as _;
 use subtle::ConstantTimeEq;
 
 use super::clock;
+use super::config::S3Config;
 use super::error::S3Error;
-use crate::config::S3Config;
 use crate::faults::{Fault, Faults};
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -760,7 +760,7 @@ impl Auth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::S3Credential;
+    use crate::s3::config::S3Credential;
 
     const AK: &str = "AKIAIOSFODNN7EXAMPLE";
     const SK: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";

@@ -23,6 +23,7 @@ mod catalog;
 mod checksum;
 mod chunked;
 mod clock;
+pub(crate) mod config;
 mod error;
 mod headers;
 mod listing;
@@ -42,13 +43,14 @@ use hyper::body::Incoming;
 
 pub use error::S3Error;
 
-use crate::config::S3Config;
 use crate::faults::Faults;
 use crate::framing;
-use crate::http::{Background, Handler, ResBody, drain, empty, full};
-use crate::store::{Store, StoreError};
+use crate::http::{ResBody, drain, empty, full};
+use crate::protocol::{Answer, Background, Common, Handler};
+use crate::store::{Store, StoreError, Stores};
 use auth::{Auth, Verified};
 use catalog::Catalog;
+use config::S3Config;
 use route::{Op, Route};
 
 /// Settings fixed at start-up.
@@ -89,26 +91,30 @@ impl Ctx {
     }
 }
 
-impl<St: Store + Clone> S3<St> {
-    /// Opens the catalog (settling what a crash left) and the settings.
-    pub(crate) async fn open(
-        store: St,
-        config: &S3Config,
-        faults: Faults,
-        idle_timeout: Duration,
-    ) -> Result<Self, StoreError> {
-        Ok(Self {
-            catalog: Arc::new(Catalog::open(store).await?),
-            settings: Arc::new(Settings {
-                region: config.region.clone(),
-                auth: Auth::new(config, faults),
-                min_part_size: config.min_part_size,
-                idle_timeout,
-                faults,
-            }),
-        })
-    }
+/// Opens S3 over its store from `stores`: the catalog (settling what a
+/// crash left) and the settings.
+pub(crate) async fn open<St: Stores>(
+    config: &S3Config,
+    common: Common,
+    stores: &St,
+) -> Result<S3<St::Store>, StoreError> {
+    let Common {
+        idle_timeout,
+        faults,
+    } = common;
+    Ok(S3 {
+        catalog: Arc::new(Catalog::open(stores.open("s3")?).await?),
+        settings: Arc::new(Settings {
+            region: config.region.clone(),
+            auth: Auth::new(config, faults),
+            min_part_size: config.min_part_size,
+            idle_timeout,
+            faults,
+        }),
+    })
+}
 
+impl<St: Store + Clone> S3<St> {
     /// Every response leaves through here: request ids on all, refusals as
     /// XML error bodies (none for HEAD, whose answers have no body).
     async fn respond(&self, req: Request<Incoming>) -> Response<ResBody> {
@@ -190,8 +196,8 @@ impl<St: Store + Clone> S3<St> {
 }
 
 impl<St: Store + Clone> Handler for S3<St> {
-    async fn handle(&self, req: Request<Incoming>) -> Response<ResBody> {
-        self.respond(req).await
+    fn handle(&self, req: Request<Incoming>) -> Answer<'_> {
+        Box::pin(self.respond(req))
     }
 
     fn background(&self) -> Option<Background> {

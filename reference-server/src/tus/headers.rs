@@ -319,7 +319,7 @@ mod tests {
     fn concat_forms() {
         let a = UploadId::random();
         let b = UploadId::random();
-        let locations = Locations::from_config(&crate::config::Config::default());
+        let locations = Locations::from_config(&crate::tus::config::TusConfig::default());
         let parse = |v: &str| concat(&map(UPLOAD_CONCAT, &[v]), |url| locations.upload_id(url));
         assert_eq!(parse("partial").unwrap(), Some(ConcatRequest::Partial));
         let value = format!("final;/files/{a} http://example.test:1/files/{b} {a}");

@@ -10,6 +10,7 @@
 
 mod checksum;
 mod concat;
+pub(crate) mod config;
 mod create;
 mod expiry;
 mod extension;
@@ -33,11 +34,12 @@ pub use checksum::UnknownAlgorithm;
 pub use extension::{Extension, UnknownExtension};
 pub use rejection::Rejection;
 
-use crate::config::Config;
 use crate::faults::{Fault, Faults};
 use crate::framing;
-use crate::http::{Background, Handler, ResBody, empty};
-use crate::store::{Record, Store, UploadId};
+use crate::http::{ResBody, empty};
+use crate::protocol::{Answer, Background, Common, Handler};
+use crate::store::{Record, Store, StoreError, Stores, UploadId};
+use config::TusConfig;
 use headers::{TUS_RESUMABLE, VERSION, single};
 use upload::TusUpload;
 
@@ -62,7 +64,7 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    fn from_config(config: &Config) -> Self {
+    fn new(config: &TusConfig, common: Common) -> Self {
         let extensions = config.effective_extensions();
         let expiry = config
             .expiry
@@ -75,8 +77,8 @@ impl Settings {
             expiry,
             extensions,
             algorithms: config.checksum_algorithms.clone(),
-            idle_timeout: config.idle_timeout,
-            faults: Faults::new(config.faults.iter().copied()),
+            idle_timeout: common.idle_timeout,
+            faults: common.faults,
         }
     }
 
@@ -98,14 +100,19 @@ enum Target {
     Upload(UploadId),
 }
 
-impl<S: Store + Clone> Tus<S> {
-    pub(crate) fn new(store: S, config: &Config) -> Self {
-        Self {
-            store,
-            settings: Arc::new(Settings::from_config(config)),
-        }
-    }
+/// Opens tus over its store from `stores`.
+pub(crate) async fn open<St: Stores>(
+    config: &TusConfig,
+    common: Common,
+    stores: &St,
+) -> Result<Tus<St::Store>, StoreError> {
+    Ok(Tus {
+        store: stores.open("tus")?,
+        settings: Arc::new(Settings::new(config, common)),
+    })
+}
 
+impl<S: Store + Clone> Tus<S> {
     /// Every response leaves through here: `Tus-Resumable` on all of them
     /// (P:L166-168, including OPTIONS and errors), no body for HEAD; then
     /// the faults that change what a response says, if any.
@@ -232,8 +239,8 @@ impl<S: Store + Clone> Tus<S> {
 }
 
 impl<S: Store + Clone> Handler for Tus<S> {
-    async fn handle(&self, req: Request<Incoming>) -> Response<ResBody> {
-        self.respond(req).await
+    fn handle(&self, req: Request<Incoming>) -> Answer<'_> {
+        Box::pin(self.respond(req))
     }
 
     fn background(&self) -> Option<Background> {
