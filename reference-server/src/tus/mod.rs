@@ -18,6 +18,7 @@ mod headers;
 mod location;
 mod misreport;
 mod patch;
+mod policy;
 mod receive;
 mod rejection;
 mod upload;
@@ -34,13 +35,14 @@ pub use checksum::UnknownAlgorithm;
 pub use extension::{Extension, UnknownExtension};
 pub use rejection::Rejection;
 
-use crate::faults::{Fault, Faults};
+use crate::faults::Faults;
 use crate::framing;
 use crate::http::{ResBody, empty};
 use crate::protocol::{Answer, Background, Common, Handler};
 use crate::store::{Record, Store, StoreError, Stores, UploadId};
 use config::TusConfig;
 use headers::{TUS_RESUMABLE, VERSION, single};
+use policy::Policy;
 use upload::TusUpload;
 
 /// The protocol settings, fixed at start-up.
@@ -85,6 +87,11 @@ impl Settings {
     pub fn has(&self, extension: Extension) -> bool {
         self.extensions.contains(&extension)
     }
+
+    /// The rules the faults bend, as questions handlers ask.
+    pub fn policy(&self) -> Policy {
+        Policy::new(self.faults)
+    }
 }
 
 /// The tus protocol over a store.
@@ -118,7 +125,7 @@ impl<S: Store + Clone> Tus<S> {
     /// the faults that change what a response says, if any.
     async fn respond(&self, req: Request<Incoming>) -> Response<ResBody> {
         let faults = &self.settings.faults;
-        let method = effective_method(req.headers(), req.method(), faults);
+        let method = effective_method(req.headers(), req.method(), self.settings.policy());
         let answered = method.as_ref().unwrap_or(req.method()).clone();
         let result = match method {
             Ok(method) => self.route(method, req).await,
@@ -146,7 +153,7 @@ impl<S: Store + Clone> Tus<S> {
             // not there now. Covers unknown ids and paths that name no
             // upload alike, as a client cannot tell them apart.
             Err(Rejection::NotFound)
-                if delete && self.settings.faults.active(Fault::DeleteUnknown204) =>
+                if delete && !self.settings.policy().unknown_delete_not_found() =>
             {
                 Ok(status(StatusCode::NO_CONTENT))
             }
@@ -164,7 +171,7 @@ impl<S: Store + Clone> Tus<S> {
         if method == Method::OPTIONS {
             // Any version, or none, is fine here (P:L252-253), unless a
             // fault puts the version check in front of OPTIONS too.
-            if self.settings.faults.active(Fault::OptionsChecksVersion) {
+            if !self.settings.policy().options_ignores_version() {
                 check_version(req.headers(), true, &self.settings.faults)?;
             }
             return Ok(view::options(&self.settings));
@@ -218,13 +225,13 @@ impl<S: Store + Clone> Tus<S> {
     /// Termination (P:L575-588): 204, afterwards 404. A busy upload is
     /// refused like any other concurrent change.
     async fn terminate(&self, id: &UploadId) -> Result<Response<ResBody>, Rejection> {
-        let faults = &self.settings.faults;
+        let policy = self.settings.policy();
         let lock = self.store.try_lock(id).ok_or(Rejection::Locked)?;
         let record = self.live(id).await?;
-        if upload::is_complete(&record) && faults.active(Fault::TerminateCompletedRefused) {
+        if upload::is_complete(&record) && !policy.terminates_completed_uploads() {
             return Err(Rejection::CompletedUpload);
         }
-        if !faults.active(Fault::TerminateKeepsUpload) {
+        if policy.termination_removes_upload() {
             self.store.remove(lock).await?;
         }
         Ok(status(StatusCode::NO_CONTENT))
@@ -255,11 +262,9 @@ impl<S: Store + Clone> Handler for Tus<S> {
 fn effective_method(
     headers: &HeaderMap,
     actual: &Method,
-    faults: &Faults,
+    policy: Policy,
 ) -> Result<Method, Rejection> {
-    let ignored = faults.active(Fault::MethodOverrideIgnored)
-        || (faults.active(Fault::MethodOverridePostOnly) && *actual != Method::POST);
-    if ignored {
+    if !policy.honours_method_override(actual) {
         return Ok(actual.clone());
     }
     match single(headers, headers::METHOD_OVERRIDE)? {
