@@ -15,14 +15,13 @@ use std::time::Duration;
 use http::{Request, Response};
 use hyper::body::Incoming;
 
-use crate::config::Config;
 use crate::faults::Faults;
 use crate::http::ResBody;
 use crate::store::StoreError;
 
 /// Which of the server's listeners a protocol answers on (and an error is
-/// about). The tus listener is the main one, at [`Config::listen`]; the
-/// IETF draft will share it, telling its requests apart by header.
+/// about). The tus listener is the main one, at `Config::listen`; the IETF
+/// draft will share it, telling its requests apart by a header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listener {
     Tus,
@@ -45,15 +44,6 @@ pub(crate) struct Common {
     pub idle_timeout: Duration,
     /// Deliberate deviations (empty for a correct server).
     pub faults: Faults,
-}
-
-impl Common {
-    pub fn of(config: &Config) -> Self {
-        Self {
-            idle_timeout: config.idle_timeout,
-            faults: Faults::new(config.faults.iter().copied()),
-        }
-    }
 }
 
 /// A handler's answer in the making.

@@ -3,6 +3,7 @@
 //! line here.
 
 use crate::config::Config;
+use crate::faults::Faults;
 use crate::protocol::{Common, Listener, Registration};
 use crate::store::Stores;
 use crate::{s3, tus};
@@ -15,7 +16,10 @@ pub(crate) fn registered<'a, St: Stores>(
     config: &'a Config,
     stores: &'a St,
 ) -> Vec<Registration<'a>> {
-    let common = Common::of(config);
+    let common = Common {
+        idle_timeout: config.idle_timeout,
+        faults: Faults::new(config.faults.iter().copied()),
+    };
     let mut list = vec![Registration::new(
         Listener::Tus,
         config.listen,

@@ -6,7 +6,8 @@ use http::header::LOCATION;
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
-use super::headers::{self, ConcatRequest, MetadataPair, UPLOAD_LENGTH, UPLOAD_OFFSET};
+use super::headers::{self, ConcatRequest, MetadataPair};
+use super::names::{UPLOAD_LENGTH, UPLOAD_OFFSET};
 use super::receive::{self, Checks};
 use super::upload::{Concat, TusUpload};
 use super::{Extension, Rejection, Settings, Tus, ascii, concat, status, view};

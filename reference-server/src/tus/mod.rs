@@ -17,6 +17,7 @@ mod extension;
 mod headers;
 mod location;
 mod misreport;
+mod names;
 mod patch;
 mod policy;
 mod receive;
@@ -41,7 +42,8 @@ use crate::http::{ResBody, empty};
 use crate::protocol::{Answer, Background, Common, Handler};
 use crate::store::{Record, Store, StoreError, Stores, UploadId};
 use config::TusConfig;
-use headers::{TUS_RESUMABLE, VERSION, single};
+use headers::single;
+use names::{METHOD_OVERRIDE, TUS_RESUMABLE, VERSION};
 use policy::Policy;
 use upload::TusUpload;
 
@@ -267,7 +269,7 @@ fn effective_method(
     if !policy.honours_method_override(actual) {
         return Ok(actual.clone());
     }
-    match single(headers, headers::METHOD_OVERRIDE)? {
+    match single(headers, METHOD_OVERRIDE)? {
         None => Ok(actual.clone()),
         Some(name) => Method::from_bytes(name.as_bytes())
             .map_err(|_| Rejection::InvalidOverride(name.to_owned())),

@@ -7,7 +7,8 @@
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
-use super::headers::{self, UPLOAD_LENGTH, UPLOAD_OFFSET};
+use super::headers;
+use super::names::{UPLOAD_LENGTH, UPLOAD_OFFSET};
 use super::receive::{self, Checks};
 use super::upload::TusUpload;
 use super::{Rejection, Tus, status, view};

@@ -20,7 +20,8 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use super::checksum::{ChecksumAlgorithm, Hasher};
-use super::headers::{self, ExpectedChecksum, UPLOAD_CHECKSUM};
+use super::headers::{self, ExpectedChecksum};
+use super::names::UPLOAD_CHECKSUM;
 use super::upload::{TusUpload, expiry_from};
 use super::{Extension, Rejection, Settings};
 use crate::store::Appender;
