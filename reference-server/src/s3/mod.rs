@@ -8,13 +8,12 @@
 //! `body` (and `chunked` for aws-chunked payloads) into the store; the
 //! `catalog` keeps buckets, objects, uploads and parts.
 //!
-//! Faults (`crate::faults`) reach the handlers as `Ctx::faults`, and are
-//! decided where the behaviour they bend is: ETag forms, part-number range,
-//! Complete's ETag/order/size checks, ListParts paging in `rules`;
-//! signature verification in `auth::Auth::verify`; what Abort removes in
-//! `catalog::Catalog::abort`; listings in `listing`. Faults that change
-//! only what an answer says (a code, a status, a header) are in
-//! `misreport`, one step after the handler.
+//! Faults (`crate::faults`) reach the handlers with the request; handlers
+//! ask `Ctx::policy` questions named for the rule (`policy.rs`), the rule
+//! functions of `rules` (ETag forms, part-number range, Complete's checks,
+//! ListParts paging) decide their own, and faults that change only what an
+//! answer says (a code, a status, a header) are in `misreport`, one step
+//! after the handler. The S3 section of the config is `config.rs`.
 
 mod auth;
 mod body;
@@ -30,6 +29,7 @@ mod listing;
 mod misreport;
 mod multipart;
 mod objects;
+mod policy;
 mod route;
 mod rules;
 mod xml;
@@ -51,6 +51,7 @@ use crate::store::{Store, StoreError, Stores};
 use auth::{Auth, Verified};
 use catalog::Catalog;
 use config::S3Config;
+use policy::Policy;
 use route::{Op, Route};
 
 /// Settings fixed at start-up.
@@ -80,6 +81,11 @@ pub(crate) struct Ctx {
 impl Ctx {
     pub fn header(&self, name: &str) -> Option<&str> {
         headers::text(&self.parts.headers, name)
+    }
+
+    /// The rules the faults bend, as questions handlers ask.
+    pub fn policy(&self) -> Policy {
+        Policy::new(self.faults)
     }
 
     /// `Initiator`/`Owner` of what this request creates.

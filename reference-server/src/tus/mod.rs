@@ -6,7 +6,9 @@
 //! handler lives in its own module. Every refusal is a [`Rejection`], whose
 //! status is decided in `rejection.rs`; every response passes through
 //! [`Tus::respond`], which adds `Tus-Resumable` and then lets `misreport`
-//! apply the faults that bend what responses say.
+//! apply the faults that bend what responses say. Faults that change what
+//! the server does are questions of `policy.rs`; the tus section of the
+//! config is `config.rs`, the header names `names.rs`.
 
 mod checksum;
 mod concat;
