@@ -8,24 +8,25 @@
 //! one `faults!` table below: adding a fault is one entry there plus the
 //! decision it changes.
 //!
-//! Handlers never test for faults ad hoc. They ask [`Faults::active`] at a
-//! few named decision points, so every deviation is visible from here:
+//! Handlers never test for faults ad hoc. They ask questions named for the
+//! rule a fault bends, and only these modules call [`Faults::active`]:
 //!
+//! * **what the server does** (`tus/policy.rs`, `s3/policy.rs`): one method
+//!   per rule (`final_refused_before_offset_checked`,
+//!   `conflict_stores_nothing`, `refuses_empty_complete`, …), `true` for a
+//!   correct server, each naming the fault that breaks it;
 //! * **refusals** (`tus/rejection.rs`): a fault can waive a refusal (the
 //!   server carries on as if the request were fine) or change its status or
-//!   headers; the table of which fault touches which refusal lives there;
-//! * **what a response says** (`tus/misreport.rs`): one step, after the
-//!   handler, that drops or bends response headers;
-//! * **what is stored**: the commit of received bytes (`tus/receive.rs`),
-//!   the order and time of assembly (`tus/concat.rs`), what termination
-//!   removes, which headers a request is read with.
-//!
-//! S3 faults reach its handlers with the request (`s3::Ctx::faults`) and
-//! are decided in the same three ways: the rules of `s3/rules.rs` (part
-//! numbers, ETags, Complete's checks, paging), what a handler stores or
-//! lists, and `s3/misreport.rs` for answers that name the wrong error or
-//! drop a header. SigV4 faults are decided in `s3/auth.rs` and, for
-//! streamed bodies, where the body is checked (`s3/body.rs`, `s3/chunked.rs`).
+//!   headers; the table of which fault touches which refusal lives there,
+//!   in `Rejection::waived_by` and `Rejection::status`, because the fault
+//!   is a property of the refusal, not of the handler that raises it;
+//! * **what a response says** (`tus/misreport.rs`, `s3/misreport.rs`): one
+//!   step after the handler that drops or bends headers, or names the wrong
+//!   error; a table by response, so it reads the faults directly;
+//! * **the S3 numeric and ETag rules** (`s3/rules.rs`: part-number range,
+//!   ETag forms, Complete's order and size checks, ListParts paging): each
+//!   function there is the rule, and its fault is decided inside it, next
+//!   to the comparison it bends.
 //!
 //! A fault never makes the server panic or answer 5xx, unless answering 5xx
 //! is the fault.

@@ -16,17 +16,22 @@
 //! # }
 //! ```
 //!
-//! Layout: [`config`] (what can be set), `server` (listening and shutdown),
-//! `http` (plumbing shared by protocols), `framing` (the transfer codings
-//! both protocols refuse), [`store`] (bytes and records),
+//! Layout: [`config`] (what can be set; each protocol's section lives in
+//! its folder), `server` (listening and shutdown), `protocols` (the one
+//! list of protocols and their listeners), `protocol` (the seam a protocol
+//! plugs into), `http` (plumbing shared by protocols), `framing` (the
+//! transfer codings both protocols refuse), [`store`] (bytes and records),
 //! [`tus`] and `s3` (the protocols), [`faults`] (deliberate deviations, for
-//! proving that a suite catches them).
+//! proving that a suite catches them). `docs/architecture.md` walks
+//! through it.
 
 pub mod cli;
 pub mod config;
 pub mod faults;
 mod framing;
 mod http;
+mod protocol;
+mod protocols;
 mod s3;
 mod server;
 pub mod store;
@@ -34,8 +39,9 @@ pub mod tus;
 
 pub use config::{
     Config, ConfigError, ConfigFile, LocationForm, PublicUrl, S3Config, S3Credential, StoreConfig,
-    StoreKind,
+    StoreKind, TusConfig,
 };
 pub use faults::{Fault, Faults};
-pub use server::{Listener, RunningServer, ServeError, serve};
+pub use protocol::Listener;
+pub use server::{RunningServer, ServeError, serve};
 pub use tus::{ChecksumAlgorithm, Extension};

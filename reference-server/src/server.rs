@@ -19,11 +19,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, ConfigError, StoreConfig};
-use crate::faults::Faults;
-use crate::http::Handler;
-use crate::s3::S3;
-use crate::store::{FileStore, MemoryStore, StoreError};
-use crate::tus::Tus;
+use crate::protocol::{Handler, Listener, Opening, Registration};
+use crate::protocols;
+use crate::store::{FileStores, MemoryStores, StoreError, Stores};
 
 /// How long in-flight requests get to finish when the server shuts down.
 const GRACE: Duration = Duration::from_secs(5);
@@ -37,29 +35,38 @@ const READ_BUFFER: usize = 1024 * 1024;
 /// when [`Config::s3`] is set.
 #[derive(Debug)]
 pub struct RunningServer {
-    addr: SocketAddr,
+    /// Every listener, in the order bound, with the address it got.
+    listeners: Vec<(Listener, SocketAddr)>,
     base_path: String,
-    s3_addr: Option<SocketAddr>,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl RunningServer {
-    /// The bound address (with the real port when port 0 was asked for).
+    /// The bound address of the main (tus) listener, with the real port
+    /// when port 0 was asked for.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.addr(Listener::Tus)
+            .expect("tus is registered unconditionally")
     }
 
     /// The creation URL, e.g. `http://127.0.0.1:1080/files/`.
     pub fn base_url(&self) -> String {
-        format!("http://{}{}", self.addr, self.base_path)
+        format!("http://{}{}", self.local_addr(), self.base_path)
     }
 
     /// The S3 endpoint for `--endpoint-url`, e.g. `http://127.0.0.1:9000`
     /// (no trailing slash; buckets are path-style under it), or `None`
     /// when S3 is off.
     pub fn s3_endpoint(&self) -> Option<String> {
-        self.s3_addr.map(|addr| format!("http://{addr}"))
+        self.addr(Listener::S3).map(|addr| format!("http://{addr}"))
+    }
+
+    fn addr(&self, listener: Listener) -> Option<SocketAddr> {
+        self.listeners
+            .iter()
+            .find(|(bound, _)| *bound == listener)
+            .map(|&(_, addr)| addr)
     }
 
     /// Stops accepting, gives in-flight requests a short grace period to
@@ -71,22 +78,6 @@ impl RunningServer {
         for task in self.tasks {
             let _ = task.await;
         }
-    }
-}
-
-/// Which of the server's listeners an error is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Listener {
-    Tus,
-    S3,
-}
-
-impl std::fmt::Display for Listener {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Listener::Tus => "tus",
-            Listener::S3 => "S3",
-        })
     }
 }
 
@@ -130,73 +121,109 @@ async fn bind(
 /// listening (on both listeners when S3 is on).
 pub async fn serve(config: Config) -> Result<RunningServer, ServeError> {
     config.validate()?;
-    let (listener, addr) = bind(Listener::Tus, config.listen).await?;
-    let (s3_listener, s3_addr) = match &config.s3 {
-        Some(s3) => {
-            let (listener, addr) = bind(Listener::S3, s3.listen).await?;
-            (Some(listener), Some(addr))
-        }
-        None => (None, None),
-    };
-    let store_error = |listener| move |source| ServeError::Store { listener, source };
-    let (stop, stopped) = oneshot::channel();
-    let faults = Faults::new(config.faults.iter().copied());
-    let mut stops = vec![stop];
-    let mut tasks = Vec::new();
     match &config.store {
         StoreConfig::File { data_dir } => {
-            let store = FileStore::open(data_dir.join("tus"), config.fsync)
-                .map_err(store_error(Listener::Tus))?;
-            let s3 = match (&config.s3, s3_listener) {
-                (Some(s3), Some(listener)) => {
-                    let store = FileStore::open(data_dir.join("s3"), config.fsync)
-                        .map_err(store_error(Listener::S3))?;
-                    let handler = S3::open(store, s3, faults, config.idle_timeout)
-                        .await
-                        .map_err(store_error(Listener::S3))?;
-                    Some((listener, handler))
-                }
-                _ => None,
-            };
-            tasks.push(tokio::spawn(run(
-                listener,
-                Tus::new(store, &config),
-                stopped,
-            )));
-            if let Some((listener, handler)) = s3 {
-                let (stop, stopped) = oneshot::channel();
-                stops.push(stop);
-                tasks.push(tokio::spawn(run(listener, handler, stopped)));
-            }
+            start(&config, &FileStores::new(data_dir, config.fsync)).await
         }
-        StoreConfig::Memory => {
-            tasks.push(tokio::spawn(run(
+        StoreConfig::Memory => start(&config, &MemoryStores).await,
+    }
+}
+
+/// The one start-up path, whatever the store: binds every listener the
+/// registered protocols name (each once, in registration order), then
+/// opens the protocols, then serves each listener with the protocols
+/// registered on it.
+async fn start<St: Stores>(config: &Config, stores: &St) -> Result<RunningServer, ServeError> {
+    let mut groups: Vec<Group> = Vec::new();
+    for Registration {
+        listener,
+        addr,
+        open,
+    } in protocols::registered(config, stores)
+    {
+        match groups.iter_mut().find(|group| group.listener == listener) {
+            Some(group) => group.earlier.push(std::mem::replace(&mut group.last, open)),
+            None => groups.push(Group {
                 listener,
-                Tus::new(MemoryStore::new(), &config),
-                stopped,
-            )));
-            if let (Some(s3), Some(listener)) = (&config.s3, s3_listener) {
-                let handler = S3::open(MemoryStore::new(), s3, faults, config.idle_timeout)
-                    .await
-                    .map_err(store_error(Listener::S3))?;
-                let (stop, stopped) = oneshot::channel();
-                stops.push(stop);
-                tasks.push(tokio::spawn(run(listener, handler, stopped)));
-            }
+                addr,
+                earlier: Vec::new(),
+                last: open,
+            }),
         }
     }
+    let mut bound = Vec::new();
+    for group in groups {
+        let (socket, addr) = bind(group.listener, group.addr).await?;
+        bound.push((socket, addr, group));
+    }
+    let mut listeners = Vec::new();
+    let mut stops = Vec::new();
+    let mut tasks = Vec::new();
+    for (socket, addr, group) in bound {
+        let listener = group.listener;
+        let failed = |source| ServeError::Store { listener, source };
+        let mut claimers = Vec::new();
+        for open in group.earlier {
+            claimers.push(open.await.map_err(failed)?);
+        }
+        let rest = group.last.await.map_err(failed)?;
+        let (stop, stopped) = oneshot::channel();
+        listeners.push((listener, addr));
+        stops.push(stop);
+        tasks.push(tokio::spawn(run(
+            socket,
+            Protocols { claimers, rest },
+            stopped,
+        )));
+    }
     Ok(RunningServer {
-        addr,
-        base_path: config.base_path,
-        s3_addr,
+        listeners,
+        base_path: config.tus.base_path.clone(),
         stops,
         tasks,
     })
 }
 
-async fn run<H: Handler>(listener: TcpListener, handler: H, mut stopped: oneshot::Receiver<()>) {
-    let handler = Arc::new(handler);
-    let background = handler.background().map(tokio::spawn);
+/// The registrations of one listener: where it binds, and its protocols
+/// in registration order.
+struct Group<'a> {
+    listener: Listener,
+    addr: SocketAddr,
+    earlier: Vec<Opening<'a>>,
+    last: Opening<'a>,
+}
+
+/// The protocols of one listener: those asked in turn whether they claim
+/// a request, and the last registered, which answers what they leave.
+struct Protocols {
+    claimers: Vec<Box<dyn Handler>>,
+    rest: Box<dyn Handler>,
+}
+
+impl Protocols {
+    fn answering(&self, req: &http::Request<Incoming>) -> &dyn Handler {
+        self.claimers
+            .iter()
+            .find(|handler| handler.claims(req))
+            .unwrap_or(&self.rest)
+            .as_ref()
+    }
+
+    fn all(&self) -> impl Iterator<Item = &dyn Handler> {
+        self.claimers
+            .iter()
+            .chain(std::iter::once(&self.rest))
+            .map(AsRef::as_ref)
+    }
+}
+
+async fn run(listener: TcpListener, protocols: Protocols, mut stopped: oneshot::Receiver<()>) {
+    let protocols = Arc::new(protocols);
+    let background: Vec<_> = protocols
+        .all()
+        .filter_map(|handler| handler.background())
+        .map(tokio::spawn)
+        .collect();
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
     let mut builder = http1::Builder::new();
@@ -218,12 +245,12 @@ async fn run<H: Handler>(listener: TcpListener, handler: H, mut stopped: oneshot
             _ = &mut stopped => break,
         };
         let _ = stream.set_nodelay(true);
-        let handler = handler.clone();
+        let protocols = protocols.clone();
         let service = service_fn(move |req: http::Request<Incoming>| {
-            let handler = handler.clone();
+            let protocols = protocols.clone();
             let has_body = !req.body().is_end_stream();
             async move {
-                let mut response = handler.handle(req).await;
+                let mut response = protocols.answering(&req).handle(req).await;
                 if has_body && refused(response.status()) {
                     // The refused body may be left unread, and hyper then closes the
                     // connection after the answer without saying so: a client reusing
@@ -246,7 +273,7 @@ async fn run<H: Handler>(listener: TcpListener, handler: H, mut stopped: oneshot
     drop(listener);
     let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
     connections.shutdown().await;
-    if let Some(task) = background {
+    for task in background {
         task.abort();
     }
 }

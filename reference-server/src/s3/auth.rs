@@ -35,9 +35,10 @@ use sha2::Digest as _;
 use subtle::ConstantTimeEq;
 
 use super::clock;
+use super::config::S3Config;
 use super::error::S3Error;
-use crate::config::S3Config;
-use crate::faults::{Fault, Faults};
+use super::policy::Policy;
+use crate::faults::Faults;
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 pub const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
@@ -70,7 +71,7 @@ pub struct Auth {
     keys: HashMap<String, String>,
     region: String,
     /// The SigV4 faults are decided here (see `crate::faults`).
-    faults: Faults,
+    policy: Policy,
 }
 
 /// What a verified request may do with its body.
@@ -257,13 +258,13 @@ fn unsupported_mechanism() -> S3Error {
 
 /// The payload mode a `x-amz-content-sha256` value declares: how the
 /// body must be checked (less under the payload faults).
-pub fn payload_mode(value: &str, faults: Faults) -> Result<Payload, S3Error> {
+pub fn payload_mode(value: &str, policy: Policy) -> Result<Payload, S3Error> {
     let chunked = |trailer, signed| {
         Payload::Chunked(Chunked {
             signer: None,
             trailer,
             signed,
-            check_trailer: !faults.active(Fault::AwsChunkedTrailerNotChecked),
+            check_trailer: policy.checks_chunked_trailer(),
         })
     };
     match value {
@@ -276,7 +277,7 @@ pub fn payload_mode(value: &str, faults: Faults) -> Result<Payload, S3Error> {
         ),
         // The fault: the declared hash is signed but the body never hashed.
         v if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            Ok(if faults.active(Fault::PayloadHashNotChecked) {
+            Ok(if !policy.checks_payload_hash() {
                 Payload::Unsigned
             } else {
                 Payload::Sha256(v.to_ascii_lowercase())
@@ -354,7 +355,7 @@ impl Auth {
                 .map(|c| (c.access_key_id.clone(), c.secret_access_key.clone()))
                 .collect(),
             region: config.region.clone(),
-            faults,
+            policy: Policy::new(faults),
         }
     }
 
@@ -378,9 +379,9 @@ impl Auth {
         let sigv2_query = query_pairs(query).any(|(name, _)| name == "AWSAccessKeyId");
         // Without the fault, a request without credentials is refused below.
         let uncredentialed = authorization.is_none() && !presigned && !sigv2_query;
-        if self.anonymous() || (uncredentialed && self.faults.active(Fault::AnonymousAccepted)) {
+        if self.anonymous() || (uncredentialed && !self.policy.refuses_anonymous()) {
             let payload = match header(parts, "x-amz-content-sha256") {
-                Some(value) => payload_mode(value, self.faults)?,
+                Some(value) => payload_mode(value, self.policy)?,
                 None => Payload::Unsigned,
             };
             return Ok(Verified {
@@ -474,7 +475,7 @@ impl Auth {
                 "Missing required header for this request: x-amz-content-sha256".into(),
             )
         })?;
-        let payload = payload_mode(content, self.faults)?;
+        let payload = payload_mode(content, self.policy)?;
         if !auth.signed_headers.iter().any(|h| h == "host") {
             return Err(S3Error::AuthorizationHeaderMalformed(
                 "SignedHeaders must include host".into(),
@@ -560,7 +561,7 @@ impl Auth {
             .filter(|_| signed_headers.iter().any(|h| h == "x-amz-content-sha256"))
             .unwrap_or(UNSIGNED)
             .to_owned();
-        let payload = payload_mode(&content, self.faults)?;
+        let payload = payload_mode(&content, self.policy)?;
         self.check_signature(
             parts,
             &signed_headers,
@@ -591,7 +592,7 @@ impl Auth {
         signed_headers: &[String],
         exempt: &[&str],
     ) -> Result<(), S3Error> {
-        if self.faults.active(Fault::UnsignedHeadersAccepted) {
+        if !self.policy.requires_signed_amz_headers() {
             return Ok(());
         }
         let unsigned: Vec<String> = parts
@@ -625,22 +626,20 @@ impl Auth {
                 signed: true,
                 check_trailer,
                 ..
-            }) if !self.faults.active(Fault::ChunkSignaturesNotVerified) => {
-                Payload::Chunked(Chunked {
-                    trailer,
-                    signed: true,
-                    check_trailer,
-                    signer: Some(ChunkSigner {
-                        key: v4::generate_signing_key(secret, time, &credential.region, SERVICE)
-                            .as_ref()
-                            .to_vec(),
-                        date_time: clock::amz_date(time),
-                        scope: credential.scope(),
-                        seed: seed.to_owned(),
-                        access_key_id: credential.access_key_id.clone(),
-                    }),
-                })
-            }
+            }) if self.policy.verifies_chunk_signatures() => Payload::Chunked(Chunked {
+                trailer,
+                signed: true,
+                check_trailer,
+                signer: Some(ChunkSigner {
+                    key: v4::generate_signing_key(secret, time, &credential.region, SERVICE)
+                        .as_ref()
+                        .to_vec(),
+                    date_time: clock::amz_date(time),
+                    scope: credential.scope(),
+                    seed: seed.to_owned(),
+                    access_key_id: credential.access_key_id.clone(),
+                }),
+            }),
             other => other,
         }
     }
@@ -660,13 +659,13 @@ impl Auth {
         location: Location,
         provided: &str,
     ) -> Result<(), S3Error> {
-        let unverified = match location {
-            Location::Header => Fault::SignatureNotVerified,
-            Location::Query { .. } => Fault::PresignedNotVerified,
+        let verified = match location {
+            Location::Header => self.policy.verifies_header_signature(),
+            Location::Query { .. } => self.policy.verifies_presigned_signature(),
         };
-        // The access key was looked up, the scope and date checked; the
-        // signature itself is not compared.
-        if self.faults.active(unverified) {
+        // Under the fault, the access key was looked up, the scope and date
+        // checked; the signature itself is not compared.
+        if !verified {
             return Ok(());
         }
         let mismatch = || S3Error::SignatureDoesNotMatch {
@@ -760,7 +759,8 @@ impl Auth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::S3Credential;
+    use crate::faults::Fault;
+    use crate::s3::config::S3Credential;
 
     const AK: &str = "AKIAIOSFODNN7EXAMPLE";
     const SK: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";

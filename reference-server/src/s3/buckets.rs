@@ -82,7 +82,7 @@ pub(super) fn location<St: Store + Clone>(
     ctx: &Ctx,
 ) -> Result<Response<ResBody>, S3Error> {
     catalog.require_bucket(&ctx.route.bucket)?;
-    let region = if settings.region == crate::config::S3_DEFAULT_REGION {
+    let region = if settings.region == super::config::S3_DEFAULT_REGION {
         String::new()
     } else {
         settings.region.clone()

@@ -32,8 +32,8 @@ use super::checksum::{Algorithm, ChecksumType};
 use super::clock;
 use super::error::S3Error;
 use super::headers::StoredHeaders;
+use super::policy::Policy;
 use super::rules;
-use crate::faults::{Fault, Faults};
 use crate::store::{Appender, Store, StoreError, UploadId, UploadLock};
 
 /// What a store entry is.
@@ -657,13 +657,13 @@ impl<St: Store + Clone> Catalog<St> {
         &self,
         lock: UploadLock,
         meta: PartRecord,
-        faults: Faults,
+        policy: Policy,
     ) -> Result<(), S3Error> {
         let part = Arc::new(Part {
             blob: *lock.id(),
             meta,
         });
-        let first_wins = faults.active(Fault::PartOverwriteKeepsFirst);
+        let first_wins = !policy.later_part_upload_wins();
         let outcome = {
             let mut index = self.index();
             match index.uploads.get_mut(&part.meta.upload) {
@@ -788,12 +788,12 @@ impl<St: Store + Clone> Catalog<St> {
         bucket: &str,
         key: &str,
         upload_id: &str,
-        faults: Faults,
+        policy: Policy,
     ) -> Result<(), S3Error> {
-        if faults.active(Fault::AbortKeepsParts) {
+        if !policy.abort_removes_parts() {
             return self.upload(bucket, key, upload_id).map(drop);
         }
-        if faults.active(Fault::AbortDeletesObject) {
+        if !policy.abort_keeps_object() {
             self.upload(bucket, key, upload_id)?;
             self.delete_object(bucket, key).await?;
         }

@@ -22,7 +22,6 @@ use super::clock;
 use super::error::S3Error;
 use super::multipart::{int_arg, owner};
 use super::{Ctx, rules, xml, xml_response};
-use crate::faults::Fault;
 use crate::http::ResBody;
 use crate::store::{Store, UploadId};
 
@@ -291,17 +290,17 @@ pub(super) fn list_uploads<St: Store + Clone>(
 ) -> Result<Response<ResBody>, S3Error> {
     let bucket = &ctx.route.bucket;
     let prefix = ctx.route.param("prefix").unwrap_or_default().to_owned();
-    let faults = ctx.faults;
+    let policy = ctx.policy();
     let delimiter = ctx
         .route
         .param("delimiter")
         .filter(|d| !d.is_empty())
-        .filter(|_| !faults.active(Fault::ListUploadsDelimiterIgnored))
+        .filter(|_| policy.uploads_grouped_by_delimiter())
         .map(str::to_owned);
     let max =
         int_arg(ctx, "max-uploads")?.map_or(rules::MAX_PAGE, |m| (m as usize).min(rules::MAX_PAGE));
     let mut encoding = Encoding::from(ctx)?;
-    if faults.active(Fault::ListUploadsEncodingIgnored) {
+    if !policy.uploads_honour_encoding_type() {
         encoding = Encoding(false);
     }
     let key_marker = ctx.route.param("key-marker").filter(|m| !m.is_empty());
@@ -310,7 +309,7 @@ pub(super) fn list_uploads<St: Store + Clone>(
         .param("upload-id-marker")
         .filter(|_| key_marker.is_some())
         .filter(|m| !m.is_empty())
-        .filter(|_| !faults.active(Fault::UploadIdMarkerIgnored));
+        .filter(|_| policy.reads_upload_id_marker());
     let skip = key_marker
         .filter(|m| delimiter.as_deref().is_some_and(|d| m.ends_with(d)))
         .map(str::to_owned);
@@ -326,7 +325,7 @@ pub(super) fn list_uploads<St: Store + Clone>(
         // Filtered here, not only in `page`: `page` stops at the first key
         // past the prefix, which only a sorted walk allows.
         let in_prefix = |key: &str| match ctx.route.param("prefix") {
-            Some(p) if faults.active(Fault::ListUploadsPrefixExact) => key == p,
+            Some(p) if !policy.prefix_is_a_prefix() => key == p,
             _ => key.starts_with(&prefix),
         };
         let selected = bucket
@@ -339,8 +338,7 @@ pub(super) fn list_uploads<St: Store + Clone>(
                     key.as_str() > marker
                         || (key == marker
                             && (after_seq.is_some_and(|after| *seq > after)
-                                || (id_marker.is_none()
-                                    && faults.active(Fault::ListUploadsKeyMarkerInclusive))))
+                                || (id_marker.is_none() && !policy.key_marker_is_exclusive())))
                 }
             })
             .filter_map(|((key, _), id)| {
@@ -351,7 +349,7 @@ pub(super) fn list_uploads<St: Store + Clone>(
             });
         // Walked lazily, so a page reads only what it lists; the fault has to
         // read them all to reorder them.
-        let items: Box<dyn Iterator<Item = _>> = if faults.active(Fault::ListUploadsUnsorted) {
+        let items: Box<dyn Iterator<Item = _>> = if !policy.uploads_listed_in_key_order() {
             let mut all: Vec<_> = selected.collect();
             all.sort_by_key(|(_, (_, meta))| meta.seq);
             Box::new(all.into_iter())
@@ -370,7 +368,7 @@ pub(super) fn list_uploads<St: Store + Clone>(
     out.elem("Bucket", bucket)
         .elem("KeyMarker", encoding.apply(key_marker.unwrap_or_default()))
         .elem("UploadIdMarker", id_marker.unwrap_or_default());
-    let next = truncated && !faults.active(Fault::ListUploadsWithoutNextMarkers);
+    let next = truncated && policy.truncated_uploads_give_next_markers();
     let (next_key, next_id) = match entries.last() {
         Some(Entry::Item(key, (id, _))) if next => (key.clone(), id.to_string()),
         Some(Entry::Prefix(common)) if next => (common.clone(), String::new()),

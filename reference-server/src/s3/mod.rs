@@ -8,13 +8,12 @@
 //! `body` (and `chunked` for aws-chunked payloads) into the store; the
 //! `catalog` keeps buckets, objects, uploads and parts.
 //!
-//! Faults (`crate::faults`) reach the handlers as `Ctx::faults`, and are
-//! decided where the behaviour they bend is: ETag forms, part-number range,
-//! Complete's ETag/order/size checks, ListParts paging in `rules`;
-//! signature verification in `auth::Auth::verify`; what Abort removes in
-//! `catalog::Catalog::abort`; listings in `listing`. Faults that change
-//! only what an answer says (a code, a status, a header) are in
-//! `misreport`, one step after the handler.
+//! Faults (`crate::faults`) reach the handlers with the request; handlers
+//! ask `Ctx::policy` questions named for the rule (`policy.rs`), the rule
+//! functions of `rules` (ETag forms, part-number range, Complete's checks,
+//! ListParts paging) decide their own, and faults that change only what an
+//! answer says (a code, a status, a header) are in `misreport`, one step
+//! after the handler. The S3 section of the config is `config.rs`.
 
 mod auth;
 mod body;
@@ -23,12 +22,14 @@ mod catalog;
 mod checksum;
 mod chunked;
 mod clock;
+pub(crate) mod config;
 mod error;
 mod headers;
 mod listing;
 mod misreport;
 mod multipart;
 mod objects;
+mod policy;
 mod route;
 mod rules;
 mod xml;
@@ -42,13 +43,15 @@ use hyper::body::Incoming;
 
 pub use error::S3Error;
 
-use crate::config::S3Config;
 use crate::faults::Faults;
 use crate::framing;
-use crate::http::{Background, Handler, ResBody, drain, empty, full};
-use crate::store::{Store, StoreError};
+use crate::http::{ResBody, drain, empty, full};
+use crate::protocol::{Answer, Background, Common, Handler};
+use crate::store::{Store, StoreError, Stores};
 use auth::{Auth, Verified};
 use catalog::Catalog;
+use config::S3Config;
+use policy::Policy;
 use route::{Op, Route};
 
 /// Settings fixed at start-up.
@@ -80,6 +83,11 @@ impl Ctx {
         headers::text(&self.parts.headers, name)
     }
 
+    /// The rules the faults bend, as questions handlers ask.
+    pub fn policy(&self) -> Policy {
+        Policy::new(self.faults)
+    }
+
     /// `Initiator`/`Owner` of what this request creates.
     pub fn owner(&self) -> String {
         self.verified
@@ -89,26 +97,30 @@ impl Ctx {
     }
 }
 
-impl<St: Store + Clone> S3<St> {
-    /// Opens the catalog (settling what a crash left) and the settings.
-    pub(crate) async fn open(
-        store: St,
-        config: &S3Config,
-        faults: Faults,
-        idle_timeout: Duration,
-    ) -> Result<Self, StoreError> {
-        Ok(Self {
-            catalog: Arc::new(Catalog::open(store).await?),
-            settings: Arc::new(Settings {
-                region: config.region.clone(),
-                auth: Auth::new(config, faults),
-                min_part_size: config.min_part_size,
-                idle_timeout,
-                faults,
-            }),
-        })
-    }
+/// Opens S3 over its store from `stores`: the catalog (settling what a
+/// crash left) and the settings.
+pub(crate) async fn open<St: Stores>(
+    config: &S3Config,
+    common: Common,
+    stores: &St,
+) -> Result<S3<St::Store>, StoreError> {
+    let Common {
+        idle_timeout,
+        faults,
+    } = common;
+    Ok(S3 {
+        catalog: Arc::new(Catalog::open(stores.open("s3")?).await?),
+        settings: Arc::new(Settings {
+            region: config.region.clone(),
+            auth: Auth::new(config, faults),
+            min_part_size: config.min_part_size,
+            idle_timeout,
+            faults,
+        }),
+    })
+}
 
+impl<St: Store + Clone> S3<St> {
     /// Every response leaves through here: request ids on all, refusals as
     /// XML error bodies (none for HEAD, whose answers have no body).
     async fn respond(&self, req: Request<Incoming>) -> Response<ResBody> {
@@ -190,8 +202,8 @@ impl<St: Store + Clone> S3<St> {
 }
 
 impl<St: Store + Clone> Handler for S3<St> {
-    async fn handle(&self, req: Request<Incoming>) -> Response<ResBody> {
-        self.respond(req).await
+    fn handle(&self, req: Request<Incoming>) -> Answer<'_> {
+        Box::pin(self.respond(req))
     }
 
     fn background(&self) -> Option<Background> {

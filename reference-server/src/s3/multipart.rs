@@ -16,9 +16,10 @@ use super::clock;
 use super::error::S3Error;
 use super::headers::{self, StoredHeaders};
 use super::objects::{copy_into, copy_source, write_precondition};
+use super::policy::Policy;
 use super::xml::{self, Element};
 use super::{Ctx, Settings, rules, xml_response};
-use crate::faults::{Fault, Faults};
+use crate::faults::Faults;
 use crate::http::ResBody;
 use crate::store::{Store, UploadId};
 
@@ -35,7 +36,7 @@ pub(super) async fn create<St: Store + Clone>(
     let (bucket, key) = (ctx.route.bucket.clone(), ctx.route.key.clone());
     catalog.require_bucket(&bucket)?;
     let mut stored = StoredHeaders::from_request(&ctx.parts.headers)?;
-    if ctx.faults.active(Fault::CreateMetadataDropped) {
+    if !ctx.policy().create_headers_carried_to_object() {
         stored = StoredHeaders::default();
     }
     let algorithm = ctx
@@ -69,9 +70,7 @@ pub(super) async fn create<St: Store + Clone>(
         (Some(algorithm), kind) => {
             let kind = kind.unwrap_or_else(|| {
                 let full = ChecksumType::FullObject;
-                if ctx.faults.active(Fault::ChecksumTypeDefaultsFullObject)
-                    && algorithm.allows(full)
-                {
+                if !ctx.policy().checksum_type_defaults_by_algorithm() && algorithm.allows(full) {
                     full
                 } else {
                     algorithm.default_type()
@@ -87,7 +86,7 @@ pub(super) async fn create<St: Store + Clone>(
             Some(UploadChecksum { algorithm, kind })
         }
     };
-    if ctx.faults.active(Fault::OneUploadPerKey) {
+    if !ctx.policy().allows_concurrent_uploads_of_a_key() {
         let earlier: Vec<UploadId> = catalog.read(|index| {
             index.bucket(&bucket).map(|b| {
                 b.uploads
@@ -99,7 +98,7 @@ pub(super) async fn create<St: Store + Clone>(
         })?;
         for id in earlier {
             catalog
-                .abort(&bucket, &key, &id.to_string(), Faults::NONE)
+                .abort(&bucket, &key, &id.to_string(), Policy::CORRECT)
                 .await?;
         }
     }
@@ -158,10 +157,10 @@ pub(super) async fn upload_part<St: Store + Clone>(
     let upload_algorithm = upload.meta.checksum.map(|c| c.algorithm);
     checks.compute.extend(upload_algorithm);
     let sent_algorithm = checks.checksum.as_ref().map(|c| c.algorithm);
-    if ctx.faults.active(Fault::PartMd5NotChecked) {
+    if !ctx.policy().checks_part_md5() {
         checks.content_md5 = None;
     }
-    if ctx.faults.active(Fault::PartChecksumNotChecked) {
+    if !ctx.policy().checks_part_checksum() {
         // Computed and echoed, never compared.
         checks
             .compute
@@ -175,7 +174,9 @@ pub(super) async fn upload_part<St: Store + Clone>(
             |received| part_record(catalog, &upload, number, received),
         )
         .await?;
-    catalog.install_part(lock, meta.clone(), ctx.faults).await?;
+    catalog
+        .install_part(lock, meta.clone(), ctx.policy())
+        .await?;
     let mut response = super::status(StatusCode::OK);
     let out = response.headers_mut();
     out.insert(
@@ -216,7 +217,7 @@ fn part_record<St: Store + Clone>(
 /// `x-amz-copy-source-range: bytes=first-last`, to the letter
 /// (S3-MPU-COPY-RANGE-SYNTAX); past the source's end is InvalidRange.
 /// Returns the start and length.
-fn copy_range(value: Option<&str>, size: u64, faults: Faults) -> Result<(u64, u64), S3Error> {
+fn copy_range(value: Option<&str>, size: u64, policy: Policy) -> Result<(u64, u64), S3Error> {
     let Some(value) = value else {
         return Ok((0, size));
     };
@@ -239,7 +240,7 @@ fn copy_range(value: Option<&str>, size: u64, faults: Faults) -> Result<(u64, u6
     if last < first {
         return Err(invalid());
     }
-    let last = if last >= size && first < size && faults.active(Fault::CopyRangeClamped) {
+    let last = if last >= size && first < size && !policy.refuses_copy_range_past_end() {
         size - 1
     } else {
         last
@@ -250,7 +251,7 @@ fn copy_range(value: Option<&str>, size: u64, faults: Faults) -> Result<(u64, u6
             size,
         });
     }
-    if faults.active(Fault::CopyRangeEndExclusive) {
+    if !policy.copy_range_end_inclusive() {
         return Ok((first, last - first));
     }
     Ok((first, last - first + 1))
@@ -266,7 +267,7 @@ pub(super) async fn upload_part_copy<St: Store + Clone>(
     let (start, len) = copy_range(
         ctx.header("x-amz-copy-source-range"),
         source.meta.size,
-        ctx.faults,
+        ctx.policy(),
     )?;
     let algorithms: Vec<Algorithm> = upload
         .meta
@@ -281,10 +282,12 @@ pub(super) async fn upload_part_copy<St: Store + Clone>(
             |copied| part_record(catalog, &upload, number, copied),
         )
         .await?;
-    catalog.install_part(lock, meta.clone(), ctx.faults).await?;
+    catalog
+        .install_part(lock, meta.clone(), ctx.policy())
+        .await?;
     let mut out = xml::Writer::new("CopyPartResult");
     out.elem("ETag", rules::quoted_etag(&meta.etag));
-    if !ctx.faults.active(Fault::CopyPartWithoutLastModified) {
+    if ctx.policy().copy_part_result_has_last_modified() {
         out.elem("LastModified", clock::iso8601(meta.last_modified_ms));
     }
     for (algorithm, value) in &meta.checksums {
@@ -306,11 +309,12 @@ const MAX_LISTED: usize = rules::MAX_PART_NUMBER as usize;
 /// Reads a Complete body: a `CompleteMultipartUpload` root with 1 to
 /// 10,000 parts, each with a PartNumber and an ETag, in the order given.
 fn parse_complete(root: &Element, faults: Faults) -> Result<Vec<Listed>, S3Error> {
+    let policy = Policy::new(faults);
     if root.name != "CompleteMultipartUpload" {
         return Err(S3Error::MalformedXml);
     }
     let parts: Vec<&Element> = root.children("Part").collect();
-    if parts.is_empty() && !faults.active(Fault::EmptyCompleteAccepted) {
+    if parts.is_empty() && policy.refuses_empty_complete() {
         return Err(S3Error::MalformedXml);
     }
     if parts.len() > MAX_LISTED {
@@ -340,7 +344,7 @@ fn parse_complete(root: &Element, faults: Faults) -> Result<Vec<Listed>, S3Error
             })
         })
         .collect::<Result<Vec<_>, S3Error>>()?;
-    if faults.active(Fault::CompleteSortsParts) {
+    if !policy.complete_keeps_listed_order() {
         listed.sort_by_key(|l| l.number);
     }
     Ok(listed)
@@ -348,7 +352,7 @@ fn parse_complete(root: &Element, faults: Faults) -> Result<Vec<Listed>, S3Error
 
 /// The `Key` of an Initiate or Complete result: the key as stored.
 fn result_key(ctx: &Ctx, key: &str) -> String {
-    if ctx.faults.active(Fault::ResultKeysEncoded) {
+    if !ctx.policy().result_keys_as_stored() {
         return percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC)
             .to_string();
     }
@@ -364,7 +368,7 @@ fn complete_result(ctx: &Ctx, object: &ObjectRecord) -> Response<ResBody> {
         percent_encoding::utf8_percent_encode(&object.key, percent_encoding::NON_ALPHANUMERIC)
     );
     let mut out = xml::Writer::new("CompleteMultipartUploadResult");
-    if !ctx.faults.active(Fault::CompleteWithoutLocation) {
+    if ctx.policy().complete_result_has_location() {
         out.elem("Location", location);
     }
     out.elem("Bucket", &object.bucket)
@@ -420,9 +424,7 @@ pub(super) async fn complete<St: Store + Clone>(
     let known = catalog.upload(&bucket, &key, &id);
     let previous = match &known {
         // A server that forgets an upload as it completes cannot answer a retry.
-        Err(S3Error::NoSuchUpload { .. }) if ctx.faults.active(Fault::CompleteNotIdempotent) => {
-            None
-        }
+        Err(S3Error::NoSuchUpload { .. }) if !ctx.policy().complete_retry_answered() => None,
         Err(S3Error::NoSuchUpload { .. }) => catalog
             .object(&bucket, &key)?
             .filter(|o| o.meta.from_upload.is_some_and(|u| u.to_string() == id)),
@@ -431,7 +433,7 @@ pub(super) async fn complete<St: Store + Clone>(
     if previous.is_none() {
         known?;
     }
-    if ctx.faults.active(Fault::CompleteNeedsContentType) && ctx.header("content-type").is_none() {
+    if !ctx.policy().complete_needs_no_content_type() && ctx.header("content-type").is_none() {
         return Err(S3Error::InvalidRequest(
             "Missing required header for this request: Content-Type".into(),
         ));
@@ -454,7 +456,7 @@ pub(super) async fn complete<St: Store + Clone>(
             let precondition = write_precondition(
                 &ctx.parts.headers,
                 &key,
-                !ctx.faults.active(Fault::IfNoneMatchIgnored),
+                ctx.policy().honours_if_none_match(),
             );
             catalog
                 .complete(lock, meta.clone(), &upload, precondition)
@@ -479,6 +481,7 @@ fn assemble<St: Store + Clone>(
     listed: &[Listed],
 ) -> Result<ObjectRecord, S3Error> {
     let faults = ctx.faults;
+    let policy = ctx.policy();
     let numbers: Vec<u32> = listed.iter().map(|l| l.number).collect();
     rules::check_part_order(&numbers, upload.meta.checksum.is_some(), faults)?;
     // Each listed entry with its part.
@@ -489,7 +492,7 @@ fn assemble<St: Store + Clone>(
             Some(part) if rules::listed_etag_matches(&entry.etag, &part.meta.etag, faults) => {
                 matched.push((entry, part.clone()));
             }
-            None if faults.active(Fault::CompleteSkipsMissingParts) => {}
+            None if !policy.refuses_missing_listed_part() => {}
             _ => {
                 return Err(S3Error::InvalidPart {
                     part_number: entry.number,
@@ -498,7 +501,7 @@ fn assemble<St: Store + Clone>(
             }
         }
     }
-    let chosen: Vec<Arc<Part>> = if faults.active(Fault::CompleteTakesAllParts) {
+    let chosen: Vec<Arc<Part>> = if !policy.complete_takes_listed_parts_only() {
         let mut all = upload.parts.clone();
         all.sort_by_key(|p| p.meta.number);
         all
@@ -512,7 +515,7 @@ fn assemble<St: Store + Clone>(
                 .iter()
                 .find(|(a, _)| *a == algorithm)
                 .map(|(_, v)| v.as_str());
-            let omitted = sent.is_none() && faults.active(Fault::PartChecksumOptional);
+            let omitted = sent.is_none() && !policy.complete_needs_part_checksums();
             if !omitted && (sent.is_none() || sent != part.meta.checksum(algorithm)) {
                 return Err(S3Error::BadDigest(format!(
                     "The {algorithm} you specified for part {} did not match what we received.",
@@ -582,7 +585,7 @@ fn object_checksum(
         return Ok(None);
     };
     if let Some(sent) = ctx.header("x-amz-checksum-type")
-        && !ctx.faults.active(Fault::ChecksumTypeNotChecked)
+        && ctx.policy().checks_complete_checksum_type()
         && ChecksumType::parse(sent) != Some(kind)
     {
         return Err(S3Error::BadDigest(format!(
@@ -603,7 +606,7 @@ fn object_checksum(
     let value = match kind {
         ChecksumType::Composite => {
             let value = checksum::composite(algorithm, &raws);
-            if ctx.faults.active(Fault::CompositeChecksumWithoutCount) {
+            if !ctx.policy().composite_checksum_has_part_count() {
                 bare(&value)
             } else {
                 value
@@ -621,7 +624,7 @@ fn object_checksum(
         }
     };
     if let Some(sent) = ctx.header(algorithm.header())
-        && !ctx.faults.active(Fault::CompleteChecksumNotChecked)
+        && ctx.policy().checks_complete_checksum()
         && bare(sent) != bare(&value)
     {
         return Err(S3Error::BadDigest(format!(
@@ -645,7 +648,7 @@ pub(super) async fn abort<St: Store + Clone>(
             &ctx.route.bucket,
             &ctx.route.key,
             upload_id(ctx),
-            ctx.faults,
+            ctx.policy(),
         )
         .await?;
     Ok(super::status(StatusCode::NO_CONTENT))
@@ -711,7 +714,7 @@ pub(super) fn list_parts<St: Store + Clone>(
             .elem("LastModified", clock::iso8601(part.meta.last_modified_ms))
             .elem("ETag", rules::quoted_etag(&part.meta.etag))
             .elem("Size", part.meta.size);
-        let checksums = match ctx.faults.active(Fault::ListPartsWithoutChecksums) {
+        let checksums = match !ctx.policy().list_parts_shows_checksums() {
             true => &[][..],
             false => &part.meta.checksums[..],
         };
@@ -739,12 +742,12 @@ mod tests {
     #[test]
     fn copy_ranges() {
         assert_eq!(
-            copy_range(Some("bytes=0-4"), 5, Faults::NONE).unwrap(),
+            copy_range(Some("bytes=0-4"), 5, Policy::CORRECT).unwrap(),
             (0, 5)
         );
-        assert_eq!(copy_range(None, 5, Faults::NONE).unwrap(), (0, 5));
+        assert_eq!(copy_range(None, 5, Policy::CORRECT).unwrap(), (0, 5));
         assert!(matches!(
-            copy_range(Some("bytes=0-21"), 5, Faults::NONE),
+            copy_range(Some("bytes=0-21"), 5, Policy::CORRECT),
             Err(S3Error::InvalidRange { .. })
         ));
         for bad in [
@@ -758,7 +761,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    copy_range(Some(bad), 10, Faults::NONE),
+                    copy_range(Some(bad), 10, Policy::CORRECT),
                     Err(S3Error::InvalidArgument { .. })
                 ),
                 "{bad}"

@@ -18,7 +18,6 @@ use super::clock;
 use super::error::S3Error;
 use super::headers::{self, StoredHeaders};
 use super::{Ctx, Settings, rules, xml, xml_response};
-use crate::faults::Fault;
 use crate::http::{ByteStream, ResBody, stream as stream_body};
 use crate::store::{Appender, Store, UploadId};
 
@@ -301,7 +300,7 @@ pub(super) async fn get<St: Store + Clone>(
     let part_number = ctx
         .route
         .param("partNumber")
-        .filter(|_| !ctx.faults.active(Fault::PartNumberReadIgnored));
+        .filter(|_| ctx.policy().reads_part_number());
     let (span, partial, parts_count, shown) = match part_number {
         Some(number) => {
             if ctx.header("range").is_some() {
@@ -315,26 +314,22 @@ pub(super) async fn get<St: Store + Clone>(
                 etag: String::new(),
             };
             match &object.meta.layout {
-                Layout::Inline
-                    if number == 1 || ctx.faults.active(Fault::PlainObjectAnyPartNumber) =>
-                {
-                    (
-                        Span {
-                            start: 0,
-                            len: size,
-                        },
-                        size > 0,
-                        1,
-                        object
-                            .meta
-                            .checksum
-                            .as_ref()
-                            .map(|c| (c.algorithm, c.value.clone(), c.kind)),
-                    )
-                }
+                Layout::Inline if number == 1 || !ctx.policy().plain_object_has_only_part_1() => (
+                    Span {
+                        start: 0,
+                        len: size,
+                    },
+                    size > 0,
+                    1,
+                    object
+                        .meta
+                        .checksum
+                        .as_ref()
+                        .map(|c| (c.algorithm, c.value.clone(), c.kind)),
+                ),
                 Layout::Inline => return Err(invalid()),
                 Layout::Parts(segments) => {
-                    let index = if ctx.faults.active(Fault::PartReadOffByOne) {
+                    let index = if !ctx.policy().part_numbers_count_from_1() {
                         number as usize
                     } else {
                         number as usize - 1
@@ -405,8 +400,7 @@ pub(super) async fn get<St: Store + Clone>(
         http::header::ACCEPT_RANGES,
         http::HeaderValue::from_static("bytes"),
     );
-    let part_without_range =
-        part_number.is_some() && ctx.faults.active(Fault::PartReadWithoutContentRange);
+    let part_without_range = part_number.is_some() && !ctx.policy().part_read_has_content_range();
     if partial && !part_without_range {
         out.insert(
             http::header::CONTENT_RANGE,
@@ -474,7 +468,7 @@ pub(super) async fn delete_many<St: Store + Clone>(
         .child_value("Quiet")?
         .is_some_and(|q| q.eq_ignore_ascii_case("true"));
     // Keys are opaque: the one named is the one deleted and reported.
-    let trimmed = ctx.faults.active(Fault::DeleteKeysTrimmed);
+    let trimmed = !ctx.policy().keys_are_opaque();
     let keys: Vec<String> = root
         .children("Object")
         .map(|o| {

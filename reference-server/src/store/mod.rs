@@ -16,6 +16,7 @@ mod file;
 mod id;
 mod lock;
 mod memory;
+mod stores;
 
 use std::future::Future;
 use std::io;
@@ -30,6 +31,7 @@ pub use file::FileStore;
 pub use id::UploadId;
 pub use lock::UploadLock;
 pub use memory::MemoryStore;
+pub use stores::{FileStores, MemoryStores, Stores};
 
 /// The committed state of one upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

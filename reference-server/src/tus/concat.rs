@@ -14,7 +14,6 @@ use futures_util::StreamExt;
 use super::headers::MetadataPair;
 use super::upload::{Concat, TusUpload, is_complete, is_expired};
 use super::{Extension, Rejection, Tus};
-use crate::faults::Fault;
 use crate::store::{Appender, Record, Store, StoreError, UploadId};
 
 /// Checks the parts named by `Upload-Concat: final;…` and returns the final
@@ -89,11 +88,7 @@ pub(super) async fn current<S: Store + Clone>(
     tus: &Tus<S>,
     id: &UploadId,
 ) -> Result<Record<TusUpload>, Rejection> {
-    if tus
-        .settings
-        .faults
-        .active(Fault::FinalAssembledOnlyAtCreation)
-    {
+    if !tus.settings.policy().assembles_when_parts_finish() {
         return tus.live(id).await;
     }
     assemble_if_ready(tus, id).await
@@ -141,7 +136,7 @@ async fn assemble<S: Store + Clone>(
     let mut appender = tus.store.append(&lock, 0).await?;
     let mut copied: u64 = 0;
     let mut order: Vec<(&UploadId, u64)> = parts.iter().zip(sizes).collect();
-    if tus.settings.faults.active(Fault::ConcatWrongOrder) {
+    if !tus.settings.policy().concatenates_in_order() {
         order.reverse();
     }
     for (part, size) in order {

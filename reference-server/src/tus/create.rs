@@ -6,11 +6,11 @@ use http::header::LOCATION;
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
-use super::headers::{self, ConcatRequest, MetadataPair, UPLOAD_LENGTH, UPLOAD_OFFSET};
+use super::headers::{self, ConcatRequest, MetadataPair};
+use super::names::{UPLOAD_LENGTH, UPLOAD_OFFSET};
 use super::receive::{self, Checks};
 use super::upload::{Concat, TusUpload};
 use super::{Extension, Rejection, Settings, Tus, ascii, concat, status, view};
-use crate::faults::Fault;
 use crate::http::ResBody;
 use crate::store::{Record, Store, UploadId};
 
@@ -20,6 +20,7 @@ pub(super) async fn create<S: Store + Clone>(
 ) -> Result<Response<ResBody>, Rejection> {
     let settings = &*tus.settings;
     let faults = &settings.faults;
+    let policy = settings.policy();
     let (parts, body) = req.into_parts();
     let h = &parts.headers;
     // Before anything is stored: a creation whose URL cannot be written fails.
@@ -28,14 +29,13 @@ pub(super) async fn create<S: Store + Clone>(
     if concat.is_some() && !settings.has(Extension::Concatenation) {
         return Err(Rejection::ExtensionDisabled(Extension::Concatenation));
     }
-    let length = headers::uint(h, UPLOAD_LENGTH)?
-        .filter(|&length| length > 0 || !faults.active(Fault::ZeroLengthRefused));
+    let length =
+        headers::uint(h, UPLOAD_LENGTH)?.filter(|&length| length > 0 || policy.zero_is_a_length());
     // Waived, a value that is not 1 defers the length all the same.
     let defer =
         headers::defer_length(h).or_else(|refused| refused.unless_waived(faults).map(|()| true))?;
     let metadata = headers::metadata(h)?;
-    let with_body =
-        headers::is_offset_octet_stream(h)? && !faults.active(Fault::CreationBodyIgnored);
+    let with_body = headers::is_offset_octet_stream(h)? && policy.creation_stores_body();
 
     if let Some(ConcatRequest::Final { parts, received }) = concat {
         if length.is_some() || defer {
@@ -133,14 +133,14 @@ async fn create_final<S: Store + Clone>(
 ) -> Result<UploadId, Rejection> {
     let length = concat::final_length(tus, &parts).await?;
     check_max(&tus.settings, length)?;
-    let metadata = if tus.settings.faults.active(Fault::PartialMetadataCarried) {
+    let metadata = if tus.settings.policy().final_upload_has_own_metadata() {
+        metadata
+    } else {
         concat::parts_metadata(tus, &parts)
             .await?
             .into_iter()
             .chain(metadata)
             .collect()
-    } else {
-        metadata
     };
     let mut meta = TusUpload::new(Some(length), metadata);
     meta.concat = Some(Concat::Final { parts, received });
@@ -154,8 +154,7 @@ fn check_max(settings: &Settings, length: u64) -> Result<(), Rejection> {
     let Some(max) = settings.max_size else {
         return Ok(());
     };
-    let exclusive = settings.faults.active(Fault::MaxSizeExclusive);
-    if length > max || (exclusive && length == max) {
+    if length > max || (length == max && !settings.policy().max_size_is_inclusive()) {
         Rejection::TooLarge { length, max }.unless_waived(&settings.faults)?;
     }
     Ok(())

@@ -13,27 +13,11 @@ use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 use super::checksum::ChecksumAlgorithm;
+use super::names::{
+    OFFSET_OCTET_STREAM, UPLOAD_CHECKSUM, UPLOAD_CONCAT, UPLOAD_DEFER_LENGTH, UPLOAD_METADATA,
+};
 use super::rejection::Rejection;
 use crate::store::UploadId;
-
-pub const TUS_RESUMABLE: &str = "tus-resumable";
-pub const TUS_VERSION: &str = "tus-version";
-pub const TUS_EXTENSION: &str = "tus-extension";
-pub const TUS_MAX_SIZE: &str = "tus-max-size";
-pub const TUS_CHECKSUM_ALGORITHM: &str = "tus-checksum-algorithm";
-pub const UPLOAD_OFFSET: &str = "upload-offset";
-pub const UPLOAD_LENGTH: &str = "upload-length";
-pub const UPLOAD_DEFER_LENGTH: &str = "upload-defer-length";
-pub const UPLOAD_METADATA: &str = "upload-metadata";
-pub const UPLOAD_EXPIRES: &str = "upload-expires";
-pub const UPLOAD_CONCAT: &str = "upload-concat";
-pub const UPLOAD_CHECKSUM: &str = "upload-checksum";
-pub const METHOD_OVERRIDE: &str = "x-http-method-override";
-
-/// The only protocol version this server speaks.
-pub const VERSION: &str = "1.0.0";
-/// The media type of PATCH bodies (P:L215-217).
-pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 
 /// The value of a header that may appear at most once.
 pub fn single<'a>(
@@ -251,6 +235,7 @@ mod tests {
 
     use super::super::location::Locations;
     use super::*;
+    use crate::tus::names::UPLOAD_OFFSET;
 
     fn map(name: &'static str, values: &[&str]) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -319,7 +304,7 @@ mod tests {
     fn concat_forms() {
         let a = UploadId::random();
         let b = UploadId::random();
-        let locations = Locations::from_config(&crate::config::Config::default());
+        let locations = Locations::from_config(&crate::tus::config::TusConfig::default());
         let parse = |v: &str| concat(&map(UPLOAD_CONCAT, &[v]), |url| locations.upload_id(url));
         assert_eq!(parse("partial").unwrap(), Some(ConcatRequest::Partial));
         let value = format!("final;/files/{a} http://example.test:1/files/{b} {a}");

@@ -14,9 +14,9 @@
 use http::request::Parts;
 use http::uri::Authority;
 
+use super::config::{LocationForm, PublicUrl, TusConfig};
 use super::headers::single;
 use super::rejection::Rejection;
-use crate::config::{Config, LocationForm, PublicUrl};
 use crate::store::UploadId;
 
 /// How upload URLs are written and read, fixed at start-up.
@@ -24,12 +24,12 @@ use crate::store::UploadId;
 pub(super) struct Locations {
     form: LocationForm,
     public: Option<PublicUrl>,
-    /// Where the server serves uploads (`Config::base_path`).
+    /// Where the server serves uploads (`TusConfig::base_path`).
     base_path: String,
 }
 
 impl Locations {
-    pub(super) fn from_config(config: &Config) -> Self {
+    pub(super) fn from_config(config: &TusConfig) -> Self {
         Self {
             form: config.location,
             public: config.public_url.clone(),
@@ -103,10 +103,10 @@ mod tests {
     }
 
     fn locations(form: LocationForm, public: Option<&str>) -> Locations {
-        Locations::from_config(&Config {
+        Locations::from_config(&TusConfig {
             location: form,
             public_url: public.map(|p| p.parse().unwrap()),
-            ..Config::default()
+            ..TusConfig::default()
         })
     }
 

@@ -6,17 +6,22 @@
 //! handler lives in its own module. Every refusal is a [`Rejection`], whose
 //! status is decided in `rejection.rs`; every response passes through
 //! [`Tus::respond`], which adds `Tus-Resumable` and then lets `misreport`
-//! apply the faults that bend what responses say.
+//! apply the faults that bend what responses say. Faults that change what
+//! the server does are questions of `policy.rs`; the tus section of the
+//! config is `config.rs`, the header names `names.rs`.
 
 mod checksum;
 mod concat;
+pub(crate) mod config;
 mod create;
 mod expiry;
 mod extension;
 mod headers;
 mod location;
 mod misreport;
+mod names;
 mod patch;
+mod policy;
 mod receive;
 mod rejection;
 mod upload;
@@ -33,12 +38,15 @@ pub use checksum::UnknownAlgorithm;
 pub use extension::{Extension, UnknownExtension};
 pub use rejection::Rejection;
 
-use crate::config::Config;
-use crate::faults::{Fault, Faults};
+use crate::faults::Faults;
 use crate::framing;
-use crate::http::{Background, Handler, ResBody, empty};
-use crate::store::{Record, Store, UploadId};
-use headers::{TUS_RESUMABLE, VERSION, single};
+use crate::http::{ResBody, empty};
+use crate::protocol::{Answer, Background, Common, Handler};
+use crate::store::{Record, Store, StoreError, Stores, UploadId};
+use config::TusConfig;
+use headers::single;
+use names::{METHOD_OVERRIDE, TUS_RESUMABLE, VERSION};
+use policy::Policy;
 use upload::TusUpload;
 
 /// The protocol settings, fixed at start-up.
@@ -62,7 +70,7 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    fn from_config(config: &Config) -> Self {
+    fn new(config: &TusConfig, common: Common) -> Self {
         let extensions = config.effective_extensions();
         let expiry = config
             .expiry
@@ -75,13 +83,18 @@ impl Settings {
             expiry,
             extensions,
             algorithms: config.checksum_algorithms.clone(),
-            idle_timeout: config.idle_timeout,
-            faults: Faults::new(config.faults.iter().copied()),
+            idle_timeout: common.idle_timeout,
+            faults: common.faults,
         }
     }
 
     pub fn has(&self, extension: Extension) -> bool {
         self.extensions.contains(&extension)
+    }
+
+    /// The rules the faults bend, as questions handlers ask.
+    pub fn policy(&self) -> Policy {
+        Policy::new(self.faults)
     }
 }
 
@@ -98,20 +111,25 @@ enum Target {
     Upload(UploadId),
 }
 
-impl<S: Store + Clone> Tus<S> {
-    pub(crate) fn new(store: S, config: &Config) -> Self {
-        Self {
-            store,
-            settings: Arc::new(Settings::from_config(config)),
-        }
-    }
+/// Opens tus over its store from `stores`.
+pub(crate) async fn open<St: Stores>(
+    config: &TusConfig,
+    common: Common,
+    stores: &St,
+) -> Result<Tus<St::Store>, StoreError> {
+    Ok(Tus {
+        store: stores.open("tus")?,
+        settings: Arc::new(Settings::new(config, common)),
+    })
+}
 
+impl<S: Store + Clone> Tus<S> {
     /// Every response leaves through here: `Tus-Resumable` on all of them
     /// (P:L166-168, including OPTIONS and errors), no body for HEAD; then
     /// the faults that change what a response says, if any.
     async fn respond(&self, req: Request<Incoming>) -> Response<ResBody> {
         let faults = &self.settings.faults;
-        let method = effective_method(req.headers(), req.method(), faults);
+        let method = effective_method(req.headers(), req.method(), self.settings.policy());
         let answered = method.as_ref().unwrap_or(req.method()).clone();
         let result = match method {
             Ok(method) => self.route(method, req).await,
@@ -139,7 +157,7 @@ impl<S: Store + Clone> Tus<S> {
             // not there now. Covers unknown ids and paths that name no
             // upload alike, as a client cannot tell them apart.
             Err(Rejection::NotFound)
-                if delete && self.settings.faults.active(Fault::DeleteUnknown204) =>
+                if delete && !self.settings.policy().unknown_delete_not_found() =>
             {
                 Ok(status(StatusCode::NO_CONTENT))
             }
@@ -157,7 +175,7 @@ impl<S: Store + Clone> Tus<S> {
         if method == Method::OPTIONS {
             // Any version, or none, is fine here (P:L252-253), unless a
             // fault puts the version check in front of OPTIONS too.
-            if self.settings.faults.active(Fault::OptionsChecksVersion) {
+            if !self.settings.policy().options_ignores_version() {
                 check_version(req.headers(), true, &self.settings.faults)?;
             }
             return Ok(view::options(&self.settings));
@@ -211,13 +229,13 @@ impl<S: Store + Clone> Tus<S> {
     /// Termination (P:L575-588): 204, afterwards 404. A busy upload is
     /// refused like any other concurrent change.
     async fn terminate(&self, id: &UploadId) -> Result<Response<ResBody>, Rejection> {
-        let faults = &self.settings.faults;
+        let policy = self.settings.policy();
         let lock = self.store.try_lock(id).ok_or(Rejection::Locked)?;
         let record = self.live(id).await?;
-        if upload::is_complete(&record) && faults.active(Fault::TerminateCompletedRefused) {
+        if upload::is_complete(&record) && !policy.terminates_completed_uploads() {
             return Err(Rejection::CompletedUpload);
         }
-        if !faults.active(Fault::TerminateKeepsUpload) {
+        if policy.termination_removes_upload() {
             self.store.remove(lock).await?;
         }
         Ok(status(StatusCode::NO_CONTENT))
@@ -232,8 +250,8 @@ impl<S: Store + Clone> Tus<S> {
 }
 
 impl<S: Store + Clone> Handler for Tus<S> {
-    async fn handle(&self, req: Request<Incoming>) -> Response<ResBody> {
-        self.respond(req).await
+    fn handle(&self, req: Request<Incoming>) -> Answer<'_> {
+        Box::pin(self.respond(req))
     }
 
     fn background(&self) -> Option<Background> {
@@ -248,14 +266,12 @@ impl<S: Store + Clone> Handler for Tus<S> {
 fn effective_method(
     headers: &HeaderMap,
     actual: &Method,
-    faults: &Faults,
+    policy: Policy,
 ) -> Result<Method, Rejection> {
-    let ignored = faults.active(Fault::MethodOverrideIgnored)
-        || (faults.active(Fault::MethodOverridePostOnly) && *actual != Method::POST);
-    if ignored {
+    if !policy.honours_method_override(actual) {
         return Ok(actual.clone());
     }
-    match single(headers, headers::METHOD_OVERRIDE)? {
+    match single(headers, METHOD_OVERRIDE)? {
         None => Ok(actual.clone()),
         Some(name) => Method::from_bytes(name.as_bytes())
             .map_err(|_| Rejection::InvalidOverride(name.to_owned())),

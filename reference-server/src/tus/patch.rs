@@ -7,11 +7,11 @@
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
-use super::headers::{self, UPLOAD_LENGTH, UPLOAD_OFFSET};
+use super::headers;
+use super::names::{UPLOAD_LENGTH, UPLOAD_OFFSET};
 use super::receive::{self, Checks};
 use super::upload::TusUpload;
 use super::{Rejection, Tus, status, view};
-use crate::faults::Fault;
 use crate::http::ResBody;
 use crate::store::{Record, Store, UploadId};
 
@@ -22,21 +22,21 @@ pub(super) async fn patch<S: Store + Clone>(
 ) -> Result<Response<ResBody>, Rejection> {
     let settings = &*tus.settings;
     let faults = &settings.faults;
+    let policy = settings.policy();
     let (parts, body) = req.into_parts();
     let h = &parts.headers;
     if !headers::is_offset_octet_stream(h)? {
         Rejection::UnsupportedMediaType.unless_waived(faults)?;
     }
     let sent = headers::uint(h, UPLOAD_OFFSET)?.ok_or(Rejection::MissingHeader("Upload-Offset"))?;
-    let declared =
-        headers::uint(h, UPLOAD_LENGTH)?.filter(|_| !faults.active(Fault::DeclaredLengthIgnored));
+    let declared = headers::uint(h, UPLOAD_LENGTH)?.filter(|_| policy.reads_declared_length());
     let checks = Checks::from_headers(h, settings)?;
 
     let lock = tus.store.try_lock(&id).ok_or(Rejection::Locked)?;
     let record = tus.live(&id).await?;
     // A final upload is refused whatever the offset (P:L643-644), so 403
     // wins over 409, unless a fault checks the offset first.
-    if faults.active(Fault::FinalOffsetCheckedFirst) {
+    if !policy.final_refused_before_offset_checked() {
         check_offset(sent, &record)?;
     }
     if record.meta.parts().is_some() {
@@ -44,7 +44,7 @@ pub(super) async fn patch<S: Store + Clone>(
     }
     let refuse_after_storing = match check_offset(sent, &record) {
         Ok(()) => None,
-        Err(mismatch) if faults.active(Fault::ConflictAdvancesOffset) => Some(mismatch),
+        Err(mismatch) if !policy.conflict_stores_nothing() => Some(mismatch),
         Err(mismatch) => {
             mismatch.unless_waived(faults)?;
             None

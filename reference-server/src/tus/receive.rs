@@ -20,10 +20,10 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use super::checksum::{ChecksumAlgorithm, Hasher};
-use super::headers::{self, ExpectedChecksum, UPLOAD_CHECKSUM};
+use super::headers::{self, ExpectedChecksum};
+use super::names::UPLOAD_CHECKSUM;
 use super::upload::{TusUpload, expiry_from};
 use super::{Extension, Rejection, Settings};
-use crate::faults::Fault;
 use crate::store::Appender;
 
 /// Commit interval for long bodies of known length.
@@ -44,10 +44,10 @@ impl Checks {
         headers: &HeaderMap,
         settings: &Settings,
     ) -> Result<Self, Rejection> {
-        let faults = &settings.faults;
+        let policy = settings.policy();
         let header = headers::single(headers, UPLOAD_CHECKSUM)?;
-        let trailer = headers::announces_checksum_trailer(headers)
-            && !faults.active(Fault::TrailerChecksumIgnored);
+        let trailer =
+            headers::announces_checksum_trailer(headers) && policy.reads_checksum_trailer();
         if header.is_some() && !settings.has(Extension::Checksum) {
             return Err(Rejection::ExtensionDisabled(Extension::Checksum));
         }
@@ -63,19 +63,13 @@ impl Checks {
             .algorithms
             .iter()
             .copied()
-            .filter(|a| {
-                *a != ChecksumAlgorithm::Md5 || !faults.active(Fault::AdvertisedAlgorithmRefused)
-            })
+            .filter(|&a| policy.verifies(a))
             .collect();
         let header = match header
             .map(|v| headers::checksum(v, &verifiable))
             .transpose()
         {
-            Err(Rejection::UnsupportedChecksum(_))
-                if faults.active(Fault::UnknownAlgorithmIgnored) =>
-            {
-                None
-            }
+            Err(Rejection::UnsupportedChecksum(_)) if !policy.refuses_unknown_algorithm() => None,
             parsed => parsed?,
         };
         Ok(Self { header, trailer })
@@ -140,11 +134,12 @@ pub(super) async fn receive<A: Appender>(
     let mut trailer: Option<ExpectedChecksum> = None;
     let mut received: u64 = 0;
     let mut uncommitted: u64 = 0;
-    let idle_timeout = if settings.faults.active(Fault::StalledBodyNeverEnded) {
+    let policy = settings.policy();
+    let idle_timeout = if policy.ends_stalled_bodies() {
+        settings.idle_timeout
+    } else {
         // Still ends when the client closes: the frame is then an error.
         Duration::MAX
-    } else {
-        settings.idle_timeout
     };
     let interruption = loop {
         let frame = match tokio::time::timeout(idle_timeout, body.frame()).await {
@@ -172,7 +167,7 @@ pub(super) async fn receive<A: Appender>(
                 let Ok(trailers) = frame.into_trailers() else {
                     continue;
                 };
-                if settings.faults.active(Fault::TrailerChecksumIgnored) {
+                if !policy.reads_checksum_trailer() {
                     continue;
                 }
                 if let Some(value) = headers::single(&trailers, UPLOAD_CHECKSUM)? {
@@ -186,9 +181,8 @@ pub(super) async fn receive<A: Appender>(
             }
         }
     };
-    let faults = &settings.faults;
     if let Some(interruption) = interruption {
-        if !checks.guarded() && !faults.active(Fault::InterruptedPatchDiscards) {
+        if !checks.guarded() && policy.keeps_interrupted_bytes() {
             appender.commit(touched(settings, meta)).await?;
         }
         return Err(interruption);
@@ -202,13 +196,13 @@ pub(super) async fn receive<A: Appender>(
         .into_iter()
         .find(|(algorithm, _)| *algorithm == expected.algorithm)
         .map(|(_, hasher)| hasher.finish());
-    let committed = if faults.active(Fault::ChecksumVerifiedAfterCommit) {
-        Some(appender.commit(touched(settings, meta)).await?)
-    } else {
+    let committed = if policy.verifies_before_commit() {
         None
+    } else {
+        Some(appender.commit(touched(settings, meta)).await?)
     };
     if digest != Some(expected.digest) {
-        Rejection::ChecksumMismatch.unless_waived(faults)?;
+        Rejection::ChecksumMismatch.unless_waived(&settings.faults)?;
     }
     match committed {
         Some(offset) => Ok(offset),

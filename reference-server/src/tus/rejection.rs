@@ -15,7 +15,7 @@ use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderValue, Response, StatusCode};
 
 use super::extension::Extension;
-use super::headers::{TUS_VERSION, UPLOAD_DEFER_LENGTH, VERSION};
+use super::names::{TUS_VERSION, UPLOAD_DEFER_LENGTH, VERSION};
 use crate::faults::{Fault, Faults};
 use crate::framing::TransferCodingError;
 use crate::http::{ResBody, full};

@@ -7,10 +7,10 @@ use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use super::extension::Extension;
-use super::headers::{
+use super::headers::render_metadata;
+use super::names::{
     TUS_CHECKSUM_ALGORITHM, TUS_EXTENSION, TUS_MAX_SIZE, TUS_VERSION, UPLOAD_CONCAT,
     UPLOAD_DEFER_LENGTH, UPLOAD_EXPIRES, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET, VERSION,
-    render_metadata,
 };
 use super::upload::{Concat, TusUpload, is_complete};
 use super::{Rejection, Settings, Tus, ascii, concat, status};

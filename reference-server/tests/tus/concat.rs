@@ -115,8 +115,8 @@ async fn final_cannot_be_patched() {
 async fn final_refusals() {
     // TUS-CAT-FINAL-LEN-HDR, -UNFINISHED-NOTADV, -MISSING, -NONPARTIAL, -BADHDR, -SPACE, -MAX
     let srv = start_with(|c| {
-        c.max_size = Some(10);
-        c.extensions.remove(&Extension::ConcatenationUnfinished);
+        c.tus.max_size = Some(10);
+        c.tus.extensions.remove(&Extension::ConcatenationUnfinished);
     })
     .await;
     let a = partial(&srv, 6).await;

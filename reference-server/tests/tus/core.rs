@@ -63,7 +63,7 @@ async fn ver_missing_is_412_except_for_get() {
 async fn options_discovery() {
     // TUS-CORE-OPT-OK, -OPT-IGNORE, -GEN-VERSION, -GEN-RESUMABLE-OPT, -GEN-EXT-LIST,
     // TUS-CKS-ALGHDR, -SHA1, -NAMES, TUS-EXT-NAMES, TUS-CWU-ADV
-    let srv = start_with(|c| c.max_size = Some(1000)).await;
+    let srv = start_with(|c| c.tus.max_size = Some(1000)).await;
     for version in [None, Some("0.0.1"), Some("1.0.0")] {
         let mut req = srv.request("OPTIONS", BASE);
         if let Some(v) = version {
@@ -95,8 +95,8 @@ async fn options_on_upload_paths_and_without_extensions() {
     // TUS-CORE-OPT-ANYPATH; TUS-CORE-GEN-EXT-LIST (omitted when none); TUS-CORE-GEN-MAXSIZE
     // (omitted without a limit)
     let srv = start_with(|c| {
-        c.extensions.clear();
-        c.max_size = None;
+        c.tus.extensions.clear();
+        c.tus.max_size = None;
     })
     .await;
     let res = srv

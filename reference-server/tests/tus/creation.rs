@@ -62,7 +62,7 @@ async fn location_is_absolute_from_the_host_or_as_configured() {
 
     // Behind a proxy: the configured public URL, which Upload-Concat may use too.
     let public = "https://up.example/api/uploads/";
-    let srv = start_with(|c| c.public_url = Some(public.parse().unwrap())).await;
+    let srv = start_with(|c| c.tus.public_url = Some(public.parse().unwrap())).await;
     let partial = srv
         .create_with(&[("Upload-Concat", "partial"), ("Upload-Length", "0")])
         .await;
@@ -76,13 +76,13 @@ async fn location_is_absolute_from_the_host_or_as_configured() {
     assert_eq!(res.status, 201, "{res:?}");
 
     // Relative, when configured: a path, under the public URL's if there is one.
-    let srv = start_with(|c| c.location = LocationForm::Relative).await;
+    let srv = start_with(|c| c.tus.location = LocationForm::Relative).await;
     let location = srv.create(1).await;
     assert!(location.starts_with(BASE), "{location}");
     assert_eq!(srv.head(&location).await.status, 200);
     let srv = start_with(|c| {
-        c.location = LocationForm::Relative;
-        c.public_url = Some(public.parse().unwrap());
+        c.tus.location = LocationForm::Relative;
+        c.tus.public_url = Some(public.parse().unwrap());
     })
     .await;
     let location = srv.create(1).await;
@@ -148,7 +148,7 @@ async fn creation_empty_upload() {
 #[tokio::test]
 async fn creation_max_size() {
     // TUS-CRE-413, -413-EDGE
-    let srv = start_with(|c| c.max_size = Some(100)).await;
+    let srv = start_with(|c| c.tus.max_size = Some(100)).await;
     let res = srv
         .request("POST", BASE)
         .tus()
@@ -352,7 +352,7 @@ async fn defer_length_flow() {
 #[tokio::test]
 async fn defer_length_rules() {
     // TUS-CDL-DECLARE-EMPTY, -NOCHANGE, -LT-OFFSET, -GT-MAX (413 chosen)
-    let srv = start_with(|c| c.max_size = Some(100)).await;
+    let srv = start_with(|c| c.tus.max_size = Some(100)).await;
     let declare = |up: String, offset: &'static str, length: &'static str| {
         srv.request("PATCH", &up)
             .tus()
@@ -389,7 +389,7 @@ async fn defer_length_rules() {
 
 #[tokio::test]
 async fn deferred_upload_is_capped_by_max_size() {
-    let srv = start_with(|c| c.max_size = Some(4)).await;
+    let srv = start_with(|c| c.tus.max_size = Some(4)).await;
     let up = srv.create_with(&[("Upload-Defer-Length", "1")]).await;
     assert_eq!(srv.patch(&up, 0, b"hello").await.status, 413);
     assert_eq!(srv.patch(&up, 0, b"hell").await.status, 204);

@@ -23,7 +23,7 @@ async fn expiration_headers_on_patch() {
 #[tokio::test]
 async fn expired_uploads_are_gone_but_finished_ones_stay() {
     // TUS-EXP-GONE (410), TUS-EXP-COMPLETED (finished uploads never expire)
-    let srv = start_with(|c| c.expiry = Some(Duration::from_secs(1))).await;
+    let srv = start_with(|c| c.tus.expiry = Some(Duration::from_secs(1))).await;
     let unfinished = srv.create(10).await;
     let done = srv.create(2).await;
     srv.patch(&done, 0, b"ok").await;
@@ -43,7 +43,7 @@ async fn expired_uploads_are_gone_but_finished_ones_stay() {
 
 #[tokio::test]
 async fn no_expiry_means_no_expiration_extension() {
-    let srv = start_with(|c| c.expiry = None).await;
+    let srv = start_with(|c| c.tus.expiry = None).await;
     let ext = srv
         .options()
         .await
@@ -140,7 +140,7 @@ async fn checksum_every_algorithm() {
 #[tokio::test]
 async fn checksum_unsupported_and_malformed_400() {
     // TUS-CKS-UNSUPP, -MALFORMED
-    let srv = start_with(|c| c.checksum_algorithms = vec![ChecksumAlgorithm::Sha1]).await;
+    let srv = start_with(|c| c.tus.checksum_algorithms = vec![ChecksumAlgorithm::Sha1]).await;
     let up = srv.create(11).await;
     for sum in [
         "md4 AAAA",
@@ -257,7 +257,7 @@ async fn termination() {
 #[tokio::test]
 async fn disabled_extensions_are_refused_with_4xx() {
     // TUS-TRM-UNADV (405), TUS-CDL-UNSUPP (400), D-20 (400), TUS-EXT-HONEST
-    let srv = start_with(|c| c.extensions = [Extension::Creation].into_iter().collect()).await;
+    let srv = start_with(|c| c.tus.extensions = [Extension::Creation].into_iter().collect()).await;
     assert_eq!(
         srv.options().await.header("tus-extension"),
         Some("creation")
@@ -299,7 +299,7 @@ async fn disabled_extensions_are_refused_with_4xx() {
     assert_eq!(res.status, 400);
     assert_eq!(srv.patch(&up, 0, b"hello").await.status, 204);
 
-    let srv = start_with(|c| c.extensions.clear()).await;
+    let srv = start_with(|c| c.tus.extensions.clear()).await;
     let res = srv
         .request("POST", BASE)
         .tus()

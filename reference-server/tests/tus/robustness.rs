@@ -143,7 +143,7 @@ async fn a_write_slower_than_the_expiry_period_does_not_expire_its_upload() {
     // lasts longer than the whole period, and the upload still lives after.
     let srv = start_with(|c| {
         c.idle_timeout = Duration::from_millis(1500);
-        c.expiry = Some(Duration::from_secs(1));
+        c.tus.expiry = Some(Duration::from_secs(1));
     })
     .await;
     let up = srv.create(10).await;
