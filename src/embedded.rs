@@ -6,8 +6,8 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use upspec_reference_server::Config;
 use upspec_reference_server::config::{S3Config, S3Credential};
+use upspec_reference_server::{Config, TusConfig};
 
 use crate::s3::settings::{DEFAULT_REGION, S3Settings};
 use crate::s3::sign::Credentials;
@@ -46,8 +46,11 @@ pub struct EmbeddedTarget {
 pub fn target() -> EmbeddedTarget {
     EmbeddedTarget {
         config: Config {
-            max_size: Some(MAX_SIZE),
-            expiry: Some(EXPIRY),
+            tus: TusConfig {
+                max_size: Some(MAX_SIZE),
+                expiry: Some(EXPIRY),
+                ..TusConfig::default()
+            },
             idle_timeout: IDLE_TIMEOUT,
             s3: Some(S3Config {
                 listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use upspec::scenario::model::Scenario;
 use upspec::scenario::{SpecTree, load};
-use upspec_reference_server::{Config, Extension, StoreConfig, serve};
+use upspec_reference_server::{Config, Extension, StoreConfig, TusConfig, serve};
 
 /// The server's Tus-Max-Size, given to the suite as `--var tus_max_size`.
 const MAX_SIZE: u64 = 1 << 30;
@@ -83,21 +83,24 @@ fn cases() -> Vec<Case> {
 fn config(case: &Case) -> Config {
     Config {
         store: StoreConfig::Memory,
-        max_size: Some(MAX_SIZE),
-        expiry: Some(Duration::from_secs(if case.short_timeouts {
-            EXPIRY_SECS
-        } else {
-            24 * 60 * 60
-        })),
+        tus: TusConfig {
+            max_size: Some(MAX_SIZE),
+            expiry: Some(Duration::from_secs(if case.short_timeouts {
+                EXPIRY_SECS
+            } else {
+                24 * 60 * 60
+            })),
+            extensions: Extension::ALL
+                .into_iter()
+                .filter(|e| !case.disabled.contains(e.name()))
+                .collect(),
+            ..TusConfig::default()
+        },
         idle_timeout: if case.short_timeouts {
             Duration::from_secs(IDLE_TIMEOUT_SECS)
         } else {
             Config::default().idle_timeout
         },
-        extensions: Extension::ALL
-            .into_iter()
-            .filter(|e| !case.disabled.contains(e.name()))
-            .collect(),
         fsync: false,
         ..Config::default()
     }
