@@ -14,6 +14,7 @@ use crate::engine::session::Sessions;
 use crate::plan::{self, PlannedScenario};
 use crate::protocol::{self, Capabilities, DiscoveryError, RunSession, Setup};
 use crate::scenario::error::LoadErrors;
+use crate::scenario::model::Scenario;
 use crate::scenario::{self, SpecTree, Suite};
 
 /// Loads `tree` with what every protocol adds to the scenario language.
@@ -102,10 +103,15 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
     }
     variables.insert("seed".into(), inputs.seed.to_string());
     variables.insert("run_id".into(), inputs.run_id.clone());
+    let running: Vec<&Scenario> = planned
+        .iter()
+        .filter(|planned| planned.skip.is_none())
+        .map(|planned| &*planned.scenario)
+        .collect();
     let mut sessions = Vec::new();
     for protocol in protocol::ALL {
         let opened = protocol
-            .open(&setup, &planned, &mut variables, &mut capabilities)
+            .open(&setup, &running, &mut variables, &mut capabilities)
             .await
             .map_err(AssemblyError::Session)?;
         sessions.extend(opened);

@@ -14,12 +14,11 @@ use reqwest::{Client, Method};
 use tokio::time::Instant;
 use url::Url;
 
-use super::body::{Cut, Payload, Upload, UploadProgress, WithTrailers};
+use super::body::{BodyEncoding, Cut, Payload, Upload, UploadProgress, WithTrailers};
 use super::expect::Received;
 use super::outcome::{Exchange, RequestRecord, ResponseRecord};
 use super::response::{BodyPlan, EXCERPT_CAP, Inspector};
 use super::scope::{EvalError, Scope};
-use super::session::BodyEncoding;
 use crate::scenario::model::{DigestAlgorithm, RequestStep};
 use crate::scenario::template::Template;
 use crate::scenario::units;

@@ -2,13 +2,13 @@
 //! of a run. The engine knows no protocol by name; it hands each request to every
 //! session of the run before sending it (to sign it, to frame its body) and each
 //! answer after (to note what the run created), and refuses a request carrying an
-//! option whose protocol has no session in the run.
+//! option whose protocol has no session in the run. A session that frames bodies
+//! as they are sent does so through `body::BodyEncoding`.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::body::{ByteSource, Payload};
 use super::expect::Received;
 use super::request::Prepared;
 use super::scope::EvalError;
@@ -65,15 +65,4 @@ impl Sessions {
             session.observe(request, received);
         }
     }
-}
-
-/// A content coding that frames the payload as it is sent (S3's `aws-chunked`): the
-/// payload stays what steps refer to, and this says what goes on the wire.
-pub(crate) trait BodyEncoding: Send + Sync + fmt::Debug {
-    /// The encoded bytes of `payload`, produced as they are read.
-    fn reader(&self, payload: &Payload) -> Box<dyn ByteSource>;
-    /// How many bytes the encoded body has.
-    fn encoded_len(&self) -> u64;
-    /// Payload bytes among the first `encoded` bytes sent.
-    fn decoded_within(&self, encoded: u64, decoded_len: u64) -> u64;
 }

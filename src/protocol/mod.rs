@@ -24,8 +24,8 @@ use futures_util::future::BoxFuture;
 
 pub use self::capability::{Capabilities, DiscoveryError};
 use crate::engine::session::Session;
-use crate::plan::PlannedScenario;
 use crate::scenario::extension::Extensions;
+use crate::scenario::model::Scenario;
 use crate::settings::{ConfigFile, SettingsError};
 
 /// Every protocol, in the order a run asks them: adding one is a folder and a line here.
@@ -102,13 +102,14 @@ pub(crate) trait Protocol: Sync {
         found: &'a mut Capabilities,
     ) -> BoxFuture<'a, Result<(), DiscoveryError>>;
 
-    /// Opens the protocol's part of a run planned as `planned`: sets the variables
-    /// scenarios address it with, and returns the session that prepares, observes
-    /// and cleans up after the run's requests (`None`: nothing to do).
+    /// Opens the protocol's part of a run of the scenarios `running` (those planned
+    /// to run): sets the variables scenarios address it with, and returns the
+    /// session that prepares, observes and cleans up after the run's requests
+    /// (`None`: nothing to do).
     fn open<'a>(
         &'a self,
         setup: &'a Setup<'a>,
-        planned: &'a [PlannedScenario],
+        running: &'a [&'a Scenario],
         variables: &'a mut BTreeMap<String, String>,
         found: &'a mut Capabilities,
     ) -> BoxFuture<'a, Result<Option<Arc<dyn RunSession>>, String>>;

@@ -28,8 +28,8 @@ pub use self::ledger::Ledger;
 pub use self::sign::Credentials;
 pub use self::target::{S3Target, encode_key, encode_query_value};
 use super::{Capabilities, DiscoveryError, Protocol, RunSession, Settings, Setup};
-use crate::plan::PlannedScenario;
 use crate::scenario::extension::Extensions;
+use crate::scenario::model::Scenario;
 
 /// The protocol's name: the capability every S3 scenario needs (scenarios under
 /// `specs/s3/` implicitly).
@@ -71,7 +71,7 @@ impl Protocol for S3 {
     fn open<'a>(
         &'a self,
         setup: &'a Setup<'a>,
-        planned: &'a [PlannedScenario],
+        running: &'a [&'a Scenario],
         variables: &'a mut BTreeMap<String, String>,
         found: &'a mut Capabilities,
     ) -> BoxFuture<'a, Result<Option<Arc<dyn RunSession>>, String>> {
@@ -79,7 +79,7 @@ impl Protocol for S3 {
             let Some(settings) = &setup.settings.s3 else {
                 return Ok(None);
             };
-            let session = session::open(settings, setup, planned, variables, found).await?;
+            let session = session::open(settings, setup, running, variables, found).await?;
             Ok(Some(Arc::new(session) as Arc<dyn RunSession>))
         }
         .boxed()

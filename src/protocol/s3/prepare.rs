@@ -22,11 +22,10 @@ use super::sign::{
     STREAMING_UNSIGNED_TRAILER, SigningScope, UNSIGNED_PAYLOAD,
 };
 use super::sigv4::{Sigv4, Sigv4Break, Sigv4Mode, TrailerChecksum};
-use crate::engine::body::{self, ByteSource, Payload, PayloadReader};
+use crate::engine::body::{self, BodyEncoding, ByteSource, Payload, PayloadReader};
 use crate::engine::digest::Hasher;
 use crate::engine::request::Prepared;
 use crate::engine::scope::EvalError;
-use crate::engine::session::BodyEncoding;
 use crate::scenario::model::DigestAlgorithm;
 
 /// Signs `prepared` in place when it is an S3 request, and arranges an `aws-chunked`

@@ -18,9 +18,8 @@ use crate::engine::expect::Received;
 use crate::engine::request::Prepared;
 use crate::engine::scope::EvalError;
 use crate::engine::session::Session as EngineSession;
-use crate::plan::PlannedScenario;
 use crate::protocol::{Capabilities, RunSession, Setup};
-use crate::scenario::model::ProtocolOption;
+use crate::scenario::model::{ProtocolOption, Scenario};
 
 /// Adds what the S3 target offers to `capabilities` (S3 cannot be asked, so this
 /// comes from the settings), with the endpoint, region and key for the report.
@@ -45,14 +44,14 @@ pub struct Session {
     pub bucket: Option<RunBucket>,
 }
 
-/// Prepares S3 for running `planned`: the variables `s3_endpoint`, `bucket` and
+/// Prepares S3 for running the scenarios `running`: the variables `s3_endpoint`, `bucket` and
 /// `region`, the bucket as a fact, and the run's own bucket, created only when a
 /// scenario will use S3 (so a stray endpoint setting never makes a tus run touch an
 /// object store) and no bucket was given.
 pub(crate) async fn open(
     settings: &S3Settings,
     setup: &Setup<'_>,
-    planned: &[PlannedScenario],
+    running: &[&Scenario],
     variables: &mut BTreeMap<String, String>,
     capabilities: &mut Capabilities,
 ) -> Result<Session, String> {
@@ -77,7 +76,7 @@ pub(crate) async fn open(
         created: settings.bucket.is_none(),
         prefix: format!("{run_id}/"),
     };
-    let used = planned.iter().any(uses_s3);
+    let used = running.iter().any(|scenario| uses_s3(scenario));
     if used && run_bucket.created {
         let client = Client {
             http: setup.client,
@@ -147,16 +146,14 @@ impl EngineSession for Session {
     }
 }
 
-/// Whether a planned scenario will talk to the S3 target: it runs, and it is under
-/// `s3/` or requires an `s3` capability.
-fn uses_s3(planned: &PlannedScenario) -> bool {
-    let scenario = &planned.scenario;
-    planned.skip.is_none()
-        && (scenario.module.first().map(String::as_str) == Some(NAME)
-            || scenario
-                .requires
-                .iter()
-                .any(|name| name == NAME || name.starts_with(&format!("{NAME}:"))))
+/// Whether a scenario talks to the S3 target: it is under `s3/` or requires an
+/// `s3` capability.
+fn uses_s3(scenario: &Scenario) -> bool {
+    scenario.module.first().map(String::as_str) == Some(NAME)
+        || scenario
+            .requires
+            .iter()
+            .any(|name| name == NAME || name.starts_with(&format!("{NAME}:")))
 }
 
 /// Creates the run's own bucket, with the region as its location outside us-east-1

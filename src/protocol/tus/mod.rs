@@ -10,8 +10,8 @@ use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 
 use super::{Capabilities, DiscoveryError, Protocol, RunSession, Settings, Setup};
-use crate::plan::PlannedScenario;
 use crate::scenario::extension::Extensions;
+use crate::scenario::model::Scenario;
 
 /// The protocol's name: the capability every tus scenario needs.
 pub const NAME: &str = discover::TUS;
@@ -53,7 +53,7 @@ impl Protocol for Tus {
     fn open<'a>(
         &'a self,
         _: &'a Setup<'a>,
-        _: &'a [PlannedScenario],
+        _: &'a [&'a Scenario],
         _: &'a mut BTreeMap<String, String>,
         _: &'a mut Capabilities,
     ) -> BoxFuture<'a, Result<Option<Arc<dyn RunSession>>, String>> {
