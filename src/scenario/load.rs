@@ -1189,28 +1189,24 @@ impl<'a> Loader<'a> {
         };
         let mut checks = Vec::new();
         let mut ok = true;
-        for (key, value) in matcher_checks(map) {
-            let check = match (key, value) {
-                ("regex", MatcherValue::Pattern(pattern)) => {
-                    self.regex(ctx, pattern).map(ValueMatcher::Regex)
-                }
-                ("one_of", MatcherValue::List(items)) => items
+        for written in matcher_checks(map) {
+            let mut template = |item| self.checked_template(ctx, item, scope);
+            let check = match written {
+                WrittenCheck::Regex(pattern) => self.regex(ctx, pattern).map(ValueMatcher::Regex),
+                WrittenCheck::OneOf(items) => items
                     .iter()
-                    .map(|item| self.checked_template(ctx, item, scope))
+                    .map(&mut template)
                     .collect::<Option<Vec<_>>>()
                     .map(ValueMatcher::OneOf),
-                (key, MatcherValue::One(item)) => {
-                    self.checked_template(ctx, item, scope)
-                        .map(|template| match key {
-                            "equals" => ValueMatcher::Equals(template),
-                            "contains" => ValueMatcher::ContainsToken(template),
-                            "etag" => ValueMatcher::Etag(template),
-                            "after" => ValueMatcher::Date(DateOrder::After, template),
-                            "before" => ValueMatcher::Date(DateOrder::Before, template),
-                            other => ValueMatcher::Compare(comparison(other), template),
-                        })
+                WrittenCheck::Equals(item) => template(item).map(ValueMatcher::Equals),
+                WrittenCheck::Contains(item) => template(item).map(ValueMatcher::ContainsToken),
+                WrittenCheck::Etag(item) => template(item).map(ValueMatcher::Etag),
+                WrittenCheck::Date(order, item) => {
+                    template(item).map(|t| ValueMatcher::Date(order, t))
                 }
-                _ => unreachable!("matcher_checks pairs keys with their value shapes"),
+                WrittenCheck::Compare(comparison, item) => {
+                    template(item).map(|t| ValueMatcher::Compare(comparison, t))
+                }
             };
             match check {
                 Some(check) => checks.push(check),
@@ -1491,51 +1487,48 @@ fn list_read(name: &str) -> LoadErrorKind {
     ))
 }
 
-enum MatcherValue<'m> {
-    One(&'m Spanned<Scalar>),
-    List(&'m [Spanned<Scalar>]),
-    Pattern(&'m Spanned<String>),
+/// One value check written in a matcher map, with what it is written with.
+enum WrittenCheck<'m> {
+    Equals(&'m Spanned<Scalar>),
+    Contains(&'m Spanned<Scalar>),
+    Compare(Comparison, &'m Spanned<Scalar>),
+    Etag(&'m Spanned<Scalar>),
+    Date(DateOrder, &'m Spanned<Scalar>),
+    OneOf(&'m [Spanned<Scalar>]),
+    Regex(&'m Spanned<String>),
 }
 
-/// The value checks written in a matcher map, in a fixed order.
-fn matcher_checks(map: &MatcherMap) -> Vec<(&'static str, MatcherValue<'_>)> {
-    let mut checks = Vec::new();
-    let ones = [
-        ("equals", &map.equals),
-        ("contains", &map.contains),
-        ("eq", &map.eq),
-        ("ne", &map.ne),
-        ("lt", &map.lt),
-        ("le", &map.le),
-        ("gt", &map.gt),
-        ("ge", &map.ge),
-        ("etag", &map.etag),
-        ("after", &map.after),
-        ("before", &map.before),
-    ];
-    for (key, value) in ones {
-        if let Some(value) = value {
-            checks.push((key, MatcherValue::One(value)));
-        }
+/// The value checks written in a matcher map, in a fixed order: the one table that
+/// pairs each key of `MatcherMap` with the check it makes.
+fn matcher_checks(map: &MatcherMap) -> Vec<WrittenCheck<'_>> {
+    fn compare(
+        comparison: Comparison,
+        value: &Option<Spanned<Scalar>>,
+    ) -> Option<WrittenCheck<'_>> {
+        value.as_ref().map(|v| WrittenCheck::Compare(comparison, v))
     }
-    if let Some(items) = &map.one_of {
-        checks.push(("one_of", MatcherValue::List(items)));
-    }
-    if let Some(pattern) = &map.regex {
-        checks.push(("regex", MatcherValue::Pattern(pattern)));
-    }
-    checks
-}
-
-fn comparison(key: &str) -> Comparison {
-    match key {
-        "eq" => Comparison::Eq,
-        "ne" => Comparison::Ne,
-        "lt" => Comparison::Lt,
-        "le" => Comparison::Le,
-        "gt" => Comparison::Gt,
-        _ => Comparison::Ge,
-    }
+    [
+        map.equals.as_ref().map(WrittenCheck::Equals),
+        map.contains.as_ref().map(WrittenCheck::Contains),
+        compare(Comparison::Eq, &map.eq),
+        compare(Comparison::Ne, &map.ne),
+        compare(Comparison::Lt, &map.lt),
+        compare(Comparison::Le, &map.le),
+        compare(Comparison::Gt, &map.gt),
+        compare(Comparison::Ge, &map.ge),
+        map.etag.as_ref().map(WrittenCheck::Etag),
+        map.after
+            .as_ref()
+            .map(|v| WrittenCheck::Date(DateOrder::After, v)),
+        map.before
+            .as_ref()
+            .map(|v| WrittenCheck::Date(DateOrder::Before, v)),
+        map.one_of.as_deref().map(WrittenCheck::OneOf),
+        map.regex.as_ref().map(WrittenCheck::Regex),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn parse_status(text: &str) -> Option<StatusPattern> {
