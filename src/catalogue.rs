@@ -34,7 +34,7 @@ use serde_saphyr::Spanned;
 
 use crate::scenario::SpecTree;
 use crate::scenario::error::{LoadError, LoadErrorKind, LoadErrors, suggest};
-use crate::scenario::model::{Level, SourceSpan, Suite};
+use crate::scenario::model::{Level, Scenario, SourceSpan};
 use crate::scenario::source::Source;
 use crate::scenario::tree::CatalogueFile;
 
@@ -363,12 +363,16 @@ impl Coverage {
     }
 }
 
-/// Which scenarios of `suite` cite each requirement of `catalogue`. Only scenarios the
+/// Which of `scenarios` cite each requirement of `catalogue`. Only scenarios the
 /// catalogue is responsible for count (see [`for_module`]).
-pub fn coverage(catalogue: &Catalogue, catalogues: &[Catalogue], suite: &Suite) -> Coverage {
+pub fn coverage(
+    catalogue: &Catalogue,
+    catalogues: &[Catalogue],
+    scenarios: &[Arc<Scenario>],
+) -> Coverage {
     let mut citations: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut problems = Vec::new();
-    for scenario in &suite.scenarios {
+    for scenario in scenarios {
         let responsible = for_module(catalogues, &scenario.module);
         if !responsible.is_some_and(|c| std::ptr::eq(c, catalogue)) {
             continue;
@@ -422,7 +426,7 @@ pub fn coverage(catalogue: &Catalogue, catalogues: &[Catalogue], suite: &Suite) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::load;
+    use crate::assembly::load;
 
     const CATALOGUE: &str = r#"
 protocol: demo
@@ -524,7 +528,7 @@ scenarios:
         ]);
         let suite = load(&tree).unwrap();
         let catalogues = load_all(&tree).unwrap();
-        let coverage = coverage(&catalogues[0], &catalogues, &suite);
+        let coverage = coverage(&catalogues[0], &catalogues, &suite.scenarios);
         assert_eq!(
             coverage.rows[0].status,
             Status::Covered(vec!["demo::core::a::checks-a".into()])

@@ -7,10 +7,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use upspec_reference_server::config::{S3Config, S3Credential};
-use upspec_reference_server::{Config, TusConfig};
+use upspec_reference_server::{Config, RunningServer, TusConfig};
 
-use crate::s3::settings::{DEFAULT_REGION, S3Settings};
-use crate::s3::sign::Credentials;
+use crate::protocol;
+use crate::protocol::s3::settings::{DEFAULT_REGION, S3Settings};
+use crate::protocol::s3::sign::Credentials;
 
 /// Large enough for any bundled upload, small enough that `Tus-Max-Size + 1` is refusable.
 const MAX_SIZE: u64 = 1 << 30;
@@ -69,8 +70,15 @@ pub fn target() -> EmbeddedTarget {
     }
 }
 
+/// The protocol settings that reach a running embedded server's listeners.
+pub fn protocol_settings(server: &RunningServer) -> protocol::Settings {
+    protocol::Settings {
+        s3: server.s3_endpoint().map(s3_settings),
+    }
+}
+
 /// The S3 settings that reach the embedded server's S3 listener, signed.
-pub fn s3_settings(endpoint: String) -> S3Settings {
+fn s3_settings(endpoint: String) -> S3Settings {
     S3Settings {
         endpoint,
         bucket: None,

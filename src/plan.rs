@@ -7,18 +7,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::discover::Capabilities;
 use crate::engine::outcome::humanize;
-use crate::scenario::model::{Scenario, Suite};
+use crate::protocol::{self, Capabilities};
+use crate::scenario::Suite;
+use crate::scenario::model::Scenario;
 use crate::scenario::units;
 
 /// The longest deliberate wait a scenario may make unless `--max-wait` allows more:
 /// enough for short expiry and idle timeouts, far below a server's usual day.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
-
-/// Top-level spec directories that name a protocol: their scenarios need the target
-/// to speak it, without each file having to say so.
-const PROTOCOL_ROOTS: &[&str] = &["tus", "ietf", "s3"];
 
 #[derive(Clone, Debug)]
 pub struct PlannedScenario {
@@ -86,10 +83,12 @@ fn skip_reason(
     capabilities: &Capabilities,
     variables: &BTreeMap<String, String>,
 ) -> Option<String> {
+    // A top-level spec directory named for a protocol: its scenarios need the target
+    // to speak it, without each file having to say so.
     let protocol = scenario
         .module
         .first()
-        .filter(|root| PROTOCOL_ROOTS.contains(&root.as_str()));
+        .filter(|root| protocol::names().any(|name| name == root.as_str()));
     let (unwanted, wanted): (Vec<&str>, Vec<&str>) = protocol
         .into_iter()
         .chain(&scenario.requires)
@@ -135,7 +134,8 @@ fn skip_reason(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{SpecTree, load};
+    use crate::assembly::load;
+    use crate::scenario::SpecTree;
 
     fn suite() -> Suite {
         let yaml = r#"

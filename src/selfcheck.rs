@@ -34,16 +34,16 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use upspec_reference_server::{Fault, RunningServer, ServeError, serve};
 
+use crate::assembly::{self, AssemblyError, Inputs};
 use crate::catalogue::{self, Catalogue};
-use crate::discover::{self, DiscoveryError};
 use crate::embedded;
 use crate::engine::outcome::{Failure, FailureKind, Outcome};
 use crate::engine::{self, RunContext};
 use crate::plan::{self, PlannedScenario};
-use crate::s3::session;
+use crate::scenario::SpecTree;
+use crate::scenario::Suite;
 use crate::scenario::error::LoadErrors;
-use crate::scenario::model::{CutEnd, Level, Scenario, Step, Suite};
-use crate::scenario::{self, SpecTree};
+use crate::scenario::model::{CutEnd, Level, Scenario, Step};
 
 /// Every body is generated from this seed, so a fault run can be replayed
 /// byte for byte and `docs/faults.md` is the same on every machine.
@@ -145,15 +145,11 @@ pub enum SelfCheckError {
         fault: Option<Fault>,
         source: ServeError,
     },
-    /// A reference server did not answer discovery.
-    Discovery {
+    /// A run against a reference server could not be assembled: it did not answer
+    /// discovery, or a protocol could not open its part (the run's S3 bucket).
+    Assembly {
         fault: Option<Fault>,
-        source: DiscoveryError,
-    },
-    /// The run's bucket could not be made on a reference server's S3 listener.
-    S3 {
-        fault: Option<Fault>,
-        reason: String,
+        source: AssemblyError,
     },
 }
 
@@ -196,11 +192,8 @@ impl fmt::Display for SelfCheckError {
                 "the reference server {} did not start: {source}",
                 case(fault)
             ),
-            Self::Discovery { fault, source } => {
+            Self::Assembly { fault, source } => {
                 write!(f, "the reference server {}: {source}", case(fault))
-            }
-            Self::S3 { fault, reason } => {
-                write!(f, "the reference server {}: {reason}", case(fault))
             }
         }
     }
@@ -267,7 +260,7 @@ pub fn fault_requirements(
 /// Runs the check with the bundled suites.
 pub async fn run_bundled(options: &Options) -> Result<Report, SelfCheckError> {
     let tree = SpecTree::bundled();
-    let suite = scenario::load(&tree).map_err(SelfCheckError::Suite)?;
+    let suite = assembly::load(&tree).map_err(SelfCheckError::Suite)?;
     let catalogues = catalogue::load_all(&tree).map_err(SelfCheckError::Suite)?;
     run(&suite, &catalogues, options).await
 }
@@ -352,73 +345,40 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
     let server = serve(config)
         .await
         .map_err(|source| SelfCheckError::Server { fault, source })?;
-    let base_url = server.base_url();
-    let client = engine::http_client();
-    let discovered = discover::discover(&client, &base_url, &[], STEP_TIMEOUT).await;
-    let mut capabilities = match discovered {
-        Ok(capabilities) => capabilities,
-        Err(source) => {
-            server.shutdown().await;
-            return Err(SelfCheckError::Discovery { fault, source });
-        }
-    };
-    let s3 = server.s3_endpoint().map(embedded::s3_settings);
-    if let Some(s3) = &s3 {
-        session::describe(s3, &mut capabilities);
-    }
-    let add: Vec<String> = target.capabilities.iter().map(|c| c.to_string()).collect();
-    capabilities.override_with(&add, &[]);
-    let vars = target
-        .vars
-        .iter()
-        .map(|(name, value)| (name.to_string(), value.clone()))
-        .collect();
-    let planned = plan::plan(suite, &capabilities, &vars, plan::DEFAULT_MAX_WAIT);
     // Lowercase hex like `upspec run`'s ids: they end up in bucket names, and the
     // S3 suite's patterns for keys expect that form.
-    let run_id = format!("5e1fc4ec{index:08x}");
-    let mut variables = vars;
-    variables.insert("target".into(), base_url);
-    variables.insert("seed".into(), SEED.to_string());
-    variables.insert("run_id".into(), run_id.clone());
-    // The server is thrown away after the run, so what S3 scenarios leave on it
-    // needs no cleanup.
-    let s3 = match &s3 {
-        Some(s3) => {
-            let opened = session::open(
-                s3,
-                &client,
-                &run_id,
-                &planned,
-                &mut variables,
-                &mut capabilities,
-                STEP_TIMEOUT,
-            )
-            .await;
-            match opened {
-                Ok(session) => Some(session.target),
-                Err(reason) => {
-                    server.shutdown().await;
-                    return Err(SelfCheckError::S3 { fault, reason });
-                }
-            }
-        }
-        None => None,
-    };
-    let context = Arc::new(RunContext {
-        variables,
+    let inputs = Inputs {
+        target: Some(server.base_url()),
         headers: Vec::new(),
+        vars: target
+            .vars
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect(),
         seed: SEED,
+        run_id: format!("5e1fc4ec{index:08x}"),
         step_timeout: STEP_TIMEOUT,
         scenario_timeout: SCENARIO_TIMEOUT,
-        s3,
-    });
-    Ok(Case {
-        fault,
-        server,
-        context,
-        planned,
-    })
+        max_wait: plan::DEFAULT_MAX_WAIT,
+        discovery: true,
+        add_capabilities: target.capabilities.iter().map(|c| c.to_string()).collect(),
+        remove_capabilities: Vec::new(),
+        protocols: embedded::protocol_settings(&server),
+    };
+    // The server is thrown away after the run, so what its scenarios leave on it
+    // needs no cleanup.
+    match assembly::assemble(suite, inputs).await {
+        Ok(run) => Ok(Case {
+            fault,
+            server,
+            context: run.context,
+            planned: run.planned,
+        }),
+        Err(source) => {
+            server.shutdown().await;
+            Err(SelfCheckError::Assembly { fault, source })
+        }
+    }
 }
 
 /// How one scenario went.

@@ -6,10 +6,11 @@
 
 use std::process::Command;
 
+use upspec::assembly::load;
 use upspec::catalogue::{self, Status};
+use upspec::scenario::SpecTree;
 use upspec::scenario::model::Level;
 use upspec::scenario::tree::CatalogueFile;
-use upspec::scenario::{SpecTree, load};
 
 #[test]
 fn every_catalogued_requirement_is_covered_or_excluded() {
@@ -26,7 +27,7 @@ fn every_catalogued_requirement_is_covered_or_excluded() {
     );
     let mut gaps = Vec::new();
     for catalogue in &catalogues {
-        let coverage = catalogue::coverage(catalogue, &catalogues, &suite);
+        let coverage = catalogue::coverage(catalogue, &catalogues, &suite.scenarios);
         for row in &coverage.rows {
             if row.status == Status::Uncovered {
                 gaps.push(format!(

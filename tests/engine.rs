@@ -1428,7 +1428,7 @@ async fn discovery_takes_the_target_for_tus_even_without_tus_version() {
         let target = format!("{}respond?status=204&{query}", server.url);
         let client = client.clone();
         async move {
-            upspec::discover::discover(&client, &target, &[], Duration::from_secs(5))
+            upspec::protocol::tus::discover::discover(&client, &target, &[], Duration::from_secs(5))
                 .await
                 .unwrap()
         }

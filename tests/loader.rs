@@ -5,8 +5,9 @@
 use std::fs;
 use std::path::Path;
 
+use upspec::assembly::load;
+use upspec::scenario::SpecTree;
 use upspec::scenario::model::{CutEnd, Step};
-use upspec::scenario::{SpecTree, load};
 
 const GOLDEN: &str = "tests/golden/load-errors";
 

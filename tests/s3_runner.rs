@@ -1244,10 +1244,10 @@ fn cleanup_removes_what_the_run_created_and_only_that() {
 
 #[test]
 fn the_listing_sweep_pages_through_uploads_and_objects_under_the_prefix() {
-    use upspec::s3::S3Target;
-    use upspec::s3::cleanup::{RunBucket, clean};
-    use upspec::s3::client::Client;
-    use upspec::s3::sign::Credentials;
+    use upspec::protocol::s3::S3Target;
+    use upspec::protocol::s3::cleanup::{RunBucket, clean};
+    use upspec::protocol::s3::client::Client;
+    use upspec::protocol::s3::sign::Credentials;
 
     let server = Server::start(false);
     {
@@ -1306,9 +1306,10 @@ fn the_listing_sweep_pages_through_uploads_and_objects_under_the_prefix() {
 
 #[test]
 fn sigv4_without_an_s3_target_is_an_evaluation_error() {
+    use upspec::assembly::load;
     use upspec::engine::outcome::{FailureKind, Outcome};
     use upspec::engine::{RunContext, run_scenario};
-    use upspec::scenario::{SpecTree, load};
+    use upspec::scenario::SpecTree;
 
     let yaml = r#"
 scenarios:
@@ -1325,7 +1326,7 @@ scenarios:
         seed: 1,
         step_timeout: Duration::from_secs(2),
         scenario_timeout: Duration::from_secs(2),
-        s3: None,
+        sessions: Default::default(),
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let result = runtime.block_on(run_scenario(&suite.scenarios[0], &context));

@@ -14,8 +14,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use upspec::assembly::load;
+use upspec::scenario::SpecTree;
 use upspec::scenario::model::Scenario;
-use upspec::scenario::{SpecTree, load};
 use upspec_reference_server::{Config, Extension, StoreConfig, TusConfig, serve};
 
 /// The server's Tus-Max-Size, given to the suite as `--var tus_max_size`.

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Exit;
+use crate::assembly;
 use crate::catalogue::{self, Coverage, Status};
-use crate::scenario::{self, SpecTree};
+use crate::scenario::SpecTree;
 
 #[derive(Debug, Args)]
 pub struct CoverageArgs {
@@ -24,7 +25,7 @@ pub fn coverage(args: CoverageArgs) -> Exit {
     };
     // Loading checks every citation against its catalogue, so an unknown ID is a
     // load error (exit 2) with its position, like any other mistake in a file.
-    let suite = match scenario::load(&tree) {
+    let suite = match assembly::load(&tree) {
         Ok(suite) => suite,
         Err(errors) => {
             eprintln!("{errors}");
@@ -38,7 +39,7 @@ pub fn coverage(args: CoverageArgs) -> Exit {
     }
     let reports: Vec<Coverage> = catalogues
         .iter()
-        .map(|c| catalogue::coverage(c, catalogues, &suite))
+        .map(|c| catalogue::coverage(c, catalogues, &suite.scenarios))
         .collect();
     let mut out = io::stdout().lock();
     match reports.iter().try_for_each(|r| print(&mut out, r)) {

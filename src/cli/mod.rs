@@ -119,26 +119,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_discovery: bool,
 
-    /// The S3 endpoint under test, e.g. http://127.0.0.1:9000 (scenarios see it as
-    /// {{s3_endpoint}}); also AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL. Keys come from
-    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the config file); without
-    /// them requests go unsigned. With it, --target becomes optional.
-    #[arg(long, value_name = "URL")]
-    pub s3_endpoint: Option<String>,
-
-    /// An existing bucket to work in (only keys under the run's prefix are cleaned
-    /// up); without it, the run creates a bucket of its own and removes it afterwards.
-    #[arg(long, value_name = "NAME")]
-    pub s3_bucket: Option<String>,
-
-    /// The region requests are signed for (also AWS_REGION, AWS_DEFAULT_REGION; default us-east-1).
-    #[arg(long, value_name = "REGION")]
-    pub s3_region: Option<String>,
-
-    /// Declare an optional S3 feature the target supports (checksum, copy,
-    /// conditional_write, tagging, …): scenarios requiring `s3:<feature>` then run.
-    #[arg(long = "s3-feature", value_name = "NAME")]
-    pub s3_features: Vec<String>,
+    /// Each protocol's own flags.
+    #[command(flatten)]
+    pub protocols: crate::protocol::Flags,
 
     /// Write a JUnit XML report (one testcase per scenario).
     #[arg(long, value_name = "FILE")]

@@ -10,18 +10,16 @@ use std::time::Duration;
 use libtest_mimic::{Completion, Failed, Trial};
 
 use super::{Exit, RunArgs};
+use crate::assembly::{self, Inputs};
 use crate::baseline::Baseline;
-use crate::discover::{self, Capabilities};
 use crate::engine::{self, RunContext};
 use crate::plan::{self, PlannedScenario};
+use crate::protocol;
 use crate::report::files::{FileReporter, ReportPaths};
 use crate::report::github::GithubReporter;
 use crate::report::human::HumanReporter;
 use crate::report::{Event, Reporter, Reporters, RunInfo, RunSummary, ScenarioRecord, failure};
-use crate::s3::session;
-use crate::s3::settings::{self as s3_settings, S3Flags, S3Settings};
-use crate::scenario::model::Suite;
-use crate::scenario::{self, SpecTree};
+use crate::scenario::{SpecTree, Suite};
 use crate::settings::{self, ConfigFile, SettingsError};
 use crate::verdict::{self, Verdict};
 
@@ -46,8 +44,8 @@ struct Settings {
     baseline: Arc<Baseline>,
     write_baseline: Option<std::path::PathBuf>,
     github_annotations: bool,
-    /// The S3 target, when one is configured.
-    s3: Option<S3Settings>,
+    /// Each protocol's own settings.
+    protocols: protocol::Settings,
 }
 
 pub fn run(args: RunArgs) -> Exit {
@@ -65,7 +63,7 @@ pub fn run(args: RunArgs) -> Exit {
             return Exit::Invalid;
         }
     };
-    let suite = match scenario::load(&settings.tree) {
+    let suite = match assembly::load(&settings.tree) {
         Ok(suite) => Arc::new(suite),
         Err(errors) => {
             eprintln!("{errors}");
@@ -94,8 +92,11 @@ pub fn run(args: RunArgs) -> Exit {
     };
     match settings.target.clone() {
         Some(target) => execute(&args, settings, suite, &runtime, Some(target), false),
-        // An S3-only run: no tus target to discover, and no embedded server.
-        None if settings.s3.is_some() => execute(&args, settings, suite, &runtime, None, false),
+        // A run whose protocols' own settings name their targets: nothing to
+        // discover at a --target, and no embedded server.
+        None if settings.protocols.endpoint().is_some() => {
+            execute(&args, settings, suite, &runtime, None, false)
+        }
         None => {
             let embedded = crate::embedded::target();
             let mut settings = settings;
@@ -113,7 +114,7 @@ pub fn run(args: RunArgs) -> Exit {
                 }
             };
             let target = server.base_url();
-            settings.s3 = server.s3_endpoint().map(crate::embedded::s3_settings);
+            settings.protocols = crate::embedded::protocol_settings(&server);
             let exit = execute(&args, settings, suite, &runtime, Some(target), true);
             runtime.block_on(server.shutdown());
             exit
@@ -121,8 +122,8 @@ pub fn run(args: RunArgs) -> Exit {
     }
 }
 
-/// Discovers, plans and runs the trials against `target` (the tus endpoint) and the
-/// S3 target, either of which may be absent.
+/// Assembles the run against `target` and the targets the protocols' settings name
+/// (any of which may be absent), runs the trials and reports them.
 fn execute(
     args: &RunArgs,
     settings: Settings,
@@ -131,68 +132,27 @@ fn execute(
     target: Option<String>,
     embedded_target: bool,
 ) -> Exit {
-    let client = engine::http_client();
-    let mut capabilities = match &target {
-        Some(target) if settings.discovery => match runtime.block_on(discover::discover(
-            &client,
-            target,
-            &settings.headers,
-            settings.step_timeout,
-        )) {
-            Ok(capabilities) => capabilities,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return Exit::Unreachable;
-            }
-        },
-        _ => Capabilities::default(),
-    };
-    if let Some(s3) = &settings.s3 {
-        session::describe(s3, &mut capabilities);
-    }
-    capabilities.override_with(&settings.add_capabilities, &settings.remove_capabilities);
-
-    let run_id = format!("{:016x}", random_u64());
-    let mut settings = settings;
-    for (name, value) in &capabilities.variables {
-        settings
-            .vars
-            .entry(name.clone())
-            .or_insert_with(|| value.clone());
-    }
-    let mut variables = settings.vars.clone();
-    if let Some(target) = &target {
-        variables.insert("target".into(), target.clone());
-    }
-    variables.insert("seed".into(), settings.seed.to_string());
-    variables.insert("run_id".into(), run_id.clone());
-    let planned = plan::plan(&suite, &capabilities, &settings.vars, settings.max_wait);
-    let s3 = match &settings.s3 {
-        Some(s3) => match runtime.block_on(session::open(
-            s3,
-            &client,
-            &run_id,
-            &planned,
-            &mut variables,
-            &mut capabilities,
-            settings.step_timeout,
-        )) {
-            Ok(session) => Some(session),
-            Err(error) => {
-                eprintln!("error: {error}");
-                return Exit::Unreachable;
-            }
-        },
-        None => None,
-    };
-    let context = Arc::new(RunContext {
-        variables,
+    let inputs = Inputs {
+        target: target.clone(),
         headers: settings.headers.clone(),
+        vars: settings.vars.clone(),
         seed: settings.seed,
+        run_id: format!("{:016x}", random_u64()),
         step_timeout: settings.step_timeout,
         scenario_timeout: settings.scenario_timeout,
-        s3: s3.as_ref().map(|session| session.target.clone()),
-    });
+        max_wait: settings.max_wait,
+        discovery: settings.discovery,
+        add_capabilities: settings.add_capabilities.clone(),
+        remove_capabilities: settings.remove_capabilities.clone(),
+        protocols: settings.protocols.clone(),
+    };
+    let run = match runtime.block_on(assembly::assemble(&suite, inputs)) {
+        Ok(run) => run,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Unreachable;
+        }
+    };
     let mut sinks: Vec<Box<dyn Reporter>> = vec![Box::new(HumanReporter::new(
         io::stdout(),
         suite.clone(),
@@ -209,17 +169,15 @@ fn execute(
         )));
     }
     let reporters = Reporters::new(sinks);
-    let shown_target = match (target, &settings.s3) {
-        (Some(target), _) => target,
-        (None, Some(s3)) => s3.endpoint.clone(),
-        (None, None) => String::new(),
-    };
+    let shown_target = target
+        .or_else(|| settings.protocols.endpoint())
+        .unwrap_or_default();
     let info = RunInfo {
         target: shown_target,
         embedded_target,
         seed: settings.seed,
         version: env!("CARGO_PKG_VERSION"),
-        capabilities,
+        capabilities: run.capabilities.clone(),
         strict: settings.strict,
     };
     if let Err(error) = reporters.emit(&Event::RunStarted(&info)) {
@@ -227,14 +185,16 @@ fn execute(
         return Exit::Invalid;
     }
     let records = Arc::new(Mutex::new(Vec::new()));
-    let trials = planned
-        .into_iter()
+    let trials = run
+        .planned
+        .iter()
+        .cloned()
         .map(|planned| {
             trial(
                 planned,
                 TrialEnv {
                     suite: suite.clone(),
-                    context: context.clone(),
+                    context: run.context.clone(),
                     runtime: runtime.handle().clone(),
                     reporters: reporters.clone(),
                     records: records.clone(),
@@ -245,11 +205,9 @@ fn execute(
         })
         .collect();
     let conclusion = libtest_mimic::run(&args.test, trials);
-    if let Some(session) = &s3 {
-        // Cleanup problems are the run's, not the target's verdict: warn, keep the exit code.
-        for warning in runtime.block_on(session.clean(&client, settings.step_timeout)) {
-            eprintln!("warning: S3 cleanup: {warning}");
-        }
+    // Cleanup problems are the run's, not the target's verdict: warn, keep the exit code.
+    for warning in runtime.block_on(run.clean()) {
+        eprintln!("warning: {warning}");
     }
     let mut records = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
     records.sort_by_key(|r| r.scenario.name());
@@ -432,15 +390,10 @@ fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
         write_baseline: args.write_baseline.clone(),
         github_annotations: args.github_annotations
             || std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
-        s3: s3_settings::resolve(
-            S3Flags {
-                endpoint: args.s3_endpoint.as_deref(),
-                bucket: args.s3_bucket.as_deref(),
-                region: args.s3_region.as_deref(),
-                features: &args.s3_features,
-            },
+        protocols: protocol::Settings::resolve(
+            &args.protocols,
             |name| std::env::var(name).ok(),
-            &config.s3,
+            &config,
         )?,
     })
 }

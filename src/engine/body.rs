@@ -225,10 +225,21 @@ pub(crate) fn resolve(
 }
 
 /// Something that produces a request body's bytes in order: a payload, or a payload
-/// wrapped in a content encoding such as `aws-chunked`.
+/// wrapped in a [`BodyEncoding`].
 pub(crate) trait ByteSource: Send {
     /// Fills `buf` as far as the body goes; 0 means the end.
     fn read(&mut self, buf: &mut [u8]) -> usize;
+}
+
+/// A content coding that frames the payload as it is sent (a signed chunk coding):
+/// the payload stays what steps refer to, and this says what goes on the wire.
+pub(crate) trait BodyEncoding: Send + Sync + std::fmt::Debug {
+    /// The encoded bytes of `payload`, produced as they are read.
+    fn reader(&self, payload: &Payload) -> Box<dyn ByteSource>;
+    /// How many bytes the encoded body has.
+    fn encoded_len(&self) -> u64;
+    /// Payload bytes among the first `encoded` bytes sent.
+    fn decoded_within(&self, encoded: u64, decoded_len: u64) -> u64;
 }
 
 impl ByteSource for PayloadReader {

@@ -4,8 +4,8 @@ use url::Url;
 
 use super::expect::{CheckError, Received};
 use super::scope::Scope;
-use super::xml;
 use crate::scenario::model::{Capture, CaptureSource};
+use crate::wire::xml;
 
 /// Runs a step's captures in order, writing each value to the scenario scope. A capture
 /// that finds nothing, and has no `default`, stops the scenario (inconclusive): later

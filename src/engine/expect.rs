@@ -6,11 +6,11 @@ use reqwest::header::HeaderMap;
 
 use super::response::{BodyPlan, BodySummary, Equality};
 use super::scope::{EvalError, Scope};
-use super::xml::{self, XmlLookupError};
 use crate::scenario::model::{
     BodyExpect, DateOrder, Expect, HeaderExpect, HeaderMatcher, SourceSpan, StatusExpect,
     StatusPattern, ValueMatcher,
 };
+use crate::wire::xml::{self, XmlLookupError};
 
 /// A response as the checks and captures see it.
 #[derive(Debug)]

@@ -4,19 +4,18 @@
 //! fails, then runs every `finally` step whatever happened. Each module below owns
 //! one concern: variable lookup (`scope`), request bodies and what named steps sent
 //! (`body`), one exchange on the wire (`request`), reading the response body
-//! (`response`), expectations (`expect`), captures (`capture`), XML paths
-//! (`xml`) and digests (`digest`).
+//! (`response`), expectations (`expect`), captures (`capture`), digests
+//! (`digest`), and the protocols' part in every request (`session`).
 
-mod body;
+pub(crate) mod body;
 mod capture;
-mod digest;
-mod expect;
+pub(crate) mod digest;
+pub(crate) mod expect;
 pub mod outcome;
-mod request;
+pub(crate) mod request;
 mod response;
-mod scope;
-mod sigv4;
-pub(crate) mod xml;
+pub(crate) mod scope;
+pub mod session;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -32,6 +31,7 @@ use self::expect::{CheckError, MatchError};
 use self::outcome::{Exchange, Failure, FailureKind, Outcome, ScenarioResult};
 use self::request::Interrupted;
 use self::scope::{EvalError, ScenarioVars, Scope};
+use self::session::Sessions;
 use crate::scenario::model::{
     BodySource, Checks, Condition, RepeatStep, RequestStep, Scenario, SequenceRole, SourceSpan,
     Step, UseStep,
@@ -51,9 +51,9 @@ pub struct RunContext {
     pub step_timeout: Duration,
     /// Bounds a scenario's `steps` together when the scenario sets no `timeout`.
     pub scenario_timeout: Duration,
-    /// The S3 target, when the run has one: requests to its endpoint are signed, and
-    /// what they create is noted for the cleanup after the run.
-    pub s3: Option<Arc<crate::s3::S3Target>>,
+    /// The protocols' sessions: each prepares the run's requests (signs them) and
+    /// observes their answers (notes what they created, for the cleanup).
+    pub sessions: Sessions,
 }
 
 /// The client every run should use. Redirects are not followed and bodies are not
@@ -552,13 +552,10 @@ impl<'a> Runner<'a> {
             .map_err(before)?;
         let mut prepared =
             request::prepare(step, &self.ctx.headers, scope, payload).map_err(before)?;
-        sigv4::apply(
-            &mut prepared,
-            step.sigv4.as_ref(),
-            self.ctx.s3.as_deref(),
-            SystemTime::now(),
-        )
-        .map_err(before)?;
+        self.ctx
+            .sessions
+            .prepare(&mut prepared, &step.options, SystemTime::now())
+            .map_err(before)?;
         let plan = expect::body_plan(&step.expect, scope, resolve).map_err(before)?;
 
         let step_timeout = prepared.timeout.unwrap_or(self.ctx.step_timeout);
@@ -579,14 +576,8 @@ impl<'a> Runner<'a> {
             let sent = prepared.payload_sent(attempt.sent);
             self.sent.record(step_name, sent.unwrap_or_default());
         }
-        if let (Some(s3), Some(received)) = (&self.ctx.s3, &attempt.received) {
-            let body = received.body.text("the S3 ledger").ok();
-            s3.observe(
-                prepared.method.as_str(),
-                &prepared.url,
-                received.status,
-                body.as_deref(),
-            );
+        if let Some(received) = &attempt.received {
+            self.ctx.sessions.observe(&prepared, received);
         }
         self.transcript
             .lock()

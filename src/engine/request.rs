@@ -4,6 +4,7 @@
 use std::error::Error as _;
 
 use base64::Engine as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{
@@ -13,12 +14,11 @@ use reqwest::{Client, Method};
 use tokio::time::Instant;
 use url::Url;
 
-use super::body::{ByteSource as _, Cut, Payload, Upload, UploadProgress, WithTrailers};
+use super::body::{BodyEncoding, Cut, Payload, Upload, UploadProgress, WithTrailers};
 use super::expect::Received;
 use super::outcome::{Exchange, RequestRecord, ResponseRecord};
 use super::response::{BodyPlan, EXCERPT_CAP, Inspector};
 use super::scope::{EvalError, Scope};
-use super::sigv4::ChunkedBody;
 use crate::scenario::model::{DigestAlgorithm, RequestStep};
 use crate::scenario::template::Template;
 use crate::scenario::units;
@@ -36,9 +36,9 @@ pub(crate) struct Prepared {
     pub(crate) cut: Option<Cut>,
     /// The step's own bound on the exchange, when it sets one.
     pub(crate) timeout: Option<Duration>,
-    /// Set when the body goes `aws-chunked` (S3 streaming signatures): `body` is then
-    /// the payload, and this frames it as it is sent.
-    pub(crate) chunked: Option<ChunkedBody>,
+    /// Set when a session frames the body as it is sent (a signed chunk coding):
+    /// `body` is then the payload.
+    pub(crate) encoding: Option<Arc<dyn BodyEncoding>>,
 }
 
 impl Prepared {
@@ -46,19 +46,19 @@ impl Prepared {
     /// payload, for `sent_by`.
     pub(crate) fn payload_sent(&self, sent: u64) -> Option<Payload> {
         let body = self.body.as_ref()?;
-        let decoded = match &self.chunked {
-            Some(chunked) => chunked.decoded_within(sent, body.len()),
+        let decoded = match &self.encoding {
+            Some(encoding) => encoding.decoded_within(sent, body.len()),
             None => sent,
         };
         Some(body.truncated(decoded))
     }
 
-    /// The first `limit` bytes of the body as sent (encoded, for `aws-chunked`).
+    /// The first `limit` bytes of the body as sent (encoded, when a session frames it).
     fn sent_prefix(&self, limit: usize) -> Vec<u8> {
-        match (&self.body, &self.chunked) {
-            (Some(body), Some(chunked)) => {
+        match (&self.body, &self.encoding) {
+            (Some(body), Some(encoding)) => {
                 let mut out = vec![0; limit];
-                let n = chunked.reader(body).read(&mut out);
+                let n = encoding.reader(body).read(&mut out);
                 out.truncate(n);
                 out
             }
@@ -168,7 +168,7 @@ pub(crate) fn prepare(
         trailers,
         cut,
         timeout,
-        chunked: None,
+        encoding: None,
     })
 }
 
@@ -242,10 +242,10 @@ pub(crate) async fn perform(
     };
     let mut stall_hold = None;
     if let Some(payload) = payload {
-        let mut upload = match &prepared.chunked {
-            Some(chunked) => Upload::from_source(
-                Box::new(chunked.reader(payload)),
-                chunked.encoded_len,
+        let mut upload = match &prepared.encoding {
+            Some(encoding) => Upload::from_source(
+                encoding.reader(payload),
+                encoding.encoded_len(),
                 prepared.cut,
                 progress.clone(),
             ),
@@ -436,7 +436,7 @@ mod tests {
                 then: CutEnd::Abort,
             }),
             timeout: None,
-            sigv4: None,
+            options: Vec::new(),
             checks: None,
             assume: Expect::default(),
             content_md5: false,

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::{RunInfo, ScenarioRecord, failure};
 use crate::baseline::{Baseline, EntryStatus};
 use crate::engine::outcome::{Exchange, FailureKind};
-use crate::scenario::model::{Level, Suite};
+use crate::scenario::Suite;
+use crate::scenario::model::Level;
 use crate::verdict::Verdict;
 
 /// Bumped when a field changes meaning or disappears (adding fields keeps it).

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use crate::engine::outcome::{Exchange, FailureKind, Outcome};
-use crate::scenario::model::{Scenario, Suite};
+use crate::scenario::Suite;
+use crate::scenario::model::Scenario;
 
 /// How much of a body to show.
 const EXCERPT: usize = 512;

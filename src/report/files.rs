@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::document::RunReport;
 use super::{Event, Reporter, RunInfo, html, junit};
 use crate::baseline::Baseline;
-use crate::scenario::model::Suite;
+use crate::scenario::Suite;
 
 /// Which files to write.
 #[derive(Clone, Debug, Default)]

@@ -11,7 +11,8 @@ use colored::Colorize;
 use super::document::matrix;
 use super::{Event, Reporter, RunInfo, RunSummary, ScenarioRecord, failure};
 use crate::baseline::{Baseline, EntryStatus};
-use crate::scenario::model::{Level, Suite};
+use crate::scenario::Suite;
+use crate::scenario::model::Level;
 use crate::verdict::Verdict;
 
 pub struct HumanReporter<W> {

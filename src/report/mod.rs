@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use crate::discover::Capabilities;
 use crate::engine::outcome::ScenarioResult;
+use crate::protocol::Capabilities;
 use crate::scenario::model::{Level, Scenario};
 use crate::verdict::Verdict;
 

@@ -15,68 +15,20 @@ use base64::Engine as _;
 use serde_saphyr::{Location, Spanned};
 
 use super::error::{LoadError, LoadErrorKind, LoadErrors, suggest};
+use super::extension::{BUILTIN_VARIABLES, Extensions};
 use super::model::*;
 use super::source::Source;
+use super::suite::Suite;
 use super::syntax::*;
 use super::template::Template;
 use super::tree::{SpecFile, SpecTree};
 use super::units;
 
-/// Variables every scenario can read without declaring them.
-///
-/// `s3_endpoint` (without a trailing slash), `bucket` and `region` have values only
-/// when the run has an S3 target; scenarios under `s3/` are skipped otherwise.
-pub const BUILTIN_VARIABLES: &[&str] = &[
-    "target",
-    "seed",
-    "run_id",
-    "s3_endpoint",
-    "bucket",
-    "region",
-];
-
-/// The modes of `sigv4:`.
-const SIGV4_MODES: [&str; 6] = [
-    "signed",
-    "unsigned",
-    "chunked",
-    "chunked-unsigned",
-    "presigned",
-    "none",
-];
-
-/// What `sigv4: {break: …}` can break; all but the last (`body`) apply to every
-/// signing mode.
-const SIGV4_BREAKS: [&str; 6] = [
-    "signature",
-    "secret",
-    "access_key",
-    "date",
-    "header",
-    "body",
-];
-
-/// The checksums an `aws-chunked` trailer can carry.
-const TRAILER_CHECKSUMS: [&str; 3] = ["crc32", "sha1", "sha256"];
-
-/// Data bytes per `aws-chunked` chunk unless `chunk_size` says otherwise (the AWS SDKs' size).
-const DEFAULT_CHUNK_SIZE: u64 = 64 * 1024;
-
-/// The largest `chunk_size`: one chunk is held in memory while it is signed.
-const MAX_CHUNK_SIZE: u64 = 16 * 1024 * 1024;
-
-/// How long a presigned URL is valid unless `expires` says otherwise (the AWS CLI's default
-/// is an hour; a test needs minutes).
-const DEFAULT_PRESIGN: Duration = Duration::from_secs(15 * 60);
-
-/// The longest validity S3 accepts for a presigned URL.
-const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
-
 /// The variables `body: {each: LIST, text: …}` defines inside `text`.
 const EACH_VARIABLES: [&str; 2] = ["item", "index"];
 
-/// Loads every scenario file of `tree`.
-pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
+/// Loads every scenario file of `tree`, with what protocols add to the language.
+pub fn load(tree: &SpecTree, extensions: &Extensions) -> Result<Suite, LoadErrors> {
     let files = tree.spec_files().map_err(|e| {
         LoadErrors(vec![LoadError::new(
             SourceSpan {
@@ -94,6 +46,7 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
     };
     let mut loader = Loader {
         tree,
+        extensions,
         errors: RefCell::new(catalogue_errors),
         definitions: BTreeMap::new(),
         lowered: RefCell::new(BTreeMap::new()),
@@ -188,6 +141,7 @@ impl FileCtx {
 
 struct Loader<'a> {
     tree: &'a SpecTree,
+    extensions: &'a Extensions,
     errors: RefCell<Vec<LoadError>>,
     definitions: BTreeMap<&'a str, (&'a FileCtx, &'a Spanned<DefinitionSyntax>)>,
     /// Lowered sequences by name; `None` while one is being lowered (to catch recursion)
@@ -286,6 +240,7 @@ impl<'a> Loader<'a> {
         let mut scope = Scope {
             defined: BUILTIN_VARIABLES
                 .iter()
+                .chain(&self.extensions.variables)
                 .map(|s| s.to_string())
                 .chain(vars.keys().cloned())
                 .collect(),
@@ -493,10 +448,7 @@ impl<'a> Loader<'a> {
             .timeout
             .as_ref()
             .and_then(|t| self.number_template(ctx, t, scope, "timeout", units::parse_duration));
-        let sigv4 = match &syntax.sigv4 {
-            Some(sigv4) => Some(self.sigv4(ctx, sigv4)?),
-            None => None,
-        };
+        let options = self.options(ctx, &syntax.options)?;
         let assume = match &step.assume {
             Some(assume) => self.assumption(ctx, assume, scope)?,
             None => Expect::default(),
@@ -531,7 +483,7 @@ impl<'a> Loader<'a> {
             trailers,
             cut,
             timeout,
-            sigv4,
+            options,
             checks,
             assume,
             content_md5: syntax.content_md5,
@@ -1237,28 +1189,24 @@ impl<'a> Loader<'a> {
         };
         let mut checks = Vec::new();
         let mut ok = true;
-        for (key, value) in matcher_checks(map) {
-            let check = match (key, value) {
-                ("regex", MatcherValue::Pattern(pattern)) => {
-                    self.regex(ctx, pattern).map(ValueMatcher::Regex)
-                }
-                ("one_of", MatcherValue::List(items)) => items
+        for written in matcher_checks(map) {
+            let mut template = |item| self.checked_template(ctx, item, scope);
+            let check = match written {
+                WrittenCheck::Regex(pattern) => self.regex(ctx, pattern).map(ValueMatcher::Regex),
+                WrittenCheck::OneOf(items) => items
                     .iter()
-                    .map(|item| self.checked_template(ctx, item, scope))
+                    .map(&mut template)
                     .collect::<Option<Vec<_>>>()
                     .map(ValueMatcher::OneOf),
-                (key, MatcherValue::One(item)) => {
-                    self.checked_template(ctx, item, scope)
-                        .map(|template| match key {
-                            "equals" => ValueMatcher::Equals(template),
-                            "contains" => ValueMatcher::ContainsToken(template),
-                            "etag" => ValueMatcher::Etag(template),
-                            "after" => ValueMatcher::Date(DateOrder::After, template),
-                            "before" => ValueMatcher::Date(DateOrder::Before, template),
-                            other => ValueMatcher::Compare(comparison(other), template),
-                        })
+                WrittenCheck::Equals(item) => template(item).map(ValueMatcher::Equals),
+                WrittenCheck::Contains(item) => template(item).map(ValueMatcher::ContainsToken),
+                WrittenCheck::Etag(item) => template(item).map(ValueMatcher::Etag),
+                WrittenCheck::Date(order, item) => {
+                    template(item).map(|t| ValueMatcher::Date(order, t))
                 }
-                _ => unreachable!("matcher_checks pairs keys with their value shapes"),
+                WrittenCheck::Compare(comparison, item) => {
+                    template(item).map(|t| ValueMatcher::Compare(comparison, t))
+                }
             };
             match check {
                 Some(check) => checks.push(check),
@@ -1362,182 +1310,45 @@ impl<'a> Loader<'a> {
         })
     }
 
-    /// `sigv4:` on a request: the mode, its options, and what to break. Everything is
-    /// literal, so every mistake is found here rather than halfway through a run.
-    fn sigv4(&self, ctx: &FileCtx, spanned: &Spanned<Sigv4Syntax>) -> Option<Sigv4> {
-        let at = &spanned.referenced;
-        let no_options = Sigv4Map::default();
-        let (mode, mode_at, map) = match &spanned.value {
-            Sigv4Syntax::Shorthand(mode) => (mode.0.as_str(), at, &no_options),
-            Sigv4Syntax::Map(map) => match &map.mode {
-                Some(mode) => (mode.value.0.as_str(), &mode.referenced, &**map),
-                None => {
-                    self.push(ctx.source().error(
-                        at,
-                        LoadErrorKind::StepShape(format!(
-                            "`sigv4` needs a `mode`: {}",
-                            SIGV4_MODES.join(", ")
-                        )),
-                    ));
-                    return None;
-                }
-            },
-        };
-        let known = |value: &str, at: &Location, expected: &[&str]| {
-            if expected.contains(&value) {
-                return true;
-            }
-            self.push(ctx.source().error(
-                at,
-                LoadErrorKind::UnknownValue {
-                    value: value.to_owned(),
-                    expected: expected.iter().map(|e| e.to_string()).collect(),
-                    suggestion: suggest(value, expected.iter().copied()),
-                },
-            ));
-            false
-        };
-        if !known(mode, mode_at, &SIGV4_MODES) {
-            return None;
-        }
-        let chunked = matches!(mode, "chunked" | "chunked-unsigned");
-        let options = [
-            (
-                "chunk_size",
-                map.chunk_size.is_some(),
-                chunked,
-                "`chunked` and `chunked-unsigned`",
-            ),
-            (
-                "trailer",
-                map.trailer.is_some(),
-                chunked,
-                "`chunked` and `chunked-unsigned`",
-            ),
-            (
-                "expires",
-                map.expires.is_some(),
-                mode == "presigned",
-                "`presigned`",
-            ),
-        ];
-        for (key, given, allowed, modes) in options {
-            if given && !allowed {
+    /// The keys of `request:` that are not generic: each is lowered by the protocol
+    /// that adds it, and any other is an unknown key.
+    fn options(
+        &self,
+        ctx: &FileCtx,
+        written: &[(Spanned<String>, Spanned<OptionSyntax>)],
+    ) -> Option<Vec<Arc<dyn ProtocolOption>>> {
+        let mut options = Vec::new();
+        for (key, value) in written {
+            let owner = self
+                .extensions
+                .options
+                .iter()
+                .find(|o| o.key() == key.value);
+            let Some(owner) = owner else {
+                let expected: Vec<&str> = REQUEST_KEYS
+                    .iter()
+                    .copied()
+                    .chain(self.extensions.options.iter().map(|o| o.key()))
+                    .collect();
                 self.push(ctx.source().error(
-                    at,
-                    LoadErrorKind::StepShape(format!("`{key}` only goes with the mode {modes}")),
+                    &key.referenced,
+                    LoadErrorKind::UnknownKey {
+                        key: key.value.clone(),
+                        suggestion: suggest(&key.value, expected.iter().copied()),
+                        expected: expected.iter().map(|e| e.to_string()).collect(),
+                    },
                 ));
                 return None;
+            };
+            match owner.lower(&ctx.source(), value) {
+                Ok(option) => options.push(option),
+                Err(error) => {
+                    self.push(*error);
+                    return None;
+                }
             }
         }
-        let trailer = match &map.trailer {
-            Some(name) => {
-                let name_text = name.value.0.as_str();
-                if !known(name_text, &name.referenced, &TRAILER_CHECKSUMS) {
-                    return None;
-                }
-                Some(match name_text {
-                    "crc32" => TrailerChecksum::Crc32,
-                    "sha1" => TrailerChecksum::Sha1,
-                    _ => TrailerChecksum::Sha256,
-                })
-            }
-            None => None,
-        };
-        if mode == "chunked-unsigned" && trailer.is_none() {
-            self.push(ctx.source().error(
-                at,
-                LoadErrorKind::StepShape(
-                    "`chunked-unsigned` carries its integrity check in a trailer: give `trailer: crc32` (or sha1, sha256)"
-                        .into(),
-                ),
-            ));
-            return None;
-        }
-        let chunk_size = match &map.chunk_size {
-            Some(size) => match units::parse_size(&size.value.0) {
-                Ok(bytes) if (1..=MAX_CHUNK_SIZE).contains(&bytes) => bytes,
-                _ => {
-                    self.push(ctx.source().error(
-                        &size.referenced,
-                        LoadErrorKind::InvalidValue(
-                            "`chunk_size` is a size from 1 byte to 16MiB, e.g. 64KiB".into(),
-                        ),
-                    ));
-                    return None;
-                }
-            },
-            None => DEFAULT_CHUNK_SIZE,
-        };
-        let expires = match &map.expires {
-            Some(expires) => {
-                let duration = self.duration(ctx, expires)?;
-                if duration < Duration::from_secs(1) || duration > MAX_PRESIGN {
-                    self.push(ctx.source().error(
-                        &expires.referenced,
-                        LoadErrorKind::InvalidValue(
-                            "`expires` is from 1s to 7 days (604800s), as S3 allows".into(),
-                        ),
-                    ));
-                    return None;
-                }
-                duration
-            }
-            None => DEFAULT_PRESIGN,
-        };
-        let broken = match &map.broken {
-            Some(what) => {
-                let what_text = what.value.0.as_str();
-                let allowed: &[&str] = match mode {
-                    "none" => &[],
-                    "unsigned" | "presigned" => &SIGV4_BREAKS[..SIGV4_BREAKS.len() - 1],
-                    _ => &SIGV4_BREAKS,
-                };
-                if !SIGV4_BREAKS.contains(&what_text) {
-                    known(what_text, &what.referenced, &SIGV4_BREAKS);
-                    return None;
-                }
-                if !allowed.contains(&what_text) {
-                    let reason = if mode == "none" {
-                        "`none` sends no signature to break".to_owned()
-                    } else {
-                        format!(
-                            "`{mode}` does not sign the body, so there is no body signature to break"
-                        )
-                    };
-                    self.push(
-                        ctx.source()
-                            .error(&what.referenced, LoadErrorKind::InvalidValue(reason)),
-                    );
-                    return None;
-                }
-                Some(match what_text {
-                    "signature" => Sigv4Break::Signature,
-                    "secret" => Sigv4Break::Secret,
-                    "access_key" => Sigv4Break::AccessKey,
-                    "date" => Sigv4Break::Date,
-                    "header" => Sigv4Break::Header,
-                    _ => Sigv4Break::Body,
-                })
-            }
-            None => None,
-        };
-        let mode = match mode {
-            "none" => Sigv4Mode::None,
-            "signed" => Sigv4Mode::Signed,
-            "unsigned" => Sigv4Mode::Unsigned,
-            "presigned" => Sigv4Mode::Presigned { expires },
-            other => Sigv4Mode::Chunked {
-                signed: other == "chunked",
-                chunk_size,
-                trailer,
-            },
-        };
-        Some(Sigv4 {
-            mode,
-            broken,
-            span: ctx.source().span(at),
-        })
+        Some(options)
     }
 
     fn regex(&self, ctx: &FileCtx, pattern: &Spanned<String>) -> Option<regex::Regex> {
@@ -1676,51 +1487,48 @@ fn list_read(name: &str) -> LoadErrorKind {
     ))
 }
 
-enum MatcherValue<'m> {
-    One(&'m Spanned<Scalar>),
-    List(&'m [Spanned<Scalar>]),
-    Pattern(&'m Spanned<String>),
+/// One value check written in a matcher map, with what it is written with.
+enum WrittenCheck<'m> {
+    Equals(&'m Spanned<Scalar>),
+    Contains(&'m Spanned<Scalar>),
+    Compare(Comparison, &'m Spanned<Scalar>),
+    Etag(&'m Spanned<Scalar>),
+    Date(DateOrder, &'m Spanned<Scalar>),
+    OneOf(&'m [Spanned<Scalar>]),
+    Regex(&'m Spanned<String>),
 }
 
-/// The value checks written in a matcher map, in a fixed order.
-fn matcher_checks(map: &MatcherMap) -> Vec<(&'static str, MatcherValue<'_>)> {
-    let mut checks = Vec::new();
-    let ones = [
-        ("equals", &map.equals),
-        ("contains", &map.contains),
-        ("eq", &map.eq),
-        ("ne", &map.ne),
-        ("lt", &map.lt),
-        ("le", &map.le),
-        ("gt", &map.gt),
-        ("ge", &map.ge),
-        ("etag", &map.etag),
-        ("after", &map.after),
-        ("before", &map.before),
-    ];
-    for (key, value) in ones {
-        if let Some(value) = value {
-            checks.push((key, MatcherValue::One(value)));
-        }
+/// The value checks written in a matcher map, in a fixed order: the one table that
+/// pairs each key of `MatcherMap` with the check it makes.
+fn matcher_checks(map: &MatcherMap) -> Vec<WrittenCheck<'_>> {
+    fn compare(
+        comparison: Comparison,
+        value: &Option<Spanned<Scalar>>,
+    ) -> Option<WrittenCheck<'_>> {
+        value.as_ref().map(|v| WrittenCheck::Compare(comparison, v))
     }
-    if let Some(items) = &map.one_of {
-        checks.push(("one_of", MatcherValue::List(items)));
-    }
-    if let Some(pattern) = &map.regex {
-        checks.push(("regex", MatcherValue::Pattern(pattern)));
-    }
-    checks
-}
-
-fn comparison(key: &str) -> Comparison {
-    match key {
-        "eq" => Comparison::Eq,
-        "ne" => Comparison::Ne,
-        "lt" => Comparison::Lt,
-        "le" => Comparison::Le,
-        "gt" => Comparison::Gt,
-        _ => Comparison::Ge,
-    }
+    [
+        map.equals.as_ref().map(WrittenCheck::Equals),
+        map.contains.as_ref().map(WrittenCheck::Contains),
+        compare(Comparison::Eq, &map.eq),
+        compare(Comparison::Ne, &map.ne),
+        compare(Comparison::Lt, &map.lt),
+        compare(Comparison::Le, &map.le),
+        compare(Comparison::Gt, &map.gt),
+        compare(Comparison::Ge, &map.ge),
+        map.etag.as_ref().map(WrittenCheck::Etag),
+        map.after
+            .as_ref()
+            .map(|v| WrittenCheck::Date(DateOrder::After, v)),
+        map.before
+            .as_ref()
+            .map(|v| WrittenCheck::Date(DateOrder::Before, v)),
+        map.one_of.as_deref().map(WrittenCheck::OneOf),
+        map.regex.as_ref().map(WrittenCheck::Regex),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn parse_status(text: &str) -> Option<StatusPattern> {
@@ -1745,7 +1553,6 @@ fn is_token_byte(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::SpecTree;
 
     #[test]
     fn statuses() {
@@ -1754,84 +1561,5 @@ mod tests {
         assert_eq!(parse_status("6xx"), None);
         assert_eq!(parse_status("99"), None);
         assert_eq!(parse_status("two hundred"), None);
-    }
-
-    #[test]
-    fn lowers_the_s3_additions() {
-        let yaml = r#"
-scenarios:
-  - id: s3
-    title: every S3 addition
-    level: MUST
-    steps:
-      - repeat:
-          times: 2
-          as: n
-          steps:
-            - request:
-                method: PUT
-                url: "{{s3_endpoint}}/{{bucket}}/{{run_id}}/k?partNumber={{n}}&uploadId=u"
-                body: { fill: AB, size: 5MiB }
-                sigv4: { mode: chunked, chunk_size: 8KiB, trailer: crc32, break: body }
-              expect: { headers: { ETag: { etag: "\"x\"" } } }
-              capture:
-                etags: { header: ETag, append: true }
-      - request:
-          method: GET
-          url: "{{s3_endpoint}}/{{bucket}}/{{run_id}}/k?uploadId=u"
-          sigv4: { mode: presigned, expires: 10m, break: date }
-        expect:
-          body:
-            xml:
-              ListPartsResult/Part[2]/ETag: { etag: x }
-              ListPartsResult/Part[3]: { absent: true }
-        capture:
-          listed: { xml: ListPartsResult/Part/ETag, all: true }
-      - request:
-          method: POST
-          url: "{{s3_endpoint}}/{{bucket}}/{{run_id}}/k?uploadId=u"
-          sigv4: unsigned
-          body: { each: listed, before: "<C>", text: "<P>{{index}}{{item}}</P>", after: "</C>" }
-"#;
-        let suite =
-            load(&SpecTree::in_memory([("s3/x.yaml", yaml)])).unwrap_or_else(|e| panic!("{e}"));
-        let steps = &suite.scenarios[0].steps;
-        let Step::Repeat(repeat) = &steps[0] else {
-            panic!()
-        };
-        let Step::Request(put) = &repeat.steps[0] else {
-            panic!()
-        };
-        assert_eq!(
-            put.sigv4.as_ref().map(|s| (&s.mode, s.broken)),
-            Some((
-                &Sigv4Mode::Chunked {
-                    signed: true,
-                    chunk_size: 8192,
-                    trailer: Some(TrailerChecksum::Crc32)
-                },
-                Some(Sigv4Break::Body)
-            ))
-        );
-        assert!(put.captures[0].append && put.captures[0].makes_list());
-        let Step::Request(list) = &steps[1] else {
-            panic!()
-        };
-        let body = list.expect.body.as_ref().unwrap();
-        assert_eq!(
-            body.xml_presence,
-            [("ListPartsResult/Part[3]".to_owned(), false)]
-        );
-        assert!(matches!(body.xml[0].1, ValueMatcher::Etag(_)));
-        assert_eq!(
-            list.sigv4.as_ref().map(|s| s.mode.clone()),
-            Some(Sigv4Mode::Presigned {
-                expires: Duration::from_secs(600)
-            })
-        );
-        let Step::Request(complete) = &steps[2] else {
-            panic!()
-        };
-        assert!(matches!(&complete.body, Some(BodySource::Each { list, .. }) if list == "listed"));
     }
 }

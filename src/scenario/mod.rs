@@ -2,13 +2,16 @@
 //! and the loader that turns one into the other with `file:line:col` errors.
 
 pub mod error;
+pub mod extension;
 pub mod load;
 pub mod model;
-pub(crate) mod source;
+pub mod source;
+pub mod suite;
 pub mod syntax;
 pub mod template;
 pub mod tree;
 pub mod units;
 
 pub use load::load;
+pub use suite::Suite;
 pub use tree::SpecTree;

@@ -5,6 +5,7 @@
 //! or a dangling `use`. Every node that can fail at run time keeps the [`SourceSpan`]
 //! it came from, so a failure report can point at the scenario line that expected it.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -23,32 +24,6 @@ pub struct SourceSpan {
 impl fmt::Display for SourceSpan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.file, self.line, self.column)
-    }
-}
-
-/// All scenarios of a run, in a stable order (by file path, then position in the file).
-#[derive(Clone, Debug, Default)]
-pub struct Suite {
-    pub scenarios: Vec<Arc<Scenario>>,
-    /// The text of every scenario file by its shown name, so reports can quote the
-    /// line an expectation was written on.
-    pub sources: BTreeMap<Arc<str>, Arc<str>>,
-    /// The requirement catalogues of the tree: what coverage and reports measure against.
-    pub catalogues: Vec<crate::catalogue::Catalogue>,
-}
-
-impl Suite {
-    /// A requirement by ID, from whichever catalogue lists it.
-    pub fn requirement(&self, id: &str) -> Option<&crate::catalogue::Requirement> {
-        self.catalogues.iter().find_map(|c| c.requirement(id))
-    }
-
-    /// The text of line `span.line` of the file `span` points into.
-    pub fn line(&self, span: &SourceSpan) -> Option<&str> {
-        self.sources
-            .get(&span.file)?
-            .lines()
-            .nth(span.line.checked_sub(1)? as usize)
     }
 }
 
@@ -267,9 +242,8 @@ pub struct RequestStep {
     /// Bounds the exchange; a template so it can follow a server setting
     /// (`"{{tus_idle_timeout + 10}}s"`), checked at load time when literal.
     pub timeout: Option<Template>,
-    /// How to sign the request for S3; `None` signs requests to the S3 endpoint the
-    /// default way (a signed payload) and leaves every other request alone.
-    pub sigv4: Option<Sigv4>,
+    /// Options that protocols add to a request (`sigv4:`), as each lowered them.
+    pub options: Vec<Arc<dyn ProtocolOption>>,
     /// What the step's `expect` checks; `None` inherits from the enclosing step or,
     /// at the top, the scenario's requirements.
     pub checks: Option<Checks>,
@@ -284,6 +258,17 @@ pub struct RequestStep {
     pub expect: Expect,
     pub captures: Vec<Capture>,
     pub span: SourceSpan,
+}
+
+/// An option a protocol adds to `request:` steps, lowered by that protocol when
+/// the file is loaded (see `super::extension`) and read by its session when the
+/// request is sent. Typed by the protocol: its session downcasts through `as_any`.
+pub trait ProtocolOption: fmt::Debug + Send + Sync {
+    /// The protocol whose session reads it.
+    fn protocol(&self) -> &'static str;
+    /// Why the request cannot be sent in a run without a session of that protocol.
+    fn unserved(&self) -> String;
+    fn as_any(&self) -> &dyn Any;
 }
 
 /// A body sent only in part, while its full length is declared.
@@ -310,100 +295,6 @@ impl CutEnd {
         match self {
             CutEnd::Abort => "abort_after",
             CutEnd::Stall => "stall_after",
-        }
-    }
-}
-
-/// `sigv4:` on a request: how it is signed for S3, and whether the signature is
-/// broken on purpose (to check that the server refuses it).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sigv4 {
-    pub mode: Sigv4Mode,
-    /// Tampering applied after signing, so that a correct server must reject the request.
-    pub broken: Option<Sigv4Break>,
-    pub span: SourceSpan,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Sigv4Mode {
-    /// No signature at all, even when keys are configured (an anonymous request).
-    None,
-    /// `x-amz-content-sha256` is the SHA-256 of the body.
-    Signed,
-    /// `x-amz-content-sha256: UNSIGNED-PAYLOAD`.
-    Unsigned,
-    /// `aws-chunked` body: chunks signed in a chain (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`),
-    /// or unsigned with a checksum trailer (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`).
-    Chunked {
-        signed: bool,
-        chunk_size: u64,
-        trailer: Option<TrailerChecksum>,
-    },
-    /// Query-string authentication (a presigned URL), `UNSIGNED-PAYLOAD`.
-    Presigned { expires: Duration },
-}
-
-impl Sigv4Mode {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Sigv4Mode::None => "none",
-            Sigv4Mode::Signed => "signed",
-            Sigv4Mode::Unsigned => "unsigned",
-            Sigv4Mode::Chunked { signed: true, .. } => "chunked",
-            Sigv4Mode::Chunked { signed: false, .. } => "chunked-unsigned",
-            Sigv4Mode::Presigned { .. } => "presigned",
-        }
-    }
-}
-
-/// What to break after signing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sigv4Break {
-    /// One hex digit of the signature changed.
-    Signature,
-    /// Signed with a secret key that is not the configured one.
-    Secret,
-    /// Signed (with the configured secret) under an access key id the target
-    /// does not know.
-    AccessKey,
-    /// The date sent (`x-amz-date` or `X-Amz-Date`) one second before the signed one.
-    Date,
-    /// An `x-amz-meta-*` header added after signing, so the signature does not
-    /// cover every `x-amz-*` header sent.
-    Header,
-    /// The body sent differs from the one the signature covers: the declared SHA-256
-    /// (signed), the first chunk's signature (chunked) or the trailer checksum
-    /// (chunked-unsigned) no longer matches.
-    Body,
-}
-
-impl Sigv4Break {
-    pub fn name(self) -> &'static str {
-        match self {
-            Sigv4Break::Signature => "signature",
-            Sigv4Break::Secret => "secret",
-            Sigv4Break::AccessKey => "access_key",
-            Sigv4Break::Date => "date",
-            Sigv4Break::Header => "header",
-            Sigv4Break::Body => "body",
-        }
-    }
-}
-
-/// The checksum an `aws-chunked` body carries in its trailer (`x-amz-checksum-<name>`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TrailerChecksum {
-    Crc32,
-    Sha1,
-    Sha256,
-}
-
-impl TrailerChecksum {
-    pub fn name(self) -> &'static str {
-        match self {
-            TrailerChecksum::Crc32 => "crc32",
-            TrailerChecksum::Sha1 => "sha1",
-            TrailerChecksum::Sha256 => "sha256",
         }
     }
 }

@@ -13,7 +13,7 @@ use super::model::SourceSpan;
 
 /// A file's shown name and its text.
 #[derive(Clone, Copy)]
-pub(crate) struct Source<'a> {
+pub struct Source<'a> {
     pub name: &'a Arc<str>,
     pub text: &'a str,
 }

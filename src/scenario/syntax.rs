@@ -109,50 +109,142 @@ pub struct StepSyntax {
     pub delay: Option<Spanned<Scalar>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `request:`. Keys the loader does not know are kept, in the order written, as
+/// options: a protocol's (`sigv4:`), lowered by it, or a mistake the loader reports
+/// with a suggestion among every key it accepts.
+#[derive(Debug)]
 pub struct RequestSyntax {
     pub method: Spanned<String>,
     pub url: Spanned<Scalar>,
-    #[serde(default)]
     pub headers: BTreeMap<String, Spanned<Scalar>>,
-    #[serde(default)]
     pub body: Option<Spanned<BodySyntax>>,
-    #[serde(default)]
     pub trailers: BTreeMap<String, Spanned<Scalar>>,
-    #[serde(default)]
     pub abort_after: Option<Spanned<Scalar>>,
-    #[serde(default)]
     pub stall_after: Option<Spanned<Scalar>>,
-    #[serde(default)]
     pub timeout: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub sigv4: Option<Spanned<Sigv4Syntax>>,
-    #[serde(default)]
     pub content_md5: bool,
+    pub options: Vec<(Spanned<String>, Spanned<OptionSyntax>)>,
 }
 
-/// `sigv4: unsigned`, or `sigv4: {mode: chunked, chunk_size: 8KiB, trailer: crc32, break: body}`.
-/// Names are checked by the loader, which can suggest the closest one.
+/// The keys of `request:` that mean the same for every protocol.
+pub const REQUEST_KEYS: [&str; 9] = [
+    "method",
+    "url",
+    "headers",
+    "body",
+    "trailers",
+    "abort_after",
+    "stall_after",
+    "timeout",
+    "content_md5",
+];
+
+impl<'de> Deserialize<'de> for RequestSyntax {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RequestVisitor;
+        impl<'de> Visitor<'de> for RequestVisitor {
+            type Value = RequestSyntax;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a request: a map with `method` and `url`")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RequestSyntax, A::Error> {
+                let (mut method, mut url) = (None, None);
+                let mut request = RequestSyntax {
+                    method: Spanned::new(String::new(), Location::UNKNOWN, Location::UNKNOWN),
+                    url: Spanned::new(Scalar(String::new()), Location::UNKNOWN, Location::UNKNOWN),
+                    headers: BTreeMap::new(),
+                    body: None,
+                    trailers: BTreeMap::new(),
+                    abort_after: None,
+                    stall_after: None,
+                    timeout: None,
+                    content_md5: false,
+                    options: Vec::new(),
+                };
+                // The parser refuses duplicate keys, so each arm runs at most once.
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    match key.value.as_str() {
+                        "method" => method = Some(map.next_value()?),
+                        "url" => url = Some(map.next_value()?),
+                        "headers" => request.headers = map.next_value()?,
+                        "body" => request.body = map.next_value()?,
+                        "trailers" => request.trailers = map.next_value()?,
+                        "abort_after" => request.abort_after = map.next_value()?,
+                        "stall_after" => request.stall_after = map.next_value()?,
+                        "timeout" => request.timeout = map.next_value()?,
+                        "content_md5" => request.content_md5 = map.next_value()?,
+                        _ => request.options.push((key, map.next_value()?)),
+                    }
+                }
+                request.method = method.ok_or_else(|| de::Error::missing_field("method"))?;
+                request.url = url.ok_or_else(|| de::Error::missing_field("url"))?;
+                Ok(request)
+            }
+        }
+        deserializer.deserialize_map(RequestVisitor)
+    }
+}
+
+/// What a protocol's option holds as written: a scalar, a map (keys with their
+/// places, so the protocol can point at a wrong one) or a list. The protocol that
+/// owns the key gives it meaning.
 #[derive(Debug)]
-pub enum Sigv4Syntax {
-    Shorthand(Scalar),
-    Map(Box<Sigv4Map>),
+pub enum OptionSyntax {
+    Scalar(Scalar),
+    Map(Vec<(Spanned<String>, Spanned<OptionSyntax>)>),
+    List(Vec<Spanned<OptionSyntax>>),
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Sigv4Map {
-    #[serde(default)]
-    pub mode: Option<Spanned<Scalar>>,
-    #[serde(default, rename = "break")]
-    pub broken: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub chunk_size: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub trailer: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub expires: Option<Spanned<Scalar>>,
+impl<'de> Deserialize<'de> for OptionSyntax {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OptionVisitor;
+        impl<'de> Visitor<'de> for OptionVisitor {
+            type Value = OptionSyntax;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scalar, a map or a list")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OptionSyntax, E> {
+                ScalarVisitor.visit_str(v).map(OptionSyntax::Scalar)
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<OptionSyntax, E> {
+                ScalarVisitor.visit_u64(v).map(OptionSyntax::Scalar)
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<OptionSyntax, E> {
+                ScalarVisitor.visit_i64(v).map(OptionSyntax::Scalar)
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<OptionSyntax, E> {
+                ScalarVisitor.visit_bool(v).map(OptionSyntax::Scalar)
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<OptionSyntax, E> {
+                ScalarVisitor.visit_f64(v).map(OptionSyntax::Scalar)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OptionSyntax, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    entries.push((key, map.next_value()?));
+                }
+                Ok(OptionSyntax::Map(entries))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OptionSyntax, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(OptionSyntax::List(items))
+            }
+        }
+        deserializer.deserialize_any(OptionVisitor)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -497,9 +589,4 @@ scalar_or_map!(
     BodySyntax,
     BodyMap,
     "a text body, or a map naming the source (text, base64, file, random, sent_by, fill, each)"
-);
-scalar_or_map!(
-    Sigv4Syntax,
-    Sigv4Map,
-    "a signing mode (signed, unsigned, chunked, chunked-unsigned, presigned, none), or a map with `mode`"
 );

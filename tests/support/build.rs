@@ -56,7 +56,7 @@ pub fn context(target: &str) -> RunContext {
         seed: 1,
         step_timeout: Duration::from_secs(5),
         scenario_timeout: Duration::from_secs(10),
-        s3: None,
+        sessions: Default::default(),
     }
 }
 
@@ -73,7 +73,7 @@ pub fn req(method: &str, url: &str) -> Req {
         trailers: Vec::new(),
         cut: None,
         timeout: None,
-        sigv4: None,
+        options: Vec::new(),
         checks: None,
         assume: Expect::default(),
         content_md5: false,

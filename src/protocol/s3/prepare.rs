@@ -2,7 +2,7 @@
 //! request to the S3 endpoint without one, with a signed payload), then breaking it
 //! on purpose when the step asks: the signature must be refused by a correct server.
 //!
-//! The signing itself lives in `crate::s3::sign`; this module decides what to sign
+//! The signing itself lives in `super::sign`; this module decides what to sign
 //! (the payload hash needs a first pass over the regenerable body, never a copy of
 //! it) and wraps `aws-chunked` bodies so they are framed as they stream.
 
@@ -13,35 +13,33 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_LENGTH, HeaderName, HeaderValue}
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::body::{ByteSource, Payload, PayloadReader};
-use super::digest::Hasher;
-use super::request::Prepared;
-use super::scope::EvalError;
-use crate::s3::S3Target;
-use crate::s3::chunked::{self, Encoder, Framing};
-use crate::s3::sign::{
+use std::sync::Arc;
+
+use super::S3Target;
+use super::chunked::{self, Encoder, Framing};
+use super::sign::{
     self, ChunkSigner, Credentials, Placement, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER,
     STREAMING_UNSIGNED_TRAILER, SigningScope, UNSIGNED_PAYLOAD,
 };
-use crate::scenario::model::{DigestAlgorithm, Sigv4, Sigv4Break, Sigv4Mode, TrailerChecksum};
+use super::sigv4::{Sigv4, Sigv4Break, Sigv4Mode, TrailerChecksum};
+use crate::engine::body::{self, BodyEncoding, ByteSource, Payload, PayloadReader};
+use crate::engine::digest::Hasher;
+use crate::engine::request::Prepared;
+use crate::engine::scope::EvalError;
+use crate::scenario::model::DigestAlgorithm;
 
 /// Signs `prepared` in place when it is an S3 request, and arranges an `aws-chunked`
 /// body when the mode asks for one.
 pub(crate) fn apply(
     prepared: &mut Prepared,
     sigv4: Option<&Sigv4>,
-    target: Option<&S3Target>,
+    target: &S3Target,
     now: SystemTime,
 ) -> Result<(), EvalError> {
-    let (mode, target) = match (sigv4, target) {
-        (Some(_), None) => {
-            return Err(EvalError::Invalid(
-                "`sigv4` needs an S3 target (--s3-endpoint)".into(),
-            ));
-        }
-        (Some(sigv4), Some(target)) => (sigv4.mode.clone(), target),
-        (None, Some(target)) if target.covers(&prepared.url) => (Sigv4Mode::Signed, target),
-        (None, _) => return Ok(()),
+    let mode = match sigv4 {
+        Some(sigv4) => sigv4.mode.clone(),
+        None if target.covers(&prepared.url) => Sigv4Mode::Signed,
+        None => return Ok(()),
     };
     if mode == Sigv4Mode::None {
         return Ok(());
@@ -73,7 +71,8 @@ pub(crate) fn apply(
             };
             &wrong
         }
-        _ => credentials,
+        Some(Sigv4Break::Signature | Sigv4Break::Date | Sigv4Break::Header | Sigv4Break::Body)
+        | None => credentials,
     };
     let scope = SigningScope {
         credentials,
@@ -154,12 +153,12 @@ pub(crate) fn apply(
 
     if let Some((frame, trailer)) = framing {
         let decoded_len = prepared.body.as_ref().map_or(0, Payload::len);
-        prepared.chunked = Some(ChunkedBody {
+        prepared.encoding = Some(Arc::new(ChunkedBody {
             encoded_len: chunked::encoded_len(decoded_len, &frame),
             encoder: Encoder::new(frame, Some((ChunkSigner::new(&scope), signed.signature))),
             trailer,
             tamper: tamper_body,
-        });
+        }));
     }
     match broken {
         Some(Sigv4Break::Signature) => break_signature(prepared)?,
@@ -195,7 +194,7 @@ fn unknown_access_key(configured: &str) -> &'static str {
 fn payload_sha256(body: Option<&Payload>, tamper: bool) -> String {
     let mut hash = Sha256::new();
     let mut reader = body.map(Payload::reader);
-    let mut buf = vec![0; super::body::CHUNK];
+    let mut buf = vec![0; body::CHUNK];
     let mut first = true;
     while let Some(reader) = &mut reader {
         let n = reader.read(&mut buf);
@@ -307,17 +306,17 @@ fn replace_query_value(
 
 /// An `aws-chunked` body: the payload framed chunk by chunk as it is read.
 #[derive(Clone, Debug)]
-pub(crate) struct ChunkedBody {
+struct ChunkedBody {
     encoder: Encoder,
     trailer: Option<TrailerChecksum>,
     /// Flip the first data byte after it was signed and checksummed.
     tamper: bool,
-    pub(crate) encoded_len: u64,
+    encoded_len: u64,
 }
 
-impl ChunkedBody {
-    pub(crate) fn reader(&self, payload: &Payload) -> ChunkedReader {
-        ChunkedReader {
+impl BodyEncoding for ChunkedBody {
+    fn reader(&self, payload: &Payload) -> Box<dyn ByteSource> {
+        Box::new(ChunkedReader {
             payload: payload.reader(),
             encoder: self.encoder.clone(),
             hasher: self.trailer.map(trailer_hasher),
@@ -327,17 +326,20 @@ impl ChunkedBody {
             out: Vec::new(),
             pos: 0,
             finished: false,
-        }
+        })
     }
 
-    /// Payload bytes among the first `encoded` bytes sent.
-    pub(crate) fn decoded_within(&self, encoded: u64, decoded_len: u64) -> u64 {
+    fn encoded_len(&self) -> u64 {
+        self.encoded_len
+    }
+
+    fn decoded_within(&self, encoded: u64, decoded_len: u64) -> u64 {
         chunked::decoded_within(encoded, decoded_len, self.encoder.framing())
     }
 }
 
 /// Produces the encoded bytes of a [`ChunkedBody`], one chunk in memory at a time.
-pub(crate) struct ChunkedReader {
+struct ChunkedReader {
     payload: PayloadReader,
     encoder: Encoder,
     hasher: Option<Hasher>,

@@ -9,8 +9,9 @@
 use serde::Deserialize;
 use url::Url;
 
+use super::NAME;
 use super::sign::Credentials;
-use crate::settings::SettingsError;
+use crate::settings::error::SettingsError;
 
 /// The region signed for when none is configured: the one every S3 implementation
 /// accepts by default.
@@ -30,13 +31,29 @@ pub struct S3Config {
     pub features: Vec<String>,
 }
 
-/// What the command line says about S3.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct S3Flags<'a> {
-    pub endpoint: Option<&'a str>,
-    pub bucket: Option<&'a str>,
-    pub region: Option<&'a str>,
-    pub features: &'a [String],
+/// What the command line says about S3: the flags of `upspec run`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct S3Flags {
+    /// The S3 endpoint under test, e.g. http://127.0.0.1:9000 (scenarios see it as
+    /// {{s3_endpoint}}); also AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL. Keys come from
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the config file); without
+    /// them requests go unsigned. With it, --target becomes optional.
+    #[arg(long = "s3-endpoint", value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// An existing bucket to work in (only keys under the run's prefix are cleaned
+    /// up); without it, the run creates a bucket of its own and removes it afterwards.
+    #[arg(long = "s3-bucket", value_name = "NAME")]
+    pub bucket: Option<String>,
+
+    /// The region requests are signed for (also AWS_REGION, AWS_DEFAULT_REGION; default us-east-1).
+    #[arg(long = "s3-region", value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Declare an optional S3 feature the target supports (checksum, copy,
+    /// conditional_write, tagging, …): scenarios requiring `s3:<feature>` then run.
+    #[arg(long = "s3-feature", value_name = "NAME")]
+    pub features: Vec<String>,
 }
 
 /// A resolved S3 target.
@@ -56,13 +73,13 @@ pub struct S3Settings {
 /// Resolves the S3 settings; `None` when no endpoint is configured anywhere.
 /// `env` looks up an environment variable (empty values count as unset).
 pub fn resolve(
-    flags: S3Flags<'_>,
+    flags: &S3Flags,
     env: impl Fn(&str) -> Option<String>,
     config: &S3Config,
 ) -> Result<Option<S3Settings>, SettingsError> {
     let env = |name: &str| env(name).filter(|value| !value.is_empty());
     let endpoint = [
-        flags.endpoint.map(|e| (e.to_owned(), "--s3-endpoint")),
+        flags.endpoint.clone().map(|e| (e, "--s3-endpoint")),
         env("AWS_ENDPOINT_URL_S3").map(|e| (e, "AWS_ENDPOINT_URL_S3")),
         env("AWS_ENDPOINT_URL").map(|e| (e, "AWS_ENDPOINT_URL")),
         config.endpoint.clone().map(|e| (e, "config s3.endpoint")),
@@ -78,7 +95,7 @@ pub fn resolve(
         message,
     })?;
     let region = [
-        flags.region.map(|r| (r.to_owned(), "--s3-region")),
+        flags.region.clone().map(|r| (r, "--s3-region")),
         env("AWS_REGION").map(|r| (r, "AWS_REGION")),
         env("AWS_DEFAULT_REGION").map(|r| (r, "AWS_DEFAULT_REGION")),
         config.region.clone().map(|r| (r, "config s3.region")),
@@ -98,7 +115,7 @@ pub fn resolve(
         }
         None => DEFAULT_REGION.to_owned(),
     };
-    let bucket = match (flags.bucket.map(str::to_owned), config.bucket.clone()) {
+    let bucket = match (flags.bucket.clone(), config.bucket.clone()) {
         (Some(bucket), _) => Some((bucket, "--s3-bucket")),
         (None, Some(bucket)) => Some((bucket, "config s3.bucket")),
         (None, None) => None,
@@ -117,7 +134,7 @@ pub fn resolve(
     let mut features: Vec<String> = config
         .features
         .iter()
-        .chain(flags.features)
+        .chain(&flags.features)
         .map(|feature| feature.trim().to_ascii_lowercase())
         .filter(|feature| !feature.is_empty())
         .collect();
@@ -214,17 +231,14 @@ impl S3Settings {
     /// declared feature (S3 cannot be asked what it supports), and `s3:sigv4` when
     /// keys are configured, for scenarios about signatures.
     pub fn capabilities(&self) -> Vec<String> {
-        let mut names = vec![S3_CAPABILITY.to_owned()];
-        names.extend(self.features.iter().map(|f| format!("{S3_CAPABILITY}:{f}")));
+        let mut names = vec![NAME.to_owned()];
+        names.extend(self.features.iter().map(|f| format!("{NAME}:{f}")));
         if self.credentials.is_some() {
-            names.push(format!("{S3_CAPABILITY}:sigv4"));
+            names.push(format!("{NAME}:sigv4"));
         }
         names
     }
 }
-
-/// The capability every S3 scenario needs (scenarios under `specs/s3/` implicitly).
-pub const S3_CAPABILITY: &str = "s3";
 
 /// The bucket a run creates when none is configured: unique per run, and
 /// recognisable as upspec's should a cleanup ever fail.
@@ -249,7 +263,7 @@ mod tests {
 
     #[test]
     fn nothing_configured_means_no_s3_target() {
-        let settings = resolve(S3Flags::default(), env(&[]), &S3Config::default()).unwrap();
+        let settings = resolve(&S3Flags::default(), env(&[]), &S3Config::default()).unwrap();
         assert_eq!(settings, None);
     }
 
@@ -273,7 +287,7 @@ mod tests {
             ("AWS_SECRET_ACCESS_KEY", "env-secret"),
             ("AWS_SESSION_TOKEN", "env-token"),
         ]);
-        let from_env = resolve(S3Flags::default(), &environment, &config)
+        let from_env = resolve(&S3Flags::default(), &environment, &config)
             .unwrap()
             .unwrap();
         assert_eq!(from_env.endpoint, "http://s3-env:2");
@@ -282,25 +296,24 @@ mod tests {
         let credentials = from_env.credentials.unwrap();
         assert_eq!(credentials.access_key_id, "env-id");
         assert_eq!(credentials.session_token.as_deref(), Some("env-token"));
-        let features = ["checksum".to_owned()];
         let flags = S3Flags {
-            endpoint: Some("HTTP://Flag:4/"),
-            bucket: Some("flag-bucket"),
-            region: Some("flag-region"),
-            features: &features,
+            endpoint: Some("HTTP://Flag:4/".into()),
+            bucket: Some("flag-bucket".into()),
+            region: Some("flag-region".into()),
+            features: vec!["checksum".to_owned()],
         };
-        let from_flags = resolve(flags, &environment, &config).unwrap().unwrap();
+        let from_flags = resolve(&flags, &environment, &config).unwrap().unwrap();
         assert_eq!(from_flags.endpoint, "http://flag:4");
         assert_eq!(from_flags.region, "flag-region");
         assert_eq!(from_flags.bucket.as_deref(), Some("flag-bucket"));
         assert_eq!(from_flags.features, ["checksum", "copy"]);
-        let from_file = resolve(S3Flags::default(), env(&[]), &config)
+        let from_file = resolve(&S3Flags::default(), env(&[]), &config)
             .unwrap()
             .unwrap();
         assert_eq!(from_file.endpoint, "http://config:1");
         assert_eq!(from_file.credentials.unwrap().access_key_id, "config-id");
         let generic = resolve(
-            S3Flags::default(),
+            &S3Flags::default(),
             env(&[("AWS_ENDPOINT_URL", "http://generic:3")]),
             &S3Config::default(),
         )
@@ -314,11 +327,11 @@ mod tests {
     #[test]
     fn half_a_key_pair_and_bad_values_are_refused() {
         let flags = S3Flags {
-            endpoint: Some("http://127.0.0.1:9000"),
+            endpoint: Some("http://127.0.0.1:9000".into()),
             ..S3Flags::default()
         };
         let error = resolve(
-            flags,
+            &flags,
             env(&[("AWS_ACCESS_KEY_ID", "id")]),
             &S3Config::default(),
         )
@@ -332,25 +345,25 @@ mod tests {
             secret_access_key: Some("s".into()),
             ..S3Config::default()
         };
-        assert!(resolve(flags, env(&[]), &config).is_err());
+        assert!(resolve(&flags, env(&[]), &config).is_err());
         for endpoint in ["ftp://h", "not a url", "http://h/?x=1"] {
             let flags = S3Flags {
-                endpoint: Some(endpoint),
+                endpoint: Some(endpoint.into()),
                 ..S3Flags::default()
             };
             assert!(
-                resolve(flags, env(&[]), &S3Config::default()).is_err(),
+                resolve(&flags, env(&[]), &S3Config::default()).is_err(),
                 "{endpoint}"
             );
         }
         for bucket in ["ab", "Upper", "-start", "a/b"] {
             let flags = S3Flags {
-                endpoint: Some("http://h"),
-                bucket: Some(bucket),
+                endpoint: Some("http://h".into()),
+                bucket: Some(bucket.into()),
                 ..S3Flags::default()
             };
             assert!(
-                resolve(flags, env(&[]), &S3Config::default()).is_err(),
+                resolve(&flags, env(&[]), &S3Config::default()).is_err(),
                 "{bucket}"
             );
         }

@@ -4,7 +4,6 @@
 //! `Authorization: Bearer {{token}}` in the config takes `token` from `UPSPEC_VAR_token`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,6 +12,10 @@ use serde::Deserialize;
 use crate::scenario::syntax::Scalar;
 use crate::scenario::template::{RenderError, Template};
 use crate::scenario::units;
+
+pub mod error;
+
+pub use self::error::SettingsError;
 
 /// Prefix of environment variables that set scenario variables.
 pub const VAR_ENV_PREFIX: &str = "UPSPEC_VAR_";
@@ -34,9 +37,10 @@ pub struct ConfigFile {
     pub discovery: Option<bool>,
     #[serde(default)]
     pub capabilities: CapabilityOverrides,
-    /// The S3 target: see `crate::s3::settings`.
+    /// The S3 target: see `crate::protocol::s3::settings`. Sections of protocols
+    /// that cannot be asked what they offer sit beside the generic keys.
     #[serde(default)]
-    pub s3: crate::s3::settings::S3Config,
+    pub s3: crate::protocol::s3::settings::S3Config,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,35 +51,6 @@ pub struct CapabilityOverrides {
     #[serde(default)]
     pub remove: Vec<String>,
 }
-
-/// A settings problem: the run cannot start (exit code 2).
-#[derive(Debug)]
-pub enum SettingsError {
-    ConfigRead {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    /// The config file's parse error, already rendered with its location.
-    ConfigParse { path: PathBuf, rendered: String },
-    /// A flag, environment variable or config value that does not parse.
-    Invalid { origin: String, message: String },
-}
-
-impl fmt::Display for SettingsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SettingsError::ConfigRead { path, error } => {
-                write!(f, "cannot read the config file {}: {error}", path.display())
-            }
-            SettingsError::ConfigParse { path, rendered } => {
-                write!(f, "invalid config file {}:\n{rendered}", path.display())
-            }
-            SettingsError::Invalid { origin, message } => write!(f, "{origin}: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for SettingsError {}
 
 impl ConfigFile {
     pub fn read(path: &Path) -> Result<Self, SettingsError> {

@@ -1,23 +1,10 @@
-//! S3 protocol helpers: the settings of an S3 target, SigV4 signing (headers,
-//! presigned URLs and `aws-chunked` bodies), the record of what a run created there,
-//! and the cleanup that removes it afterwards.
-//!
-//! The engine signs scenario requests with [`sign`] and [`chunked`]; the CLI resolves
-//! [`settings`], and [`session`] creates the run's bucket and calls [`cleanup`] once
-//! the trials end.
-
-pub mod chunked;
-pub mod cleanup;
-pub mod client;
-pub mod ledger;
-pub mod session;
-pub mod settings;
-pub mod sign;
+//! The S3 target as the run's requests address it: its endpoint, region and keys,
+//! and what the run created there; and the percent-encoding S3 expects of keys.
 
 use url::Url;
 
-pub use self::ledger::Ledger;
-pub use self::sign::Credentials;
+use super::ledger::Ledger;
+use super::sign::Credentials;
 
 /// What the engine needs to sign requests to an S3 target and to remember what the
 /// run created there. One per run, shared by every scenario.

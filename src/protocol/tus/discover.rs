@@ -7,50 +7,11 @@
 //! A target that does not say it speaks 1.0.0 is still checked as a tus
 //! server (it was given as one), and the scenarios about `Tus-Version` fail.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// What the target offers: capability names that scenarios `require`, and the facts
-/// discovery read (shown in the run header and recorded in reports).
-#[derive(Clone, Debug, Default)]
-pub struct Capabilities {
-    pub names: BTreeSet<String>,
-    /// e.g. `Tus-Version` → `1.0.0`: the raw answers, for the record.
-    pub facts: BTreeMap<String, String>,
-    /// Variables the answers settle, such as `tus_max_size` from `Tus-Max-Size`:
-    /// defaults that a `--var` of the same name overrides.
-    pub variables: BTreeMap<String, String>,
-}
-
-impl Capabilities {
-    /// Applies `--capability` / `--no-capability`, which win over what was discovered.
-    pub fn override_with(&mut self, add: &[String], remove: &[String]) {
-        self.names.extend(add.iter().cloned());
-        for name in remove {
-            self.names.remove(name);
-        }
-    }
-}
-
-/// Discovery could not reach the target at all: the run cannot say anything about it.
-#[derive(Debug)]
-pub struct DiscoveryError {
-    pub target: String,
-    pub reason: String,
-}
-
-impl fmt::Display for DiscoveryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cannot reach the target {}: {} (use --no-discovery with --capability to run without asking it)",
-            self.target, self.reason
-        )
-    }
-}
-
-impl std::error::Error for DiscoveryError {}
+use crate::protocol::{Capabilities, DiscoveryError};
+use crate::wire::describe;
 
 /// The capability every tus 1.0.0 scenario needs; extensions are named as in `Tus-Extension`.
 pub const TUS: &str = "tus";
@@ -152,18 +113,6 @@ fn list(value: &str) -> impl Iterator<Item = String> + '_ {
         .split(',')
         .map(|item| item.trim().to_ascii_lowercase())
         .filter(|item| !item.is_empty())
-}
-
-/// reqwest's errors nest the useful part (refused, reset, timed out) in their sources.
-pub fn describe(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

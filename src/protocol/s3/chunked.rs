@@ -164,7 +164,7 @@ mod tests {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     use super::*;
-    use crate::s3::sign::{Credentials, SigningScope};
+    use crate::protocol::s3::sign::{Credentials, SigningScope};
 
     fn aws_example_signer() -> ChunkSigner {
         let credentials = Credentials {

@@ -30,7 +30,7 @@ impl Answer {
 
     /// `<Code>` of an S3 error body, when there is one.
     pub fn code(&self) -> Option<String> {
-        crate::engine::xml::element_text(&self.body, "Error/Code").ok()
+        crate::wire::xml::element_text(&self.body, "Error/Code").ok()
     }
 
     /// `403 (AccessDenied)`, for messages.
@@ -110,12 +110,12 @@ impl Client<'_> {
         let response = builder
             .send()
             .await
-            .map_err(|e| error(crate::discover::describe(&e)))?;
+            .map_err(|e| error(crate::wire::describe(&e)))?;
         let status = response.status().as_u16();
         let body = response
             .text()
             .await
-            .map_err(|e| error(crate::discover::describe(&e)))?;
+            .map_err(|e| error(crate::wire::describe(&e)))?;
         Ok(Answer { status, body })
     }
 }

@@ -4,14 +4,22 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use super::S3Target;
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
+
 use super::cleanup::{self, RunBucket};
 use super::client::Client;
-use super::settings::{self, DEFAULT_REGION, S3_CAPABILITY, S3Settings};
-use crate::discover::Capabilities;
-use crate::plan::PlannedScenario;
+use super::settings::{self, DEFAULT_REGION, S3Settings};
+use super::sigv4::Sigv4;
+use super::{NAME, S3Target, prepare};
+use crate::engine::expect::Received;
+use crate::engine::request::Prepared;
+use crate::engine::scope::EvalError;
+use crate::engine::session::Session as EngineSession;
+use crate::protocol::{Capabilities, RunSession, Setup};
+use crate::scenario::model::{ProtocolOption, Scenario};
 
 /// Adds what the S3 target offers to `capabilities` (S3 cannot be asked, so this
 /// comes from the settings), with the endpoint, region and key for the report.
@@ -36,19 +44,18 @@ pub struct Session {
     pub bucket: Option<RunBucket>,
 }
 
-/// Prepares S3 for running `planned`: the variables `s3_endpoint`, `bucket` and
+/// Prepares S3 for running the scenarios `running`: the variables `s3_endpoint`, `bucket` and
 /// `region`, the bucket as a fact, and the run's own bucket, created only when a
 /// scenario will use S3 (so a stray endpoint setting never makes a tus run touch an
 /// object store) and no bucket was given.
-pub async fn open(
+pub(crate) async fn open(
     settings: &S3Settings,
-    http: &reqwest::Client,
-    run_id: &str,
-    planned: &[PlannedScenario],
+    setup: &Setup<'_>,
+    running: &[&Scenario],
     variables: &mut BTreeMap<String, String>,
     capabilities: &mut Capabilities,
-    timeout: Duration,
 ) -> Result<Session, String> {
+    let run_id = setup.run_id;
     let bucket = settings
         .bucket
         .clone()
@@ -69,12 +76,12 @@ pub async fn open(
         created: settings.bucket.is_none(),
         prefix: format!("{run_id}/"),
     };
-    let used = planned.iter().any(uses_s3);
+    let used = running.iter().any(|scenario| uses_s3(scenario));
     if used && run_bucket.created {
         let client = Client {
-            http,
+            http: setup.client,
             target: &target,
-            timeout,
+            timeout: setup.timeout,
         };
         create_bucket(&client, &run_bucket.name).await?;
     }
@@ -84,31 +91,69 @@ pub async fn open(
     })
 }
 
-impl Session {
-    /// Removes what the run left on the target; returns the problems met, which are
-    /// the run's, not the target's verdict.
-    pub async fn clean(&self, http: &reqwest::Client, timeout: Duration) -> Vec<String> {
-        let Some(bucket) = &self.bucket else {
-            return Vec::new();
-        };
-        let client = Client {
-            http,
-            target: &self.target,
-            timeout,
-        };
-        cleanup::clean(&client, bucket).await
+impl RunSession for Session {
+    fn clean<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Vec<String>> {
+        async move {
+            let Some(bucket) = &self.bucket else {
+                return Vec::new();
+            };
+            let client = Client {
+                http,
+                target: &self.target,
+                timeout,
+            };
+            let problems = cleanup::clean(&client, bucket).await;
+            problems
+                .into_iter()
+                .map(|problem| format!("S3 cleanup: {problem}"))
+                .collect()
+        }
+        .boxed()
     }
 }
 
-/// Whether a planned scenario will talk to the S3 target: it runs, and it is under
-/// `s3/` or requires an `s3` capability.
-fn uses_s3(planned: &PlannedScenario) -> bool {
-    let scenario = &planned.scenario;
-    planned.skip.is_none()
-        && (scenario.module.first().map(String::as_str) == Some(S3_CAPABILITY)
-            || scenario.requires.iter().any(|name| {
-                name == S3_CAPABILITY || name.starts_with(&format!("{S3_CAPABILITY}:"))
-            }))
+impl EngineSession for Session {
+    fn protocol(&self) -> &'static str {
+        NAME
+    }
+
+    /// Signs requests to the target (and those whose step says `sigv4:`).
+    fn prepare(
+        &self,
+        request: &mut Prepared,
+        options: &[&dyn ProtocolOption],
+        now: SystemTime,
+    ) -> Result<(), EvalError> {
+        let sigv4 = options
+            .iter()
+            .find_map(|option| option.as_any().downcast_ref::<Sigv4>());
+        prepare::apply(request, sigv4, &self.target, now)
+    }
+
+    /// Notes what a request created, for the cleanup.
+    fn observe(&self, request: &Prepared, received: &Received) {
+        let body = received.body.text("the S3 ledger").ok();
+        self.target.observe(
+            request.method.as_str(),
+            &request.url,
+            received.status,
+            body.as_deref(),
+        );
+    }
+}
+
+/// Whether a scenario talks to the S3 target: it is under `s3/` or requires an
+/// `s3` capability.
+fn uses_s3(scenario: &Scenario) -> bool {
+    scenario.module.first().map(String::as_str) == Some(NAME)
+        || scenario
+            .requires
+            .iter()
+            .any(|name| name == NAME || name.starts_with(&format!("{NAME}:")))
 }
 
 /// Creates the run's own bucket, with the region as its location outside us-east-1

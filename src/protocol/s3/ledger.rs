@@ -68,7 +68,7 @@ impl S3Target {
             }
             ("POST", false) if has("uploads") => {
                 let id = body.and_then(|text| {
-                    crate::engine::xml::element_text(text, "InitiateMultipartUploadResult/UploadId")
+                    crate::wire::xml::element_text(text, "InitiateMultipartUploadResult/UploadId")
                         .ok()
                 });
                 if let Some(id) = id {

@@ -1,0 +1,153 @@
+//! One place assembles a run, for every command that runs scenarios (`upspec run`
+//! and the self-check behind `upspec faults`): the protocols describe the target,
+//! the overrides apply, the scenarios are planned, the protocols open their
+//! sessions, the built-in variables are set, and the result is the [`RunContext`]
+//! the engine executes the planned scenarios in.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::engine::{self, RunContext};
+use crate::engine::session::Sessions;
+use crate::plan::{self, PlannedScenario};
+use crate::protocol::{self, Capabilities, DiscoveryError, RunSession, Setup};
+use crate::scenario::error::LoadErrors;
+use crate::scenario::model::Scenario;
+use crate::scenario::{self, SpecTree, Suite};
+
+/// Loads `tree` with what every protocol adds to the scenario language.
+pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
+    scenario::load(tree, &protocol::extensions())
+}
+
+/// What a run is assembled from: the resolved settings of the command.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    /// `--target`: scenarios' `{{target}}`, and what discovery asks.
+    pub target: Option<String>,
+    pub headers: Vec<(String, String)>,
+    /// The user's variables (`--var`, environment, config file).
+    pub vars: BTreeMap<String, String>,
+    pub seed: u64,
+    pub run_id: String,
+    pub step_timeout: Duration,
+    pub scenario_timeout: Duration,
+    pub max_wait: Duration,
+    pub discovery: bool,
+    /// `--capability` and `--no-capability`, which win over what was discovered.
+    pub add_capabilities: Vec<String>,
+    pub remove_capabilities: Vec<String>,
+    pub protocols: protocol::Settings,
+}
+
+/// A run ready to execute.
+pub struct Assembled {
+    /// What the target offers, as discovered, described and overridden.
+    pub capabilities: Capabilities,
+    /// Every scenario with its skip reason, if any.
+    pub planned: Vec<PlannedScenario>,
+    pub context: Arc<RunContext>,
+    sessions: Vec<Arc<dyn RunSession>>,
+    /// Asks the target during assembly and cleans up after the run; scenarios
+    /// have clients of their own.
+    client: reqwest::Client,
+}
+
+/// Why a run could not be assembled: the target could not be asked, or a
+/// protocol could not open its part (S3: the run's bucket).
+#[derive(Debug)]
+pub enum AssemblyError {
+    Discovery(DiscoveryError),
+    Session(String),
+}
+
+impl fmt::Display for AssemblyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AssemblyError::Discovery(error) => write!(f, "{error}"),
+            AssemblyError::Session(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for AssemblyError {}
+
+/// Discovers, plans and opens a run of `suite` as `inputs` say.
+pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, AssemblyError> {
+    let client = engine::http_client();
+    let setup = Setup {
+        client: &client,
+        target: inputs.target.as_deref(),
+        headers: &inputs.headers,
+        timeout: inputs.step_timeout,
+        discovery: inputs.discovery,
+        settings: &inputs.protocols,
+        run_id: &inputs.run_id,
+    };
+    let mut capabilities = Capabilities::default();
+    for protocol in protocol::ALL {
+        protocol
+            .discover(&setup, &mut capabilities)
+            .await
+            .map_err(AssemblyError::Discovery)?;
+    }
+    capabilities.override_with(&inputs.add_capabilities, &inputs.remove_capabilities);
+    // What discovery settled is a default: a user's variable of the same name wins.
+    let mut vars = inputs.vars.clone();
+    for (name, value) in &capabilities.variables {
+        vars.entry(name.clone()).or_insert_with(|| value.clone());
+    }
+    let planned = plan::plan(suite, &capabilities, &vars, inputs.max_wait);
+    let mut variables = vars;
+    if let Some(target) = &inputs.target {
+        variables.insert("target".into(), target.clone());
+    }
+    variables.insert("seed".into(), inputs.seed.to_string());
+    variables.insert("run_id".into(), inputs.run_id.clone());
+    let running: Vec<&Scenario> = planned
+        .iter()
+        .filter(|planned| planned.skip.is_none())
+        .map(|planned| &*planned.scenario)
+        .collect();
+    let mut sessions = Vec::new();
+    for protocol in protocol::ALL {
+        let opened = protocol
+            .open(&setup, &running, &mut variables, &mut capabilities)
+            .await
+            .map_err(AssemblyError::Session)?;
+        sessions.extend(opened);
+    }
+    let context = Arc::new(RunContext {
+        variables,
+        headers: inputs.headers.clone(),
+        seed: inputs.seed,
+        step_timeout: inputs.step_timeout,
+        scenario_timeout: inputs.scenario_timeout,
+        sessions: Sessions(sessions.iter().map(|s| s.clone() as _).collect()),
+    });
+    Ok(Assembled {
+        capabilities,
+        planned,
+        context,
+        sessions,
+        client,
+    })
+}
+
+impl Assembled {
+    /// Removes what the run left on the target, protocol by protocol; returns the
+    /// problems met, which are the run's, not the target's verdict.
+    pub async fn clean(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for session in &self.sessions {
+            problems.extend(
+                session
+                    .clean(&self.client, self.context.step_timeout)
+                    .await,
+            );
+        }
+        problems
+    }
+}
