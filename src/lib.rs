@@ -13,6 +13,7 @@ pub mod embedded;
 pub mod engine;
 pub mod plan;
 pub mod report;
+pub mod runner;
 pub mod s3;
 pub mod scenario;
 pub mod selfcheck;

@@ -17,8 +17,65 @@ use crate::scenario::units;
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// Top-level spec directories that name a protocol: their scenarios need the target
-/// to speak it, without each file having to say so.
-const PROTOCOL_ROOTS: &[&str] = &["tus", "ietf", "s3"];
+/// to speak it, without each file having to say so. Each comes with the flag that
+/// points a run at a target speaking it.
+const PROTOCOL_ROOTS: &[(&str, &str)] = &[
+    ("tus", "--target"),
+    ("ietf", "--target"),
+    ("s3", "--s3-endpoint"),
+];
+
+/// A protocol the target does not speak: every scenario of it is skipped for
+/// that one reason, so reports show one line for it instead of one per scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LackingProtocol {
+    pub name: &'static str,
+    /// Its scenarios in the run, all skipped.
+    pub scenarios: usize,
+    /// The flag that points a run at a target speaking it.
+    pub enabled_by: &'static str,
+}
+
+impl LackingProtocol {
+    /// Whether `scenario` belongs to this protocol.
+    pub fn covers(&self, scenario: &Scenario) -> bool {
+        protocol_of(scenario).is_some_and(|(name, _)| name == self.name)
+    }
+}
+
+/// The protocols of the planned scenarios that the target lacks.
+pub fn lacking_protocols(
+    planned: &[PlannedScenario],
+    capabilities: &Capabilities,
+) -> Vec<LackingProtocol> {
+    let mut lacking: Vec<LackingProtocol> = Vec::new();
+    for planned in planned {
+        let Some((name, enabled_by)) = protocol_of(&planned.scenario) else {
+            continue;
+        };
+        if capabilities.names.contains(name) {
+            continue;
+        }
+        match lacking.iter_mut().find(|l| l.name == name) {
+            Some(protocol) => protocol.scenarios += 1,
+            None => lacking.push(LackingProtocol {
+                name,
+                scenarios: 1,
+                enabled_by,
+            }),
+        }
+    }
+    lacking
+}
+
+/// The protocol a scenario's top-level directory names, with its flag.
+fn protocol_of(scenario: &Scenario) -> Option<(&'static str, &'static str)> {
+    let root = scenario.module.first()?;
+    PROTOCOL_ROOTS
+        .iter()
+        .find(|(name, _)| name == root)
+        .copied()
+}
 
 #[derive(Clone, Debug)]
 pub struct PlannedScenario {
@@ -86,14 +143,10 @@ fn skip_reason(
     capabilities: &Capabilities,
     variables: &BTreeMap<String, String>,
 ) -> Option<String> {
-    let protocol = scenario
-        .module
-        .first()
-        .filter(|root| PROTOCOL_ROOTS.contains(&root.as_str()));
+    let protocol = protocol_of(scenario).map(|(name, _)| name);
     let (unwanted, wanted): (Vec<&str>, Vec<&str>) = protocol
         .into_iter()
-        .chain(&scenario.requires)
-        .map(String::as_str)
+        .chain(scenario.requires.iter().map(String::as_str))
         .partition(|name| name.starts_with('!'));
     let missing: Vec<&str> = wanted
         .into_iter()

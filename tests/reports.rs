@@ -72,6 +72,7 @@ fn normalise(text: &str) -> String {
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
         (r"upspec-[0-9a-f]{12}", "upspec-RUNID"),
         (r"finished in [0-9.]+s", "finished in 0.00s"),
+        (r"\[ *\d+\.\d{3}s\]", "[  0.000s]"),
         (r"\(\d+ ms\)", "(0 ms)"),
         (r"· \d+ ms", "· 0 ms"),
         (r#""duration_ms": \d+"#, r#""duration_ms": 0"#),

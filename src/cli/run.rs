@@ -4,26 +4,29 @@
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use libtest_mimic::{Completion, Failed, Trial};
+use std::io::Write;
+use std::num::NonZeroUsize;
 
-use super::{Exit, RunArgs};
+use super::{ColorChoice, Exit, Format, NoTests, RunArgs};
 use crate::baseline::Baseline;
 use crate::discover::{self, Capabilities};
 use crate::engine::{self, RunContext};
-use crate::plan::{self, PlannedScenario};
+use crate::plan;
 use crate::report::files::{FileReporter, ReportPaths};
 use crate::report::github::GithubReporter;
-use crate::report::human::HumanReporter;
-use crate::report::{Event, Reporter, Reporters, RunInfo, RunSummary, ScenarioRecord, failure};
+use crate::report::human::{HumanReporter, Progress};
+use crate::report::json_lines::JsonLinesReporter;
+use crate::report::{Event, Reporter, Reporters, RunInfo, RunSummary};
+use crate::runner::{self, filter::Filter};
 use crate::s3::session;
 use crate::s3::settings::{self as s3_settings, S3Flags, S3Settings};
 use crate::scenario::model::Suite;
 use crate::scenario::{self, SpecTree};
 use crate::settings::{self, ConfigFile, SettingsError};
-use crate::verdict::{self, Verdict};
+use crate::verdict::Verdict;
 
 const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_SCENARIO_TIMEOUT: Duration = Duration::from_secs(300);
@@ -51,12 +54,10 @@ struct Settings {
 }
 
 pub fn run(args: RunArgs) -> Exit {
-    if let Some(color) = args.test.color {
-        match color {
-            libtest_mimic::ColorSetting::Always => colored::control::set_override(true),
-            libtest_mimic::ColorSetting::Never => colored::control::set_override(false),
-            libtest_mimic::ColorSetting::Auto => {}
-        }
+    match args.color {
+        ColorChoice::Always => colored::control::set_override(true),
+        ColorChoice::Never => colored::control::set_override(false),
+        ColorChoice::Auto => {}
     }
     let settings = match resolve(&args) {
         Ok(settings) => settings,
@@ -72,15 +73,32 @@ pub fn run(args: RunArgs) -> Exit {
             return Exit::Invalid;
         }
     };
-    if args.test.list {
-        let trials = suite
-            .scenarios
-            .iter()
-            .map(|s| Trial::test(s.name(), || Ok(())).with_kind(s.kind()))
-            .collect();
+    let filter = Filter {
+        patterns: args.filters.clone(),
+        skips: args.skips.clone(),
+        exact: args.exact,
+    };
+    let selected = suite
+        .scenarios
+        .iter()
+        .filter(|s| filter.selects(&s.name()))
+        .count();
+    if args.list {
         // Listing runs nothing, so there is no verdict to draw from it.
-        let _listing = libtest_mimic::run(&args.test, trials);
-        return Exit::Success;
+        return match list(&suite, &filter, args.format) {
+            Ok(()) => Exit::Success,
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
+            Err(error) => {
+                eprintln!("error: cannot write the listing: {error}");
+                Exit::Invalid
+            }
+        };
+    }
+    if selected == 0 {
+        return nothing_ran(
+            args.no_tests,
+            &format!("no scenario matches the filters {}", filter.describe()),
+        );
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -93,9 +111,19 @@ pub fn run(args: RunArgs) -> Exit {
         }
     };
     match settings.target.clone() {
-        Some(target) => execute(&args, settings, suite, &runtime, Some(target), false),
+        Some(target) => execute(
+            &args,
+            &filter,
+            settings,
+            suite,
+            &runtime,
+            Some(target),
+            false,
+        ),
         // An S3-only run: no tus target to discover, and no embedded server.
-        None if settings.s3.is_some() => execute(&args, settings, suite, &runtime, None, false),
+        None if settings.s3.is_some() => {
+            execute(&args, &filter, settings, suite, &runtime, None, false)
+        }
         None => {
             let embedded = crate::embedded::target();
             let mut settings = settings;
@@ -114,7 +142,15 @@ pub fn run(args: RunArgs) -> Exit {
             };
             let target = server.base_url();
             settings.s3 = server.s3_endpoint().map(crate::embedded::s3_settings);
-            let exit = execute(&args, settings, suite, &runtime, Some(target), true);
+            let exit = execute(
+                &args,
+                &filter,
+                settings,
+                suite,
+                &runtime,
+                Some(target),
+                true,
+            );
             runtime.block_on(server.shutdown());
             exit
         }
@@ -125,6 +161,7 @@ pub fn run(args: RunArgs) -> Exit {
 /// S3 target, either of which may be absent.
 fn execute(
     args: &RunArgs,
+    filter: &Filter,
     settings: Settings,
     suite: Arc<Suite>,
     runtime: &tokio::runtime::Runtime,
@@ -166,7 +203,8 @@ fn execute(
     }
     variables.insert("seed".into(), settings.seed.to_string());
     variables.insert("run_id".into(), run_id.clone());
-    let planned = plan::plan(&suite, &capabilities, &settings.vars, settings.max_wait);
+    let mut planned = plan::plan(&suite, &capabilities, &settings.vars, settings.max_wait);
+    planned.retain(|p| filter.selects(&p.scenario.name()));
     let s3 = match &settings.s3 {
         Some(s3) => match runtime.block_on(session::open(
             s3,
@@ -194,22 +232,7 @@ fn execute(
         scenario_timeout: settings.scenario_timeout,
         s3: s3.as_ref().map(|session| session.target.clone()),
     });
-    let mut sinks: Vec<Box<dyn Reporter>> = vec![Box::new(HumanReporter::new(
-        io::stdout(),
-        suite.clone(),
-        settings.baseline.clone(),
-    ))];
-    if settings.github_annotations {
-        sinks.push(Box::new(GithubReporter::new(io::stdout())));
-    }
-    if settings.reports.any() {
-        sinks.push(Box::new(FileReporter::new(
-            settings.reports.clone(),
-            suite.clone(),
-            settings.baseline.clone(),
-        )));
-    }
-    let reporters = Reporters::new(sinks);
+    let reporters = reporters(args, &settings, &suite);
     let shown_target = match (target, &settings.s3) {
         (Some(target), _) => target,
         (None, Some(s3)) => s3.endpoint.clone(),
@@ -220,39 +243,36 @@ fn execute(
         embedded_target,
         seed: settings.seed,
         version: env!("CARGO_PKG_VERSION"),
+        lacking_protocols: plan::lacking_protocols(&planned, &capabilities),
         capabilities,
         strict: settings.strict,
+        scenarios: planned.len(),
+        filtered_out: suite.scenarios.len() - planned.len(),
     };
     if let Err(error) = reporters.emit(&Event::RunStarted(&info)) {
         eprintln!("error: cannot write the report: {error}");
         return Exit::Invalid;
     }
-    let records = Arc::new(Mutex::new(Vec::new()));
-    let trials = planned
-        .into_iter()
-        .map(|planned| {
-            trial(
-                planned,
-                TrialEnv {
-                    suite: suite.clone(),
-                    context: context.clone(),
-                    runtime: runtime.handle().clone(),
-                    reporters: reporters.clone(),
-                    records: records.clone(),
-                    strict: settings.strict,
-                    baseline: settings.baseline.clone(),
-                },
-            )
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args.test, trials);
+    let options = runner::Options {
+        concurrency: args
+            .test_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)),
+        slow_after: args.slow_after,
+        max_connection_errors: args.max_connection_errors,
+        strict: settings.strict,
+    };
+    let shared = runner::Shared {
+        context,
+        baseline: settings.baseline.clone(),
+    };
+    let executed = runtime.block_on(runner::execute(planned, &shared, &options, &reporters));
     if let Some(session) = &s3 {
         // Cleanup problems are the run's, not the target's verdict: warn, keep the exit code.
         for warning in runtime.block_on(session.clean(&client, settings.step_timeout)) {
             eprintln!("warning: S3 cleanup: {warning}");
         }
     }
-    let mut records = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut records = executed.records;
     records.sort_by_key(|r| r.scenario.name());
     let summary = RunSummary::of(&records);
     if let Err(error) = reporters.emit(&Event::RunFinished {
@@ -267,12 +287,23 @@ fn execute(
             eprintln!("error: {error}");
             return Exit::Invalid;
         }
-        println!("wrote the baseline {}", path.display());
+        eprintln!("wrote the baseline {}", path.display());
     }
-    // A trial fails exactly when its verdict fails the run; libtest-mimic also counts a
-    // trial that panicked, which has no record.
-    if summary.failed() || conclusion.has_failed() {
+    if let Some(in_a_row) = executed.dead_target {
+        eprintln!(
+            "error: stopped: {in_a_row} scenarios in a row got no response from the target, \
+             so it is down or not listening; the rest were not run \
+             (--max-connection-errors 0 runs them all anyway)"
+        );
+        return Exit::Unreachable;
+    }
+    if summary.failed() {
         Exit::Failures
+    } else if summary.count(Verdict::Skipped) == records.len() {
+        nothing_ran(
+            args.no_tests,
+            "every scenario was skipped (see the reasons above), so nothing ran",
+        )
     } else if !summary.decided_anything() {
         eprintln!(
             "error: no check reached a verdict: every scenario was skipped or inconclusive \
@@ -284,81 +315,88 @@ fn execute(
     }
 }
 
-/// What every trial shares.
-#[derive(Clone)]
-struct TrialEnv {
-    suite: Arc<Suite>,
-    context: Arc<RunContext>,
-    runtime: tokio::runtime::Handle,
-    reporters: Reporters,
-    records: Arc<Mutex<Vec<ScenarioRecord>>>,
-    strict: bool,
-    baseline: Arc<Baseline>,
+/// The reporters of a run: the terminal (or JSON lines) on stdout, annotations
+/// and report files as asked.
+fn reporters(args: &RunArgs, settings: &Settings, suite: &Arc<Suite>) -> Reporters {
+    let human = |out: Box<dyn Write + Send>, progress| -> Box<dyn Reporter> {
+        Box::new(HumanReporter::new(
+            out,
+            suite.clone(),
+            settings.baseline.clone(),
+            progress,
+        ))
+    };
+    let progress = match (args.format, args.quiet) {
+        (Format::Terse, _) | (Format::Pretty | Format::Github, true) => Progress::Characters,
+        (Format::Pretty | Format::Github, false) => Progress::Lines,
+        (Format::Json, _) => Progress::Silent,
+    };
+    let json = args.format == Format::Json;
+    let mut sinks: Vec<Box<dyn Reporter>> = if json {
+        vec![
+            Box::new(JsonLinesReporter::new(io::stdout())),
+            human(Box::new(io::stderr()), progress),
+        ]
+    } else {
+        vec![human(Box::new(io::stdout()), progress)]
+    };
+    if settings.github_annotations || args.format == Format::Github {
+        // GitHub reads workflow commands from stderr too, which keeps stdout JSON.
+        let out: Box<dyn Write + Send> = if json {
+            Box::new(io::stderr())
+        } else {
+            Box::new(io::stdout())
+        };
+        sinks.push(Box::new(GithubReporter::new(out)));
+    }
+    if settings.reports.any() {
+        sinks.push(Box::new(FileReporter::new(
+            settings.reports.clone(),
+            suite.clone(),
+            settings.baseline.clone(),
+        )));
+    }
+    Reporters::new(sinks)
 }
 
-/// One scenario as a libtest-mimic trial: runs it, applies the verdict policy,
-/// tells the reporters, and fails the trial only when the verdict fails the run.
-fn trial(planned: PlannedScenario, env: TrialEnv) -> Trial {
-    let scenario = planned.scenario;
-    let kind = scenario.kind();
-    Trial::ignorable_test(scenario.name(), move || {
-        let (record, completion) = match planned.skip {
-            Some(reason) => (
-                ScenarioRecord {
-                    requirement_verdicts: verdict::per_requirement(
-                        &scenario,
-                        Verdict::Skipped,
-                        None,
-                        env.strict,
-                    ),
-                    scenario: scenario.clone(),
-                    verdict: Verdict::Skipped,
-                    skip_reason: Some(reason.clone()),
-                    result: None,
-                },
-                Ok(Completion::ignored_with(reason)),
-            ),
-            None => {
-                let result = env
-                    .runtime
-                    .block_on(engine::run_scenario(&scenario, &env.context));
-                let baselined = env.baseline.matching(&scenario, &result.outcome).is_some();
-                let verdict = Verdict::of(&scenario, &result.outcome, env.strict, baselined);
-                let completion = if verdict.fails_run() {
-                    Err(Failed::from(failure::render(
-                        &env.suite,
-                        &scenario,
-                        &result.outcome,
-                    )))
-                } else {
-                    Ok(Completion::Completed)
-                };
-                (
-                    ScenarioRecord {
-                        requirement_verdicts: verdict::per_requirement(
-                            &scenario,
-                            verdict,
-                            Some(&result.outcome),
-                            env.strict,
-                        ),
-                        scenario: scenario.clone(),
-                        verdict,
-                        skip_reason: None,
-                        result: Some(result),
-                    },
-                    completion,
-                )
+/// How a run in which nothing ran ends, by `--no-tests`.
+fn nothing_ran(policy: NoTests, why: &str) -> Exit {
+    match policy {
+        NoTests::Pass => Exit::Success,
+        NoTests::Warn => {
+            eprintln!("warning: {why}");
+            Exit::Success
+        }
+        NoTests::Fail => {
+            eprintln!("error: {why} (--no-tests=pass or warn accepts that)");
+            Exit::NothingDecided
+        }
+    }
+}
+
+/// `--list`: the selected scenarios, one per line (`[kind] name`), or one JSON
+/// object per line with `--format json`.
+fn list(suite: &Suite, filter: &Filter, format: Format) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    for scenario in suite.scenarios.iter().filter(|s| filter.selects(&s.name())) {
+        match format {
+            Format::Json => {
+                let line = serde_json::json!({
+                    "name": scenario.name(),
+                    "kind": scenario.kind(),
+                    "level": scenario.level.as_str(),
+                    "title": scenario.title,
+                    "file": scenario.span.file.to_string(),
+                    "line": scenario.span.line,
+                });
+                writeln!(out, "{line}")?;
             }
-        };
-        // A reporter that cannot write must not turn a verdict into a different one.
-        let _ = env.reporters.emit(&Event::ScenarioFinished(&record));
-        env.records
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(record);
-        completion
-    })
-    .with_kind(kind)
+            Format::Pretty | Format::Terse | Format::Github => {
+                writeln!(out, "[{}] {}", scenario.kind(), scenario.name())?;
+            }
+        }
+    }
+    out.flush()
 }
 
 fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
@@ -422,6 +460,7 @@ fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
             json: args.report_json.clone(),
             junit: args.report_junit.clone(),
             html: args.report_html.clone(),
+            transcripts: args.transcripts,
         },
         baseline: Arc::new(match &args.baseline {
             Some(path) => Baseline::read(path).map_err(|e| SettingsError::Invalid {

@@ -15,6 +15,25 @@ use crate::verdict::Verdict;
 /// Bumped when a field changes meaning or disappears (adding fields keeps it).
 pub const SCHEMA_VERSION: u32 = 2;
 
+/// Which scenarios a report carries the exchanges of: every exchange of an
+/// all-pass run made its JSON report megabytes that nobody reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transcripts {
+    /// Every scenario's exchanges.
+    All,
+    /// Only the exchanges of scenarios that did not pass.
+    Failures,
+}
+
+impl Transcripts {
+    fn keeps(self, verdict: Verdict) -> bool {
+        match self {
+            Transcripts::All => true,
+            Transcripts::Failures => verdict != Verdict::Passed,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct RunReport {
     pub schema_version: u32,
@@ -146,6 +165,7 @@ impl RunReport {
         baseline: &Baseline,
         started_at: chrono::DateTime<chrono::Utc>,
         duration: std::time::Duration,
+        transcripts: Transcripts,
     ) -> Self {
         let mut totals: BTreeMap<&'static str, usize> = BTreeMap::new();
         for record in records {
@@ -164,7 +184,10 @@ impl RunReport {
             discovery: info.capabilities.facts.clone(),
             totals,
             matrix: matrix(records),
-            scenarios: records.iter().map(|r| scenario_entry(suite, r)).collect(),
+            scenarios: records
+                .iter()
+                .map(|r| scenario_entry(suite, r, transcripts))
+                .collect(),
             requirements: requirements(suite, records),
             baseline: baseline
                 .review(records)
@@ -335,7 +358,11 @@ fn aggregate(citing: &[(&ScenarioRecord, Verdict)]) -> &'static str {
     }
 }
 
-fn scenario_entry(suite: &Suite, record: &ScenarioRecord) -> ScenarioEntry {
+fn scenario_entry(
+    suite: &Suite,
+    record: &ScenarioRecord,
+    transcripts: Transcripts,
+) -> ScenarioEntry {
     let scenario = &record.scenario;
     let result = record.result.as_ref();
     let failure = result.and_then(|r| {
@@ -379,6 +406,7 @@ fn scenario_entry(suite: &Suite, record: &ScenarioRecord) -> ScenarioEntry {
         duration_ms: result.map_or(0, |r| r.duration.as_millis() as u64),
         failure,
         transcript: result
+            .filter(|_| transcripts.keeps(record.verdict))
             .map(|r| r.transcript.iter().map(exchange_entry).collect())
             .unwrap_or_default(),
         cleanup_problems: result
