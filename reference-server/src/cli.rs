@@ -70,7 +70,13 @@ pub struct ServeArgs {
     pub s3_region: Option<String>,
     /// Make this deliberate protocol deviation (repeatable), so a conformance
     /// suite can show it catches it. Replaces the config file's list.
-    #[arg(long = "fault", value_enum, value_name = "NAME")]
+    /// `upspec faults --list` names every fault with what it does.
+    #[arg(
+        long = "fault",
+        value_enum,
+        value_name = "NAME",
+        hide_possible_values = true
+    )]
     pub faults: Vec<Fault>,
 }
 

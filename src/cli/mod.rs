@@ -207,7 +207,7 @@ pub struct RunArgs {
     pub no_tests: NoTests,
 
     /// Print a SLOW line for a scenario still running after this long (and after
-    /// each further period), so a deliberate wait is not mistaken for a hang.
+    /// each further period), so a deliberate wait is not mistaken for a hang; 0 prints none.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION", default_value = "5s")]
     pub slow_after: Duration,
 
