@@ -635,3 +635,38 @@ fn format_json_writes_only_json_lines_to_stdout() {
     assert!(err.contains("::error file="), "{err}");
     assert!(err.contains("wrote the baseline"), "{err}");
 }
+
+#[test]
+fn json_reports_carry_transcripts_of_passing_scenarios_only_when_asked() {
+    let dir = specs(&[
+        ("tus/core/basics.yaml", PASSING),
+        ("tus/core/should.yaml", SHOULD_FAILS),
+    ]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let transcripts = |extra: &[&str]| {
+        let json = elsewhere.path().join("report.json");
+        let output = upspec(
+            dir.path(),
+            &[&["--report-json", json.to_str().unwrap()][..], extra].concat(),
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        report["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let verdict = s["verdict"].as_str().unwrap().to_owned();
+                (verdict, s["transcript"].as_array().unwrap().len())
+            })
+            .collect::<Vec<_>>()
+    };
+    let default = transcripts(&[]);
+    assert!(
+        default.iter().all(|(v, n)| (v == "passed") == (*n == 0)),
+        "{default:?}"
+    );
+    let all = transcripts(&["--transcripts", "all"]);
+    assert!(all.iter().all(|(_, n)| *n == 1), "{all:?}");
+}
