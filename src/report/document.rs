@@ -46,6 +46,8 @@ pub struct RunReport {
     pub started_at: String,
     pub duration_ms: u64,
     pub capabilities: Vec<String>,
+    /// Protocols the target does not speak, whose scenarios were all skipped.
+    pub lacking_protocols: Vec<LackingProtocolEntry>,
     /// What discovery read (e.g. `Tus-Extension`).
     pub discovery: BTreeMap<String, String>,
     pub totals: BTreeMap<&'static str, usize>,
@@ -54,6 +56,14 @@ pub struct RunReport {
     pub scenarios: Vec<ScenarioEntry>,
     pub requirements: Vec<RequirementEntry>,
     pub baseline: Vec<BaselineEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LackingProtocolEntry {
+    pub name: &'static str,
+    pub scenarios: usize,
+    /// The flag that points a run at a target speaking it.
+    pub enabled_by: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -181,6 +191,15 @@ impl RunReport {
             started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             duration_ms: duration.as_millis() as u64,
             capabilities: info.capabilities.names.iter().cloned().collect(),
+            lacking_protocols: info
+                .lacking_protocols
+                .iter()
+                .map(|p| LackingProtocolEntry {
+                    name: p.name,
+                    scenarios: p.scenarios,
+                    enabled_by: p.enabled_by,
+                })
+                .collect(),
             discovery: info.capabilities.facts.clone(),
             totals,
             matrix: matrix(records),
