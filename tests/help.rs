@@ -106,3 +106,37 @@ fn serve_and_faults_help_point_to_the_fault_list_instead_of_inlining_it() {
         "{list}"
     );
 }
+
+fn upspec_stdout(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_upspec"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn completions_are_generated_for_each_shell_from_the_flags() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = upspec_stdout(&["completions", shell]);
+        for word in ["test-threads", "no-tests", "serve", "faults"] {
+            assert!(script.contains(word), "{word} in the {shell} script");
+        }
+    }
+    // The bash script is valid bash.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("upspec.bash");
+    std::fs::write(&path, upspec_stdout(&["completions", "bash"])).unwrap();
+    let checked = Command::new("bash").arg("-n").arg(&path).status().unwrap();
+    assert!(checked.success());
+}
+
+#[test]
+fn the_man_page_is_generated_from_the_flags() {
+    let page = upspec_stdout(&["man"]);
+    assert!(page.contains(".TH upspec 1"), "{page}");
+    for command in ["run", "serve", "coverage", "faults", "completions"] {
+        assert!(page.contains(command), "{command} in\n{page}");
+    }
+}

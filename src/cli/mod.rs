@@ -2,6 +2,7 @@
 
 mod coverage;
 mod faults;
+mod generate;
 mod run;
 mod serve;
 
@@ -62,6 +63,10 @@ pub enum Command {
     /// faults and once per deliberate fault; print which faults each suite catches and the
     /// kill rate; exit 1 if one is missed or the fault-free run fails.
     Faults(faults::FaultsArgs),
+    /// Print a shell completion script: `upspec completions bash > /etc/bash_completion.d/upspec`.
+    Completions(generate::CompletionsArgs),
+    /// Print the man page, upspec(1): `upspec man > upspec.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -270,5 +275,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(*args).into(),
         Command::Coverage(args) => coverage::coverage(args).into(),
         Command::Faults(args) => faults::faults(args).into(),
+        Command::Completions(args) => generate::completions(args).into(),
+        Command::Man => generate::man().into(),
     }
 }
