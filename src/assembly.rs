@@ -9,10 +9,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::{self, RunContext};
 use crate::engine::session::Sessions;
+use crate::engine::{self, RunContext};
 use crate::plan::{self, PlannedScenario};
 use crate::protocol::{self, Capabilities, DiscoveryError, RunSession, Setup};
+use crate::runner::filter::Filter;
 use crate::scenario::error::LoadErrors;
 use crate::scenario::model::Scenario;
 use crate::scenario::{self, SpecTree, Suite};
@@ -27,6 +28,8 @@ pub fn load(tree: &SpecTree) -> Result<Suite, LoadErrors> {
 pub struct Inputs {
     /// `--target`: scenarios' `{{target}}`, and what discovery asks.
     pub target: Option<String>,
+    /// Which scenarios the run selects by name; the others are not planned at all.
+    pub filter: Filter,
     pub headers: Vec<(String, String)>,
     /// The user's variables (`--var`, environment, config file).
     pub vars: BTreeMap<String, String>,
@@ -99,7 +102,8 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
     for (name, value) in &capabilities.variables {
         vars.entry(name.clone()).or_insert_with(|| value.clone());
     }
-    let planned = plan::plan(suite, &capabilities, &vars, inputs.max_wait);
+    let mut planned = plan::plan(suite, &capabilities, &vars, inputs.max_wait);
+    planned.retain(|planned| inputs.filter.selects(&planned.scenario.name()));
     let mut variables = vars;
     if let Some(target) = &inputs.target {
         variables.insert("target".into(), target.clone());
@@ -142,11 +146,7 @@ impl Assembled {
     pub async fn clean(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for session in &self.sessions {
-            problems.extend(
-                session
-                    .clean(&self.client, self.context.step_timeout)
-                    .await,
-            );
+            problems.extend(session.clean(&self.client, self.context.step_timeout).await);
         }
         problems
     }

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod plan;
 pub mod protocol;
 pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod selfcheck;
 pub mod settings;

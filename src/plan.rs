@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::outcome::humanize;
-use crate::protocol::{self, Capabilities};
+use crate::protocol::{self, Capabilities, Protocol};
 use crate::scenario::Suite;
 use crate::scenario::model::Scenario;
 use crate::scenario::units;
@@ -16,6 +16,60 @@ use crate::scenario::units;
 /// The longest deliberate wait a scenario may make unless `--max-wait` allows more:
 /// enough for short expiry and idle timeouts, far below a server's usual day.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// A protocol the target does not speak: every scenario of it is skipped for
+/// that one reason, so reports show one line for it instead of one per scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LackingProtocol {
+    pub name: &'static str,
+    /// Its scenarios in the run, all skipped.
+    pub scenarios: usize,
+    /// The flag that points a run at a target speaking it.
+    pub enabled_by: &'static str,
+}
+
+impl LackingProtocol {
+    /// Whether `scenario` belongs to this protocol.
+    pub fn covers(&self, scenario: &Scenario) -> bool {
+        protocol_of(scenario).is_some_and(|protocol| protocol.name() == self.name)
+    }
+}
+
+/// The protocols of the planned scenarios that the target lacks.
+pub fn lacking_protocols(
+    planned: &[PlannedScenario],
+    capabilities: &Capabilities,
+) -> Vec<LackingProtocol> {
+    let mut lacking: Vec<LackingProtocol> = Vec::new();
+    for planned in planned {
+        let Some(protocol) = protocol_of(&planned.scenario) else {
+            continue;
+        };
+        let name = protocol.name();
+        if capabilities.names.contains(name) {
+            continue;
+        }
+        match lacking.iter_mut().find(|l| l.name == name) {
+            Some(protocol) => protocol.scenarios += 1,
+            None => lacking.push(LackingProtocol {
+                name,
+                scenarios: 1,
+                enabled_by: protocol.enabled_by(),
+            }),
+        }
+    }
+    lacking
+}
+
+/// The protocol a scenario belongs to: the one its top-level spec directory names,
+/// so its scenarios need the target to speak it without each file saying so.
+fn protocol_of(scenario: &Scenario) -> Option<&'static dyn Protocol> {
+    let root = scenario.module.first()?;
+    protocol::ALL
+        .iter()
+        .copied()
+        .find(|protocol| protocol.name() == root.as_str())
+}
 
 #[derive(Clone, Debug)]
 pub struct PlannedScenario {
@@ -83,16 +137,10 @@ fn skip_reason(
     capabilities: &Capabilities,
     variables: &BTreeMap<String, String>,
 ) -> Option<String> {
-    // A top-level spec directory named for a protocol: its scenarios need the target
-    // to speak it, without each file having to say so.
-    let protocol = scenario
-        .module
-        .first()
-        .filter(|root| protocol::names().any(|name| name == root.as_str()));
+    let protocol = protocol_of(scenario).map(|protocol| protocol.name());
     let (unwanted, wanted): (Vec<&str>, Vec<&str>) = protocol
         .into_iter()
-        .chain(&scenario.requires)
-        .map(String::as_str)
+        .chain(scenario.requires.iter().map(String::as_str))
         .partition(|name| name.starts_with('!'));
     let missing: Vec<&str> = wanted
         .into_iter()

@@ -40,6 +40,7 @@ use crate::embedded;
 use crate::engine::outcome::{Failure, FailureKind, Outcome};
 use crate::engine::{self, RunContext};
 use crate::plan::{self, PlannedScenario};
+use crate::runner::filter::Filter;
 use crate::scenario::SpecTree;
 use crate::scenario::Suite;
 use crate::scenario::error::LoadErrors;
@@ -349,6 +350,7 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
     // S3 suite's patterns for keys expect that form.
     let inputs = Inputs {
         target: Some(server.base_url()),
+        filter: Filter::default(),
         headers: Vec::new(),
         vars: target
             .vars

@@ -106,12 +106,22 @@ fn list_names_every_scenario_with_its_kind_without_contacting_a_target() {
     let output = upspec(dir.path(), &["--target", &unreachable, "--list"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let listing = stdout(&output);
-    assert!(
-        listing.contains("[tus-core] tus::core::basics::options-answers: test"),
+    let mut lines: Vec<&str> = listing.lines().collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "[other] other::x::wrong-on-purpose",
+            "[tus-core] tus::core::basics::head-missing-404",
+            "[tus-core] tus::core::basics::options-answers",
+        ],
         "{listing}"
     );
-    assert!(listing.contains("[tus-core] tus::core::basics::head-missing-404: test"));
-    assert!(listing.contains("[other] other::x::wrong-on-purpose: test"));
+    let filtered = upspec(dir.path(), &["--list", "basics", "--skip", "head"]);
+    assert_eq!(
+        stdout(&filtered),
+        "[tus-core] tus::core::basics::options-answers\n"
+    );
 }
 
 #[test]
@@ -126,11 +136,17 @@ fn a_conformant_run_exits_0_and_summarises_by_level() {
         .find(|l| l.contains("tus::core::basics::options-answers"))
         .unwrap_or_else(|| panic!("no line for the scenario in:\n{out}"));
     assert!(
-        line.starts_with("test [tus-core] ") && line.ends_with("... ok"),
+        line.trim_start().starts_with("passed [") && line.contains("] [tus-core] "),
         "{line}"
     );
     assert!(out.contains("MUST    1 passed"), "{out}");
     assert!(out.contains("SHOULD  1 passed"), "{out}");
+    assert!(
+        out.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("result: ok. 2 passed, 0 failed; finished in ")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -156,6 +172,15 @@ fn a_should_failure_warns_and_strict_makes_it_fail() {
     assert_eq!(lenient.status.code(), Some(0), "{out}");
     assert!(out.contains("warnings (SHOULD"), "{out}");
     assert!(out.contains("SHOULD  1 warned"), "{out}");
+    // A warning is a warning in every place, never counted as a pass.
+    assert!(
+        out.lines().any(|l| l.trim_start().starts_with("warned [")),
+        "{out}"
+    );
+    assert!(
+        out.contains("result: ok. 0 passed, 0 failed, 1 warned; finished in "),
+        "{out}"
+    );
     let strict = upspec(dir.path(), &["--strict"]);
     assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
     assert!(stdout(&strict).contains("SHOULD  1 failed"));
@@ -170,36 +195,110 @@ fn filters_exact_and_skip_select_scenarios_as_in_cargo_test() {
     let filtered = upspec(dir.path(), &["basics"]);
     assert_eq!(filtered.status.code(), Some(0), "{}", stdout(&filtered));
     assert!(
-        stdout(&filtered).contains("2 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out")
+        stdout(&filtered).contains("2 passed, 0 failed, 1 filtered out"),
+        "{}",
+        stdout(&filtered)
     );
 
     let exact = upspec(
         dir.path(),
         &["--exact", "tus::core::basics::options-answers"],
     );
-    assert!(stdout(&exact).contains("1 passed; 0 failed; 0 ignored; 0 measured; 2 filtered out"));
+    assert!(stdout(&exact).contains("1 passed, 0 failed, 2 filtered out"));
 
     let skipped = upspec(dir.path(), &["--skip", "fails"]);
     assert_eq!(skipped.status.code(), Some(0));
     assert!(stdout(&skipped).contains("1 filtered out"));
+
+    let several = upspec(dir.path(), &["options-answers", "fails"]);
+    assert_eq!(several.status.code(), Some(1));
+    assert!(stdout(&several).contains("1 passed, 1 failed, 1 filtered out"));
 }
 
 #[test]
-fn unmet_capabilities_are_ignored_with_the_reason_and_a_run_that_decided_nothing_exits_4() {
+fn unmet_capabilities_are_skipped_with_the_reason() {
+    let dir = specs(&[("tus/core/basics.yaml", PASSING)]);
+    let output = upspec(dir.path(), &["--no-capability", "creation", "basics"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    let requiring = specs(&[(
+        "tus/core/x.yaml",
+        "scenarios:\n  - id: needs-it\n    title: t\n    level: MUST\n    requires: [creation]\n    \
+         steps: [ { request: { method: OPTIONS, url: \"{{target}}\" } } ]\n  - id: plain\n    title: t\n    \
+         level: MUST\n    steps: [ { request: { method: OPTIONS, url: \"{{target}}\" } } ]\n",
+    )]);
+    let output = upspec(requiring.path(), &["--no-capability", "creation"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        out.lines().any(|l| l.trim_start().starts_with("skipped ")
+            && l.ends_with("tus::core::x::needs-it: target does not support `creation`")),
+        "{out}"
+    );
+    assert!(!out.contains("ignored"), "{out}");
+}
+
+#[test]
+fn a_protocol_the_target_lacks_collapses_to_one_line_and_nothing_ran_exits_4() {
     let dir = specs(&[("tus/core/basics.yaml", PASSING)]);
     let output = upspec(dir.path(), &["--no-capability", "tus"]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(4), "{out}");
+    let line = "tus: not available on this target, 2 scenarios skipped — pass --target to check it";
+    // Once in the header, once among the skip reasons; no line per scenario.
+    assert_eq!(out.matches(line).count(), 2, "{out}");
+    assert!(!out.contains("basics::options-answers"), "{out}");
+    assert!(
+        stderr(&output).contains("every scenario was skipped"),
+        "{}",
+        stderr(&output)
+    );
+    let warned = upspec(
+        dir.path(),
+        &["--no-capability", "tus", "--no-tests", "warn"],
+    );
+    assert_eq!(warned.status.code(), Some(0));
+    assert!(stderr(&warned).contains("warning: every scenario was skipped"));
+}
+
+#[test]
+fn a_filter_that_matches_nothing_exits_4_unless_no_tests_says_otherwise() {
+    let dir = specs(&[("tus/core/basics.yaml", PASSING)]);
+    let unreachable = format!("http://127.0.0.1:{}/files/", closed_port());
+    let output = upspec(dir.path(), &["--target", &unreachable, "no-such-scenario"]);
+    assert_eq!(output.status.code(), Some(4), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("no scenario matches the filters `no-such-scenario`"),
+        "{}",
+        stderr(&output)
+    );
+    let warned = upspec(dir.path(), &["no-such-scenario", "--no-tests=warn"]);
+    assert_eq!(warned.status.code(), Some(0));
+    assert!(stderr(&warned).starts_with("warning: no scenario matches"));
+    let passed = upspec(dir.path(), &["no-such-scenario", "--no-tests=pass"]);
+    assert_eq!(passed.status.code(), Some(0));
+    assert_eq!(stderr(&passed), "");
+}
+
+#[test]
+fn a_run_that_decided_nothing_exits_4() {
+    let inconclusive = r#"
+scenarios:
+  - id: blocked
+    title: a set-up step that never gets what it needs
+    level: MUST
+    steps:
+      - request: { method: OPTIONS, url: "{{target}}" }
+        expect: { status: 418 }
+        checks: []
+"#;
+    let dir = specs(&[("tus/core/blocked.yaml", inconclusive)]);
+    let output = upspec(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(4), "{}", stdout(&output));
     assert!(
         stderr(&output).contains("no check reached a verdict"),
         "{}",
         stderr(&output)
-    );
-    assert_eq!(
-        out.matches("... ignored (target does not support `tus`)")
-            .count(),
-        2,
-        "{out}"
     );
 }
 
@@ -422,9 +521,152 @@ scenarios:
     let dir = specs(&[("tus/core/edge.yaml", edge)]);
     let output = upspec(dir.path(), &["--test-threads", "1"]);
     let out = stdout(&output);
-    assert!(out.contains("max-plus-one-refused ... ok"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("passed [") && l.ends_with("max-plus-one-refused")),
+        "{out}"
+    );
     assert!(
         out.contains("variable `word` is \"abc\", not a whole number"),
         "{out}"
     );
+}
+
+/// Scenarios outside any protocol directory, so they run against any URL.
+fn numbered_options(count: usize) -> String {
+    let mut yaml = String::from("scenarios:\n");
+    for n in 0..count {
+        yaml.push_str(&format!(
+            "  - id: s{n}\n    title: OPTIONS {n}\n    level: MUST\n    \
+             steps: [ {{ request: {{ method: OPTIONS, url: \"{{{{target}}}}\" }} }} ]\n"
+        ));
+    }
+    yaml
+}
+
+#[test]
+fn a_dead_target_stops_the_run_after_consecutive_connection_errors() {
+    let dir = specs(&[("other/many.yaml", &numbered_options(8))]);
+    let dead = format!("http://127.0.0.1:{}/", closed_port());
+    let base = ["--target", &dead, "--no-discovery", "--test-threads", "1"];
+    let stopped = upspec(
+        dir.path(),
+        &[&base[..], &["--max-connection-errors", "3"]].concat(),
+    );
+    let out = stdout(&stopped);
+    assert_eq!(stopped.status.code(), Some(3), "{out}");
+    assert!(
+        stderr(&stopped).contains("stopped: 3 scenarios in a row got no response"),
+        "{}",
+        stderr(&stopped)
+    );
+    assert!(out.contains("3 errored, 5 skipped"), "{out}");
+    assert!(
+        out.contains("5 × not run: the target stopped answering"),
+        "{out}"
+    );
+    let all = upspec(
+        dir.path(),
+        &[&base[..], &["--max-connection-errors", "0"]].concat(),
+    );
+    assert_eq!(all.status.code(), Some(1));
+    assert!(stdout(&all).contains("8 errored"), "{}", stdout(&all));
+}
+
+#[test]
+fn a_scenario_running_past_the_threshold_prints_a_slow_line() {
+    let slow = "scenarios:\n  - id: waits\n    title: waits a while\n    level: MUST\n    \
+                steps:\n      - delay: 1200ms\n      - request: { method: OPTIONS, url: \"{{target}}\" }\n";
+    let dir = specs(&[("other/slow.yaml", slow)]);
+    let output = upspec(dir.path(), &["--slow-after", "500ms"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    let slow_lines: Vec<&str> = out.lines().filter(|l| l.contains("SLOW")).collect();
+    assert_eq!(slow_lines.len(), 2, "{out}");
+    assert!(
+        slow_lines[0].trim_start().starts_with("SLOW [> 0.5")
+            && slow_lines[0].ends_with("other::slow::waits"),
+        "{out}"
+    );
+}
+
+#[test]
+fn format_json_writes_only_json_lines_to_stdout() {
+    let dir = specs(&[
+        ("tus/core/basics.yaml", PASSING),
+        ("tus/core/fails.yaml", MUST_FAILS),
+    ]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let baseline = elsewhere.path().join("baseline.yaml");
+    let output = Command::new(env!("CARGO_BIN_EXE_upspec"))
+        .args(["run", "--format", "json", "--specs"])
+        .arg(dir.path())
+        .arg("--write-baseline")
+        .arg(&baseline)
+        .env("GITHUB_ACTIONS", "true")
+        .env("NO_COLOR", "1")
+        .env_remove("UPSPEC_TARGET")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.first().unwrap()["event"], "started");
+    assert_eq!(lines.first().unwrap()["scenarios"], 3);
+    let finished: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["type"] == "scenario" && l["event"] == "finished")
+        .collect();
+    assert_eq!(finished.len(), 3);
+    let failed = finished
+        .iter()
+        .find(|l| l["verdict"] == "failed")
+        .expect("the failure is an event");
+    assert_eq!(failed["name"], "tus::core::fails::wrong-on-purpose");
+    assert_eq!(failed["failure"]["line"], 8);
+    let last = lines.last().unwrap();
+    assert_eq!(last["event"], "finished");
+    assert_eq!(last["totals"]["failed"], 1);
+    // The human text, the annotation and the baseline note went to stderr.
+    let err = stderr(&output);
+    assert!(err.contains("seed: "), "{err}");
+    assert!(err.contains("::error file="), "{err}");
+    assert!(err.contains("wrote the baseline"), "{err}");
+}
+
+#[test]
+fn json_reports_carry_transcripts_of_passing_scenarios_only_when_asked() {
+    let dir = specs(&[
+        ("tus/core/basics.yaml", PASSING),
+        ("tus/core/should.yaml", SHOULD_FAILS),
+    ]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let transcripts = |extra: &[&str]| {
+        let json = elsewhere.path().join("report.json");
+        let output = upspec(
+            dir.path(),
+            &[&["--report-json", json.to_str().unwrap()][..], extra].concat(),
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        report["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let verdict = s["verdict"].as_str().unwrap().to_owned();
+                (verdict, s["transcript"].as_array().unwrap().len())
+            })
+            .collect::<Vec<_>>()
+    };
+    let default = transcripts(&[]);
+    assert!(
+        default.iter().all(|(v, n)| (v == "passed") == (*n == 0)),
+        "{default:?}"
+    );
+    let all = transcripts(&["--transcripts", "all"]);
+    assert!(all.iter().all(|(_, n)| *n == 1), "{all:?}");
 }

@@ -72,6 +72,7 @@ fn normalise(text: &str) -> String {
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
         (r"upspec-[0-9a-f]{12}", "upspec-RUNID"),
         (r"finished in [0-9.]+s", "finished in 0.00s"),
+        (r"\[ *\d+\.\d{3}s\]", "[  0.000s]"),
         (r"\(\d+ ms\)", "(0 ms)"),
         (r"· \d+ ms", "· 0 ms"),
         (r#""duration_ms": \d+"#, r#""duration_ms": 0"#),
@@ -330,6 +331,48 @@ fn html_report_renders_in_headless_chromium() {
         dom.contains(r#"<details id="demo::core::verdicts::must-fails" class="scenario" open="">"#)
     );
     assert!(dom.contains("expected: 418"));
+    // The failing case leads: its section comes before the matrix, the totals
+    // link to it, and it shows the requirement, its sentence and the exchange.
+    let failures = dom
+        .find(r#"<h2 id="verdict-failed">"#)
+        .expect("a failures section");
+    assert!(failures < dom.find("Conformance matrix").unwrap(), "{dom}");
+    assert!(dom.contains(r##"<a class="failed" href="#verdict-failed">1 failed</a>"##));
+    let block = &dom[failures..dom.find(r#"<h2 id="verdict-errored">"#).unwrap()];
+    for shown in [
+        "fails: DEMO-MUST (MUST) The server answers 418 to OPTIONS.",
+        "step 1",
+        "request sent:",
+        "response received",
+    ] {
+        assert!(block.contains(shown), "{shown} in {block}");
+    }
+    // Reasons are on the summary line, visible without expanding.
+    assert!(dom.contains(
+        "needs a capability the target lacks <span class=\"why\">— target does not support `teleportation`</span></summary>"
+    ));
+}
+
+#[test]
+fn html_report_collapses_a_protocol_the_target_lacks_to_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let output = Command::new(env!("CARGO_BIN_EXE_upspec"))
+        .args(["run", "s3::multipart::create", "--no-capability", "s3"])
+        .args(["--no-tests", "pass", "--report-html"])
+        .arg(&html)
+        .env("NO_COLOR", "1")
+        .env_remove("UPSPEC_TARGET")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("s3: not available on this target,")
+            && page.contains("pass <code>--s3-endpoint</code> to check it"),
+        "{page}"
+    );
+    assert!(!page.contains("<details id=\"s3::"), "{page}");
 }
 
 #[test]

@@ -171,6 +171,8 @@ fn each_deviation_fails_once_and_set_up_refusals_decide_nothing() {
         .arg(specs.path())
         .arg("--report-json")
         .arg(&report)
+        // The passing scenario's request is read below.
+        .args(["--transcripts", "all"])
         .env("NO_COLOR", "1")
         .output()
         .unwrap();

@@ -70,7 +70,13 @@ pub struct ServeArgs {
     pub s3_region: Option<String>,
     /// Make this deliberate protocol deviation (repeatable), so a conformance
     /// suite can show it catches it. Replaces the config file's list.
-    #[arg(long = "fault", value_enum, value_name = "NAME")]
+    /// `upspec faults --list` names every fault with what it does.
+    #[arg(
+        long = "fault",
+        value_enum,
+        value_name = "NAME",
+        hide_possible_values = true
+    )]
     pub faults: Vec<Fault>,
 }
 
@@ -129,13 +135,33 @@ impl ServeArgs {
 /// What a command-line server prints once it listens: one line per
 /// listener with the address it really got (the port chosen for `:0`).
 /// Scripts and tests read the first line to learn the tus endpoint, and
-/// the `s3 listening on` line for the S3 one.
+/// the `s3 listening on` line for the S3 one. A wildcard address (`0.0.0.0`,
+/// `[::]`) is no URL to paste into a client, so the loopback URL that reaches
+/// the same listener follows it.
 pub fn banner(server: &RunningServer) -> String {
     let mut lines = format!("listening on {}\n", server.base_url());
-    if let Some(endpoint) = server.s3_endpoint() {
+    lines.push_str(&loopback_line(server.local_addr(), &server.base_url()));
+    if let (Some(endpoint), Some(addr)) = (server.s3_endpoint(), server.s3_addr()) {
         lines.push_str(&format!("s3 listening on {endpoint}\n"));
+        lines.push_str(&loopback_line(addr, &endpoint));
     }
     lines
+}
+
+/// `  also http://127.0.0.1:PORT/…` for a listener on a wildcard address; empty otherwise.
+fn loopback_line(addr: SocketAddr, url: &str) -> String {
+    if !addr.ip().is_unspecified() {
+        return String::new();
+    }
+    let loopback: std::net::IpAddr = match addr {
+        SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    };
+    let local = SocketAddr::new(loopback, addr.port());
+    format!(
+        "  (every interface; from this machine: {})\n",
+        url.replacen(&addr.to_string(), &local.to_string(), 1)
+    )
 }
 
 /// The warning a command-line server prints when it runs with faults, so
@@ -220,5 +246,21 @@ mod tests {
             "{warning}"
         );
         assert!(Cli::try_parse_from(["serve", "--fault", "no-such-fault"]).is_err());
+    }
+
+    #[test]
+    fn a_wildcard_listener_is_also_shown_at_its_loopback_url() {
+        let any: SocketAddr = "0.0.0.0:1080".parse().unwrap();
+        assert_eq!(
+            loopback_line(any, "http://0.0.0.0:1080/files/"),
+            "  (every interface; from this machine: http://127.0.0.1:1080/files/)\n"
+        );
+        let v6: SocketAddr = "[::]:9000".parse().unwrap();
+        assert_eq!(
+            loopback_line(v6, "http://[::]:9000"),
+            "  (every interface; from this machine: http://[::1]:9000)\n"
+        );
+        let local: SocketAddr = "127.0.0.1:1080".parse().unwrap();
+        assert_eq!(loopback_line(local, "http://127.0.0.1:1080/files/"), "");
     }
 }

@@ -55,6 +55,11 @@ impl RunningServer {
         format!("http://{}{}", self.local_addr(), self.base_path)
     }
 
+    /// The S3 listener's address, when S3 is on.
+    pub fn s3_addr(&self) -> Option<SocketAddr> {
+        self.addr(Listener::S3)
+    }
+
     /// The S3 endpoint for `--endpoint-url`, e.g. `http://127.0.0.1:9000`
     /// (no trailing slash; buckets are path-style under it), or `None`
     /// when S3 is off.

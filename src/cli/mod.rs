@@ -2,6 +2,7 @@
 
 mod coverage;
 mod faults;
+mod generate;
 mod run;
 mod serve;
 
@@ -9,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use std::num::NonZeroUsize;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use crate::report::document::Transcripts;
 
 /// Exit codes, stable for CI: see the README.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +63,10 @@ pub enum Command {
     /// faults and once per deliberate fault; print which faults each suite catches and the
     /// kill rate; exit 1 if one is missed or the fault-free run fails.
     Faults(faults::FaultsArgs),
+    /// Print a shell completion script: `upspec completions bash > /etc/bash_completion.d/upspec`.
+    Completions(generate::CompletionsArgs),
+    /// Print the man page, upspec(1): `upspec man > upspec.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -148,27 +157,93 @@ pub struct RunArgs {
     #[arg(long)]
     pub github_annotations: bool,
 
-    #[command(flatten)]
-    pub test: libtest_mimic::Arguments,
+    /// Run only scenarios whose names contain one of these (or equal one, with --exact).
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+
+    /// Match FILTER and --skip against whole scenario names, not parts of them.
+    #[arg(long)]
+    pub exact: bool,
+
+    /// Leave out scenarios whose names contain this (repeatable).
+    #[arg(long = "skip", value_name = "FILTER")]
+    pub skips: Vec<String>,
+
+    /// List the scenarios the filters select, without running anything or contacting a target.
+    #[arg(long)]
+    pub list: bool,
+
+    /// How many scenarios run at once [default: the number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub test_threads: Option<NonZeroUsize>,
+
+    /// How the run is shown on stdout.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Pretty)]
+    pub format: Format,
+
+    /// One character per scenario (the same as `--format terse`).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// When to colour the output.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// What a run in which nothing ran ends with (no scenario matched the filters,
+    /// or every one was skipped): `fail` exits 4, `warn` and `pass` exit 0.
+    #[arg(long, value_enum, value_name = "ACTION", default_value_t = NoTests::Fail)]
+    pub no_tests: NoTests,
+
+    /// Print a SLOW line for a scenario still running after this long (and after
+    /// each further period), so a deliberate wait is not mistaken for a hang; 0 prints none.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", default_value = "5s")]
+    pub slow_after: Duration,
+
+    /// Stop the run once this many scenarios in a row ended on a connection-level
+    /// error (refused, reset, no response): the target is gone. 0 never stops.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTION_ERRORS)]
+    pub max_connection_errors: usize,
+
+    /// Which scenarios the JSON and HTML reports carry the exchanges of.
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = Transcripts::Failures)]
+    pub transcripts: Transcripts,
 }
 
-/// `--format github` reads like the other formats, but libtest-mimic owns `--format`
-/// (pretty, terse, json) and its output stays wanted next to the annotations: so
-/// the value becomes `--github-annotations` before parsing.
-fn github_format_as_flag(args: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut args = args.into_iter().peekable();
-    while let Some(arg) = args.next() {
-        if arg == "--format=github" {
-            out.push("--github-annotations".to_owned());
-        } else if arg == "--format" && args.peek().is_some_and(|next| next == "github") {
-            args.next();
-            out.push("--github-annotations".to_owned());
-        } else {
-            out.push(arg);
-        }
-    }
-    out
+/// Consecutive connection-level errors that stop a run by default: enough that a
+/// scenario probing a dead address on purpose never trips it.
+pub const DEFAULT_MAX_CONNECTION_ERRORS: usize = 5;
+
+/// How `upspec run` shows the run on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One line per scenario, then the findings and a summary.
+    Pretty,
+    /// One character per scenario, then the findings and a summary.
+    Terse,
+    /// One JSON object per line on stdout (see docs/ci.md); the human text goes to stderr.
+    Json,
+    /// `pretty`, plus GitHub Actions annotations for failures.
+    Github,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when the output is a terminal and NO_COLOR is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+/// `--no-tests`: what a run in which nothing ran ends with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NoTests {
+    /// Exit 0 silently.
+    Pass,
+    /// Exit 0 with a warning.
+    Warn,
+    /// Exit 4 with the reason.
+    Fail,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -177,33 +252,13 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse_from(github_format_as_flag(std::env::args()));
+    let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run::run(*args).into(),
         Command::Serve(args) => serve::serve(*args).into(),
         Command::Coverage(args) => coverage::coverage(args).into(),
         Command::Faults(args) => faults::faults(args).into(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::github_format_as_flag;
-
-    #[test]
-    fn format_github_becomes_the_annotations_flag() {
-        let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            github_format_as_flag(args(&["upspec", "run", "--format", "github", "x"])),
-            args(&["upspec", "run", "--github-annotations", "x"])
-        );
-        assert_eq!(
-            github_format_as_flag(args(&["upspec", "run", "--format=github"])),
-            args(&["upspec", "run", "--github-annotations"])
-        );
-        assert_eq!(
-            github_format_as_flag(args(&["upspec", "run", "--format", "terse"])),
-            args(&["upspec", "run", "--format", "terse"])
-        );
+        Command::Completions(args) => generate::completions(args).into(),
+        Command::Man => generate::man().into(),
     }
 }

@@ -4,24 +4,26 @@
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use libtest_mimic::{Completion, Failed, Trial};
+use std::io::Write;
+use std::num::NonZeroUsize;
 
-use super::{Exit, RunArgs};
+use super::{ColorChoice, Exit, Format, NoTests, RunArgs};
 use crate::assembly::{self, Inputs};
 use crate::baseline::Baseline;
-use crate::engine::{self, RunContext};
-use crate::plan::{self, PlannedScenario};
+use crate::plan;
 use crate::protocol;
 use crate::report::files::{FileReporter, ReportPaths};
 use crate::report::github::GithubReporter;
-use crate::report::human::HumanReporter;
-use crate::report::{Event, Reporter, Reporters, RunInfo, RunSummary, ScenarioRecord, failure};
+use crate::report::human::{HumanReporter, Progress};
+use crate::report::json_lines::JsonLinesReporter;
+use crate::report::{Event, Reporter, Reporters, RunInfo, RunSummary};
+use crate::runner::{self, filter::Filter};
 use crate::scenario::{SpecTree, Suite};
 use crate::settings::{self, ConfigFile, SettingsError};
-use crate::verdict::{self, Verdict};
+use crate::verdict::Verdict;
 
 const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_SCENARIO_TIMEOUT: Duration = Duration::from_secs(300);
@@ -49,12 +51,10 @@ struct Settings {
 }
 
 pub fn run(args: RunArgs) -> Exit {
-    if let Some(color) = args.test.color {
-        match color {
-            libtest_mimic::ColorSetting::Always => colored::control::set_override(true),
-            libtest_mimic::ColorSetting::Never => colored::control::set_override(false),
-            libtest_mimic::ColorSetting::Auto => {}
-        }
+    match args.color {
+        ColorChoice::Always => colored::control::set_override(true),
+        ColorChoice::Never => colored::control::set_override(false),
+        ColorChoice::Auto => {}
     }
     let settings = match resolve(&args) {
         Ok(settings) => settings,
@@ -70,15 +70,32 @@ pub fn run(args: RunArgs) -> Exit {
             return Exit::Invalid;
         }
     };
-    if args.test.list {
-        let trials = suite
-            .scenarios
-            .iter()
-            .map(|s| Trial::test(s.name(), || Ok(())).with_kind(s.kind()))
-            .collect();
+    let filter = Filter {
+        patterns: args.filters.clone(),
+        skips: args.skips.clone(),
+        exact: args.exact,
+    };
+    let selected = suite
+        .scenarios
+        .iter()
+        .filter(|s| filter.selects(&s.name()))
+        .count();
+    if args.list {
         // Listing runs nothing, so there is no verdict to draw from it.
-        let _listing = libtest_mimic::run(&args.test, trials);
-        return Exit::Success;
+        return match list(&suite, &filter, args.format) {
+            Ok(()) => Exit::Success,
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
+            Err(error) => {
+                eprintln!("error: cannot write the listing: {error}");
+                Exit::Invalid
+            }
+        };
+    }
+    if selected == 0 {
+        return nothing_ran(
+            args.no_tests,
+            &format!("no scenario matches the filters {}", filter.describe()),
+        );
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -91,11 +108,19 @@ pub fn run(args: RunArgs) -> Exit {
         }
     };
     match settings.target.clone() {
-        Some(target) => execute(&args, settings, suite, &runtime, Some(target), false),
+        Some(target) => execute(
+            &args,
+            &filter,
+            settings,
+            suite,
+            &runtime,
+            Some(target),
+            false,
+        ),
         // A run whose protocols' own settings name their targets: nothing to
         // discover at a --target, and no embedded server.
         None if settings.protocols.endpoint().is_some() => {
-            execute(&args, settings, suite, &runtime, None, false)
+            execute(&args, &filter, settings, suite, &runtime, None, false)
         }
         None => {
             let embedded = crate::embedded::target();
@@ -115,7 +140,15 @@ pub fn run(args: RunArgs) -> Exit {
             };
             let target = server.base_url();
             settings.protocols = crate::embedded::protocol_settings(&server);
-            let exit = execute(&args, settings, suite, &runtime, Some(target), true);
+            let exit = execute(
+                &args,
+                &filter,
+                settings,
+                suite,
+                &runtime,
+                Some(target),
+                true,
+            );
             runtime.block_on(server.shutdown());
             exit
         }
@@ -126,6 +159,7 @@ pub fn run(args: RunArgs) -> Exit {
 /// (any of which may be absent), runs the trials and reports them.
 fn execute(
     args: &RunArgs,
+    filter: &Filter,
     settings: Settings,
     suite: Arc<Suite>,
     runtime: &tokio::runtime::Runtime,
@@ -134,6 +168,7 @@ fn execute(
 ) -> Exit {
     let inputs = Inputs {
         target: target.clone(),
+        filter: filter.clone(),
         headers: settings.headers.clone(),
         vars: settings.vars.clone(),
         seed: settings.seed,
@@ -153,22 +188,7 @@ fn execute(
             return Exit::Unreachable;
         }
     };
-    let mut sinks: Vec<Box<dyn Reporter>> = vec![Box::new(HumanReporter::new(
-        io::stdout(),
-        suite.clone(),
-        settings.baseline.clone(),
-    ))];
-    if settings.github_annotations {
-        sinks.push(Box::new(GithubReporter::new(io::stdout())));
-    }
-    if settings.reports.any() {
-        sinks.push(Box::new(FileReporter::new(
-            settings.reports.clone(),
-            suite.clone(),
-            settings.baseline.clone(),
-        )));
-    }
-    let reporters = Reporters::new(sinks);
+    let reporters = reporters(args, &settings, &suite);
     let shown_target = target
         .or_else(|| settings.protocols.endpoint())
         .unwrap_or_default();
@@ -177,39 +197,39 @@ fn execute(
         embedded_target,
         seed: settings.seed,
         version: env!("CARGO_PKG_VERSION"),
+        lacking_protocols: plan::lacking_protocols(&run.planned, &run.capabilities),
         capabilities: run.capabilities.clone(),
         strict: settings.strict,
+        scenarios: run.planned.len(),
+        filtered_out: suite.scenarios.len() - run.planned.len(),
     };
     if let Err(error) = reporters.emit(&Event::RunStarted(&info)) {
         eprintln!("error: cannot write the report: {error}");
         return Exit::Invalid;
     }
-    let records = Arc::new(Mutex::new(Vec::new()));
-    let trials = run
-        .planned
-        .iter()
-        .cloned()
-        .map(|planned| {
-            trial(
-                planned,
-                TrialEnv {
-                    suite: suite.clone(),
-                    context: run.context.clone(),
-                    runtime: runtime.handle().clone(),
-                    reporters: reporters.clone(),
-                    records: records.clone(),
-                    strict: settings.strict,
-                    baseline: settings.baseline.clone(),
-                },
-            )
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args.test, trials);
+    let options = runner::Options {
+        concurrency: args
+            .test_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)),
+        slow_after: args.slow_after,
+        max_connection_errors: args.max_connection_errors,
+        strict: settings.strict,
+    };
+    let shared = runner::Shared {
+        context: run.context.clone(),
+        baseline: settings.baseline.clone(),
+    };
+    let executed = runtime.block_on(runner::execute(
+        run.planned.clone(),
+        &shared,
+        &options,
+        &reporters,
+    ));
     // Cleanup problems are the run's, not the target's verdict: warn, keep the exit code.
     for warning in runtime.block_on(run.clean()) {
         eprintln!("warning: {warning}");
     }
-    let mut records = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut records = executed.records;
     records.sort_by_key(|r| r.scenario.name());
     let summary = RunSummary::of(&records);
     if let Err(error) = reporters.emit(&Event::RunFinished {
@@ -224,12 +244,23 @@ fn execute(
             eprintln!("error: {error}");
             return Exit::Invalid;
         }
-        println!("wrote the baseline {}", path.display());
+        eprintln!("wrote the baseline {}", path.display());
     }
-    // A trial fails exactly when its verdict fails the run; libtest-mimic also counts a
-    // trial that panicked, which has no record.
-    if summary.failed() || conclusion.has_failed() {
+    if let Some(in_a_row) = executed.dead_target {
+        eprintln!(
+            "error: stopped: {in_a_row} scenarios in a row got no response from the target, \
+             so it is down or not listening; the rest were not run \
+             (--max-connection-errors 0 runs them all anyway)"
+        );
+        return Exit::Unreachable;
+    }
+    if summary.failed() {
         Exit::Failures
+    } else if summary.count(Verdict::Skipped) == records.len() {
+        nothing_ran(
+            args.no_tests,
+            "every scenario was skipped (see the reasons above), so nothing ran",
+        )
     } else if !summary.decided_anything() {
         eprintln!(
             "error: no check reached a verdict: every scenario was skipped or inconclusive \
@@ -241,81 +272,88 @@ fn execute(
     }
 }
 
-/// What every trial shares.
-#[derive(Clone)]
-struct TrialEnv {
-    suite: Arc<Suite>,
-    context: Arc<RunContext>,
-    runtime: tokio::runtime::Handle,
-    reporters: Reporters,
-    records: Arc<Mutex<Vec<ScenarioRecord>>>,
-    strict: bool,
-    baseline: Arc<Baseline>,
+/// The reporters of a run: the terminal (or JSON lines) on stdout, annotations
+/// and report files as asked.
+fn reporters(args: &RunArgs, settings: &Settings, suite: &Arc<Suite>) -> Reporters {
+    let human = |out: Box<dyn Write + Send>, progress| -> Box<dyn Reporter> {
+        Box::new(HumanReporter::new(
+            out,
+            suite.clone(),
+            settings.baseline.clone(),
+            progress,
+        ))
+    };
+    let progress = match (args.format, args.quiet) {
+        (Format::Terse, _) | (Format::Pretty | Format::Github, true) => Progress::Characters,
+        (Format::Pretty | Format::Github, false) => Progress::Lines,
+        (Format::Json, _) => Progress::Silent,
+    };
+    let json = args.format == Format::Json;
+    let mut sinks: Vec<Box<dyn Reporter>> = if json {
+        vec![
+            Box::new(JsonLinesReporter::new(io::stdout())),
+            human(Box::new(io::stderr()), progress),
+        ]
+    } else {
+        vec![human(Box::new(io::stdout()), progress)]
+    };
+    if settings.github_annotations || args.format == Format::Github {
+        // GitHub reads workflow commands from stderr too, which keeps stdout JSON.
+        let out: Box<dyn Write + Send> = if json {
+            Box::new(io::stderr())
+        } else {
+            Box::new(io::stdout())
+        };
+        sinks.push(Box::new(GithubReporter::new(out)));
+    }
+    if settings.reports.any() {
+        sinks.push(Box::new(FileReporter::new(
+            settings.reports.clone(),
+            suite.clone(),
+            settings.baseline.clone(),
+        )));
+    }
+    Reporters::new(sinks)
 }
 
-/// One scenario as a libtest-mimic trial: runs it, applies the verdict policy,
-/// tells the reporters, and fails the trial only when the verdict fails the run.
-fn trial(planned: PlannedScenario, env: TrialEnv) -> Trial {
-    let scenario = planned.scenario;
-    let kind = scenario.kind();
-    Trial::ignorable_test(scenario.name(), move || {
-        let (record, completion) = match planned.skip {
-            Some(reason) => (
-                ScenarioRecord {
-                    requirement_verdicts: verdict::per_requirement(
-                        &scenario,
-                        Verdict::Skipped,
-                        None,
-                        env.strict,
-                    ),
-                    scenario: scenario.clone(),
-                    verdict: Verdict::Skipped,
-                    skip_reason: Some(reason.clone()),
-                    result: None,
-                },
-                Ok(Completion::ignored_with(reason)),
-            ),
-            None => {
-                let result = env
-                    .runtime
-                    .block_on(engine::run_scenario(&scenario, &env.context));
-                let baselined = env.baseline.matching(&scenario, &result.outcome).is_some();
-                let verdict = Verdict::of(&scenario, &result.outcome, env.strict, baselined);
-                let completion = if verdict.fails_run() {
-                    Err(Failed::from(failure::render(
-                        &env.suite,
-                        &scenario,
-                        &result.outcome,
-                    )))
-                } else {
-                    Ok(Completion::Completed)
-                };
-                (
-                    ScenarioRecord {
-                        requirement_verdicts: verdict::per_requirement(
-                            &scenario,
-                            verdict,
-                            Some(&result.outcome),
-                            env.strict,
-                        ),
-                        scenario: scenario.clone(),
-                        verdict,
-                        skip_reason: None,
-                        result: Some(result),
-                    },
-                    completion,
-                )
+/// How a run in which nothing ran ends, by `--no-tests`.
+fn nothing_ran(policy: NoTests, why: &str) -> Exit {
+    match policy {
+        NoTests::Pass => Exit::Success,
+        NoTests::Warn => {
+            eprintln!("warning: {why}");
+            Exit::Success
+        }
+        NoTests::Fail => {
+            eprintln!("error: {why} (--no-tests=pass or warn accepts that)");
+            Exit::NothingDecided
+        }
+    }
+}
+
+/// `--list`: the selected scenarios, one per line (`[kind] name`), or one JSON
+/// object per line with `--format json`.
+fn list(suite: &Suite, filter: &Filter, format: Format) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    for scenario in suite.scenarios.iter().filter(|s| filter.selects(&s.name())) {
+        match format {
+            Format::Json => {
+                let line = serde_json::json!({
+                    "name": scenario.name(),
+                    "kind": scenario.kind(),
+                    "level": scenario.level.as_str(),
+                    "title": scenario.title,
+                    "file": scenario.span.file.to_string(),
+                    "line": scenario.span.line,
+                });
+                writeln!(out, "{line}")?;
             }
-        };
-        // A reporter that cannot write must not turn a verdict into a different one.
-        let _ = env.reporters.emit(&Event::ScenarioFinished(&record));
-        env.records
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(record);
-        completion
-    })
-    .with_kind(kind)
+            Format::Pretty | Format::Terse | Format::Github => {
+                writeln!(out, "[{}] {}", scenario.kind(), scenario.name())?;
+            }
+        }
+    }
+    out.flush()
 }
 
 fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
@@ -379,6 +417,7 @@ fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
             json: args.report_json.clone(),
             junit: args.report_junit.clone(),
             html: args.report_html.clone(),
+            transcripts: args.transcripts,
         },
         baseline: Arc::new(match &args.baseline {
             Some(path) => Baseline::read(path).map_err(|e| SettingsError::Invalid {

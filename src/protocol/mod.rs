@@ -88,6 +88,10 @@ pub(crate) trait Protocol: Sync {
     /// scenarios under the specs root.
     fn name(&self) -> &'static str;
 
+    /// The `upspec run` flag that points a run at a target speaking it, named
+    /// when the target turns out not to.
+    fn enabled_by(&self) -> &'static str;
+
     /// What it adds to scenario files: variables and request options.
     fn extend(&self, extensions: &mut Extensions);
 

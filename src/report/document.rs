@@ -16,6 +16,25 @@ use crate::verdict::Verdict;
 /// Bumped when a field changes meaning or disappears (adding fields keeps it).
 pub const SCHEMA_VERSION: u32 = 2;
 
+/// Which scenarios a report carries the exchanges of: every exchange of an
+/// all-pass run made its JSON report megabytes that nobody reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transcripts {
+    /// Every scenario's exchanges.
+    All,
+    /// Only the exchanges of scenarios that did not pass.
+    Failures,
+}
+
+impl Transcripts {
+    fn keeps(self, verdict: Verdict) -> bool {
+        match self {
+            Transcripts::All => true,
+            Transcripts::Failures => verdict != Verdict::Passed,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct RunReport {
     pub schema_version: u32,
@@ -28,6 +47,8 @@ pub struct RunReport {
     pub started_at: String,
     pub duration_ms: u64,
     pub capabilities: Vec<String>,
+    /// Protocols the target does not speak, whose scenarios were all skipped.
+    pub lacking_protocols: Vec<LackingProtocolEntry>,
     /// What discovery read (e.g. `Tus-Extension`).
     pub discovery: BTreeMap<String, String>,
     pub totals: BTreeMap<&'static str, usize>,
@@ -36,6 +57,14 @@ pub struct RunReport {
     pub scenarios: Vec<ScenarioEntry>,
     pub requirements: Vec<RequirementEntry>,
     pub baseline: Vec<BaselineEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LackingProtocolEntry {
+    pub name: &'static str,
+    pub scenarios: usize,
+    /// The flag that points a run at a target speaking it.
+    pub enabled_by: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -150,6 +179,7 @@ impl RunReport {
         baseline: &Baseline,
         started_at: chrono::DateTime<chrono::Utc>,
         duration: std::time::Duration,
+        transcripts: Transcripts,
     ) -> Self {
         let mut totals: BTreeMap<&'static str, usize> = BTreeMap::new();
         for record in records {
@@ -165,10 +195,22 @@ impl RunReport {
             started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             duration_ms: duration.as_millis() as u64,
             capabilities: info.capabilities.names.iter().cloned().collect(),
+            lacking_protocols: info
+                .lacking_protocols
+                .iter()
+                .map(|p| LackingProtocolEntry {
+                    name: p.name,
+                    scenarios: p.scenarios,
+                    enabled_by: p.enabled_by,
+                })
+                .collect(),
             discovery: info.capabilities.facts.clone(),
             totals,
             matrix: matrix(records),
-            scenarios: records.iter().map(|r| scenario_entry(suite, r)).collect(),
+            scenarios: records
+                .iter()
+                .map(|r| scenario_entry(suite, r, transcripts))
+                .collect(),
             requirements: requirements(suite, records),
             baseline: baseline
                 .review(records)
@@ -341,7 +383,11 @@ fn aggregate(citing: &[(&ScenarioRecord, Verdict)]) -> &'static str {
     }
 }
 
-fn scenario_entry(suite: &Suite, record: &ScenarioRecord) -> ScenarioEntry {
+fn scenario_entry(
+    suite: &Suite,
+    record: &ScenarioRecord,
+    transcripts: Transcripts,
+) -> ScenarioEntry {
     let scenario = &record.scenario;
     let result = record.result.as_ref();
     let failure = result.and_then(|r| {
@@ -385,6 +431,7 @@ fn scenario_entry(suite: &Suite, record: &ScenarioRecord) -> ScenarioEntry {
         duration_ms: result.map_or(0, |r| r.duration.as_millis() as u64),
         failure,
         transcript: result
+            .filter(|_| transcripts.keeps(record.verdict))
             .map(|r| r.transcript.iter().map(exchange_entry).collect())
             .unwrap_or_default(),
         cleanup_problems: result

@@ -5,17 +5,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::document::RunReport;
+use super::document::{RunReport, Transcripts};
 use super::{Event, Reporter, RunInfo, html, junit};
 use crate::baseline::Baseline;
 use crate::scenario::Suite;
 
 /// Which files to write.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ReportPaths {
     pub json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub html: Option<PathBuf>,
+    /// Which scenarios' exchanges the JSON and HTML reports carry.
+    pub transcripts: Transcripts,
 }
 
 impl ReportPaths {
@@ -55,7 +57,7 @@ impl Reporter for FileReporter {
                 self.started = Some(((*info).clone(), chrono::Utc::now(), Instant::now()));
                 Ok(())
             }
-            Event::ScenarioFinished(_) => Ok(()),
+            Event::ScenarioSlow { .. } | Event::ScenarioFinished(_) => Ok(()),
             Event::RunFinished { records, .. } => {
                 let Some((info, started_at, clock)) = &self.started else {
                     return Ok(());
@@ -67,6 +69,7 @@ impl Reporter for FileReporter {
                     &self.baseline,
                     *started_at,
                     clock.elapsed(),
+                    self.paths.transcripts,
                 );
                 if let Some(path) = &self.paths.json {
                     let json = serde_json::to_vec_pretty(&report).map_err(io::Error::other)?;

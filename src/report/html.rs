@@ -1,6 +1,9 @@
-//! One self-contained HTML page: a conformance matrix by protocol and extension,
-//! every requirement with its verdict, and each scenario with its failure and
-//! transcript in an expandable block. No scripts and no fetches, so the page can
+//! One self-contained HTML page: the totals, each linking to its section; the
+//! failures first, open, each with the requirement and its sentence, the step
+//! and the exchange; the conformance matrix; every requirement with its
+//! verdict; then the other scenarios by verdict, with skip and inconclusive
+//! reasons on their summary line so nobody has to expand them. Protocols the
+//! target lacks are one line each. No scripts and no fetches, so the page can
 //! be archived as a CI artefact and opened anywhere.
 
 use std::fmt::Write as _;
@@ -15,7 +18,8 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3em .6e
 .passed,.met{color:#17702a}.failed,.errored{color:#b3261e;font-weight:600}
 .warned,.noted,.known,.skipped{color:#8a5a00}
 pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:12px}
-details summary{cursor:pointer}code{font-size:12px}
+details summary{cursor:pointer}code{font-size:12px}.why{color:#555}
+#totals a{text-decoration:none}
 ";
 
 /// Escapes text for HTML element content and attribute values.
@@ -57,9 +61,32 @@ pub fn render(report: &RunReport) -> String {
     let totals: Vec<String> = report
         .totals
         .iter()
-        .map(|(verdict, n)| format!("<span class=\"{verdict}\">{n} {verdict}</span>"))
+        .map(|(verdict, n)| {
+            format!("<a class=\"{verdict}\" href=\"#verdict-{verdict}\">{n} {verdict}</a>")
+        })
         .collect();
     let _ = writeln!(page, "<p id=\"totals\">{}</p>", totals.join(" · "));
+    if !report.lacking_protocols.is_empty() {
+        page.push_str("<ul id=\"lacking\">\n");
+        for protocol in &report.lacking_protocols {
+            let _ = writeln!(
+                page,
+                "<li class=\"skipped\">{}: not available on this target, {} scenarios skipped — pass <code>{}</code> to check it</li>",
+                esc(protocol.name),
+                protocol.scenarios,
+                esc(protocol.enabled_by)
+            );
+        }
+        page.push_str("</ul>\n");
+    }
+    let collapsed = |scenario: &ScenarioEntry| {
+        report
+            .lacking_protocols
+            .iter()
+            .any(|p| scenario.name.starts_with(&format!("{}::", p.name)))
+    };
+    let failing = [Verdict::Failed, Verdict::Errored];
+    page.push_str(&verdict_sections(report, &failing, &collapsed));
 
     page.push_str("<h2>Conformance matrix</h2>\n<table id=\"matrix\"><tr><th>protocol / extension</th><th>MUST met</th><th>SHOULD met</th><th>skipped</th><th>inconclusive</th></tr>\n");
     for row in &report.matrix {
@@ -126,21 +153,69 @@ pub fn render(report: &RunReport) -> String {
         page.push_str("</table>\n");
     }
 
-    page.push_str("<h2>Scenarios</h2>\n");
-    for scenario in &report.scenarios {
-        page.push_str(&scenario_block(scenario));
-    }
+    page.push_str(&verdict_sections(
+        report,
+        &[
+            Verdict::Warned,
+            Verdict::Known,
+            Verdict::Inconclusive,
+            Verdict::Noted,
+            Verdict::Skipped,
+            Verdict::Passed,
+        ],
+        &collapsed,
+    ));
     page.push_str("</body></html>\n");
     page
+}
+
+/// One section per verdict of `verdicts` that some shown scenario has, each with
+/// the id its total links to.
+fn verdict_sections(
+    report: &RunReport,
+    verdicts: &[Verdict],
+    collapsed: &dyn Fn(&ScenarioEntry) -> bool,
+) -> String {
+    let mut out = String::new();
+    for verdict in verdicts {
+        let scenarios: Vec<&ScenarioEntry> = report
+            .scenarios
+            .iter()
+            .filter(|s| s.verdict == *verdict && !collapsed(s))
+            .collect();
+        if scenarios.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "<h2 id=\"verdict-{v}\"><span class=\"{v}\">{v}</span> ({})</h2>",
+            scenarios.len(),
+            v = verdict.as_str()
+        );
+        for scenario in scenarios {
+            out.push_str(&scenario_block(scenario));
+        }
+    }
+    out
 }
 
 fn scenario_block(scenario: &ScenarioEntry) -> String {
     let mut block = String::new();
     let verdict = scenario.verdict.as_str();
+    // Why it was skipped or what stopped it, readable without expanding.
+    let why = match (&scenario.skip_reason, &scenario.failure) {
+        (Some(reason), _) => format!(" <span class=\"why\">— {}</span>", esc(reason)),
+        (None, Some(failure)) => format!(
+            " <span class=\"why\">— {}: {}</span>",
+            esc(&failure.step),
+            esc(&failure.message)
+        ),
+        (None, None) => String::new(),
+    };
     let _ = write!(
         block,
         "<details id=\"{name}\" class=\"scenario\"{open}><summary><span class=\"{verdict}\">{verdict}</span> \
-         <code>{name}</code> [{level}] {title}</summary>\n<p>{file}:{line} · requirements: {reqs}</p>\n",
+         <code>{name}</code> [{level}] {title}{why}</summary>\n<p>{file}:{line} · requirements: {reqs}</p>\n",
         name = esc(&scenario.name),
         open = if matches!(scenario.verdict, Verdict::Failed | Verdict::Errored) {
             " open"
@@ -153,9 +228,6 @@ fn scenario_block(scenario: &ScenarioEntry) -> String {
         line = scenario.line,
         reqs = esc(&scenario.requirements.join(", ")),
     );
-    if let Some(reason) = &scenario.skip_reason {
-        let _ = writeln!(block, "<p>skipped: {}</p>", esc(reason));
-    }
     if let Some(failure) = &scenario.failure {
         let _ = writeln!(block, "<pre class=\"failure\">{}</pre>", esc(&failure.text));
     }

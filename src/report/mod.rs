@@ -8,13 +8,16 @@ pub mod files;
 pub mod github;
 pub mod html;
 pub mod human;
+pub mod json_lines;
 pub mod junit;
 
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::engine::outcome::ScenarioResult;
+pub use crate::plan::LackingProtocol;
 use crate::protocol::Capabilities;
 use crate::scenario::model::{Level, Scenario};
 use crate::verdict::Verdict;
@@ -29,6 +32,13 @@ pub struct RunInfo {
     pub version: &'static str,
     pub capabilities: Capabilities,
     pub strict: bool,
+    /// Scenarios the run selected (run or skipped).
+    pub scenarios: usize,
+    /// Scenarios the name filters left out.
+    pub filtered_out: usize,
+    /// Protocols the target lacks, whose scenarios are all skipped: shown as one
+    /// line each rather than one per scenario.
+    pub lacking_protocols: Vec<LackingProtocol>,
 }
 
 /// One scenario's end: its verdict and, unless it was skipped, what it did.
@@ -84,6 +94,11 @@ impl RunSummary {
 
 pub enum Event<'a> {
     RunStarted(&'a RunInfo),
+    /// A scenario is still running after another period of `--slow-after`.
+    ScenarioSlow {
+        scenario: &'a Scenario,
+        elapsed: Duration,
+    },
     ScenarioFinished(&'a ScenarioRecord),
     RunFinished {
         records: &'a [ScenarioRecord],

@@ -48,6 +48,10 @@ impl Protocol for S3 {
         NAME
     }
 
+    fn enabled_by(&self) -> &'static str {
+        "--s3-endpoint"
+    }
+
     fn extend(&self, extensions: &mut Extensions) {
         extensions.variables.extend(VARIABLES);
         extensions.options.push(&sigv4::Sigv4Option);

@@ -24,6 +24,10 @@ impl Protocol for Tus {
         NAME
     }
 
+    fn enabled_by(&self) -> &'static str {
+        "--target"
+    }
+
     fn extend(&self, _: &mut Extensions) {}
 
     /// tus is reached at `--target`, not through settings of its own.
