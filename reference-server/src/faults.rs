@@ -711,13 +711,6 @@ faults! {
         summary: "Complete accepts a part whose listed ETag is not its own instead of answering InvalidPart",
         violates: ["S3-MPU-COMPLETE-INVALIDPART-ETAG", "S3-MPU-PART-STALE-ETAG"],
     }
-    /// ETags compared as strings, quotes included.
-    CompleteNeedsQuotedEtags {
-        name: "complete-needs-quoted-etags",
-        scope: "s3 CompleteMultipartUpload",
-        summary: "Complete refuses part ETags given without quotes",
-        violates: ["S3-MPU-COMPLETE-ETAG-QUOTES"],
-    }
     /// A lenient server that sorts what it is given.
     CompleteSortsParts {
         name: "complete-sorts-parts",
@@ -990,13 +983,6 @@ faults! {
         scope: "s3 checksums",
         summary: "A COMPOSITE checksum of the completed object has no -N part count",
         violates: ["S3-MPU-CK-COMPOSITE-SHA256", "S3-MPU-CK-COMPOSITE-SHA1", "S3-MPU-CK-ONEPART"],
-    }
-    /// The full-object type taken as the default for every CRC.
-    ChecksumTypeDefaultsFullObject {
-        name: "checksum-type-defaults-full-object",
-        scope: "s3 checksums",
-        summary: "Create with CRC32 and no x-amz-checksum-type makes a FULL_OBJECT checksum, not COMPOSITE",
-        violates: ["S3-MPU-CK-DEFAULT-TYPE"],
     }
     /// The type header read, never compared with the upload's.
     ChecksumTypeNotChecked {

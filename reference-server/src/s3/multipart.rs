@@ -68,14 +68,7 @@ pub(super) async fn create<St: Store + Clone>(
             ));
         }
         (Some(algorithm), kind) => {
-            let kind = kind.unwrap_or_else(|| {
-                let full = ChecksumType::FullObject;
-                if !ctx.policy().checksum_type_defaults_by_algorithm() && algorithm.allows(full) {
-                    full
-                } else {
-                    algorithm.default_type()
-                }
-            });
+            let kind = kind.unwrap_or_else(|| algorithm.default_type());
             if !algorithm.allows(kind) {
                 return Err(S3Error::InvalidRequest(format!(
                     "The {} checksum type cannot be used with the {} algorithm.",

@@ -108,12 +108,6 @@ impl Policy {
         self.keeps(Fault::CreateMetadataDropped)
     }
 
-    /// Without `x-amz-checksum-type`, the type is the algorithm's default, not FULL_OBJECT.
-    /// Broken by `checksum-type-defaults-full-object` (S3-MPU-CK-DEFAULT-TYPE).
-    pub fn checksum_type_defaults_by_algorithm(self) -> bool {
-        self.keeps(Fault::ChecksumTypeDefaultsFullObject)
-    }
-
     /// Several uploads of one key may be in progress at once.
     /// Broken by `one-upload-per-key` (S3-MPU-CREATE-DISTINCT).
     pub fn allows_concurrent_uploads_of_a_key(self) -> bool {

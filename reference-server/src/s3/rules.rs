@@ -63,9 +63,6 @@ pub fn listed_etag_matches(sent: &str, stored: &str, faults: Faults) -> bool {
     if faults.active(Fault::CompleteIgnoresEtag) {
         return true;
     }
-    if faults.active(Fault::CompleteNeedsQuotedEtags) {
-        return sent == quoted_etag(stored);
-    }
     etag_matches(sent, stored)
 }
 
