@@ -124,7 +124,20 @@ pub struct Exchange {
     pub step: String,
     pub request: RequestRecord,
     pub response: Option<ResponseRecord>,
+    /// The interim (1xx) responses that came before the final one, in order: at
+    /// most the first 100, so a flood of them stays small.
+    pub interim: Vec<InterimRecord>,
+    /// How many interim responses came, including those not kept in `interim`.
+    pub interim_count: u64,
     pub duration: Duration,
+}
+
+/// An interim (1xx) response: `100 Continue`, `104 Upload Resumption Supported`, ….
+#[derive(Clone, Debug)]
+pub struct InterimRecord {
+    pub status: u16,
+    /// Secret-bearing headers are masked, as in the final response.
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
