@@ -58,11 +58,13 @@ pub struct RunContext {
     pub sessions: Sessions,
 }
 
-/// The client every run should use. Redirects are not followed and bodies are not
-/// decompressed because both are what scenarios check; no proxy, because the
-/// target is exactly the URL given; no retries, because a retried request is not
-/// the request the scenario describes. reqwest still adds `Accept: */*` to requests
-/// whose step sets no `Accept`. Cheap to call: the TLS set-up is shared.
+/// The client for the protocols' own requests (discovery, S3 set-up and cleanup);
+/// scenario steps go through the engine's transport, which sees what reqwest hides.
+/// Redirects are not followed and bodies are not decompressed because both are
+/// what scenarios check; no proxy, because the target is exactly the URL given; no
+/// retries, because a retried request is not the request the scenario describes.
+/// reqwest still adds `Accept: */*` to requests whose step sets no `Accept`. Cheap
+/// to call: the TLS set-up is shared.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
