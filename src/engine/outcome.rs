@@ -71,7 +71,8 @@ pub enum FailureKind {
     },
     /// The request could not be completed: connection refused or reset, malformed response.
     Transport(String),
-    /// A response head arrived but its body broke HTTP framing.
+    /// A response head arrived but its body broke HTTP framing: it ended early,
+    /// its chunked coding was malformed, or bytes followed its declared end.
     Framing(String),
     /// The target refused the request body as too large (413) where the step
     /// expected otherwise: a limit of its configuration, not a deviation.

@@ -201,8 +201,8 @@ pub(crate) enum Interrupted {
     /// Nothing usable arrived: refused, reset or garbage before a response head.
     Transport(String),
     /// A response head arrived, then its body broke HTTP framing (it ended before
-    /// its `Content-Length`, or its chunked coding was malformed): the server's
-    /// deviation, with the head as evidence.
+    /// its `Content-Length`, its chunked coding was malformed, or more bytes came
+    /// after its declared end): the server's deviation, with the head as evidence.
     Framing(String),
     Timeout,
     /// The body stalled as the step asked, and the server neither answered nor
