@@ -460,8 +460,18 @@ fn framing(result: &ScenarioResult) -> (&str, u16, u64) {
 
 #[tokio::test]
 async fn bytes_after_a_content_length_body_fail_the_exchange_with_evidence() {
-    let (target, _) =
-        servers::scripted(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloxtra").await;
+    // On a connection kept alive, and on one the server says it closes.
+    for answer in [
+        &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloxtra"[..],
+        &b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhelloxtra"[..],
+    ] {
+        extra_bytes_fail(answer).await;
+    }
+}
+
+/// A GET answered with `answer` ("hello" and "xtra" after it) fails on the 4 bytes.
+async fn extra_bytes_fail(answer: &'static [u8]) {
+    let (target, _) = servers::scripted(answer).await;
     let step = req("GET", "{{target}}x")
         .status(&[code(200)])
         .expect_body(equals_text("hello"))
