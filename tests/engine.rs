@@ -439,6 +439,143 @@ async fn an_early_refusal_stops_the_body() {
     );
 }
 
+// ---------------------------------------------------------- framing and interim
+
+/// The framing message of a failed scenario, with the response that preceded it.
+#[track_caller]
+fn framing(result: &ScenarioResult) -> (&str, u16, u64) {
+    let failure = failed(result);
+    let FailureKind::Framing(message) = &failure.kind else {
+        panic!("expected a framing failure, got {failure:?}");
+    };
+    let response = failure
+        .exchange
+        .as_ref()
+        .unwrap()
+        .response
+        .as_ref()
+        .unwrap();
+    (message, response.status, response.body_len)
+}
+
+#[tokio::test]
+async fn bytes_after_a_content_length_body_fail_the_exchange_with_evidence() {
+    // On a connection kept alive, and on one the server says it closes.
+    for answer in [
+        &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloxtra"[..],
+        &b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhelloxtra"[..],
+    ] {
+        extra_bytes_fail(answer).await;
+    }
+}
+
+/// A GET answered with `answer` ("hello" and "xtra" after it) fails on the 4 bytes.
+async fn extra_bytes_fail(answer: &'static [u8]) {
+    let (target, _) = servers::scripted(answer).await;
+    let step = req("GET", "{{target}}x")
+        .status(&[code(200)])
+        .expect_body(equals_text("hello"))
+        .step();
+    let result = run(vec![step], &context(&target)).await;
+    assert_eq!(
+        framing(&result),
+        (
+            "4 bytes after the declared end of the body: \"xtra\"",
+            200,
+            5
+        )
+    );
+    assert_eq!(
+        failed(&result).kind.to_string(),
+        "HTTP framing violated: 4 bytes after the declared end of the body: \"xtra\""
+    );
+}
+
+#[tokio::test]
+async fn bytes_after_a_chunked_body_fail_the_exchange() {
+    let (target, _) = servers::scripted(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\ngarbage",
+    )
+    .await;
+    let step = req("GET", "{{target}}x").status(&[code(200)]).step();
+    let result = run(vec![step], &context(&target)).await;
+    assert_eq!(
+        framing(&result),
+        (
+            "7 bytes after the declared end of the body: \"garbage\"",
+            200,
+            5
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_clean_keep_alive_sequence_passes_on_one_connection() {
+    let (target, connections) =
+        servers::scripted(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
+    let get = || {
+        req("GET", "{{target}}x")
+            .status(&[code(200)])
+            .expect_body(equals_text("ok"))
+            .step()
+    };
+    let head = req("HEAD", "{{target}}x").status(&[code(200)]).step();
+    let result = run(vec![get(), head, get(), get()], &context(&target)).await;
+    assert_passed(&result);
+    assert_eq!(result.transcript.len(), 4);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn interim_responses_are_recorded_in_order() {
+    let (target, _) = servers::scripted(
+        b"HTTP/1.1 100 Continue\r\n\r\n\
+          HTTP/1.1 104 Upload Resumption Supported\r\nLocation: /uploads/1\r\n\r\n\
+          HTTP/1.1 201 Created\r\nLocation: /uploads/1\r\nContent-Length: 0\r\n\r\n",
+    )
+    .await;
+    let step = req("POST", "{{target}}uploads")
+        .text("0123")
+        .status(&[code(201)])
+        .step();
+    let result = run(vec![step], &context(&target)).await;
+    assert_passed(&result);
+    let exchange = &result.transcript[0];
+    let statuses: Vec<u16> = exchange.interim.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [100, 104]);
+    assert_eq!(exchange.interim_count, 2);
+    assert!(exchange.interim[0].headers.is_empty());
+    assert_eq!(
+        exchange.interim[1].headers,
+        [("location".to_owned(), "/uploads/1".to_owned())]
+    );
+    assert_eq!(exchange.response.as_ref().unwrap().status, 201);
+}
+
+#[tokio::test]
+async fn an_interim_flood_is_counted_but_not_kept() {
+    static FLOOD: std::sync::LazyLock<&'static [u8]> = std::sync::LazyLock::new(|| {
+        let mut answer = b"HTTP/1.1 104 Upload Resumption Supported\r\n\r\n".repeat(1000);
+        answer.extend_from_slice(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+        answer.leak()
+    });
+    let (target, _) = servers::scripted(&FLOOD).await;
+    let mut ctx = context(&target);
+    ctx.step_timeout = Duration::from_secs(5);
+    let started = Instant::now();
+    let result = run(
+        vec![req("POST", "{{target}}uploads").status(&[code(201)]).step()],
+        &ctx,
+    )
+    .await;
+    assert_passed(&result);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let exchange = &result.transcript[0];
+    assert_eq!(exchange.interim_count, 1000);
+    assert_eq!(exchange.interim.len(), 100, "only the first 100 are kept");
+    assert!(exchange.interim.iter().all(|r| r.status == 104));
+}
+
 // ------------------------------------------------------------------ stall_after
 
 /// The next event from a stall-watching server, within a bound so a lost one fails.

@@ -11,16 +11,15 @@ use std::fmt;
 use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::Stream;
-use http_body::Frame;
+use http::HeaderMap;
+use http_body::{Body, Frame};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
-use reqwest::header::HeaderMap;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
@@ -490,7 +489,7 @@ pub(crate) struct StallHold {
     _ends_the_stall_when_dropped: oneshot::Sender<()>,
 }
 
-/// A request body stream: the payload in chunks, optionally cut short.
+/// A request body: the payload in chunks, optionally cut short.
 pub(crate) struct Upload {
     reader: Box<dyn ByteSource>,
     /// Bytes still to yield (the whole payload, or up to the cut).
@@ -563,10 +562,14 @@ impl Upload {
     }
 }
 
-impl Stream for Upload {
-    type Item = Result<Bytes, DeliberateAbort>;
+impl Body for Upload {
+    type Data = Bytes;
+    type Error = DeliberateAbort;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, DeliberateAbort>>> {
         let this = &mut *self;
         if this.left > 0 && this.progress.withdrawn() {
             this.left = 0;
@@ -580,7 +583,7 @@ impl Stream for Upload {
             chunk.truncate(n);
             this.left -= n as u64;
             this.progress.sent.fetch_add(n as u64, Ordering::AcqRel);
-            return Poll::Ready(Some(Ok(Bytes::from(chunk))));
+            return Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))));
         }
         if let CutState::Stalling(released) = &mut this.state {
             this.progress.stalled.store(true, Ordering::Release);
@@ -622,21 +625,20 @@ impl Stream for Upload {
 /// checksum-trailer extension). The trailers go only after a whole body: a
 /// deliberate abort or stall ends the request without them.
 pub(crate) struct WithTrailers {
-    /// In a mutex only because a request body must be `Sync`; it is never shared.
-    upload: Mutex<Upload>,
+    upload: Upload,
     trailers: Option<HeaderMap>,
 }
 
 impl WithTrailers {
     pub(crate) fn new(upload: Upload, trailers: HeaderMap) -> Self {
         WithTrailers {
-            upload: Mutex::new(upload),
+            upload,
             trailers: Some(trailers),
         }
     }
 }
 
-impl http_body::Body for WithTrailers {
+impl Body for WithTrailers {
     type Data = Bytes;
     type Error = DeliberateAbort;
 
@@ -645,13 +647,9 @@ impl http_body::Body for WithTrailers {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, DeliberateAbort>>> {
         let this = self.get_mut();
-        let upload = this
-            .upload
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        match Pin::new(upload).poll_next(cx) {
+        match Pin::new(&mut this.upload).poll_frame(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(chunk)) => Poll::Ready(Some(chunk.map(Frame::data))),
+            Poll::Ready(Some(frame)) => Poll::Ready(Some(frame)),
             Poll::Ready(None) => Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t)))),
         }
     }

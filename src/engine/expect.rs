@@ -2,7 +2,7 @@
 //! written, then the body. The first check that fails is the one reported, with the
 //! span of the expectation that made it.
 
-use reqwest::header::HeaderMap;
+use http::HeaderMap;
 
 use super::response::{BodyPlan, BodySummary, Equality};
 use super::scope::{EvalError, Scope};

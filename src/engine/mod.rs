@@ -16,6 +16,7 @@ pub(crate) mod request;
 mod response;
 pub(crate) mod scope;
 pub mod session;
+mod transport;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -32,6 +33,7 @@ use self::outcome::{Exchange, Failure, FailureKind, Outcome, ScenarioResult};
 use self::request::Interrupted;
 use self::scope::{EvalError, ScenarioVars, Scope};
 use self::session::Sessions;
+use self::transport::Transport;
 use crate::scenario::model::{
     BodySource, Checks, Condition, RepeatStep, RequestStep, Scenario, SequenceRole, SourceSpan,
     Step, UseStep,
@@ -56,11 +58,13 @@ pub struct RunContext {
     pub sessions: Sessions,
 }
 
-/// The client every run should use. Redirects are not followed and bodies are not
-/// decompressed because both are what scenarios check; no proxy, because the
-/// target is exactly the URL given; no retries, because a retried request is not
-/// the request the scenario describes. reqwest still adds `Accept: */*` to requests
-/// whose step sets no `Accept`. Cheap to call: the TLS set-up is shared.
+/// The client for the protocols' own requests (discovery, S3 set-up and cleanup);
+/// scenario steps go through the engine's transport, which sees what reqwest hides.
+/// Redirects are not followed and bodies are not decompressed because both are
+/// what scenarios check; no proxy, because the target is exactly the URL given; no
+/// retries, because a retried request is not the request the scenario describes.
+/// reqwest still adds `Accept: */*` to requests whose step sets no `Accept`. Cheap
+/// to call: the TLS set-up is shared.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -75,8 +79,9 @@ pub fn http_client() -> reqwest::Client {
 }
 
 /// What reqwest's `rustls` feature configures (aws-lc-rs, the platform's roots,
-/// HTTP/2 then HTTP/1.1 by ALPN), built once.
-fn tls_config() -> &'static rustls::ClientConfig {
+/// HTTP/2 then HTTP/1.1 by ALPN), built once; the engine's own transport offers
+/// only HTTP/1.1.
+pub(crate) fn tls_config() -> &'static rustls::ClientConfig {
     static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
     CONFIG.get_or_init(|| {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -101,7 +106,7 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> ScenarioResu
         vars: ScenarioVars::default(),
         sent: SentBodies::default(),
         transcript: Mutex::new(Vec::new()),
-        client: Mutex::new(http_client()),
+        transport: Transport::default(),
     };
     let scope = Scope::new(&runner.vars, &ctx.variables);
     let total = scenario.timeout.unwrap_or(ctx.scenario_timeout);
@@ -330,30 +335,10 @@ struct Runner<'a> {
     transcript: Mutex<Vec<Exchange>>,
     /// The scenario's own connections: whatever one scenario leaves on a connection
     /// (a body the server stopped reading) cannot stall another's request.
-    client: Mutex<reqwest::Client>,
+    transport: Transport,
 }
 
 impl<'a> Runner<'a> {
-    /// The client for the next request: this scenario's pool.
-    fn client(&self) -> reqwest::Client {
-        self.client
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    }
-
-    /// Drops the scenario's pooled connections after the server answered an error to
-    /// a request with a body: a server that answers before reading the whole body
-    /// (rustus's early 413) may leave the rest on the connection, to be read as the
-    /// next request, which then never gets an answer. curl closes the connection in
-    /// that case; the next request here opens a new one.
-    fn forget_connections(&self) {
-        *self
-            .client
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = http_client();
-    }
-
     /// Renders the scenario's declared defaults once, in name order. A `--var` of the
     /// same name wins over the default, so users can resize a scenario without editing it.
     fn declare_vars(&self, scope: Scope<'_>) -> Result<(), Stop> {
@@ -563,14 +548,17 @@ impl<'a> Runner<'a> {
         let scenario_binds = limit.filter(|limit| limit.deadline < step_deadline);
         let deadline = scenario_binds.map_or(step_deadline, |limit| limit.deadline);
 
-        let attempt = request::perform(&self.client(), &prepared, plan, deadline, &name).await;
+        let attempt = request::perform(&self.transport, &prepared, plan, deadline, &name).await;
+        // After an error answer to a request with a body, the server may not have
+        // read all of it (rustus's early 413): the next request goes on a new
+        // connection, see `Transport::forget`.
         if attempt.sent > 0
             && attempt
                 .received
                 .as_ref()
                 .is_some_and(|received| received.status >= 400)
         {
-            self.forget_connections();
+            self.transport.forget();
         }
         if let Some(step_name) = &step.name {
             let sent = prepared.payload_sent(attempt.sent);

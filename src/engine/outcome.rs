@@ -71,7 +71,8 @@ pub enum FailureKind {
     },
     /// The request could not be completed: connection refused or reset, malformed response.
     Transport(String),
-    /// A response head arrived but its body broke HTTP framing.
+    /// A response head arrived but its body broke HTTP framing: it ended early,
+    /// its chunked coding was malformed, or bytes followed its declared end.
     Framing(String),
     /// The target refused the request body as too large (413) where the step
     /// expected otherwise: a limit of its configuration, not a deviation.
@@ -124,7 +125,20 @@ pub struct Exchange {
     pub step: String,
     pub request: RequestRecord,
     pub response: Option<ResponseRecord>,
+    /// The interim (1xx) responses that came before the final one, in order: at
+    /// most the first 100, so a flood of them stays small.
+    pub interim: Vec<InterimRecord>,
+    /// How many interim responses came, including those not kept in `interim`.
+    pub interim_count: u64,
     pub duration: Duration,
+}
+
+/// An interim (1xx) response: `100 Continue`, `104 Upload Resumption Supported`, ….
+#[derive(Clone, Debug)]
+pub struct InterimRecord {
+    pub status: u16,
+    /// Secret-bearing headers are masked, as in the final response.
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]

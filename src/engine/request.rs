@@ -1,24 +1,24 @@
 //! One HTTP exchange: build the request from a step, send it, read the response
 //! under a deadline, and record both sides for the transcript.
 
-use std::error::Error as _;
-
 use base64::Engine as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{
+use http::Method;
+use http::header::{
     CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, TRAILER, TRANSFER_ENCODING,
 };
-use reqwest::{Client, Method};
+use http_body_util::{BodyExt as _, Empty};
 use tokio::time::Instant;
 use url::Url;
 
 use super::body::{BodyEncoding, Cut, Payload, Upload, UploadProgress, WithTrailers};
 use super::expect::Received;
-use super::outcome::{Exchange, RequestRecord, ResponseRecord};
+use super::outcome::{Exchange, InterimRecord, RequestRecord, ResponseRecord};
 use super::response::{BodyPlan, EXCERPT_CAP, Inspector};
 use super::scope::{EvalError, Scope};
+use super::transport::{BodyError, InterimLog, RequestBody, Trailing, Transport, TransportError};
 use crate::scenario::model::{DigestAlgorithm, RequestStep};
 use crate::scenario::template::Template;
 use crate::scenario::units;
@@ -201,8 +201,8 @@ pub(crate) enum Interrupted {
     /// Nothing usable arrived: refused, reset or garbage before a response head.
     Transport(String),
     /// A response head arrived, then its body broke HTTP framing (it ended before
-    /// its `Content-Length`, or its chunked coding was malformed): the server's
-    /// deviation, with the head as evidence.
+    /// its `Content-Length`, its chunked coding was malformed, or more bytes came
+    /// after its declared end): the server's deviation, with the head as evidence.
     Framing(String),
     Timeout,
     /// The body stalled as the step asked, and the server neither answered nor
@@ -224,7 +224,7 @@ pub(crate) struct Attempt {
 
 /// Sends the request and reads the whole response before `deadline`.
 pub(crate) async fn perform(
-    client: &Client,
+    transport: &Transport,
     prepared: &Prepared,
     plan: BodyPlan,
     deadline: Instant,
@@ -232,8 +232,6 @@ pub(crate) async fn perform(
 ) -> Attempt {
     let started = Instant::now();
     let progress = UploadProgress::default();
-    let mut request = reqwest::Request::new(prepared.method.clone(), prepared.url.clone());
-    *request.headers_mut() = prepared.headers.clone();
     // Trailers need a body to follow, if only an empty one.
     let empty = Payload::bytes(&b""[..]);
     let payload = match &prepared.body {
@@ -241,6 +239,7 @@ pub(crate) async fn perform(
         body => body.as_ref(),
     };
     let mut stall_hold = None;
+    let mut body: RequestBody = Empty::new().map_err(|never| match never {}).boxed_unsync();
     if let Some(payload) = payload {
         let mut upload = match &prepared.encoding {
             Some(encoding) => Upload::from_source(
@@ -252,38 +251,50 @@ pub(crate) async fn perform(
             None => Upload::new(payload, prepared.cut, progress.clone()),
         };
         stall_hold = upload.stall_hold();
-        *request.body_mut() = Some(if prepared.trailers.is_empty() {
-            reqwest::Body::wrap_stream(upload)
+        body = if prepared.trailers.is_empty() {
+            upload.map_err(BodyError::from).boxed_unsync()
         } else {
-            reqwest::Body::wrap(WithTrailers::new(upload, prepared.trailers.clone()))
-        });
+            WithTrailers::new(upload, prepared.trailers.clone())
+                .map_err(BodyError::from)
+                .boxed_unsync()
+        };
     }
+    let mut request = http::Request::new(body);
+    *request.method_mut() = prepared.method.clone();
+    *request.headers_mut() = prepared.headers.clone();
+    let interim = InterimLog::default();
+    interim.attach(&mut request);
     let mut state = Transfer {
         head: None,
         inspector: Inspector::new(plan),
     };
-    let skip_body = prepared.method == Method::HEAD;
     let result = tokio::time::timeout_at(
         deadline,
-        transfer(client, request, &mut state, skip_body, &progress),
+        transfer(transport, &prepared.url, request, &mut state, &progress),
     )
     .await;
     let interrupted = match result {
         Ok(Ok(())) => None,
+        Ok(Err(TransferError::Trailing(Trailing(bytes)))) => {
+            Some(Interrupted::Framing(trailing(&bytes)))
+        }
         // The step asked for a broken connection, or stalled its body and the server
         // ended the request by closing the connection: whatever the transport says then
         // is the expected result, and a response that arrived before it still counts.
         // So does a body withdrawn after an early error response.
         Ok(Err(_)) if progress.aborted() || progress.stalled() || progress.withdrawn() => None,
-        Ok(Err(error)) if state.head.is_some() => Some(Interrupted::Framing(format!(
+        Ok(Err(TransferError::Body(error))) => Some(Interrupted::Framing(format!(
             "the response body broke off after {} bytes: {}",
             state.inspector.len(),
             describe_error(&error)
         ))),
-        Ok(Err(error)) => Some(Interrupted::Transport(describe_error(&error))),
+        Ok(Err(TransferError::Request(error))) => {
+            Some(Interrupted::Transport(describe_error(&error)))
+        }
         Err(_) if progress.stalled() && state.head.is_none() => Some(Interrupted::Unended),
         Err(_) => Some(Interrupted::Timeout),
     };
+    let interims = interim.take();
     // The exchange is over, whichever way it ended: a body still stalling ends now,
     // so a server that never ends the request keeps neither it nor the connection.
     drop(stall_hold);
@@ -306,6 +317,15 @@ pub(crate) async fn perform(
                 .sent_prefix(EXCERPT_CAP.min(usize::try_from(sent).unwrap_or(usize::MAX))),
         },
         response,
+        interim: interims
+            .kept
+            .iter()
+            .map(|(status, headers)| InterimRecord {
+                status: status.as_u16(),
+                headers: masked(headers),
+            })
+            .collect(),
+        interim_count: interims.count,
         duration: started.elapsed(),
     };
     let received = match (&interrupted, state.head) {
@@ -331,30 +351,56 @@ struct Transfer {
     inspector: Inspector,
 }
 
-async fn transfer(
-    client: &Client,
-    request: reqwest::Request,
-    state: &mut Transfer,
-    skip_body: bool,
-    progress: &UploadProgress,
-) -> reqwest::Result<()> {
-    let mut response = client.execute(request).await?;
-    state.head = Some((response.status().as_u16(), response.headers().clone()));
-    if response.status().is_client_error() || response.status().is_server_error() {
-        progress.withdraw();
-    }
-    // A HEAD response has no body whatever its Content-Length says.
-    if !skip_body {
-        while let Some(chunk) = response.chunk().await? {
-            state.inspector.feed(&chunk);
-        }
-    }
-    Ok(())
+/// How an exchange failed, by when.
+enum TransferError {
+    /// Before a response head: refused, reset, not HTTP.
+    Request(TransportError),
+    /// While the response body was read.
+    Body(hyper::Error),
+    /// After the response body's declared end, more bytes came.
+    Trailing(Trailing),
 }
 
-/// reqwest's own message is only "error sending request"; the cause (refused, reset,
-/// invalid HTTP) is down the source chain.
-fn describe_error(error: &reqwest::Error) -> String {
+async fn transfer(
+    transport: &Transport,
+    url: &Url,
+    request: http::Request<RequestBody>,
+    state: &mut Transfer,
+    progress: &UploadProgress,
+) -> Result<(), TransferError> {
+    // A HEAD response has no body whatever its Content-Length says: hyper knows.
+    let mut response = transport
+        .send(url, request)
+        .await
+        .map_err(TransferError::Request)?;
+    let status = response.head.status;
+    state.head = Some((status.as_u16(), response.head.headers.clone()));
+    if status.is_client_error() || status.is_server_error() {
+        progress.withdraw();
+    }
+    while let Some(chunk) = response.chunk().await.map_err(TransferError::Body)? {
+        state.inspector.feed(&chunk);
+    }
+    response.finish().await.map_err(TransferError::Trailing)
+}
+
+/// Bytes shown of what a server sent past a response's end.
+const TRAILING_SHOWN: usize = 64;
+
+/// The evidence of bytes after a response's end: how many, and the first of them.
+fn trailing(bytes: &[u8]) -> String {
+    let shown = &bytes[..bytes.len().min(TRAILING_SHOWN)];
+    let more = if bytes.len() > shown.len() { "…" } else { "" };
+    format!(
+        "{} bytes after the declared end of the body: \"{}\"{more}",
+        bytes.len(),
+        shown.escape_ascii()
+    )
+}
+
+/// The transport's own message is short ("no response", "error reading a body");
+/// the cause (refused, reset, invalid HTTP) is down the source chain.
+fn describe_error(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -405,6 +405,37 @@ pub async fn refuses_bodies_early() -> String {
     url
 }
 
+/// A server that answers every request head with `answer`, written as given in one
+/// piece (so what it puts after a response arrives with it), keeping the connection
+/// open for the next request; a HEAD gets `answer` up to its blank line. Counts the
+/// connections it accepts.
+pub async fn scripted(answer: &'static [u8]) -> (String, Arc<AtomicUsize>) {
+    let (listener, url) = bind().await;
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                while let Some((head, _)) = read_head(&mut socket).await {
+                    let end = answer.windows(4).position(|w| w == b"\r\n\r\n");
+                    let answer = match end {
+                        Some(end) if head.starts_with("HEAD ") => &answer[..end + 4],
+                        _ => answer,
+                    };
+                    if socket.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, connections)
+}
+
 async fn bind() -> (TcpListener, String) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
