@@ -16,6 +16,7 @@ use serde_saphyr::{Location, Spanned};
 
 use super::error::{LoadError, LoadErrorKind, LoadErrors, suggest};
 use super::extension::{BUILTIN_VARIABLES, Extensions};
+use super::matcher::{WrittenCheck, check_keys_listed};
 use super::model::*;
 use super::source::Source;
 use super::suite::Suite;
@@ -1084,7 +1085,7 @@ impl<'a> Loader<'a> {
         let mut xml_presence = Vec::new();
         for (path, matcher) in &syntax.xml {
             if let MatcherSyntax::Map(map) = &matcher.value
-                && matcher_checks(map).is_empty()
+                && map.checks.is_empty()
             {
                 match (map.present, map.absent) {
                     (Some(true), None) => xml_presence.push((path.clone(), true)),
@@ -1130,7 +1131,7 @@ impl<'a> Loader<'a> {
         scope: &mut Scope,
     ) -> Option<HeaderMatcher> {
         if let MatcherSyntax::Map(map) = &spanned.value {
-            let others = matcher_checks(map).len();
+            let others = map.checks.len();
             match (map.present, map.absent) {
                 (Some(true), None) if others == 0 => return Some(HeaderMatcher::Present),
                 (None, Some(true)) if others == 0 => return Some(HeaderMatcher::Absent),
@@ -1159,15 +1160,15 @@ impl<'a> Loader<'a> {
         scope: &mut Scope,
     ) -> Option<ValueMatcher> {
         if let MatcherSyntax::Map(map) = &spanned.value
-            && (map.present.is_some() || map.absent.is_some() || matcher_checks(map).len() != 1)
+            && (map.present.is_some() || map.absent.is_some() || map.checks.len() != 1)
         {
             self.push(ctx.source().error(
-                    &spanned.referenced,
-                    LoadErrorKind::StepShape(
-                        "give exactly one check here (equals, one_of, regex, contains, eq, ne, lt, le, gt, ge, etag, after or before)"
-                            .into(),
-                    ),
-                ));
+                &spanned.referenced,
+                LoadErrorKind::StepShape(format!(
+                    "give exactly one check here ({})",
+                    check_keys_listed()
+                )),
+            ));
             return None;
         }
         self.value_checks(ctx, spanned, scope)?.pop()
@@ -1189,7 +1190,7 @@ impl<'a> Loader<'a> {
         };
         let mut checks = Vec::new();
         let mut ok = true;
-        for written in matcher_checks(map) {
+        for written in &map.checks {
             let mut template = |item| self.checked_template(ctx, item, scope);
             let check = match written {
                 WrittenCheck::Regex(pattern) => self.regex(ctx, pattern).map(ValueMatcher::Regex),
@@ -1202,10 +1203,10 @@ impl<'a> Loader<'a> {
                 WrittenCheck::Contains(item) => template(item).map(ValueMatcher::ContainsToken),
                 WrittenCheck::Etag(item) => template(item).map(ValueMatcher::Etag),
                 WrittenCheck::Date(order, item) => {
-                    template(item).map(|t| ValueMatcher::Date(order, t))
+                    template(item).map(|t| ValueMatcher::Date(*order, t))
                 }
                 WrittenCheck::Compare(comparison, item) => {
-                    template(item).map(|t| ValueMatcher::Compare(comparison, t))
+                    template(item).map(|t| ValueMatcher::Compare(*comparison, t))
                 }
             };
             match check {
@@ -1485,50 +1486,6 @@ fn list_read(name: &str) -> LoadErrorKind {
     LoadErrorKind::InvalidValue(format!(
         "`{name}` is a list (captured with `append` or `all`); only `body: {{each: {name}, text: …}}` reads it"
     ))
-}
-
-/// One value check written in a matcher map, with what it is written with.
-enum WrittenCheck<'m> {
-    Equals(&'m Spanned<Scalar>),
-    Contains(&'m Spanned<Scalar>),
-    Compare(Comparison, &'m Spanned<Scalar>),
-    Etag(&'m Spanned<Scalar>),
-    Date(DateOrder, &'m Spanned<Scalar>),
-    OneOf(&'m [Spanned<Scalar>]),
-    Regex(&'m Spanned<String>),
-}
-
-/// The value checks written in a matcher map, in a fixed order: the one table that
-/// pairs each key of `MatcherMap` with the check it makes.
-fn matcher_checks(map: &MatcherMap) -> Vec<WrittenCheck<'_>> {
-    fn compare(
-        comparison: Comparison,
-        value: &Option<Spanned<Scalar>>,
-    ) -> Option<WrittenCheck<'_>> {
-        value.as_ref().map(|v| WrittenCheck::Compare(comparison, v))
-    }
-    [
-        map.equals.as_ref().map(WrittenCheck::Equals),
-        map.contains.as_ref().map(WrittenCheck::Contains),
-        compare(Comparison::Eq, &map.eq),
-        compare(Comparison::Ne, &map.ne),
-        compare(Comparison::Lt, &map.lt),
-        compare(Comparison::Le, &map.le),
-        compare(Comparison::Gt, &map.gt),
-        compare(Comparison::Ge, &map.ge),
-        map.etag.as_ref().map(WrittenCheck::Etag),
-        map.after
-            .as_ref()
-            .map(|v| WrittenCheck::Date(DateOrder::After, v)),
-        map.before
-            .as_ref()
-            .map(|v| WrittenCheck::Date(DateOrder::Before, v)),
-        map.one_of.as_deref().map(WrittenCheck::OneOf),
-        map.regex.as_ref().map(WrittenCheck::Regex),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
 }
 
 fn parse_status(text: &str) -> Option<StatusPattern> {

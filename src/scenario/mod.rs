@@ -4,6 +4,7 @@
 pub mod error;
 pub mod extension;
 pub mod load;
+pub mod matcher;
 pub mod model;
 pub mod source;
 pub mod suite;

@@ -14,6 +14,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 
+use super::matcher::{MatcherMap, keys_listed};
+
 /// One `*.yaml` file under the specs root.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -433,41 +435,6 @@ pub enum MatcherSyntax {
     Map(Box<MatcherMap>),
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatcherMap {
-    #[serde(default)]
-    pub equals: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub one_of: Option<Vec<Spanned<Scalar>>>,
-    #[serde(default)]
-    pub regex: Option<Spanned<String>>,
-    #[serde(default)]
-    pub contains: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub present: Option<bool>,
-    #[serde(default)]
-    pub absent: Option<bool>,
-    #[serde(default)]
-    pub eq: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub ne: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub lt: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub le: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub gt: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub ge: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub etag: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub after: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub before: Option<Spanned<Scalar>>,
-}
-
 /// A request body or an expected body: a plain scalar is text; a map names the source.
 #[derive(Debug)]
 pub enum BodySyntax {
@@ -538,7 +505,7 @@ impl<'de> Deserialize<'de> for NameList {
 /// or as a map (`Map`, through the map type's derived impl, so unknown keys and spans
 /// behave as everywhere else).
 macro_rules! scalar_or_map {
-    ($outer:ident, $map:ident, $expecting:literal) => {
+    ($outer:ident, $map:ident, $expecting:expr) => {
         impl<'de> Deserialize<'de> for $outer {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct ScalarOrMap;
@@ -546,7 +513,7 @@ macro_rules! scalar_or_map {
                     type Value = $outer;
 
                     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        f.write_str($expecting)
+                        f.write_str(&$expecting)
                     }
 
                     fn visit_str<E: de::Error>(self, v: &str) -> Result<$outer, E> {
@@ -583,7 +550,7 @@ macro_rules! scalar_or_map {
 scalar_or_map!(
     MatcherSyntax,
     MatcherMap,
-    "a value to equal, or a map of checks (equals, one_of, regex, contains, present, absent, eq, ne, lt, le, gt, ge, etag)"
+    format!("a value to equal, or a map of checks ({})", keys_listed())
 );
 scalar_or_map!(
     BodySyntax,
