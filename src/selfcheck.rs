@@ -363,7 +363,7 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
         scenario_timeout: SCENARIO_TIMEOUT,
         max_wait: plan::DEFAULT_MAX_WAIT,
         discovery: true,
-        add_capabilities: target.capabilities.iter().map(|c| c.to_string()).collect(),
+        add_capabilities: target.capabilities.clone(),
         remove_capabilities: Vec::new(),
         protocols: embedded::protocol_settings(&server),
     };

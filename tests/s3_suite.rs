@@ -119,7 +119,7 @@ fn the_s3_suite_passes_against_the_embedded_reference_server_signed() {
         let missing: Vec<&str> = scenario
             .requires
             .iter()
-            .map(String::as_str)
+            .map(|r| r.name.as_str())
             .filter(|r| !EMBEDDED.contains(r))
             .collect();
         if let Some(unknown) = missing.iter().find(|r| !NOT_EMBEDDED.contains(r)) {

@@ -14,6 +14,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_saphyr::{Location, Spanned};
 
+use super::capability::Capability;
 use super::error::{LoadError, LoadErrorKind, LoadErrors, suggest};
 use super::extension::{BUILTIN_VARIABLES, Extensions};
 use super::matcher::{WrittenCheck, check_keys_listed};
@@ -260,6 +261,7 @@ impl<'a> Loader<'a> {
             self.number_template(ctx, waits, &mut scope, "waits", units::parse_duration)
         });
         self.check_requirements(ctx, &syntax.requirements);
+        let requires = self.requires(ctx, &syntax.requires);
         if self.errors.borrow().len() > before {
             return None;
         }
@@ -274,7 +276,7 @@ impl<'a> Loader<'a> {
                 .collect(),
             level: syntax.level.value,
             requirement_levels: self.requirement_levels(ctx, syntax),
-            requires: syntax.requires.iter().map(|r| r.value.clone()).collect(),
+            requires,
             span: ctx.source().span(&syntax.id.referenced),
             timeout,
             waits,
@@ -300,6 +302,24 @@ impl<'a> Loader<'a> {
                 let listed = catalogue.and_then(|c| c.requirement(&id.value));
                 let level = listed.map_or(syntax.level.value, |r| r.level.max(syntax.level.value));
                 (id.value.clone(), level)
+            })
+            .collect()
+    }
+
+    /// `requires:`: every entry a capability some protocol knows, `!` for one the
+    /// target must lack.
+    fn requires(&self, ctx: &FileCtx, written: &[Spanned<String>]) -> Vec<Capability> {
+        written
+            .iter()
+            .filter_map(|entry| {
+                Capability::parse(&entry.value, &self.extensions.capabilities)
+                    .map_err(|unknown| {
+                        self.push(ctx.source().error(
+                            &entry.referenced,
+                            LoadErrorKind::InvalidValue(unknown.to_string()),
+                        ))
+                    })
+                    .ok()
             })
             .collect()
     }

@@ -1,6 +1,7 @@
 //! Scenario files: the syntax written in YAML, the validated model the engine runs,
 //! and the loader that turns one into the other with `file:line:col` errors.
 
+pub mod capability;
 pub mod error;
 pub mod extension;
 pub mod load;

@@ -28,6 +28,7 @@ pub use self::ledger::Ledger;
 pub use self::sign::Credentials;
 pub use self::target::{S3Target, encode_key, encode_query_value};
 use super::{Capabilities, DiscoveryError, Protocol, RunSession, Settings, Setup};
+use crate::scenario::capability::KnownCapabilities;
 use crate::scenario::extension::Extensions;
 use crate::scenario::model::Scenario;
 
@@ -55,6 +56,10 @@ impl Protocol for S3 {
     fn extend(&self, extensions: &mut Extensions) {
         extensions.variables.extend(VARIABLES);
         extensions.options.push(&sigv4::Sigv4Option);
+        extensions.capabilities.push(KnownCapabilities {
+            protocol: NAME,
+            names: settings::known_capabilities(),
+        });
     }
 
     fn endpoint(&self, settings: &Settings) -> Option<String> {
