@@ -131,6 +131,11 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
         step_timeout: inputs.step_timeout,
         scenario_timeout: inputs.scenario_timeout,
         sessions: Sessions(sessions.iter().map(|s| s.clone() as _).collect()),
+        size_variables: protocol::ALL
+            .iter()
+            .flat_map(|protocol| protocol.size_variables())
+            .copied()
+            .collect(),
     });
     Ok(Assembled {
         capabilities,

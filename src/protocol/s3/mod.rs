@@ -53,6 +53,11 @@ impl Protocol for S3 {
         "--s3-endpoint"
     }
 
+    /// S3 bodies are sized by what each scenario checks, not by a target's limit.
+    fn size_variables(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     fn extend(&self, extensions: &mut Extensions) {
         extensions.variables.extend(VARIABLES);
         extensions.options.push(&sigv4::Sigv4Option);

@@ -127,6 +127,12 @@ pub async fn discover(
     Ok(capabilities)
 }
 
+/// The variable holding the target's `Tus-Max-Size`.
+pub const MAX_SIZE_VARIABLE: &str = "tus_max_size";
+
+/// The variable sizing one PATCH of the scenarios that are not about limits.
+pub const CHUNK_SIZE_VARIABLE: &str = "tus_chunk_size";
+
 /// What scenarios send by default in one PATCH when they are not about limits.
 const CHUNK_SIZE: u64 = 1024 * 1024;
 
@@ -134,9 +140,12 @@ const CHUNK_SIZE: u64 = 1024 * 1024;
 /// scenarios about it, and a PATCH size that lets two chunks fit in one upload,
 /// so scenarios that are not about limits never trip over this one.
 fn sized_to(limit: u64) -> BTreeMap<String, String> {
-    let mut variables = BTreeMap::from([("tus_max_size".to_owned(), limit.to_string())]);
+    let mut variables = BTreeMap::from([(MAX_SIZE_VARIABLE.to_owned(), limit.to_string())]);
     if limit < 2 * CHUNK_SIZE {
-        variables.insert("tus_chunk_size".to_owned(), (limit / 2).max(1).to_string());
+        variables.insert(
+            CHUNK_SIZE_VARIABLE.to_owned(),
+            (limit / 2).max(1).to_string(),
+        );
     }
     variables
 }

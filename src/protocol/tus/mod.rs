@@ -29,6 +29,10 @@ impl Protocol for Tus {
         "--target"
     }
 
+    fn size_variables(&self) -> &'static [&'static str] {
+        &[discover::MAX_SIZE_VARIABLE, discover::CHUNK_SIZE_VARIABLE]
+    }
+
     fn extend(&self, extensions: &mut Extensions) {
         extensions.capabilities.push(KnownCapabilities {
             protocol: NAME,
