@@ -35,7 +35,6 @@ use tokio::task::JoinSet;
 use upspec_reference_server::{Fault, RunningServer, ServeError, serve};
 
 use crate::assembly::{self, AssemblyError, Inputs};
-use crate::catalogue::{self, Catalogue};
 use crate::embedded;
 use crate::engine::outcome::{Failure, FailureKind, Outcome};
 use crate::engine::{self, RunContext};
@@ -43,6 +42,7 @@ use crate::plan::{self, PlannedScenario};
 use crate::runner::filter::Filter;
 use crate::scenario::SpecTree;
 use crate::scenario::Suite;
+use crate::scenario::catalogue::{self, Catalogue};
 use crate::scenario::error::LoadErrors;
 use crate::scenario::model::{CutEnd, Level, Scenario, Step};
 

@@ -9,8 +9,8 @@
 
 use std::sync::OnceLock;
 
-use upspec::catalogue;
 use upspec::scenario::SpecTree;
+use upspec::scenario::catalogue;
 use upspec::selfcheck::{self, Options, Report};
 use upspec_reference_server::Fault;
 

@@ -20,8 +20,8 @@ use serde_json::Value;
 use sha1::Sha1;
 use sha2::Sha256;
 use upspec::assembly::load;
-use upspec::catalogue::{self, Status};
 use upspec::scenario::SpecTree;
+use upspec::scenario::catalogue::{self, Status};
 use upspec::scenario::model::{Level, Scenario};
 
 /// What the embedded target declares (src/cli/embedded.rs) plus `s3` and `s3:sigv4`.

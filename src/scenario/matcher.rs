@@ -14,7 +14,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use super::model::{Comparison, DateOrder};
-use super::syntax::Scalar;
+use super::scalar::Scalar;
 
 /// One value check written in a matcher map, with what it is written with.
 #[derive(Debug)]
