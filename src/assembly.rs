@@ -14,6 +14,7 @@ use crate::engine::{self, RunContext};
 use crate::plan::{self, PlannedScenario};
 use crate::protocol::{self, Capabilities, DiscoveryError, RunSession, Setup};
 use crate::runner::filter::Filter;
+use crate::scenario::capability::Capability;
 use crate::scenario::error::LoadErrors;
 use crate::scenario::model::Scenario;
 use crate::scenario::{self, SpecTree, Suite};
@@ -40,8 +41,8 @@ pub struct Inputs {
     pub max_wait: Duration,
     pub discovery: bool,
     /// `--capability` and `--no-capability`, which win over what was discovered.
-    pub add_capabilities: Vec<String>,
-    pub remove_capabilities: Vec<String>,
+    pub add_capabilities: Vec<Capability>,
+    pub remove_capabilities: Vec<Capability>,
     pub protocols: protocol::Settings,
 }
 
@@ -130,6 +131,11 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
         step_timeout: inputs.step_timeout,
         scenario_timeout: inputs.scenario_timeout,
         sessions: Sessions(sessions.iter().map(|s| s.clone() as _).collect()),
+        size_variables: protocol::ALL
+            .iter()
+            .flat_map(|protocol| protocol.size_variables())
+            .copied()
+            .collect(),
     });
     Ok(Assembled {
         capabilities,

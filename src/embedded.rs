@@ -12,6 +12,8 @@ use upspec_reference_server::{Config, RunningServer, TusConfig};
 use crate::protocol;
 use crate::protocol::s3::settings::{DEFAULT_REGION, S3Settings};
 use crate::protocol::s3::sign::Credentials;
+use crate::protocol::tus;
+use crate::scenario::capability::Capability;
 
 /// Large enough for any bundled upload, small enough that `Tus-Max-Size + 1` is refusable.
 const MAX_SIZE: u64 = 1 << 30;
@@ -41,7 +43,7 @@ pub struct EmbeddedTarget {
     /// Scenario variables describing the configuration (`tus_max_size`, …).
     pub vars: Vec<(&'static str, String)>,
     /// Capabilities discovery cannot see (GET of an upload is not part of tus).
-    pub capabilities: Vec<&'static str>,
+    pub capabilities: Vec<Capability>,
 }
 
 pub fn target() -> EmbeddedTarget {
@@ -66,7 +68,11 @@ pub fn target() -> EmbeddedTarget {
             ("tus_expiry", EXPIRY.as_secs().to_string()),
             ("tus_idle_timeout", IDLE_TIMEOUT.as_secs().to_string()),
         ],
-        capabilities: vec!["download"],
+        capabilities: vec![Capability {
+            protocol: tus::NAME,
+            name: tus::discover::DOWNLOAD.to_owned(),
+            negated: false,
+        }],
     }
 }
 

@@ -8,7 +8,6 @@
 
 pub mod assembly;
 pub mod baseline;
-pub mod catalogue;
 pub mod cli;
 pub mod embedded;
 pub mod engine;

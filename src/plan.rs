@@ -46,7 +46,7 @@ pub fn lacking_protocols(
             continue;
         };
         let name = protocol.name();
-        if capabilities.names.contains(name) {
+        if capabilities.offers(name) {
             continue;
         }
         match lacking.iter_mut().find(|l| l.name == name) {
@@ -137,22 +137,24 @@ fn skip_reason(
     capabilities: &Capabilities,
     variables: &BTreeMap<String, String>,
 ) -> Option<String> {
+    let required = |negated: bool| {
+        scenario
+            .requires
+            .iter()
+            .filter(move |capability| capability.negated == negated)
+            .map(|capability| capability.name.as_str())
+    };
     let protocol = protocol_of(scenario).map(|protocol| protocol.name());
-    let (unwanted, wanted): (Vec<&str>, Vec<&str>) = protocol
+    let missing: Vec<&str> = protocol
         .into_iter()
-        .chain(scenario.requires.iter().map(String::as_str))
-        .partition(|name| name.starts_with('!'));
-    let missing: Vec<&str> = wanted
-        .into_iter()
-        .filter(|name| !capabilities.names.contains(*name))
+        .chain(required(false))
+        .filter(|name| !capabilities.offers(name))
         .collect();
     if !missing.is_empty() {
         return Some(format!("target does not support {}", backquoted(&missing)));
     }
-    let present: Vec<&str> = unwanted
-        .into_iter()
-        .map(|name| &name[1..])
-        .filter(|name| capabilities.names.contains(*name))
+    let present: Vec<&str> = required(true)
+        .filter(|name| capabilities.offers(name))
         .collect();
     if !present.is_empty() {
         return Some(format!(

@@ -7,8 +7,8 @@
 use std::process::Command;
 
 use upspec::assembly::load;
-use upspec::catalogue::{self, Status};
 use upspec::scenario::SpecTree;
+use upspec::scenario::catalogue::{self, Status};
 use upspec::scenario::model::Level;
 use upspec::scenario::tree::CatalogueFile;
 

@@ -384,7 +384,7 @@ async fn a_response_before_the_abort_is_still_checked() {
     let result = run(vec![upload(201)], &ctx).await;
     let refused = inconclusive(&result);
     assert!(
-        matches!(refused.kind, FailureKind::TooLarge { sent } if sent > 0),
+        matches!(refused.kind, FailureKind::TooLarge { sent, .. } if sent > 0),
         "{refused:?}"
     );
     assert!(refused.kind.to_string().contains("--var tus_max_size"));

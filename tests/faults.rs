@@ -9,8 +9,8 @@
 
 use std::sync::OnceLock;
 
-use upspec::catalogue;
 use upspec::scenario::SpecTree;
+use upspec::scenario::catalogue;
 use upspec::selfcheck::{self, Options, Report};
 use upspec_reference_server::Fault;
 
@@ -33,7 +33,7 @@ fn report() -> &'static Report {
         let report = runtime
             .block_on(selfcheck::run_bundled(&Options::default()))
             .unwrap_or_else(|e| panic!("{e}"));
-        eprintln!("{}", selfcheck::render_text(&report));
+        eprintln!("{}", selfcheck::render::render_text(&report));
         report
     })
 }
@@ -43,7 +43,7 @@ fn every_fault_names_requirements_a_scenario_can_fail_on() {
     let catalogues = catalogue::load_all(&SpecTree::bundled()).unwrap_or_else(|e| panic!("{e}"));
     let problems: Vec<String> = Fault::ALL
         .iter()
-        .filter_map(|&f| selfcheck::fault_requirements(f, &catalogues).err())
+        .filter_map(|&f| selfcheck::catch::fault_requirements(f, &catalogues).err())
         .map(|e| e.to_string())
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -109,7 +109,7 @@ fn a_fault_breaks_the_server_only_as_far_as_it_says() {
 #[test]
 fn docs_faults_md_is_current() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/faults.md");
-    let generated = selfcheck::render_docs(report());
+    let generated = selfcheck::render::render_docs(report());
     if std::env::var_os("UPSPEC_BLESS").is_some_and(|v| v == "1") {
         std::fs::write(path, &generated).expect("writing docs/faults.md");
         return;

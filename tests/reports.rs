@@ -273,7 +273,7 @@ fn junit_separates_failures_errors_and_skips() {
     let junit = &fixed_run().junit;
     assert_eq!(junit.matches("<failure ").count(), 1, "{junit}");
     assert_eq!(junit.matches("<error ").count(), 1, "{junit}");
-    assert!(junit.contains(r#"<skipped message="target does not support `teleportation`"/>"#));
+    assert!(junit.contains(r#"<skipped message="target does not support `s3:tagging`"/>"#));
     assert!(junit.contains("known deviation (baseline)"));
     assert!(junit.contains(r#"<property name="requirements" value="DEMO-MUST"/>"#));
     assert!(junit.contains(r#"classname="demo.core""#));
@@ -349,7 +349,7 @@ fn html_report_renders_in_headless_chromium() {
     }
     // Reasons are on the summary line, visible without expanding.
     assert!(dom.contains(
-        "needs a capability the target lacks <span class=\"why\">— target does not support `teleportation`</span></summary>"
+        "needs a capability the target lacks <span class=\"why\">— target does not support `s3:tagging`</span></summary>"
     ));
 }
 

@@ -1332,6 +1332,7 @@ scenarios:
         step_timeout: Duration::from_secs(2),
         scenario_timeout: Duration::from_secs(2),
         sessions: Default::default(),
+        size_variables: Vec::new(),
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let result = runtime.block_on(run_scenario(&suite.scenarios[0], &context));

@@ -20,8 +20,8 @@ use serde_json::Value;
 use sha1::Sha1;
 use sha2::Sha256;
 use upspec::assembly::load;
-use upspec::catalogue::{self, Status};
 use upspec::scenario::SpecTree;
+use upspec::scenario::catalogue::{self, Status};
 use upspec::scenario::model::{Level, Scenario};
 
 /// What the embedded target declares (src/cli/embedded.rs) plus `s3` and `s3:sigv4`.
@@ -119,7 +119,7 @@ fn the_s3_suite_passes_against_the_embedded_reference_server_signed() {
         let missing: Vec<&str> = scenario
             .requires
             .iter()
-            .map(String::as_str)
+            .map(|r| r.name.as_str())
             .filter(|r| !EMBEDDED.contains(r))
             .collect();
         if let Some(unknown) = missing.iter().find(|r| !NOT_EMBEDDED.contains(r)) {

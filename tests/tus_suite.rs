@@ -156,7 +156,8 @@ fn expected_skip(case: &Case, scenario: &Scenario) -> Option<String> {
     let missing: Vec<&String> = scenario
         .requires
         .iter()
-        .filter(|r| case.disabled.contains(r.as_str()))
+        .filter(|r| !r.negated && case.disabled.contains(r.name.as_str()))
+        .map(|r| &r.name)
         .collect();
     if let Some(first) = missing.first() {
         return Some(format!("target does not support `{first}`"));
@@ -165,7 +166,8 @@ fn expected_skip(case: &Case, scenario: &Scenario) -> Option<String> {
     let present: Vec<&str> = scenario
         .requires
         .iter()
-        .filter_map(|r| r.strip_prefix('!'))
+        .filter(|r| r.negated)
+        .map(|r| r.name.as_str())
         .filter(|r| !case.disabled.contains(*r))
         .collect();
     if let Some(first) = present.first() {

@@ -8,8 +8,8 @@ use clap::Args;
 
 use super::Exit;
 use crate::assembly;
-use crate::catalogue::{self, Coverage, Status};
 use crate::scenario::SpecTree;
+use crate::scenario::catalogue::{self, Coverage, Status};
 
 #[derive(Debug, Args)]
 pub struct CoverageArgs {

@@ -68,9 +68,9 @@ pub fn faults(args: FaultsArgs) -> Exit {
             return Exit::Unreachable;
         }
     };
-    print!("{}", selfcheck::render_text(&report));
+    print!("{}", selfcheck::render::render_text(&report));
     if let Some(path) = &args.write_docs {
-        if let Err(error) = std::fs::write(path, selfcheck::render_docs(&report)) {
+        if let Err(error) = std::fs::write(path, selfcheck::render::render_docs(&report)) {
             eprintln!("error: cannot write {}: {error}", path.display());
             return Exit::Invalid;
         }

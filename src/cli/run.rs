@@ -21,6 +21,7 @@ use crate::report::human::{HumanReporter, Progress};
 use crate::report::json_lines::JsonLinesReporter;
 use crate::report::{Event, Reporter, Reporters, RunInfo, RunSummary};
 use crate::runner::{self, filter::Filter};
+use crate::scenario::capability::{Capability, KnownCapabilities};
 use crate::scenario::{SpecTree, Suite};
 use crate::settings::{self, ConfigFile, SettingsError};
 use crate::verdict::Verdict;
@@ -40,8 +41,8 @@ struct Settings {
     strict: bool,
     max_wait: Duration,
     discovery: bool,
-    add_capabilities: Vec<String>,
-    remove_capabilities: Vec<String>,
+    add_capabilities: Vec<Capability>,
+    remove_capabilities: Vec<Capability>,
     reports: ReportPaths,
     baseline: Arc<Baseline>,
     write_baseline: Option<std::path::PathBuf>,
@@ -128,9 +129,7 @@ pub fn run(args: RunArgs) -> Exit {
             for (name, value) in embedded.vars {
                 settings.vars.entry(name.to_owned()).or_insert(value);
             }
-            settings
-                .add_capabilities
-                .extend(embedded.capabilities.iter().map(|c| c.to_string()));
+            settings.add_capabilities.extend(embedded.capabilities);
             let server = match runtime.block_on(upspec_reference_server::serve(embedded.config)) {
                 Ok(server) => server,
                 Err(error) => {
@@ -356,6 +355,38 @@ fn list(suite: &Suite, filter: &Filter, format: Format) -> io::Result<()> {
     out.flush()
 }
 
+/// The capabilities the config file names under `in_config` and the flags under
+/// `flag`, in that order, each a name some protocol knows, without `!`: the flag
+/// itself says whether the target has it.
+fn capabilities(
+    in_config: &str,
+    config: &[String],
+    flag: &str,
+    flags: &[String],
+    known: &[KnownCapabilities],
+) -> Result<Vec<Capability>, SettingsError> {
+    let config = config.iter().map(|written| (in_config, written));
+    let flags = flags.iter().map(|written| (flag, written));
+    config
+        .chain(flags)
+        .map(|(origin, written)| {
+            let invalid = |message: String| SettingsError::Invalid {
+                origin: origin.to_owned(),
+                message,
+            };
+            let capability = Capability::parse(written, known)
+                .map_err(|unknown| invalid(unknown.to_string()))?;
+            if capability.negated {
+                return Err(invalid(format!(
+                    "`{written}`: name the capability without `!` (--capability and \
+                     --no-capability say whether the target has it)"
+                )));
+            }
+            Ok(capability)
+        })
+        .collect()
+}
+
 fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
     let config = match &args.config {
         Some(path) => ConfigFile::read(path)?,
@@ -396,10 +427,21 @@ fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
         Some(dir) => SpecTree::directory(dir),
         None => SpecTree::bundled(),
     };
-    let mut add_capabilities = config.capabilities.add.clone();
-    add_capabilities.extend(args.add_capabilities.iter().cloned());
-    let mut remove_capabilities = config.capabilities.remove.clone();
-    remove_capabilities.extend(args.remove_capabilities.iter().cloned());
+    let known = protocol::extensions().capabilities;
+    let add_capabilities = capabilities(
+        "config capabilities.add",
+        &config.capabilities.add,
+        "--capability",
+        &args.add_capabilities,
+        &known,
+    )?;
+    let remove_capabilities = capabilities(
+        "config capabilities.remove",
+        &config.capabilities.remove,
+        "--no-capability",
+        &args.remove_capabilities,
+        &known,
+    )?;
     Ok(Settings {
         target: args.target.clone().or(config.target.clone()),
         tree,

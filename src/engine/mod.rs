@@ -56,6 +56,9 @@ pub struct RunContext {
     /// The protocols' sessions: each prepares the run's requests (signs them) and
     /// observes their answers (notes what they created, for the cleanup).
     pub sessions: Sessions,
+    /// The variables that size bodies to a target's limits (`Protocol::size_variables`),
+    /// named when a target refuses a body as too large.
+    pub size_variables: Vec<&'static str>,
 }
 
 /// The client for the protocols' own requests (discovery, S3 set-up and cleanup);
@@ -641,6 +644,7 @@ impl<'a> Runner<'a> {
         {
             let kind = FailureKind::TooLarge {
                 sent: exchange.request.body_len,
+                size_variables: self.ctx.size_variables.clone(),
             };
             return Err(Stop::Inconclusive(failure(
                 &name,

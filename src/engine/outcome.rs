@@ -79,6 +79,9 @@ pub enum FailureKind {
     TooLarge {
         /// The body bytes the step sent.
         sent: u64,
+        /// The variables that size scenarios' bodies to the target's limits (the
+        /// run's protocols name them), to pass in advice.
+        size_variables: Vec<&'static str>,
     },
     /// No complete response within the step's or scenario's timeout.
     Timeout(Duration),
@@ -97,12 +100,28 @@ impl fmt::Display for FailureKind {
             } => write!(f, "{what}: expected {expected}, got {actual}"),
             FailureKind::Transport(message) => write!(f, "transport error: {message}"),
             FailureKind::Framing(message) => write!(f, "HTTP framing violated: {message}"),
-            FailureKind::TooLarge { sent } => write!(
-                f,
-                "the target refused a {sent}-byte body as too large (413): a limit of its \
-                 configuration; pass the limit (--var tus_max_size=BYTES, \
-                 --var tus_chunk_size=BYTES) so scenarios size their bodies to fit"
-            ),
+            FailureKind::TooLarge {
+                sent,
+                size_variables,
+            } => {
+                write!(
+                    f,
+                    "the target refused a {sent}-byte body as too large (413): a limit of its \
+                     configuration"
+                )?;
+                if size_variables.is_empty() {
+                    return Ok(());
+                }
+                let flags: Vec<String> = size_variables
+                    .iter()
+                    .map(|name| format!("--var {name}=BYTES"))
+                    .collect();
+                write!(
+                    f,
+                    "; pass the limit ({}) so scenarios size their bodies to fit",
+                    flags.join(", ")
+                )
+            }
             FailureKind::Timeout(after) => {
                 write!(f, "no complete response within {}", humanize(*after))
             }

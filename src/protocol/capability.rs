@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use crate::scenario::capability::Capability;
+
 /// What the target offers: capability names that scenarios `require`, and the facts
 /// discovery read (shown in the run header and recorded in reports).
 #[derive(Clone, Debug, Default)]
@@ -18,11 +20,17 @@ pub struct Capabilities {
 
 impl Capabilities {
     /// Applies `--capability` / `--no-capability`, which win over what was discovered.
-    pub fn override_with(&mut self, add: &[String], remove: &[String]) {
-        self.names.extend(add.iter().cloned());
-        for name in remove {
-            self.names.remove(name);
+    pub fn override_with(&mut self, add: &[Capability], remove: &[Capability]) {
+        self.names
+            .extend(add.iter().map(|capability| capability.name.clone()));
+        for capability in remove {
+            self.names.remove(&capability.name);
         }
+    }
+
+    /// Whether the target offers `name`.
+    pub fn offers(&self, name: &str) -> bool {
+        self.names.contains(name)
     }
 }
 

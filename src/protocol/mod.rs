@@ -92,6 +92,10 @@ pub(crate) trait Protocol: Sync {
     /// when the target turns out not to.
     fn enabled_by(&self) -> &'static str;
 
+    /// The variables that size scenarios' bodies to the target's limits, which a
+    /// user passes when the target refuses a body as too large.
+    fn size_variables(&self) -> &'static [&'static str];
+
     /// What it adds to scenario files: variables and request options.
     fn extend(&self, extensions: &mut Extensions);
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_saphyr::Spanned;
 
+use super::capability::KnownCapabilities;
 use super::error::LoadError;
 use super::model::ProtocolOption;
 use super::source::Source;
@@ -33,6 +34,8 @@ pub struct Extensions {
     /// Variables the run sets for every scenario, beyond [`BUILTIN_VARIABLES`].
     pub variables: Vec<&'static str>,
     pub options: Vec<&'static dyn RequestOption>,
+    /// The capability names scenarios may `require`, protocol by protocol.
+    pub capabilities: Vec<KnownCapabilities>,
 }
 
 /// Variables every scenario can read without declaring them, whatever the protocol.

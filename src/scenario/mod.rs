@@ -1,10 +1,14 @@
 //! Scenario files: the syntax written in YAML, the validated model the engine runs,
 //! and the loader that turns one into the other with `file:line:col` errors.
 
+pub mod capability;
+pub mod catalogue;
 pub mod error;
 pub mod extension;
 pub mod load;
+pub mod matcher;
 pub mod model;
+pub mod scalar;
 pub mod source;
 pub mod suite;
 pub mod syntax;

@@ -11,6 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::capability::Capability;
 use super::template::Template;
 
 /// Where a node was written: the file (as shown to users) and a 1-based line and column.
@@ -80,7 +81,7 @@ pub struct Scenario {
     /// so a scenario citing a MUST and an IMPL row cannot fail the IMPL row as MUST.
     pub requirement_levels: BTreeMap<String, Level>,
     /// Capabilities the target must have; unmet ones make the scenario skipped, with the reason.
-    pub requires: Vec<String>,
+    pub requires: Vec<Capability>,
     /// Where `- id:` was written.
     pub span: SourceSpan,
     pub timeout: Option<Duration>,
@@ -470,6 +471,14 @@ pub enum DigestAlgorithm {
 }
 
 impl DigestAlgorithm {
+    pub const ALL: [DigestAlgorithm; 5] = [
+        DigestAlgorithm::Md5,
+        DigestAlgorithm::Sha1,
+        DigestAlgorithm::Sha256,
+        DigestAlgorithm::Sha512,
+        DigestAlgorithm::Crc32,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DigestAlgorithm::Md5 => "md5",

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::catalogue::{Catalogue, Requirement};
 use super::model::{Scenario, SourceSpan};
-use crate::catalogue::{Catalogue, Requirement};
 
 /// All scenarios of a run, in a stable order (by file path, then position in the file).
 #[derive(Clone, Debug, Default)]

@@ -14,6 +14,10 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 
+use super::matcher::{MatcherMap, keys_listed};
+use super::scalar::Scalar;
+use super::scalar::ScalarVisitor;
+
 /// One `*.yaml` file under the specs root.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -331,51 +335,6 @@ pub struct ConditionSyntax {
     pub is: Spanned<MatcherSyntax>,
 }
 
-/// A scalar written as a string, an integer or a boolean, kept as text.
-///
-/// Floats are refused: YAML reads `Tus-Resumable: 1.0` as the number 1, which
-/// would silently send `1`; the error tells the author to quote it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Scalar(pub String);
-
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl Visitor<'_> for ScalarVisitor {
-    type Value = Scalar;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string, an integer or a boolean")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_owned()))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-        Err(E::custom(format_args!(
-            "YAML reads this as the number {v}; quote it to send it as written (e.g. \"1.0\")"
-        )))
-    }
-}
-
 /// `201`, `4xx`, or a list of those. A single value is spanned by the enclosing `Spanned`;
 /// list items carry their own spans so an error can point at the bad one.
 #[derive(Debug)]
@@ -431,41 +390,6 @@ impl<'de> Deserialize<'de> for StatusSyntax {
 pub enum MatcherSyntax {
     Shorthand(Scalar),
     Map(Box<MatcherMap>),
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatcherMap {
-    #[serde(default)]
-    pub equals: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub one_of: Option<Vec<Spanned<Scalar>>>,
-    #[serde(default)]
-    pub regex: Option<Spanned<String>>,
-    #[serde(default)]
-    pub contains: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub present: Option<bool>,
-    #[serde(default)]
-    pub absent: Option<bool>,
-    #[serde(default)]
-    pub eq: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub ne: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub lt: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub le: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub gt: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub ge: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub etag: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub after: Option<Spanned<Scalar>>,
-    #[serde(default)]
-    pub before: Option<Spanned<Scalar>>,
 }
 
 /// A request body or an expected body: a plain scalar is text; a map names the source.
@@ -538,7 +462,7 @@ impl<'de> Deserialize<'de> for NameList {
 /// or as a map (`Map`, through the map type's derived impl, so unknown keys and spans
 /// behave as everywhere else).
 macro_rules! scalar_or_map {
-    ($outer:ident, $map:ident, $expecting:literal) => {
+    ($outer:ident, $map:ident, $expecting:expr) => {
         impl<'de> Deserialize<'de> for $outer {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct ScalarOrMap;
@@ -546,7 +470,7 @@ macro_rules! scalar_or_map {
                     type Value = $outer;
 
                     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        f.write_str($expecting)
+                        f.write_str(&$expecting)
                     }
 
                     fn visit_str<E: de::Error>(self, v: &str) -> Result<$outer, E> {
@@ -583,7 +507,7 @@ macro_rules! scalar_or_map {
 scalar_or_map!(
     MatcherSyntax,
     MatcherMap,
-    "a value to equal, or a map of checks (equals, one_of, regex, contains, present, absent, eq, ne, lt, le, gt, ge, etag)"
+    format!("a value to equal, or a map of checks ({})", keys_listed())
 );
 scalar_or_map!(
     BodySyntax,

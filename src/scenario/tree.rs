@@ -14,7 +14,7 @@ mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled_specs.rs"));
 }
 
-/// The file name of a requirement catalogue (see [`crate::catalogue`]): it lists the
+/// The file name of a requirement catalogue (see [`super::catalogue`]): it lists the
 /// requirement IDs that the scenarios in its directory may cite, so it is not a
 /// scenario file.
 pub const CATALOGUE_FILE: &str = "requirements.yaml";

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::scenario::syntax::Scalar;
+use crate::scenario::scalar::Scalar;
 use crate::scenario::template::{RenderError, Template};
 use crate::scenario::units;
 

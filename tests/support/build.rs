@@ -57,6 +57,7 @@ pub fn context(target: &str) -> RunContext {
         step_timeout: Duration::from_secs(5),
         scenario_timeout: Duration::from_secs(10),
         sessions: Default::default(),
+        size_variables: vec!["tus_max_size", "tus_chunk_size"],
     }
 }
 

@@ -28,6 +28,7 @@ pub use self::ledger::Ledger;
 pub use self::sign::Credentials;
 pub use self::target::{S3Target, encode_key, encode_query_value};
 use super::{Capabilities, DiscoveryError, Protocol, RunSession, Settings, Setup};
+use crate::scenario::capability::KnownCapabilities;
 use crate::scenario::extension::Extensions;
 use crate::scenario::model::Scenario;
 
@@ -52,9 +53,18 @@ impl Protocol for S3 {
         "--s3-endpoint"
     }
 
+    /// S3 bodies are sized by what each scenario checks, not by a target's limit.
+    fn size_variables(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     fn extend(&self, extensions: &mut Extensions) {
         extensions.variables.extend(VARIABLES);
         extensions.options.push(&sigv4::Sigv4Option);
+        extensions.capabilities.push(KnownCapabilities {
+            protocol: NAME,
+            names: settings::known_capabilities(),
+        });
     }
 
     fn endpoint(&self, settings: &Settings) -> Option<String> {

@@ -153,7 +153,7 @@ fn uses_s3(scenario: &Scenario) -> bool {
         || scenario
             .requires
             .iter()
-            .any(|name| name == NAME || name.starts_with(&format!("{NAME}:")))
+            .any(|capability| !capability.negated && capability.protocol == NAME)
 }
 
 /// Creates the run's own bucket, with the region as its location outside us-east-1

@@ -232,12 +232,39 @@ impl S3Settings {
     /// keys are configured, for scenarios about signatures.
     pub fn capabilities(&self) -> Vec<String> {
         let mut names = vec![NAME.to_owned()];
-        names.extend(self.features.iter().map(|f| format!("{NAME}:{f}")));
+        names.extend(self.features.iter().map(|feature| capability(feature)));
         if self.credentials.is_some() {
-            names.push(format!("{NAME}:sigv4"));
+            names.push(capability(SIGV4));
         }
         names
     }
+}
+
+/// The optional features scenarios know, each `s3:<feature>` when declared.
+pub const FEATURES: &[&str] = &[
+    "checksum",
+    "conditional_write",
+    "copy",
+    "object_attributes",
+    "sse_c",
+    "sse_kms",
+    "sse_s3",
+    "tagging",
+];
+
+/// Given by configured keys, for the scenarios about signatures.
+const SIGV4: &str = "sigv4";
+
+/// The capability of a feature: `s3:<feature>`.
+fn capability(feature: &str) -> String {
+    format!("{NAME}:{feature}")
+}
+
+/// Every capability an S3 target can have, for the names scenarios may require.
+pub fn known_capabilities() -> Vec<String> {
+    std::iter::once(NAME.to_owned())
+        .chain(FEATURES.iter().chain([&SIGV4]).map(|f| capability(f)))
+        .collect()
 }
 
 /// The bucket a run creates when none is configured: unique per run, and

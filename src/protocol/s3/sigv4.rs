@@ -13,8 +13,9 @@ use serde_saphyr::{Location, Spanned};
 use crate::scenario::error::{LoadError, LoadErrorKind, suggest};
 use crate::scenario::extension::RequestOption;
 use crate::scenario::model::{ProtocolOption, SourceSpan};
+use crate::scenario::scalar::Scalar;
 use crate::scenario::source::Source;
-use crate::scenario::syntax::{OptionSyntax, Scalar};
+use crate::scenario::syntax::OptionSyntax;
 use crate::scenario::units;
 
 /// The option's key under `request:`.

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::protocol::{Capabilities, DiscoveryError};
+use crate::scenario::model::DigestAlgorithm;
 use crate::wire::describe;
 
 /// The capability every tus 1.0.0 scenario needs; extensions are named as in `Tus-Extension`.
@@ -18,6 +19,38 @@ pub const TUS: &str = "tus";
 
 /// The target sends `Tus-Max-Size`: the scenarios about its format need one to read.
 pub const MAX_SIZE: &str = "max-size";
+
+/// The extensions scenarios know, named as in `Tus-Extension`.
+const EXTENSIONS: &[&str] = &[
+    "checksum",
+    "checksum-trailer",
+    "concatenation",
+    "concatenation-unfinished",
+    "creation",
+    "creation-defer-length",
+    "creation-with-upload",
+    "expiration",
+    "termination",
+];
+
+/// A target that serves a GET of an upload's bytes: not a tus extension, so only
+/// `--capability download` says so.
+pub const DOWNLOAD: &str = "download";
+
+/// The checksum algorithm `algorithm` (as in `Tus-Checksum-Algorithm`), as a capability.
+fn checksum(algorithm: &str) -> String {
+    format!("checksum:{algorithm}")
+}
+
+/// Every capability a tus target can have, for the names scenarios may require.
+pub fn known_capabilities() -> Vec<String> {
+    [TUS, MAX_SIZE, DOWNLOAD]
+        .into_iter()
+        .chain(EXTENSIONS.iter().copied())
+        .map(str::to_owned)
+        .chain(DigestAlgorithm::ALL.map(|algorithm| checksum(algorithm.as_str())))
+        .collect()
+}
 
 /// Sends `OPTIONS target` (without `Tus-Resumable`, as the spec allows) and reads the tus headers.
 pub async fn discover(
@@ -88,11 +121,17 @@ pub async fn discover(
         }
     }
     capabilities.names.extend(list(&header("Tus-Extension")));
-    capabilities.names.extend(
-        list(&header("Tus-Checksum-Algorithm")).map(|algorithm| format!("checksum:{algorithm}")),
-    );
+    capabilities
+        .names
+        .extend(list(&header("Tus-Checksum-Algorithm")).map(|algorithm| checksum(&algorithm)));
     Ok(capabilities)
 }
+
+/// The variable holding the target's `Tus-Max-Size`.
+pub const MAX_SIZE_VARIABLE: &str = "tus_max_size";
+
+/// The variable sizing one PATCH of the scenarios that are not about limits.
+pub const CHUNK_SIZE_VARIABLE: &str = "tus_chunk_size";
 
 /// What scenarios send by default in one PATCH when they are not about limits.
 const CHUNK_SIZE: u64 = 1024 * 1024;
@@ -101,9 +140,12 @@ const CHUNK_SIZE: u64 = 1024 * 1024;
 /// scenarios about it, and a PATCH size that lets two chunks fit in one upload,
 /// so scenarios that are not about limits never trip over this one.
 fn sized_to(limit: u64) -> BTreeMap<String, String> {
-    let mut variables = BTreeMap::from([("tus_max_size".to_owned(), limit.to_string())]);
+    let mut variables = BTreeMap::from([(MAX_SIZE_VARIABLE.to_owned(), limit.to_string())]);
     if limit < 2 * CHUNK_SIZE {
-        variables.insert("tus_chunk_size".to_owned(), (limit / 2).max(1).to_string());
+        variables.insert(
+            CHUNK_SIZE_VARIABLE.to_owned(),
+            (limit / 2).max(1).to_string(),
+        );
     }
     variables
 }

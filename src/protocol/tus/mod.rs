@@ -10,6 +10,7 @@ use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 
 use super::{Capabilities, DiscoveryError, Protocol, RunSession, Settings, Setup};
+use crate::scenario::capability::KnownCapabilities;
 use crate::scenario::extension::Extensions;
 use crate::scenario::model::Scenario;
 
@@ -28,7 +29,16 @@ impl Protocol for Tus {
         "--target"
     }
 
-    fn extend(&self, _: &mut Extensions) {}
+    fn size_variables(&self) -> &'static [&'static str] {
+        &[discover::MAX_SIZE_VARIABLE, discover::CHUNK_SIZE_VARIABLE]
+    }
+
+    fn extend(&self, extensions: &mut Extensions) {
+        extensions.capabilities.push(KnownCapabilities {
+            protocol: NAME,
+            names: discover::known_capabilities(),
+        });
+    }
 
     /// tus is reached at `--target`, not through settings of its own.
     fn endpoint(&self, _: &Settings) -> Option<String> {

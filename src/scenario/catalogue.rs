@@ -32,11 +32,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::scenario::SpecTree;
-use crate::scenario::error::{LoadError, LoadErrorKind, LoadErrors, suggest};
-use crate::scenario::model::{Level, Scenario, SourceSpan};
-use crate::scenario::source::Source;
-use crate::scenario::tree::CatalogueFile;
+use super::error::{LoadError, LoadErrorKind, LoadErrors, suggest};
+use super::model::{Level, Scenario, SourceSpan};
+use super::source::Source;
+use super::tree::{CatalogueFile, SpecTree};
 
 /// One catalogue file, validated.
 #[derive(Clone, Debug)]

@@ -1,0 +1,275 @@
+//! Expectations and preconditions: statuses, header and XML matchers, digests.
+
+use serde_saphyr::{Location, Spanned};
+
+use crate::scenario::error::LoadErrorKind;
+use crate::scenario::matcher::{WrittenCheck, check_keys_listed};
+use crate::scenario::model::*;
+use crate::scenario::syntax::*;
+
+use super::{FileCtx, Loader, Scope};
+
+impl<'a> Loader<'a> {
+    pub(super) fn expect(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<ExpectSyntax>,
+        scope: &mut Scope,
+    ) -> Expect {
+        let syntax = &spanned.value;
+        let status = syntax.status.as_ref().and_then(|status| {
+            let mut allowed = Vec::new();
+            for item in &status.value.0 {
+                match parse_status(&item.value.0) {
+                    Some(pattern) => allowed.push(pattern),
+                    None => {
+                        let at = if item.referenced == Location::UNKNOWN {
+                            &status.referenced
+                        } else {
+                            &item.referenced
+                        };
+                        self.push(ctx.source().error(
+                            at,
+                            LoadErrorKind::InvalidValue(format!(
+                                "`{}` is not a status: write a code from 100 to 599, or a class like 4xx",
+                                item.value.0
+                            )),
+                        ));
+                        return None;
+                    }
+                }
+            }
+            if allowed.is_empty() {
+                self.push(ctx.source().error(
+                    &status.referenced,
+                    LoadErrorKind::InvalidValue("the list of statuses is empty".into()),
+                ));
+                return None;
+            }
+            Some(StatusExpect {
+                allowed,
+                span: ctx.source().span(&status.referenced),
+            })
+        });
+        let mut headers = Vec::new();
+        for (name, matcher) in &syntax.headers {
+            if let Some(matcher_model) = self.header_matcher(ctx, matcher, scope) {
+                headers.push(HeaderExpect {
+                    name: name.clone(),
+                    matcher: matcher_model,
+                    span: ctx.source().span(&matcher.referenced),
+                });
+            }
+        }
+        let body = syntax
+            .body
+            .as_ref()
+            .and_then(|body| self.body_expect(ctx, body, scope));
+        Expect {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub(super) fn body_expect(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<BodyExpectSyntax>,
+        scope: &mut Scope,
+    ) -> Option<BodyExpect> {
+        let syntax = &spanned.value;
+        let mut digests = Vec::new();
+        for (algorithm, value, hex_len) in [
+            (DigestAlgorithm::Md5, &syntax.md5, 32),
+            (DigestAlgorithm::Sha1, &syntax.sha1, 40),
+            (DigestAlgorithm::Sha256, &syntax.sha256, 64),
+            (DigestAlgorithm::Sha512, &syntax.sha512, 128),
+            (DigestAlgorithm::Crc32, &syntax.crc32, 8),
+        ] {
+            let Some(value) = value else { continue };
+            let hex = value.value.to_ascii_lowercase();
+            if hex.len() != hex_len || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                self.push(ctx.source().error(
+                    &value.referenced,
+                    LoadErrorKind::InvalidValue(format!(
+                        "a {} digest is {hex_len} hex digits",
+                        algorithm.as_str()
+                    )),
+                ));
+                continue;
+            }
+            digests.push((algorithm, hex));
+        }
+        let mut xml = Vec::new();
+        let mut xml_presence = Vec::new();
+        for (path, matcher) in &syntax.xml {
+            if let MatcherSyntax::Map(map) = &matcher.value
+                && map.checks.is_empty()
+            {
+                match (map.present, map.absent) {
+                    (Some(true), None) => xml_presence.push((path.clone(), true)),
+                    (None, Some(true)) => xml_presence.push((path.clone(), false)),
+                    _ => self.push(
+                        ctx.source().error(
+                            &matcher.referenced,
+                            LoadErrorKind::StepShape(
+                                "write `present: true` or `absent: true` alone, or one value check"
+                                    .into(),
+                            ),
+                        ),
+                    ),
+                }
+                continue;
+            }
+            if let Some(matcher) = self.value_matcher(ctx, matcher, scope) {
+                xml.push((path.clone(), matcher));
+            }
+        }
+        Some(BodyExpect {
+            empty: syntax.empty.unwrap_or(false),
+            equals: syntax
+                .equals
+                .as_ref()
+                .and_then(|body| self.body(ctx, body, scope)),
+            contains: syntax
+                .contains
+                .as_ref()
+                .and_then(|c| self.checked_template(ctx, c, scope)),
+            digests,
+            xml,
+            xml_presence,
+            root: syntax.root.as_ref().map(|root| root.value.clone()),
+            span: Some(ctx.source().span(&spanned.referenced)),
+        })
+    }
+
+    pub(super) fn header_matcher(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<MatcherSyntax>,
+        scope: &mut Scope,
+    ) -> Option<HeaderMatcher> {
+        if let MatcherSyntax::Map(map) = &spanned.value {
+            let others = map.checks.len();
+            match (map.present, map.absent) {
+                (Some(true), None) if others == 0 => return Some(HeaderMatcher::Present),
+                (None, Some(true)) if others == 0 => return Some(HeaderMatcher::Absent),
+                (None, None) => {}
+                _ => {
+                    self.push(ctx.source().error(
+                        &spanned.referenced,
+                        LoadErrorKind::StepShape(
+                            "write `present: true` or `absent: true` alone; value checks already imply presence"
+                                .into(),
+                        ),
+                    ));
+                    return None;
+                }
+            }
+        }
+        self.value_checks(ctx, spanned, scope)
+            .map(HeaderMatcher::Value)
+    }
+
+    /// A matcher on a value that is always present (an XML element, a variable): one check.
+    pub(super) fn value_matcher(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<MatcherSyntax>,
+        scope: &mut Scope,
+    ) -> Option<ValueMatcher> {
+        if let MatcherSyntax::Map(map) = &spanned.value
+            && (map.present.is_some() || map.absent.is_some() || map.checks.len() != 1)
+        {
+            self.push(ctx.source().error(
+                &spanned.referenced,
+                LoadErrorKind::StepShape(format!(
+                    "give exactly one check here ({})",
+                    check_keys_listed()
+                )),
+            ));
+            return None;
+        }
+        self.value_checks(ctx, spanned, scope)?.pop()
+    }
+
+    pub(super) fn value_checks(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<MatcherSyntax>,
+        scope: &mut Scope,
+    ) -> Option<Vec<ValueMatcher>> {
+        let map = match &spanned.value {
+            MatcherSyntax::Shorthand(value) => {
+                let template = self.template(ctx, &spanned.referenced, value)?;
+                self.check_variables(ctx, &spanned.referenced, &template, scope);
+                return Some(vec![ValueMatcher::Equals(template)]);
+            }
+            MatcherSyntax::Map(map) => map,
+        };
+        let mut checks = Vec::new();
+        let mut ok = true;
+        for written in &map.checks {
+            let mut template = |item| self.checked_template(ctx, item, scope);
+            let check = match written {
+                WrittenCheck::Regex(pattern) => self.regex(ctx, pattern).map(ValueMatcher::Regex),
+                WrittenCheck::OneOf(items) => items
+                    .iter()
+                    .map(&mut template)
+                    .collect::<Option<Vec<_>>>()
+                    .map(ValueMatcher::OneOf),
+                WrittenCheck::Equals(item) => template(item).map(ValueMatcher::Equals),
+                WrittenCheck::Contains(item) => template(item).map(ValueMatcher::ContainsToken),
+                WrittenCheck::Etag(item) => template(item).map(ValueMatcher::Etag),
+                WrittenCheck::Date(order, item) => {
+                    template(item).map(|t| ValueMatcher::Date(*order, t))
+                }
+                WrittenCheck::Compare(comparison, item) => {
+                    template(item).map(|t| ValueMatcher::Compare(*comparison, t))
+                }
+            };
+            match check {
+                Some(check) => checks.push(check),
+                None => ok = false,
+            }
+        }
+        if checks.is_empty() && ok {
+            self.push(ctx.source().error(
+                &spanned.referenced,
+                LoadErrorKind::StepShape("this matcher has no check".into()),
+            ));
+            return None;
+        }
+        ok.then_some(checks)
+    }
+}
+
+/// `201`, `4xx` or `5XX` as a status pattern; `None` outside 100 to 599.
+fn parse_status(text: &str) -> Option<StatusPattern> {
+    let text = text.trim();
+    if let Some(class) = text.strip_suffix("xx").or_else(|| text.strip_suffix("XX")) {
+        let digit: u8 = class.parse().ok()?;
+        return (1..=5)
+            .contains(&digit)
+            .then_some(StatusPattern::Class(digit));
+    }
+    let code: u16 = text.parse().ok()?;
+    (100..=599)
+        .contains(&code)
+        .then_some(StatusPattern::Code(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(parse_status("201"), Some(StatusPattern::Code(201)));
+        assert_eq!(parse_status("4xx"), Some(StatusPattern::Class(4)));
+        assert_eq!(parse_status("6xx"), None);
+        assert_eq!(parse_status("99"), None);
+        assert_eq!(parse_status("two hundred"), None);
+    }
+}

@@ -1,0 +1,167 @@
+//! The keys of a matcher map (`{regex: …}`, `{ge: 5}`, `{present: true}`), defined
+//! once. The table at the bottom of this file drives the parsing of every key, the
+//! check each one writes, the "expected one of …" of an unknown key and the hints
+//! that list the checks, so adding a matcher is a row here, its [`ValueMatcher`]
+//! variant with its lowering (the compiler asks for both arms) and its evaluation
+//! in `engine/expect.rs`.
+//!
+//! [`ValueMatcher`]: super::model::ValueMatcher
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use super::model::{Comparison, DateOrder};
+use super::scalar::Scalar;
+
+/// One value check written in a matcher map, with what it is written with.
+#[derive(Debug)]
+pub enum WrittenCheck {
+    Equals(Spanned<Scalar>),
+    Contains(Spanned<Scalar>),
+    Compare(Comparison, Spanned<Scalar>),
+    Etag(Spanned<Scalar>),
+    Date(DateOrder, Spanned<Scalar>),
+    OneOf(Vec<Spanned<Scalar>>),
+    Regex(Spanned<String>),
+}
+
+/// A matcher written as a map: the presence keys, and the value checks in the
+/// table's order (the order they run in), whatever the order they were written in.
+#[derive(Debug, Default)]
+pub struct MatcherMap {
+    pub present: Option<bool>,
+    pub absent: Option<bool>,
+    pub checks: Vec<WrittenCheck>,
+}
+
+/// The keys that ask whether a value is there at all, rather than check it.
+const PRESENCE_KEYS: [&str; 2] = ["present", "absent"];
+
+/// Defines [`CHECK_KEYS`], [`KEYS`] and `read_check` from one table of
+/// `"key" => |value: Type| check`.
+macro_rules! matcher_keys {
+    ($($key:literal => |$value:ident: $written:ty| $check:expr),* $(,)?) => {
+        /// Every value-check key, in the order the checks run.
+        pub const CHECK_KEYS: &[&str] = &[$($key),*];
+
+        /// Every key a matcher map accepts.
+        const KEYS: &[&str] = &[PRESENCE_KEYS[0], PRESENCE_KEYS[1], $($key),*];
+
+        /// Reads the value of the check key `key`; `None` for a key that is no check.
+        fn read_check<'de, A: MapAccess<'de>>(
+            key: &str,
+            map: &mut A,
+        ) -> Result<Option<WrittenCheck>, A::Error> {
+            $(
+                if key == $key {
+                    let $value: $written = map.next_value()?;
+                    return Ok(Some($check));
+                }
+            )*
+            Ok(None)
+        }
+    };
+}
+
+matcher_keys! {
+    "equals" => |value: Spanned<Scalar>| WrittenCheck::Equals(value),
+    "contains" => |value: Spanned<Scalar>| WrittenCheck::Contains(value),
+    "eq" => |value: Spanned<Scalar>| WrittenCheck::Compare(Comparison::Eq, value),
+    "ne" => |value: Spanned<Scalar>| WrittenCheck::Compare(Comparison::Ne, value),
+    "lt" => |value: Spanned<Scalar>| WrittenCheck::Compare(Comparison::Lt, value),
+    "le" => |value: Spanned<Scalar>| WrittenCheck::Compare(Comparison::Le, value),
+    "gt" => |value: Spanned<Scalar>| WrittenCheck::Compare(Comparison::Gt, value),
+    "ge" => |value: Spanned<Scalar>| WrittenCheck::Compare(Comparison::Ge, value),
+    "etag" => |value: Spanned<Scalar>| WrittenCheck::Etag(value),
+    "after" => |value: Spanned<Scalar>| WrittenCheck::Date(DateOrder::After, value),
+    "before" => |value: Spanned<Scalar>| WrittenCheck::Date(DateOrder::Before, value),
+    "one_of" => |value: Vec<Spanned<Scalar>>| WrittenCheck::OneOf(value),
+    "regex" => |value: Spanned<String>| WrittenCheck::Regex(value),
+}
+
+/// The check keys as prose: "equals, contains, … or regex".
+pub fn check_keys_listed() -> String {
+    match CHECK_KEYS.split_last() {
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// Every key a matcher map accepts, for a hint: "present, absent, equals, …".
+pub fn keys_listed() -> String {
+    KEYS.join(", ")
+}
+
+impl<'de> Deserialize<'de> for MatcherMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor;
+        impl<'de> Visitor<'de> for MapVisitor {
+            type Value = MatcherMap;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a map of checks ({})", keys_listed())
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MatcherMap, A::Error> {
+                let mut matcher = MatcherMap::default();
+                let mut checks = Vec::new();
+                // The parser refuses duplicate keys, so each key is read at most once.
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == PRESENCE_KEYS[0] {
+                        matcher.present = Some(map.next_value()?);
+                    } else if key == PRESENCE_KEYS[1] {
+                        matcher.absent = Some(map.next_value()?);
+                    } else if let Some(check) = read_check(&key, &mut map)? {
+                        let order = CHECK_KEYS.iter().position(|k| *k == key);
+                        checks.push((order, check));
+                    } else {
+                        return Err(de::Error::unknown_field(&key, KEYS));
+                    }
+                }
+                checks.sort_by_key(|(order, _)| *order);
+                matcher.checks = checks.into_iter().map(|(_, check)| check).collect();
+                Ok(matcher)
+            }
+        }
+        deserializer.deserialize_map(MapVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_run_in_the_table_order_whatever_the_written_order() {
+        let map: MatcherMap = serde_saphyr::from_str("{regex: '^a', equals: a, ge: 1}").unwrap();
+        let kinds: Vec<&str> = map
+            .checks
+            .iter()
+            .map(|check| match check {
+                WrittenCheck::Equals(_) => "equals",
+                WrittenCheck::Compare(..) => "compare",
+                WrittenCheck::Regex(_) => "regex",
+                WrittenCheck::Contains(_)
+                | WrittenCheck::Etag(_)
+                | WrittenCheck::Date(..)
+                | WrittenCheck::OneOf(_) => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["equals", "compare", "regex"]);
+    }
+
+    #[test]
+    fn an_unknown_key_names_every_key() {
+        let error = serde_saphyr::from_str::<MatcherMap>("{regexp: x}")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown field `regexp`"), "{error}");
+        assert!(
+            error.contains(&format!("expected one of {}", KEYS.join(", "))),
+            "{error}"
+        );
+    }
+}

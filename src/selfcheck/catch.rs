@@ -1,0 +1,126 @@
+//! What counts as catching a fault: a failed check of a requirement the fault
+//! violates, at the level its catalogue gives it; and the clean run's verdict.
+
+use upspec_reference_server::Fault;
+
+use crate::engine::outcome::Outcome;
+use crate::plan::PlannedScenario;
+use crate::scenario::catalogue::Catalogue;
+use crate::scenario::model::{Level, Scenario};
+
+use super::execute::Ran;
+use super::{CleanRun, FaultCheckError, FaultResult};
+
+/// The level a requirement's failed check must count at to catch a fault: a MUST
+/// row's at MUST, a SHOULD row's at SHOULD or MUST; MAY and IMPL rows never
+/// fail, so they catch nothing.
+pub fn catching_level(level: Level) -> Option<Level> {
+    match level {
+        Level::Must => Some(Level::Must),
+        Level::Should => Some(Level::Should),
+        Level::May | Level::Impl => None,
+    }
+}
+
+/// Whether this scenario's outcome catches a fault violating `requirements`: a
+/// check of one of them failed at a level strong enough for it. An inconclusive
+/// scenario catches nothing, since no check of what it cites was decided; an
+/// error counts for the requirements the scenario cites, since the fault broke
+/// the exchange that was to check them.
+pub fn catches(scenario: &Scenario, outcome: &Outcome, requirements: &[(String, Level)]) -> bool {
+    let failed: &[String] = match outcome {
+        Outcome::Passed | Outcome::Inconclusive(_) => return false,
+        Outcome::Failed(failure) => &failure.requirements,
+        Outcome::Errored(_) => &scenario.requirements,
+    };
+    requirements.iter().any(|(id, level)| {
+        failed.contains(id)
+            && catching_level(*level).is_some_and(|needed| scenario.level_of(id) <= needed)
+    })
+}
+
+/// The requirements a fault violates, with their levels from `catalogues`.
+pub fn fault_requirements(
+    fault: Fault,
+    catalogues: &[Catalogue],
+) -> Result<Vec<(String, Level)>, FaultCheckError> {
+    let requirements = fault
+        .requirements()
+        .iter()
+        .map(|&id| {
+            catalogues
+                .iter()
+                .find_map(|c| c.requirement(id))
+                .map(|r| (id.to_owned(), r.level))
+                .ok_or_else(|| FaultCheckError::UnknownRequirement {
+                    fault,
+                    id: id.to_owned(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if requirements
+        .iter()
+        .all(|(_, level)| catching_level(*level).is_none())
+    {
+        return Err(FaultCheckError::Uncatchable { fault });
+    }
+    Ok(requirements)
+}
+
+pub(super) fn clean_run(planned: &[PlannedScenario], runs: &[Option<Ran>]) -> CleanRun {
+    let mut clean = CleanRun::default();
+    for (planned, ran) in planned.iter().zip(runs) {
+        let name = planned.scenario.name();
+        let outcome = ran.as_ref().map(|r| &r.outcome);
+        match (&planned.skip, outcome) {
+            (Some(reason), _) => clean.skipped.push((name, reason.clone())),
+            (
+                None,
+                Some(
+                    Outcome::Failed(failure)
+                    | Outcome::Inconclusive(failure)
+                    | Outcome::Errored(failure),
+                ),
+            ) => clean
+                .failed
+                .push((name, format!("{}: {}", failure.step, failure.kind))),
+            (None, Some(Outcome::Passed)) if ran.as_ref().is_some_and(|r| r.server_error) => {
+                clean.failed.push((name, "the server answered 5xx".into()));
+            }
+            (None, Some(Outcome::Passed)) => clean.passed += 1,
+            (None, None) => clean.failed.push((name, "did not finish".into())),
+        }
+    }
+    clean
+}
+
+pub(super) fn judge(
+    fault: Fault,
+    requirements: Vec<(String, Level)>,
+    planned: &[PlannedScenario],
+    runs: &[Option<Ran>],
+) -> FaultResult {
+    let mut result = FaultResult {
+        fault,
+        requirements,
+        caught_by: Vec::new(),
+        also_failed: Vec::new(),
+        server_errors: Vec::new(),
+    };
+    for (planned, ran) in planned.iter().zip(runs) {
+        let Some(ran) = ran else { continue };
+        let name = planned.scenario.name();
+        if ran.server_error {
+            result.server_errors.push(name.clone());
+        }
+        if matches!(ran.outcome, Outcome::Passed) {
+            continue;
+        }
+        if catches(&planned.scenario, &ran.outcome, &result.requirements) {
+            result.caught_by.push(name);
+        } else {
+            result.also_failed.push(name);
+        }
+    }
+    result
+}
