@@ -218,6 +218,16 @@ impl LoadError {
     /// the offending line with a caret and the label (or the label alone when the
     /// file could not be read), then any note.
     pub fn render(&self) -> String {
+        self.draw(Level::ERROR)
+    }
+
+    /// The same without the leading `error: `, for a caller that prints it itself
+    /// (a config-file error is one of the run's settings errors).
+    pub fn render_without_level(&self) -> String {
+        self.draw(Level::ERROR.no_name())
+    }
+
+    fn draw(&self, level: Level<'_>) -> String {
         let title = self.kind.title();
         let label = self.kind.label();
         let file: &str = &self.span.file;
@@ -225,14 +235,14 @@ impl LoadError {
             Some(text) => {
                 let start = byte_at_column(text, self.span.column as usize - 1);
                 let end = start + byte_at_column(&text[start..], self.width as usize);
-                Level::ERROR.primary_title(title).element(
+                level.clone().primary_title(title).element(
                     Snippet::source(text.as_str())
                         .line_start(self.span.line as usize)
                         .path(file)
                         .annotation(AnnotationKind::Primary.span(start..end).label(label)),
                 )
             }
-            None => Level::ERROR
+            None => level
                 .primary_title(title)
                 .element(
                     Origin::path(file)
