@@ -413,16 +413,14 @@ fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
         headers.push((name, value));
     }
     let headers = settings::render_headers(&headers, &vars)?;
-    let step_timeout = match (args.timeout, &config.timeout) {
-        (Some(timeout), _) => timeout,
-        (None, Some(text)) => settings::duration("config timeout", text)?,
-        (None, None) => DEFAULT_STEP_TIMEOUT,
-    };
-    let scenario_timeout = match (args.scenario_timeout, &config.scenario_timeout) {
-        (Some(timeout), _) => timeout,
-        (None, Some(text)) => settings::duration("config scenario_timeout", text)?,
-        (None, None) => DEFAULT_SCENARIO_TIMEOUT,
-    };
+    let step_timeout = args
+        .timeout
+        .or(config.timeout)
+        .unwrap_or(DEFAULT_STEP_TIMEOUT);
+    let scenario_timeout = args
+        .scenario_timeout
+        .or(config.scenario_timeout)
+        .unwrap_or(DEFAULT_SCENARIO_TIMEOUT);
     let tree = match args.specs.as_ref().or(config.specs.as_ref()) {
         Some(dir) => SpecTree::directory(dir),
         None => SpecTree::bundled(),

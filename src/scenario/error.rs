@@ -4,6 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
+
 use super::model::SourceSpan;
 
 /// Everything wrong with a run's scenario files, collected before any request is sent.
@@ -211,25 +213,62 @@ impl LoadError {
     }
 }
 
+impl LoadError {
+    /// The error as annotate-snippets draws it: the title, the `-->` location, and
+    /// the offending line with a caret and the label (or the label alone when the
+    /// file could not be read), then any note.
+    pub fn render(&self) -> String {
+        self.draw(Level::ERROR)
+    }
+
+    /// The same without the leading `error: `, for a caller that prints it itself
+    /// (a config-file error is one of the run's settings errors).
+    pub fn render_without_level(&self) -> String {
+        self.draw(Level::ERROR.no_name())
+    }
+
+    fn draw(&self, level: Level<'_>) -> String {
+        let title = self.kind.title();
+        let label = self.kind.label();
+        let file: &str = &self.span.file;
+        let located = match &self.line_text {
+            Some(text) => {
+                let start = byte_at_column(text, self.span.column as usize - 1);
+                let end = start + byte_at_column(&text[start..], self.width as usize);
+                level.clone().primary_title(title).element(
+                    Snippet::source(text.as_str())
+                        .line_start(self.span.line as usize)
+                        .path(file)
+                        .annotation(AnnotationKind::Primary.span(start..end).label(label)),
+                )
+            }
+            None => level
+                .primary_title(title)
+                .element(
+                    Origin::path(file)
+                        .line(self.span.line as usize)
+                        .char_column(self.span.column as usize),
+                )
+                .element(Level::NOTE.no_name().message(label)),
+        };
+        let report = match &self.note {
+            Some(note) => located.element(Level::NOTE.message(note.as_str())),
+            None => located,
+        };
+        Renderer::plain().render(&[report])
+    }
+}
+
+/// The byte offset of the `column`-th character of `text` (0-based), or its end.
+fn byte_at_column(text: &str, column: usize) -> usize {
+    text.char_indices()
+        .nth(column)
+        .map_or(text.len(), |(at, _)| at)
+}
+
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.kind.title())?;
-        let line_number = self.span.line.to_string();
-        let gutter = " ".repeat(line_number.len());
-        writeln!(f, "{gutter}--> {}", self.span)?;
-        if let Some(text) = &self.line_text {
-            writeln!(f, "{gutter} |")?;
-            writeln!(f, "{line_number} | {text}")?;
-            let indent = " ".repeat(self.span.column.saturating_sub(1) as usize);
-            let carets = "^".repeat(self.width as usize);
-            writeln!(f, "{gutter} | {indent}{carets} {}", self.kind.label())?;
-        } else {
-            writeln!(f, "{gutter} = {}", self.kind.label())?;
-        }
-        if let Some(note) = &self.note {
-            writeln!(f, "{gutter} = note: {note}")?;
-        }
-        Ok(())
+        writeln!(f, "{}", self.render())
     }
 }
 

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::scenario::error::LoadError;
+
 /// A settings problem: the run cannot start (exit code 2).
 #[derive(Debug)]
 pub enum SettingsError {
@@ -10,8 +12,8 @@ pub enum SettingsError {
         path: PathBuf,
         error: std::io::Error,
     },
-    /// The config file's parse error, already rendered with its location.
-    ConfigParse { path: PathBuf, rendered: String },
+    /// What is wrong in the config file, located and drawn as scenario-file errors are.
+    Config(Box<LoadError>),
     /// A flag, environment variable or config value that does not parse.
     Invalid { origin: String, message: String },
 }
@@ -22,9 +24,7 @@ impl fmt::Display for SettingsError {
             SettingsError::ConfigRead { path, error } => {
                 write!(f, "cannot read the config file {}: {error}", path.display())
             }
-            SettingsError::ConfigParse { path, rendered } => {
-                write!(f, "invalid config file {}:\n{rendered}", path.display())
-            }
+            SettingsError::Config(error) => write!(f, "{}", error.render_without_level()),
             SettingsError::Invalid { origin, message } => write!(f, "{origin}: {message}"),
         }
     }

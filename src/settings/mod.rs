@@ -5,11 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::scenario::scalar::Scalar;
+use crate::scenario::source::Source;
 use crate::scenario::template::{RenderError, Template};
 use crate::scenario::units;
 
@@ -31,8 +33,10 @@ pub struct ConfigFile {
     #[serde(default)]
     pub vars: BTreeMap<String, Scalar>,
     pub seed: Option<u64>,
-    pub timeout: Option<String>,
-    pub scenario_timeout: Option<String>,
+    #[serde(default, deserialize_with = "duration")]
+    pub timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "duration")]
+    pub scenario_timeout: Option<Duration>,
     pub strict: Option<bool>,
     pub discovery: Option<bool>,
     #[serde(default)]
@@ -58,14 +62,13 @@ impl ConfigFile {
             path: path.to_owned(),
             error,
         })?;
-        let display = path.display().to_string();
-        serde_saphyr::from_str_with_options(&text, serde_saphyr::options! { strict_booleans: true })
-            .map_err(|e: serde_saphyr::Error| SettingsError::ConfigParse {
-                path: path.to_owned(),
-                rendered: e.render_with_options(serde_saphyr::render_options! {
-                    source_name: Some(display.as_str()),
-                }),
-            })
+        let name: Arc<str> = Arc::from(path.display().to_string());
+        Source {
+            name: &name,
+            text: &text,
+        }
+        .parse()
+        .map_err(SettingsError::Config)
     }
 }
 
@@ -105,12 +108,15 @@ pub fn vars_from_env(env: impl IntoIterator<Item = (String, String)>) -> BTreeMa
         .collect()
 }
 
-/// Parses a duration given in a flag or the config file, naming where it came from.
-pub fn duration(origin: &str, text: &str) -> Result<Duration, SettingsError> {
-    units::parse_duration(text).map_err(|message| SettingsError::Invalid {
-        origin: origin.to_owned(),
-        message,
-    })
+/// A duration in the config file (`30s`), parsed as it is read so that a bad one
+/// is reported at its place in the file.
+fn duration<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    units::parse_duration(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 /// Renders header values (which may read variables such as secrets) once per run.
