@@ -944,7 +944,7 @@ faults! {
     PlainObjectAnyPartNumber {
         name: "plain-object-any-part-number",
         scope: "s3 GetObject partNumber",
-        summary: "?partNumber=2 of a plain (single-part) object answers the whole object instead of InvalidPart",
+        summary: "?partNumber=2 of a plain (single-part) object answers the whole object instead of 416 InvalidPartNumber",
         violates: ["S3-MPU-GETPART-NONMPU"],
     }
     /// Part numbers used as 0-based indexes.

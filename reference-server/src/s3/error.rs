@@ -150,11 +150,15 @@ pub enum S3Error {
     )]
     NoSuchUpload { upload_id: String },
     /// 400: Complete names a part that was never uploaded or with another
-    /// ETag; GET ?partNumber past the object's parts.
+    /// ETag.
     #[error(
         "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
     )]
     InvalidPart { part_number: u32, etag: String },
+    /// 416: GET or HEAD ?partNumber past the object's parts (a plain object
+    /// has one), as AWS answers; RGW answers 400 InvalidPart instead.
+    #[error("The requested partnumber is not satisfiable")]
+    InvalidPartNumber { requested: u32, actual: usize },
     /// 400: Complete's part numbers are not strictly ascending (duplicates
     /// included); with checksums, not consecutive from 1.
     #[error("The list of parts was not in ascending order. Parts must be ordered by part number.")]
@@ -232,6 +236,7 @@ impl S3Error {
             Self::NotModified { .. } => "NotModified",
             Self::NoSuchUpload { .. } => "NoSuchUpload",
             Self::InvalidPart { .. } => "InvalidPart",
+            Self::InvalidPartNumber { .. } => "InvalidPartNumber",
             Self::InvalidPartOrder => "InvalidPartOrder",
             Self::EntityTooSmall { .. } => "EntityTooSmall",
             Self::OperationAborted => "OperationAborted",
@@ -275,7 +280,9 @@ impl S3Error {
             Self::BucketAlreadyOwnedByYou { .. }
             | Self::BucketNotEmpty { .. }
             | Self::OperationAborted => StatusCode::CONFLICT,
-            Self::InvalidRange { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            Self::InvalidRange { .. } | Self::InvalidPartNumber { .. } => {
+                StatusCode::RANGE_NOT_SATISFIABLE
+            }
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::NotModified { .. } => StatusCode::NOT_MODIFIED,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -333,6 +340,10 @@ impl S3Error {
             ],
             Self::PreconditionFailed { condition } => vec![("Condition", (*condition).into())],
             Self::NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
+            Self::InvalidPartNumber { requested, actual } => vec![
+                ("PartNumberRequested", requested.to_string()),
+                ("ActualPartCount", actual.to_string()),
+            ],
             Self::InvalidPart { part_number, etag } => vec![
                 ("PartNumber", part_number.to_string()),
                 ("ETag", etag.clone()),

@@ -309,9 +309,9 @@ pub(super) async fn get<St: Store + Clone>(
                 ));
             }
             let number = rules::part_number(number, ctx.faults)?;
-            let invalid = || S3Error::InvalidPart {
-                part_number: number,
-                etag: String::new(),
+            let invalid = |actual| S3Error::InvalidPartNumber {
+                requested: number,
+                actual,
             };
             match &object.meta.layout {
                 Layout::Inline if number == 1 || !ctx.policy().plain_object_has_only_part_1() => (
@@ -327,14 +327,14 @@ pub(super) async fn get<St: Store + Clone>(
                         .as_ref()
                         .map(|c| (c.algorithm, c.value.clone(), c.kind)),
                 ),
-                Layout::Inline => return Err(invalid()),
+                Layout::Inline => return Err(invalid(1)),
                 Layout::Parts(segments) => {
                     let index = if !ctx.policy().part_numbers_count_from_1() {
                         number as usize
                     } else {
                         number as usize - 1
                     };
-                    let segment = segments.get(index).ok_or_else(invalid)?;
+                    let segment = segments.get(index).ok_or_else(|| invalid(segments.len()))?;
                     let start: u64 = segments[..index].iter().map(|s| s.size).sum();
                     let shown = object.meta.checksum.as_ref().and_then(|c| {
                         segment

@@ -248,7 +248,19 @@ async fn mpu_getpart_and_oor_and_pending() {
         offset += part.len();
     }
     let res = s3.req("GET", "/bkt/mpu", "partNumber=5").send().await;
-    assert_eq!((res.status, code(&res).as_str()), (400, "InvalidPart"));
+    assert_eq!(
+        (res.status, code(&res).as_str()),
+        (416, "InvalidPartNumber")
+    );
+    let text = String::from_utf8_lossy(&res.body);
+    assert!(
+        text.contains("<PartNumberRequested>5</PartNumberRequested>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("<ActualPartCount>4</ActualPartCount>"),
+        "{text}"
+    );
     let full = s3.get("bkt", "mpu").await;
     assert_eq!(full.status, 200);
     assert!(full.header("x-amz-mp-parts-count").is_none());
@@ -283,5 +295,8 @@ async fn mpu_getpart_nonmpu() {
     assert_eq!(res.body, b"body");
     assert_eq!(res.header("etag"), Some(etag.as_str()));
     let res = s3.req("GET", "/bkt/k", "partNumber=2").send().await;
-    assert_eq!((res.status, code(&res).as_str()), (400, "InvalidPart"));
+    assert_eq!(
+        (res.status, code(&res).as_str()),
+        (416, "InvalidPartNumber")
+    );
 }
