@@ -739,6 +739,13 @@ faults! {
         summary: "Complete builds the object from every uploaded part, not only the parts it lists",
         violates: ["S3-MPU-COMPLETE-SUBSET-GAPS"],
     }
+    /// The upload record kept after Complete, as if it could go on.
+    CompleteKeepsUpload {
+        name: "complete-keeps-upload",
+        scope: "s3 CompleteMultipartUpload",
+        summary: "After Complete the upload stays: it is listed, ListParts answers it and UploadPart to it is accepted",
+        violates: ["S3-MPU-COMPLETE-CLEANUP", "S3-MPU-PART-AFTER-COMPLETE"],
+    }
     EntityTooSmallNotEnforced {
         name: "entity-too-small-not-enforced",
         scope: "s3 CompleteMultipartUpload",
@@ -815,7 +822,7 @@ faults! {
         name: "abort-keeps-parts",
         scope: "s3 AbortMultipartUpload",
         summary: "Abort answers 204 but the upload and its parts are still listed and usable",
-        violates: ["S3-MPU-ABORT-THEN"],
+        violates: ["S3-MPU-ABORT-THEN", "S3-MPU-PART-AFTER-ABORT"],
     }
     /// Abort made idempotent the wrong way.
     AbortUnknown204 {

@@ -730,6 +730,7 @@ impl<St: Store + Clone> Catalog<St> {
         meta: ObjectRecord,
         upload: &UploadView,
         precondition: impl FnOnce(Option<&Object>) -> Result<(), S3Error>,
+        policy: Policy,
     ) -> Result<(), S3Error> {
         let object = Arc::new(Object {
             id: *lock.id(),
@@ -749,20 +750,25 @@ impl<St: Store + Clone> Catalog<St> {
                             Err(e)
                         }
                         Ok(()) => {
-                            let removed = uploads.remove(&upload.id);
-                            bucket
-                                .uploads
-                                .remove(&(upload.meta.key.clone(), upload.meta.seq));
                             let used: HashSet<UploadId> = object.blobs().into_iter().collect();
-                            // The upload's record goes first, then unused parts.
-                            let mut garbage = vec![upload.id];
-                            if let Some(removed) = removed {
+                            let (mut garbage, parts) = if policy.complete_ends_upload() {
+                                bucket
+                                    .uploads
+                                    .remove(&(upload.meta.key.clone(), upload.meta.seq));
+                                // The upload's record goes first, then unused parts.
+                                let parts = uploads.remove(&upload.id).map(|u| u.parts);
+                                (vec![upload.id], parts)
+                            } else {
+                                // Left open, without the parts the object now owns.
+                                let parts = uploads.get_mut(&upload.id).map(|u| {
+                                    u.closing = false;
+                                    std::mem::take(&mut u.parts)
+                                });
+                                (Vec::new(), parts)
+                            };
+                            if let Some(parts) = parts {
                                 garbage.extend(
-                                    removed
-                                        .parts
-                                        .values()
-                                        .map(|p| p.blob)
-                                        .filter(|b| !used.contains(b)),
+                                    parts.values().map(|p| p.blob).filter(|b| !used.contains(b)),
                                 );
                             }
                             if let Some(old) = bucket

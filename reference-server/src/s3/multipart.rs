@@ -452,7 +452,7 @@ pub(super) async fn complete<St: Store + Clone>(
                 ctx.policy().honours_if_none_match(),
             );
             catalog
-                .complete(lock, meta.clone(), &upload, precondition)
+                .complete(lock, meta.clone(), &upload, precondition, ctx.policy())
                 .await?;
             Ok(complete_result(&ctx, &meta))
         }

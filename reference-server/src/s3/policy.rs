@@ -172,6 +172,12 @@ impl Policy {
         self.keeps(Fault::CompleteSortsParts)
     }
 
+    /// A completed upload is gone: not listed, and NoSuchUpload to every request.
+    /// Broken by `complete-keeps-upload` (S3-MPU-COMPLETE-CLEANUP, S3-MPU-PART-AFTER-COMPLETE).
+    pub fn complete_ends_upload(self) -> bool {
+        self.keeps(Fault::CompleteKeepsUpload)
+    }
+
     /// A listed part that was never uploaded is refused.
     /// Broken by `complete-skips-missing-parts` (S3-MPU-COMPLETE-INVALIDPART-NUM).
     pub fn refuses_missing_listed_part(self) -> bool {
