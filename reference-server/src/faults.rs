@@ -780,18 +780,12 @@ faults! {
         summary: "A repeated Complete answers 404 NoSuchUpload instead of the first answer",
         violates: ["S3-MPU-COMPLETE-IDEMPOTENT", "S3-MPU-COND-INM-RETRY"],
     }
-    MultipartEtagWithoutCount {
-        name: "multipart-etag-without-count",
+    /// GET and HEAD print the ETag in a shortened form of their own.
+    ReadEtagWithoutCount {
+        name: "read-etag-without-count",
         scope: "s3 CompleteMultipartUpload",
-        summary: "The completed object's ETag has no -N part count",
-        violates: ["S3-MPU-COMPLETE-ETAG"],
-    }
-    /// The MD5 of the hex strings, a common slip when reimplementing it.
-    MultipartEtagOfHex {
-        name: "multipart-etag-of-hex",
-        scope: "s3 CompleteMultipartUpload",
-        summary: "The completed object's ETag hashes the parts' hex ETags instead of their binary MD5s",
-        violates: ["S3-MPU-COMPLETE-ETAG"],
+        summary: "GET and HEAD of a multipart object give its ETag without the -N part count, unlike Complete and the listing",
+        violates: ["S3-MPU-COMPLETE-ETAG", "S3-MPU-GETPART"],
     }
     /// A strict body parser that wants its media type named.
     CompleteNeedsContentType {

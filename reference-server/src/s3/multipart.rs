@@ -546,7 +546,7 @@ fn assemble<St: Store + Clone>(
         key: upload.meta.key.clone(),
         seq: catalog.seq(),
         size,
-        etag: rules::multipart_etag(&md5s, faults),
+        etag: rules::multipart_etag(&md5s),
         last_modified_ms: clock::now_ms(),
         headers: upload.meta.headers.clone(),
         checksum,

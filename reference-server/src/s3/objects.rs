@@ -388,10 +388,11 @@ pub(super) async fn get<St: Store + Clone>(
     let out = response.headers_mut();
     object.meta.headers.apply(out);
     out.insert(http::header::CONTENT_LENGTH, span.len.into());
-    out.insert(
-        http::header::ETAG,
-        headers::value(rules::quoted_etag(&object.meta.etag)),
-    );
+    let etag = match object.meta.etag.split_once('-') {
+        Some((digest, _count)) if !ctx.policy().reads_show_stored_etag() => digest,
+        _ => &object.meta.etag,
+    };
+    out.insert(http::header::ETAG, headers::value(rules::quoted_etag(etag)));
     out.insert(
         http::header::LAST_MODIFIED,
         headers::value(clock::http_date(object.meta.last_modified_ms)),

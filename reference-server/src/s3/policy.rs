@@ -178,6 +178,12 @@ impl Policy {
         self.keeps(Fault::CompleteKeepsUpload)
     }
 
+    /// GET and HEAD give the object's ETag as Complete answered it.
+    /// Broken by `read-etag-without-count` (S3-MPU-COMPLETE-ETAG, S3-MPU-GETPART).
+    pub fn reads_show_stored_etag(self) -> bool {
+        self.keeps(Fault::ReadEtagWithoutCount)
+    }
+
     /// A listed part that was never uploaded is refused.
     /// Broken by `complete-skips-missing-parts` (S3-MPU-COMPLETE-INVALIDPART-NUM).
     pub fn refuses_missing_listed_part(self) -> bool {
