@@ -2,10 +2,15 @@
 //! seed replay, against the embedded reference server (no --target) or a port
 //! nothing listens on.
 
+#[path = "support/closed_port.rs"]
+mod closed_port;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use tempfile::TempDir;
+
+use closed_port::closed_port;
 
 const PASSING: &str = r#"
 scenarios:
@@ -88,12 +93,6 @@ fn stdout(output: &Output) -> String {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// A port on 127.0.0.1 that nothing listens on (bound, then released).
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 #[test]

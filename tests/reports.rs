@@ -4,11 +4,16 @@
 //! JSON schema in docs/, and a headless Chromium rendering of the HTML page.
 //! Run with `UPSPEC_BLESS=1` to rewrite the golden files after an intended change.
 
+#[path = "support/closed_port.rs"]
+mod closed_port;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 use regex::Regex;
+
+use closed_port::closed_port;
 
 const GOLDEN: &str = "tests/golden/reports";
 
@@ -59,11 +64,6 @@ fn fixed_run() -> &'static Run {
             dir,
         }
     })
-}
-
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 /// Replaces what differs between runs (ports, times, dates) with fixed text.
