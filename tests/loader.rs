@@ -172,3 +172,25 @@ scenarios:
         "{{chunk + 10}}s"
     );
 }
+
+/// Scenarios and steps are read apart (so that each reports its mistake), but an
+/// alias cannot be read apart from its anchor: such a file is read whole, and loads.
+#[test]
+fn a_file_with_aliases_is_read_whole() {
+    let yaml = r#"
+scenarios:
+  - id: first
+    title: defines the anchor
+    level: MUST
+    steps:
+      - request: { method: OPTIONS, url: "{{target}}", headers: &h { Tus-Resumable: 1.0.0 } }
+  - id: second
+    title: uses it
+    level: MUST
+    steps:
+      - request: { method: OPTIONS, url: "{{target}}", headers: *h }
+"#;
+    let tree = SpecTree::in_memory([("aliases.yaml".to_string(), yaml.as_bytes().to_vec())]);
+    let suite = load(&tree).unwrap_or_else(|errors| panic!("{errors}"));
+    assert_eq!(suite.scenarios.len(), 2);
+}

@@ -1,13 +1,14 @@
 //! Turns scenario files into a validated [`Suite`], or into every error they contain.
 //!
-//! Loading runs in three passes: parse every file (one YAML error per file at most,
-//! since the parser stops there), index the reusable step sequences of all files,
+//! Loading runs in three passes: parse every file (each scenario, sequence and step
+//! apart, so that each reports its first mistake: the parser stops there), index the reusable step sequences of all files,
 //! then lower each scenario while tracking which variables are defined at each
 //! step. That last pass is why an undefined `{{variable}}` is caught before any
 //! request is sent, with its `file:line:col`, instead of halfway through a run.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 use std::sync::Arc;
 
 use serde_saphyr::Spanned;
@@ -15,7 +16,7 @@ use serde_saphyr::Spanned;
 use super::error::{LoadError, LoadErrorKind, LoadErrors};
 use super::extension::Extensions;
 use super::model::*;
-use super::source::Source;
+use super::source::{Source, entries, part};
 use super::suite::Suite;
 use super::syntax::*;
 use super::tree::{SpecFile, SpecTree};
@@ -49,6 +50,7 @@ pub fn load(tree: &SpecTree, extensions: &Extensions) -> Result<Suite, LoadError
         extensions,
         errors: RefCell::new(catalogue_errors),
         definitions: BTreeMap::new(),
+        unreadable: BTreeSet::new(),
         lowered: RefCell::new(BTreeMap::new()),
         catalogues,
     };
@@ -56,13 +58,8 @@ pub fn load(tree: &SpecTree, extensions: &Extensions) -> Result<Suite, LoadError
         .into_iter()
         .filter_map(|file| {
             let ctx = FileCtx::new(file);
-            match ctx.source().parse::<FileSyntax>() {
-                Ok(syntax) => Some((ctx, syntax)),
-                Err(error) => {
-                    loader.errors.get_mut().push(*error);
-                    None
-                }
-            }
+            let syntax = read_file(ctx.source(), &mut loader);
+            syntax.map(|syntax| (ctx, syntax))
         })
         .collect();
     for (ctx, syntax) in &parsed {
@@ -144,6 +141,9 @@ struct Loader<'a> {
     extensions: &'a Extensions,
     errors: RefCell<Vec<LoadError>>,
     definitions: BTreeMap<&'a str, (&'a FileCtx, &'a Spanned<DefinitionSyntax>)>,
+    /// Sequences written with a mistake (reported where it is): a `use` of one is
+    /// not an unknown name, and what it would define is unknown.
+    unreadable: BTreeSet<String>,
     /// Lowered sequences by name; `None` while one is being lowered (to catch recursion)
     /// or when it had errors.
     lowered: RefCell<BTreeMap<String, Option<Lowered>>>,
@@ -191,6 +191,110 @@ struct Scope<'s> {
     /// Defined variables that hold lists (from `append` or `all` captures): only
     /// `body: {each: …}` can read them.
     lists: BTreeSet<String>,
+    /// After a `use` of an unreadable sequence, which variables are defined is
+    /// unknown: reading one is not reported (its cause is, where it is written).
+    blind: bool,
+}
+
+/// Reads a file: its outline first, then each scenario and sequence apart, and each
+/// of their steps apart, so that the first mistake of every one of them is reported
+/// (the parser stops at its first). Returns what could be read; the names of
+/// sequences that could not go to `loader.unreadable`.
+fn read_file(source: Source<'_>, loader: &mut Loader<'_>) -> Option<FileSyntax> {
+    let errors = loader.errors.get_mut();
+    let outline: FileSyntax<Spanned<Deferred>, Spanned<Deferred>> =
+        source.parse().map_err(|error| errors.push(*error)).ok()?;
+    let (Some(scenarios_at), Some(definitions_at)) = (
+        entries(source.text, "scenarios"),
+        entries(source.text, "steps"),
+    ) else {
+        // An alias: the file can only be read whole.
+        return source.parse().map_err(|error| errors.push(*error)).ok();
+    };
+    let definitions_at: BTreeMap<Option<String>, Range<usize>> =
+        definitions_at.into_iter().collect();
+    let mut steps = BTreeMap::new();
+    for (name, outline) in outline.steps {
+        let read = definitions_at
+            .get(&Some(name.clone()))
+            .and_then(|at| read_definition(source, at, errors));
+        match read {
+            Some(definition) => {
+                steps.insert(
+                    name,
+                    Spanned::new(definition, outline.referenced, outline.defined),
+                );
+            }
+            None => {
+                loader.unreadable.insert(name);
+            }
+        }
+    }
+    let errors = loader.errors.get_mut();
+    let scenarios = outline
+        .scenarios
+        .into_iter()
+        .zip(scenarios_at)
+        .filter_map(|(outline, (_, at))| {
+            let scenario = read_scenario(source, &at, errors)?;
+            Some(Spanned::new(scenario, outline.referenced, outline.defined))
+        })
+        .collect();
+    Some(FileSyntax {
+        vars: outline.vars,
+        steps,
+        scenarios,
+    })
+}
+
+fn read_scenario(
+    source: Source<'_>,
+    at: &Range<usize>,
+    errors: &mut Vec<LoadError>,
+) -> Option<ScenarioSyntax> {
+    let text = part(source.text, at);
+    let (Some(steps_at), Some(finally_at)) = (entries(&text, "steps"), entries(&text, "finally"))
+    else {
+        return source.parse_part(&text).map_err(|e| errors.push(*e)).ok();
+    };
+    let outline: ScenarioSyntax<Spanned<Deferred>> =
+        source.parse_part(&text).map_err(|e| errors.push(*e)).ok()?;
+    let steps = read_steps(source, outline.steps.iter().zip(steps_at), errors);
+    let finally = read_steps(source, outline.finally.iter().zip(finally_at), errors);
+    Some(outline.with_steps(steps?, finally?))
+}
+
+fn read_definition(
+    source: Source<'_>,
+    at: &Range<usize>,
+    errors: &mut Vec<LoadError>,
+) -> Option<DefinitionSyntax> {
+    let text = part(source.text, at);
+    let Some(steps_at) = entries(&text, "steps") else {
+        return source.parse_part(&text).map_err(|e| errors.push(*e)).ok();
+    };
+    let outline: DefinitionSyntax<Spanned<Deferred>> =
+        source.parse_part(&text).map_err(|e| errors.push(*e)).ok()?;
+    let steps = read_steps(source, outline.steps.iter().zip(steps_at), errors)?;
+    Some(outline.with_steps(steps))
+}
+
+/// Reads every step apart; `None` if any has a mistake (each is reported).
+fn read_steps<'o>(
+    source: Source<'_>,
+    steps: impl Iterator<Item = (&'o Spanned<Deferred>, (Option<String>, Range<usize>))>,
+    errors: &mut Vec<LoadError>,
+) -> Option<Vec<Spanned<StepSyntax>>> {
+    let read: Vec<Option<Spanned<StepSyntax>>> = steps
+        .map(|(outline, (_, at))| {
+            let step = source
+                .parse_part(&part(source.text, &at))
+                .map_err(|e| errors.push(*e))
+                .ok()?;
+            Some(Spanned::new(step, outline.referenced, outline.defined))
+        })
+        .collect();
+    read.into_iter().collect()
 }
 
 impl<'a> Loader<'a> {
