@@ -70,7 +70,7 @@ impl Source<'_> {
         self.parse_part(self.text)
     }
 
-    /// Parses `part`, a copy of the file with all but one node blanked out (see
+    /// Parses `part`, one node of the file at its own lines and columns (see
     /// [`part`]): the node's own first mistake, at its place in the file.
     pub fn parse_part<T: DeserializeOwned>(&self, part: &str) -> Result<T, Box<LoadError>> {
         let options = serde_saphyr::options! { strict_booleans: true };
@@ -126,19 +126,26 @@ pub fn entries(text: &str, key: &str) -> Option<Vec<(Option<String>, Range<usize
     Some(Vec::new())
 }
 
-/// `text` with every character outside `range` (a range from [`entries`]) made a
-/// space, line breaks kept: the one node alone, at its own lines and columns.
+/// The node at `range` (a range from [`entries`]) alone, at its own lines and
+/// columns: the lines before it empty, the start of its first line spaces, and
+/// nothing after it. Reading a part costs what the text up to it does.
 pub fn part(text: &str, range: &Range<usize>) -> String {
-    text.chars()
-        .enumerate()
-        .map(|(at, c)| {
-            if range.contains(&at) || c == '\n' || c == '\r' {
-                c
-            } else {
-                ' '
+    let mut out = String::new();
+    let mut column = 0;
+    for (at, c) in text.chars().enumerate().take(range.end) {
+        if at >= range.start {
+            if at == range.start {
+                out.extend(std::iter::repeat_n(' ', column));
             }
-        })
-        .collect()
+            out.push(c);
+        } else if c == '\n' {
+            out.push('\n');
+            column = 0;
+        } else {
+            column += 1;
+        }
+    }
+    out
 }
 
 /// The text of the scalar event at `at`, if it is one.
@@ -297,7 +304,9 @@ mod tests {
     fn a_part_keeps_its_lines_and_columns() {
         let text = "a:\n  - é: 1\n    b: 2\n  - c: 3\n";
         let (_, at) = entries(text, "a").unwrap().remove(0);
-        assert_eq!(part(text, &at), "  \n    é: 1\n    b: 2\n        \n");
+        assert_eq!(part(text, &at), "\n    é: 1\n    b: 2");
+        let (_, at) = entries(text, "a").unwrap().remove(1);
+        assert_eq!(part(text, &at), "\n\n\n    c: 3");
     }
 
     #[test]

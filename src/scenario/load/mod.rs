@@ -196,20 +196,27 @@ struct Scope<'s> {
     blind: bool,
 }
 
-/// Reads a file: its outline first, then each scenario and sequence apart, and each
-/// of their steps apart, so that the first mistake of every one of them is reported
-/// (the parser stops at its first). Returns what could be read; the names of
-/// sequences that could not go to `loader.unreadable`.
+/// Reads a file. Most files have no mistake and are read in one pass; the parser
+/// stops at the first mistake, so a file with one is read again, in parts: its
+/// outline, then each scenario and sequence apart, and each of their steps apart,
+/// so that every one of them reports its first mistake. Returns what could be
+/// read; the names of sequences that could not go to `loader.unreadable`.
 fn read_file(source: Source<'_>, loader: &mut Loader<'_>) -> Option<FileSyntax> {
+    let first = match source.parse() {
+        Ok(syntax) => return Some(syntax),
+        Err(error) => error,
+    };
     let errors = loader.errors.get_mut();
+    let before = errors.len();
     let outline: FileSyntax<Spanned<Deferred>, Spanned<Deferred>> =
         source.parse().map_err(|error| errors.push(*error)).ok()?;
     let (Some(scenarios_at), Some(definitions_at)) = (
         entries(source.text, "scenarios"),
         entries(source.text, "steps"),
     ) else {
-        // An alias: the file can only be read whole.
-        return source.parse().map_err(|error| errors.push(*error)).ok();
+        // An alias, which cannot be read apart from its anchor: the whole's mistake.
+        errors.push(*first);
+        return None;
     };
     let definitions_at: BTreeMap<Option<String>, Range<usize>> =
         definitions_at.into_iter().collect();
@@ -240,6 +247,11 @@ fn read_file(source: Source<'_>, loader: &mut Loader<'_>) -> Option<FileSyntax> 
             Some(Spanned::new(scenario, outline.referenced, outline.defined))
         })
         .collect();
+    if errors.len() == before {
+        // No part reported a mistake (none can be read apart): the whole's.
+        errors.push(*first);
+        return None;
+    }
     Some(FileSyntax {
         vars: outline.vars,
         steps,
@@ -253,14 +265,17 @@ fn read_scenario(
     errors: &mut Vec<LoadError>,
 ) -> Option<ScenarioSyntax> {
     let text = part(source.text, at);
-    let (Some(steps_at), Some(finally_at)) = (entries(&text, "steps"), entries(&text, "finally"))
-    else {
-        return source.parse_part(&text).map_err(|e| errors.push(*e)).ok();
-    };
+    let steps_at = entries(&text, "steps")?;
+    let finally_at = entries(&text, "finally")?;
     let outline: ScenarioSyntax<Spanned<Deferred>> =
         source.parse_part(&text).map_err(|e| errors.push(*e)).ok()?;
-    let steps = read_steps(source, outline.steps.iter().zip(steps_at), errors);
-    let finally = read_steps(source, outline.finally.iter().zip(finally_at), errors);
+    let steps = read_steps(source, &text, outline.steps.iter().zip(steps_at), errors);
+    let finally = read_steps(
+        source,
+        &text,
+        outline.finally.iter().zip(finally_at),
+        errors,
+    );
     Some(outline.with_steps(steps?, finally?))
 }
 
@@ -270,25 +285,25 @@ fn read_definition(
     errors: &mut Vec<LoadError>,
 ) -> Option<DefinitionSyntax> {
     let text = part(source.text, at);
-    let Some(steps_at) = entries(&text, "steps") else {
-        return source.parse_part(&text).map_err(|e| errors.push(*e)).ok();
-    };
+    let steps_at = entries(&text, "steps")?;
     let outline: DefinitionSyntax<Spanned<Deferred>> =
         source.parse_part(&text).map_err(|e| errors.push(*e)).ok()?;
-    let steps = read_steps(source, outline.steps.iter().zip(steps_at), errors)?;
+    let steps = read_steps(source, &text, outline.steps.iter().zip(steps_at), errors)?;
     Some(outline.with_steps(steps))
 }
 
-/// Reads every step apart; `None` if any has a mistake (each is reported).
+/// Reads every step of `text` (a part of `source`) apart; `None` if any has a
+/// mistake (each is reported).
 fn read_steps<'o>(
     source: Source<'_>,
+    text: &str,
     steps: impl Iterator<Item = (&'o Spanned<Deferred>, (Option<String>, Range<usize>))>,
     errors: &mut Vec<LoadError>,
 ) -> Option<Vec<Spanned<StepSyntax>>> {
     let read: Vec<Option<Spanned<StepSyntax>>> = steps
         .map(|(outline, (_, at))| {
             let step = source
-                .parse_part(&part(source.text, &at))
+                .parse_part(&part(text, &at))
                 .map_err(|e| errors.push(*e))
                 .ok()?;
             Some(Spanned::new(step, outline.referenced, outline.defined))
