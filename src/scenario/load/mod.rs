@@ -252,6 +252,8 @@ fn read_file(source: Source<'_>, loader: &mut Loader<'_>) -> Option<FileSyntax> 
         errors.push(*first);
         return None;
     }
+    // In the order they are written, whatever order the parts were read in.
+    errors[before..].sort_by_key(|error| (error.span.line, error.span.column));
     Some(FileSyntax {
         vars: outline.vars,
         steps,
@@ -259,57 +261,64 @@ fn read_file(source: Source<'_>, loader: &mut Loader<'_>) -> Option<FileSyntax> 
     })
 }
 
+/// Reads a scenario apart, and each of its steps apart: a step's mistake is
+/// reported even when the scenario's own keys have one.
 fn read_scenario(
     source: Source<'_>,
     at: &Range<usize>,
     errors: &mut Vec<LoadError>,
 ) -> Option<ScenarioSyntax> {
     let text = part(source.text, at);
-    let steps_at = entries(&text, "steps")?;
-    let finally_at = entries(&text, "finally")?;
-    let outline: ScenarioSyntax<Spanned<Deferred>> =
-        source.parse_part(&text).map_err(|e| errors.push(*e)).ok()?;
-    let steps = read_steps(source, &text, outline.steps.iter().zip(steps_at), errors);
-    let finally = read_steps(
-        source,
-        &text,
-        outline.finally.iter().zip(finally_at),
-        errors,
-    );
-    Some(outline.with_steps(steps?, finally?))
+    let outline = source.parse_part::<ScenarioSyntax<Spanned<Deferred>>>(&text);
+    let outline = outline.map_err(|e| errors.push(*e));
+    let steps = read_steps(source, &text, entries(&text, "steps")?, errors);
+    let finally = read_steps(source, &text, entries(&text, "finally")?, errors);
+    let outline = outline.ok()?;
+    let steps = placed(&outline.steps, steps?);
+    let finally = placed(&outline.finally, finally?);
+    Some(outline.with_steps(steps, finally))
 }
 
+/// Reads a reusable sequence apart, and each of its steps apart.
 fn read_definition(
     source: Source<'_>,
     at: &Range<usize>,
     errors: &mut Vec<LoadError>,
 ) -> Option<DefinitionSyntax> {
     let text = part(source.text, at);
-    let steps_at = entries(&text, "steps")?;
-    let outline: DefinitionSyntax<Spanned<Deferred>> =
-        source.parse_part(&text).map_err(|e| errors.push(*e)).ok()?;
-    let steps = read_steps(source, &text, outline.steps.iter().zip(steps_at), errors)?;
+    let outline = source.parse_part::<DefinitionSyntax<Spanned<Deferred>>>(&text);
+    let outline = outline.map_err(|e| errors.push(*e));
+    let steps = read_steps(source, &text, entries(&text, "steps")?, errors);
+    let outline = outline.ok()?;
+    let steps = placed(&outline.steps, steps?);
     Some(outline.with_steps(steps))
 }
 
-/// Reads every step of `text` (a part of `source`) apart; `None` if any has a
-/// mistake (each is reported).
-fn read_steps<'o>(
+/// Reads every step at `at` in `text` (a part of `source`) apart; `None` if any
+/// has a mistake (each is reported).
+fn read_steps(
     source: Source<'_>,
     text: &str,
-    steps: impl Iterator<Item = (&'o Spanned<Deferred>, (Option<String>, Range<usize>))>,
+    at: Vec<(Option<String>, Range<usize>)>,
     errors: &mut Vec<LoadError>,
-) -> Option<Vec<Spanned<StepSyntax>>> {
-    let read: Vec<Option<Spanned<StepSyntax>>> = steps
-        .map(|(outline, (_, at))| {
-            let step = source
-                .parse_part(&part(text, &at))
-                .map_err(|e| errors.push(*e))
-                .ok()?;
-            Some(Spanned::new(step, outline.referenced, outline.defined))
+) -> Option<Vec<StepSyntax>> {
+    let read: Vec<Option<StepSyntax>> = at
+        .into_iter()
+        .map(|(_, at)| {
+            let step = source.parse_part(&part(text, &at));
+            step.map_err(|e| errors.push(*e)).ok()
         })
         .collect();
     read.into_iter().collect()
+}
+
+/// Steps with the places the outline found them at.
+fn placed(outline: &[Spanned<Deferred>], steps: Vec<StepSyntax>) -> Vec<Spanned<StepSyntax>> {
+    outline
+        .iter()
+        .zip(steps)
+        .map(|(at, step)| Spanned::new(step, at.referenced, at.defined))
+        .collect()
 }
 
 impl<'a> Loader<'a> {
