@@ -172,3 +172,35 @@ scenarios:
         "{{chunk + 10}}s"
     );
 }
+
+/// A file with a mistake is read again in parts, so that each part reports its
+/// own; an alias cannot be read apart from its anchor, so a file with one reports
+/// its first mistake only, as the parser finds it (and loads when it has none).
+#[test]
+fn a_file_with_aliases_is_read_whole() {
+    let yaml = r#"
+scenarios:
+  - id: first
+    title: defines the anchor
+    level: MUST
+    steps:
+      - request: { method: OPTIONS, url: "{{target}}", headers: &h { Tus-Resumable: 1.0.0 } }
+  - id: second
+    TITLE: uses it
+    level: MUST
+    steps:
+      - request: { method: OPTIONS, url: "{{target}}", headers: *h }
+        expct: { status: 204 }
+"#;
+    let tree =
+        |yaml: &str| SpecTree::in_memory([("aliases.yaml".to_string(), yaml.as_bytes().to_vec())]);
+    let errors = load(&tree(yaml)).unwrap_err();
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    assert!(
+        errors.to_string().contains("unknown key `TITLE`"),
+        "{errors}"
+    );
+    let fixed = yaml.replace("TITLE", "title").replace("expct", "expect");
+    let suite = load(&tree(&fixed)).unwrap_or_else(|errors| panic!("{errors}"));
+    assert_eq!(suite.scenarios.len(), 2);
+}

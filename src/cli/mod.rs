@@ -16,16 +16,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use crate::report::document::Transcripts;
 
-/// Exit codes, stable for CI: see the README.
+/// Exit codes, stable for CI: the README and docs/ci.md list them (tests/docs.rs checks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// `run`: conformant by the verdict policy; `serve`: stopped cleanly.
     Success = 0,
     /// At least one scenario failed at a level that fails the run.
     Failures = 1,
-    /// Invalid scenario files, config or usage.
+    /// A scenario file, the config file, the baseline or a flag is malformed.
     Invalid = 2,
-    /// The target could not be reached, or discovery failed.
+    /// The target could not be reached (discovery failed), the run's S3 bucket could
+    /// not be created, or the target stopped answering mid-run.
     Unreachable = 3,
     /// `run`: no check reached a verdict (every scenario was skipped, inconclusive
     /// or errored), so the run showed nothing about the target.

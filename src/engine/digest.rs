@@ -37,7 +37,7 @@ impl Hasher {
 
     /// Lowercase hex; CRC-32 as its 8-digit big-endian value, as S3 and `crc32` tools print it.
     pub(crate) fn finish_hex(self) -> String {
-        hex(&self.finish_bytes())
+        hex::encode(self.finish_bytes())
     }
 
     /// The raw digest; CRC-32 as 4 big-endian bytes (what S3 base64-encodes in
@@ -51,16 +51,6 @@ impl Hasher {
             Hasher::Crc32(h) => h.finalize().to_be_bytes().to_vec(),
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
-            let _ = write!(out, "{byte:02x}");
-            out
-        })
 }
 
 #[cfg(test)]

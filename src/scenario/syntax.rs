@@ -18,23 +18,39 @@ use super::matcher::{MatcherMap, keys_listed};
 use super::scalar::Scalar;
 use super::scalar::ScalarVisitor;
 
-/// One `*.yaml` file under the specs root.
+/// One `*.yaml` file under the specs root. The loader reads it first as an outline
+/// (`FileSyntax<Spanned<Deferred>, Spanned<Deferred>>`), then each scenario and
+/// sequence on its own, so that one mistake does not hide the next.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileSyntax {
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "Scenario: Deserialize<'de>, Definition: Deserialize<'de>")
+)]
+pub struct FileSyntax<Scenario = Spanned<ScenarioSyntax>, Definition = Spanned<DefinitionSyntax>> {
     /// Variables shared by the file's scenarios; `~` means "must be given with --var".
     #[serde(default)]
     pub vars: BTreeMap<String, Spanned<Option<Scalar>>>,
     /// Reusable step sequences, invoked from any file as `use: NAME`.
     #[serde(default)]
-    pub steps: BTreeMap<String, Spanned<DefinitionSyntax>>,
+    pub steps: BTreeMap<String, Definition>,
     #[serde(default)]
-    pub scenarios: Vec<Spanned<ScenarioSyntax>>,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// A node whose place is all that is kept for now: the loader reads it later, on its
+/// own (see `Source::entries`), so that its mistakes are reported beside its siblings'.
+#[derive(Debug)]
+pub struct Deferred;
+
+impl<'de> Deserialize<'de> for Deferred {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        de::IgnoredAny::deserialize(deserializer).map(|_| Deferred)
+    }
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DefinitionSyntax {
+#[serde(deny_unknown_fields, bound(deserialize = "Step: Deserialize<'de>"))]
+pub struct DefinitionSyntax<Step = Spanned<StepSyntax>> {
     #[serde(default)]
     pub description: Option<String>,
     /// Parameters with defaults; `~` marks a required parameter.
@@ -46,7 +62,20 @@ pub struct DefinitionSyntax {
     /// Requirements its expectations rest on, named when a set-up step of it fails.
     #[serde(default)]
     pub requirements: Vec<Spanned<String>>,
-    pub steps: Vec<Spanned<StepSyntax>>,
+    pub steps: Vec<Step>,
+}
+
+impl DefinitionSyntax<Spanned<Deferred>> {
+    /// The same definition with its steps read.
+    pub fn with_steps(self, steps: Vec<Spanned<StepSyntax>>) -> DefinitionSyntax {
+        DefinitionSyntax {
+            description: self.description,
+            params: self.params,
+            role: self.role,
+            requirements: self.requirements,
+            steps,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
@@ -58,8 +87,8 @@ pub enum RoleSyntax {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScenarioSyntax {
+#[serde(deny_unknown_fields, bound(deserialize = "Step: Deserialize<'de>"))]
+pub struct ScenarioSyntax<Step = Spanned<StepSyntax>> {
     pub id: Spanned<String>,
     pub title: String,
     #[serde(default)]
@@ -77,9 +106,32 @@ pub struct ScenarioSyntax {
     pub waits: Option<Spanned<Scalar>>,
     #[serde(default)]
     pub vars: BTreeMap<String, Spanned<Option<Scalar>>>,
-    pub steps: Vec<Spanned<StepSyntax>>,
+    pub steps: Vec<Step>,
     #[serde(default)]
-    pub finally: Vec<Spanned<StepSyntax>>,
+    pub finally: Vec<Step>,
+}
+
+impl ScenarioSyntax<Spanned<Deferred>> {
+    /// The same scenario with its steps (and `finally` steps) read.
+    pub fn with_steps(
+        self,
+        steps: Vec<Spanned<StepSyntax>>,
+        finally: Vec<Spanned<StepSyntax>>,
+    ) -> ScenarioSyntax {
+        ScenarioSyntax {
+            id: self.id,
+            title: self.title,
+            description: self.description,
+            requirements: self.requirements,
+            level: self.level,
+            requires: self.requires,
+            timeout: self.timeout,
+            waits: self.waits,
+            vars: self.vars,
+            steps,
+            finally,
+        }
+    }
 }
 
 /// A step: exactly one of `request`, `use`, `parallel`, `repeat` or `delay`

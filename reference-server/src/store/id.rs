@@ -8,8 +8,6 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-const HEX_LEN: usize = 32;
-
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UploadId([u8; 16]);
 
@@ -19,31 +17,20 @@ impl UploadId {
         Self(rand::random())
     }
 
-    /// Parses the canonical form; `None` for anything else.
+    /// Parses the canonical form; `None` for anything else (upper case included).
     pub fn parse(text: &str) -> Option<Self> {
-        if text.len() != HEX_LEN {
+        if text.bytes().any(|c| c.is_ascii_uppercase()) {
             return None;
         }
         let mut bytes = [0u8; 16];
-        for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
-            *byte = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
-        }
+        hex::decode_to_slice(text, &mut bytes).ok()?;
         Some(Self(bytes))
-    }
-}
-
-/// Lowercase only, so every id has exactly one spelling.
-fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
     }
 }
 
 impl fmt::Display for UploadId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        f.write_str(&hex::encode(self.0))
     }
 }
 
@@ -75,6 +62,8 @@ mod tests {
         let id = UploadId::random();
         assert_eq!(UploadId::parse(&id.to_string()), Some(id));
         assert_ne!(UploadId::random(), id);
+        let known = "00ff0123456789abcdef0123456789ab";
+        assert_eq!(UploadId::parse(known).unwrap().to_string(), known);
         let upper = id.to_string().to_uppercase();
         if upper != id.to_string() {
             assert_eq!(UploadId::parse(&upper), None);
@@ -85,6 +74,9 @@ mod tests {
             "../../etc/passwd",
             "0123456789abcdef0123456789abcde/",
             "0123456789abcdef0123456789abcdef0",
+            "0123456789ABCDEF0123456789abcdef",
+            "0123456789abcdef0123456789abcdeg",
+            "0123456789abcdef0123456789abcdé",
         ] {
             assert_eq!(UploadId::parse(bad), None, "{bad:?}");
         }

@@ -94,7 +94,7 @@ impl Client<'_> {
                 region: &self.target.region,
                 time: SystemTime::now(),
             };
-            let sha256 = sign::hex(&Sha256::digest(&body));
+            let sha256 = hex::encode(Sha256::digest(&body));
             sign::sign_request(&mut request, &sha256, Placement::Headers, &scope)
                 .map_err(|e| error(e.to_string()))?;
         }

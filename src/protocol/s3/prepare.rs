@@ -210,7 +210,7 @@ fn payload_sha256(body: Option<&Payload>, tamper: bool) -> String {
     if tamper && first {
         hash.update([0]);
     }
-    sign::hex(&hash.finalize())
+    hex::encode(hash.finalize())
 }
 
 fn trailer_header(checksum: TrailerChecksum) -> String {

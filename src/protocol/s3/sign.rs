@@ -250,7 +250,7 @@ impl ChunkSigner {
             "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{previous}\n{EMPTY_SHA256}\n{}",
             self.date_time,
             self.scope,
-            hex(&Sha256::digest(data))
+            hex::encode(Sha256::digest(data))
         );
         v4::calculate_signature(&self.key, string_to_sign.as_bytes())
     }
@@ -262,15 +262,10 @@ impl ChunkSigner {
             "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{previous}\n{}",
             self.date_time,
             self.scope,
-            hex(&Sha256::digest(canonical_trailer.as_bytes()))
+            hex::encode(Sha256::digest(canonical_trailer.as_bytes()))
         );
         v4::calculate_signature(&self.key, string_to_sign.as_bytes())
     }
-}
-
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -344,7 +339,7 @@ mod tests {
     fn aws_documentation_put_object() {
         let credentials = aws_example();
         let scope = aws_example_scope(&credentials);
-        let body_sha256 = hex(&Sha256::digest(b"Welcome to Amazon S3."));
+        let body_sha256 = hex::encode(Sha256::digest(b"Welcome to Amazon S3."));
         assert_eq!(
             body_sha256,
             "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"
@@ -447,7 +442,7 @@ mod tests {
         let scope = aws_example_scope(&credentials);
         let uri = "http://127.0.0.1:9000/bucket/dir/a%20b%2Bc%25~%3D%26.txt?partNumber=1&uploadId=abc%2Fdef";
         let mut signed_payload = request("PUT", uri, &[("content-length", "5")]);
-        let body_sha256 = hex(&Sha256::digest(b"hello"));
+        let body_sha256 = hex::encode(Sha256::digest(b"hello"));
         let signed = sign_request(
             &mut signed_payload,
             &body_sha256,

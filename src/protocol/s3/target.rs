@@ -1,6 +1,7 @@
 //! The S3 target as the run's requests address it: its endpoint, region and keys,
 //! and what the run created there; and the percent-encoding S3 expects of keys.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
 use super::ledger::Ledger;
@@ -54,30 +55,26 @@ impl S3Target {
     }
 }
 
+/// What SigV4 leaves as it is (RFC 3986's unreserved characters): every other byte
+/// of the UTF-8 form is written `%XX`, in upper case.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The same with `/`, which separates a key's segments.
+const KEY: &AsciiSet = &UNRESERVED.remove(b'/');
+
 /// Percent-encodes an object key for a URL path as S3 expects it: every byte except
 /// the unreserved ones (`A-Z a-z 0-9 - . _ ~`) and `/`, which separates segments.
 pub fn encode_key(key: &str) -> String {
-    encode(key, true)
+    utf8_percent_encode(key, KEY).to_string()
 }
 
 /// Percent-encodes a query value: every byte except the unreserved ones.
 pub fn encode_query_value(value: &str) -> String {
-    encode(value, false)
-}
-
-fn encode(text: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric()
-            || matches!(byte, b'-' | b'.' | b'_' | b'~')
-            || (keep_slash && byte == b'/')
-        {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(value, UNRESERVED).to_string()
 }
 
 #[cfg(test)]
@@ -110,5 +107,32 @@ mod tests {
             "dir/a%20b%2Bc%25~%3D%26.txt"
         );
         assert_eq!(encode_query_value("a/b+c="), "a%2Fb%2Bc%3D");
+    }
+
+    /// SigV4's URI encoding: `~` kept, space `%20` (never `+`), `*` encoded, hex in
+    /// upper case, and a non-ASCII character as the `%XX` of each UTF-8 byte.
+    #[test]
+    fn encoding_follows_sigv4_byte_for_byte() {
+        assert_eq!(encode_key("~a b*"), "~a%20b%2A");
+        assert_eq!(encode_key("é/ü.txt"), "%C3%A9/%C3%BC.txt");
+        assert_eq!(encode_query_value("é/~ *"), "%C3%A9%2F~%20%2A");
+        assert_eq!(encode_key("//a//"), "//a//");
+        for byte in 0u8..0x80 {
+            let text = char::from(byte).to_string();
+            let unreserved = byte.is_ascii_alphanumeric() || b"-._~".contains(&byte);
+            let escaped = format!("%{byte:02X}");
+            let (key, query) = (encode_key(&text), encode_query_value(&text));
+            let (key, query) = (&key, &query);
+            assert_eq!(query, if unreserved { &text } else { &escaped }, "{byte}");
+            assert_eq!(
+                key,
+                if unreserved || byte == b'/' {
+                    &text
+                } else {
+                    &escaped
+                },
+                "{byte}"
+            );
+        }
     }
 }

@@ -70,6 +70,7 @@ impl<'a> Loader<'a> {
             free: None,
             captured: BTreeSet::new(),
             lists: BTreeSet::new(),
+            blind: false,
         };
         let steps = self.steps(ctx, &syntax.steps, &mut scope);
         let finally = self.steps(ctx, &syntax.finally, &mut scope);

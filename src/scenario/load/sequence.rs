@@ -22,6 +22,10 @@ impl<'a> Loader<'a> {
         let target = step.use_.as_ref()?;
         let name = target.value.as_str();
         let Some(&(def_ctx, def_syntax)) = self.definitions.get(name) else {
+            if self.unreadable.contains(name) {
+                scope.blind = true;
+                return None;
+            }
             let suggestion = suggest(name, self.definitions.keys().copied());
             self.push(ctx.source().error(
                 &target.referenced,
@@ -122,6 +126,7 @@ impl<'a> Loader<'a> {
             free: Some(Vec::new()),
             captured: BTreeSet::new(),
             lists: BTreeSet::new(),
+            blind: false,
         };
         let steps = self.steps(ctx, &syntax.value.steps, &mut scope);
         self.check_requirements(ctx, &syntax.value.requirements);

@@ -16,6 +16,28 @@ use crate::scenario::units;
 use super::values::list_read;
 use super::{FileCtx, Loader, Scope};
 
+/// What a step is: the one key among these it has.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StepKind {
+    Request,
+    Use,
+    Parallel,
+    Repeat,
+    Delay,
+}
+
+impl StepKind {
+    fn key(self) -> &'static str {
+        match self {
+            StepKind::Request => "request",
+            StepKind::Use => "use",
+            StepKind::Parallel => "parallel",
+            StepKind::Repeat => "repeat",
+            StepKind::Delay => "delay",
+        }
+    }
+}
+
 impl<'a> Loader<'a> {
     pub(super) fn steps(
         &self,
@@ -37,15 +59,15 @@ impl<'a> Loader<'a> {
     ) -> Option<Step> {
         let step = &spanned.value;
         let at = &spanned.referenced;
-        let kinds: Vec<&str> = [
-            ("request", step.request.is_some()),
-            ("use", step.use_.is_some()),
-            ("parallel", step.parallel.is_some()),
-            ("repeat", step.repeat.is_some()),
-            ("delay", step.delay.is_some()),
+        let kinds: Vec<StepKind> = [
+            (StepKind::Request, step.request.is_some()),
+            (StepKind::Use, step.use_.is_some()),
+            (StepKind::Parallel, step.parallel.is_some()),
+            (StepKind::Repeat, step.repeat.is_some()),
+            (StepKind::Delay, step.delay.is_some()),
         ]
         .into_iter()
-        .filter_map(|(key, present)| present.then_some(key))
+        .filter_map(|(kind, present)| present.then_some(kind))
         .collect();
         if kinds.len() != 1 {
             let message = if kinds.is_empty() {
@@ -55,7 +77,7 @@ impl<'a> Loader<'a> {
                     "a step is exactly one of `request`, `use`, `parallel`, `repeat` or `delay`, not {}",
                     kinds
                         .iter()
-                        .map(|k| format!("`{k}`"))
+                        .map(|k| format!("`{}`", k.key()))
                         .collect::<Vec<_>>()
                         .join(" and ")
                 )
@@ -65,29 +87,36 @@ impl<'a> Loader<'a> {
         }
         let kind = kinds[0];
         let misplaced = [
-            ("name", step.name.is_some() && kind != "request"),
-            ("expect", step.expect.is_some() && kind != "request"),
-            ("assume", step.assume.is_some() && kind != "request"),
+            ("name", step.name.is_some() && kind != StepKind::Request),
+            ("expect", step.expect.is_some() && kind != StepKind::Request),
+            ("assume", step.assume.is_some() && kind != StepKind::Request),
             (
                 "checks",
-                step.checks.is_some() && !matches!(kind, "request" | "use" | "repeat"),
+                step.checks.is_some()
+                    && !matches!(kind, StepKind::Request | StepKind::Use | StepKind::Repeat),
             ),
-            ("capture", !step.capture.is_empty() && kind != "request"),
-            ("with", !step.with.is_empty() && kind != "use"),
+            (
+                "capture",
+                !step.capture.is_empty() && kind != StepKind::Request,
+            ),
+            ("with", !step.with.is_empty() && kind != StepKind::Use),
         ];
         for (key, wrong) in misplaced {
             if wrong {
                 self.push(ctx.source().error(
                     at,
-                    LoadErrorKind::StepShape(format!("`{key}` does not belong to a `{kind}` step")),
+                    LoadErrorKind::StepShape(format!(
+                        "`{key}` does not belong to a `{}` step",
+                        kind.key()
+                    )),
                 ));
                 return None;
             }
         }
         match kind {
-            "request" => self.request(ctx, step, scope),
-            "use" => self.use_step(ctx, step, scope),
-            "parallel" => {
+            StepKind::Request => self.request(ctx, step, scope),
+            StepKind::Use => self.use_step(ctx, step, scope),
+            StepKind::Parallel => {
                 let branches = step.parallel.as_ref()?;
                 let start_defined = scope.defined.clone();
                 let mut all_defined = scope.defined.clone();
@@ -100,8 +129,8 @@ impl<'a> Loader<'a> {
                 scope.defined = all_defined;
                 Some(Step::Parallel(lowered))
             }
-            "repeat" => self.repeat(ctx, step, scope),
-            _ => {
+            StepKind::Repeat => self.repeat(ctx, step, scope),
+            StepKind::Delay => {
                 let delay = step.delay.as_ref()?;
                 let duration = self.duration(ctx, delay)?;
                 Some(Step::Delay {

@@ -131,6 +131,9 @@ impl<'a> Loader<'a> {
         name: &str,
         error: impl FnOnce(&BTreeSet<String>) -> LoadError,
     ) {
+        if scope.blind {
+            return;
+        }
         if scope.defined.contains(name) {
             if scope.required.contains(name) {
                 scope.needs.insert(name.to_owned());
