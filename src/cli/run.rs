@@ -468,7 +468,7 @@ fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
         write_baseline: args.write_baseline.clone(),
         github_annotations: args.github_annotations
             || std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
-        protocols: protocol::Settings::resolve(
+        protocols: settings::protocol_settings(
             &args.protocols,
             |name| std::env::var(name).ok(),
             &config,

@@ -27,8 +27,9 @@ use crate::baseline::Baseline;
 use crate::engine::outcome::{Failure, FailureKind, Outcome, ScenarioResult};
 use crate::engine::{self, RunContext};
 use crate::plan::PlannedScenario;
-use crate::report::{Event, Reporters, ScenarioRecord};
+use crate::report::{Event, Reporters};
 use crate::scenario::model::{CutEnd, Scenario, Step};
+use crate::verdict::ScenarioRecord;
 use connection::ConnectionWatch;
 
 /// How the stage runs.

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_saphyr::Location;
 
 use super::error::{LoadError, LoadErrorKind, suggest};
-use super::model::SourceSpan;
+use super::span::SourceSpan;
 
 /// A file's shown name and its text.
 #[derive(Clone, Copy)]

@@ -4,9 +4,9 @@
 use upspec_reference_server::Fault;
 
 use crate::engine::outcome::{Outcome, ScenarioResult};
-use crate::report::ScenarioRecord;
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::model::{Level, Scenario};
+use crate::verdict::ScenarioRecord;
 
 use super::{CleanRun, FaultCheckError, FaultResult};
 
