@@ -1333,6 +1333,7 @@ scenarios:
         scenario_timeout: Duration::from_secs(2),
         sessions: Default::default(),
         size_variables: Vec::new(),
+        secrets: Default::default(),
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let result = runtime.block_on(run_scenario(&suite.scenarios[0], &context));

@@ -102,6 +102,13 @@ pub(crate) trait Protocol: Sync {
     /// user passes when the target refuses a body as too large.
     fn size_variables(&self) -> &'static [&'static str];
 
+    /// Request and response headers whose values are secrets, beyond HTTP's own
+    /// (`Authorization`, cookies): transcripts mask them.
+    fn secret_headers(&self) -> &'static [&'static str];
+
+    /// Query parameters whose values are secrets: transcripts mask them.
+    fn secret_parameters(&self) -> &'static [&'static str];
+
     /// What it adds to scenario files: variables and request options.
     fn extend(&self, extensions: &mut Extensions);
 

@@ -425,6 +425,7 @@ mod tests {
                     scenario_timeout: Duration::from_secs(10),
                     sessions: Default::default(),
                     size_variables: Vec::new(),
+                    secrets: Default::default(),
                 }),
                 baseline: Arc::new(Baseline::default()),
             },

@@ -58,6 +58,7 @@ pub fn context(target: &str) -> RunContext {
         scenario_timeout: Duration::from_secs(10),
         sessions: Default::default(),
         size_variables: vec!["tus_max_size", "tus_chunk_size"],
+        secrets: Default::default(),
     }
 }
 
