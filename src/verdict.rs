@@ -124,9 +124,10 @@ pub fn per_requirement(
         .map(|id| {
             let own = match outcome {
                 Some(Outcome::Failed(failure)) if failure.requirements.contains(id) => {
-                    match verdict {
-                        Verdict::Known => Verdict::Known,
-                        _ => Verdict::at(scenario.level_of(id), Verdict::Failed, strict),
+                    if verdict == Verdict::Known {
+                        Verdict::Known
+                    } else {
+                        Verdict::at(scenario.level_of(id), Verdict::Failed, strict)
                     }
                 }
                 Some(Outcome::Failed(_)) => Verdict::Inconclusive,
