@@ -63,6 +63,29 @@ pub struct RunContext {
     pub secrets: Secrets,
 }
 
+impl RunContext {
+    /// A context outside any assembled run (for running scenarios on their own, as
+    /// tests do): no run headers, no protocol sessions, no size variables, and
+    /// only HTTP's own secrets.
+    pub fn bare(
+        variables: BTreeMap<String, String>,
+        seed: u64,
+        step_timeout: Duration,
+        scenario_timeout: Duration,
+    ) -> Self {
+        RunContext {
+            variables,
+            headers: Vec::new(),
+            seed,
+            step_timeout,
+            scenario_timeout,
+            sessions: Sessions::default(),
+            size_variables: Vec::new(),
+            secrets: Secrets::default(),
+        }
+    }
+}
+
 /// The client for the protocols' own requests (discovery, S3 set-up and cleanup);
 /// scenario steps go through the engine's transport, which sees what reqwest hides.
 /// Redirects are not followed and bodies are not decompressed because both are

@@ -345,88 +345,41 @@ mod tests {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use super::{Options, Run, Shared, execute_all};
+    use super::{Executed, Options, Run, Shared, execute_all};
+    use crate::assembly::load;
     use crate::baseline::Baseline;
     use crate::engine::RunContext;
     use crate::engine::outcome::Outcome;
     use crate::plan::PlannedScenario;
     use crate::report::Reporters;
-    use crate::scenario::model::{Expect, Level, RequestStep, Scenario, SourceSpan, Step};
-    use crate::scenario::template::Template;
+    use crate::scenario::SpecTree;
 
-    fn span() -> SourceSpan {
-        SourceSpan {
-            file: "runner-test.yaml".into(),
-            line: 1,
-            column: 1,
-        }
-    }
-
-    fn planned(id: &str, steps: Vec<Step>) -> PlannedScenario {
-        PlannedScenario {
-            scenario: Arc::new(Scenario {
-                id: id.into(),
-                module: vec!["runner".into()],
-                title: id.into(),
-                requirements: Vec::new(),
-                level: Level::Must,
-                requirement_levels: BTreeMap::new(),
-                requires: Vec::new(),
-                span: span(),
-                timeout: None,
-                waits: None,
-                vars: BTreeMap::new(),
-                needs_vars: Vec::new(),
-                steps,
-                finally: Vec::new(),
-            }),
-            skip: None,
-        }
-    }
-
-    fn pause(millis: u64) -> Step {
-        Step::Delay {
-            duration: Duration::from_millis(millis),
-            span: span(),
-        }
-    }
-
-    /// A GET of `{{target}}`.
-    fn get() -> Step {
-        let template = |source| Template::parse(source).expect("test templates parse");
-        Step::Request(Box::new(RequestStep {
-            name: None,
-            method: template("GET"),
-            url: template("{{target}}"),
-            headers: Vec::new(),
-            body: None,
-            trailers: Vec::new(),
-            cut: None,
-            timeout: None,
-            options: Vec::new(),
-            checks: None,
-            assume: Expect::default(),
-            content_md5: false,
-            expect: Expect::default(),
-            captures: Vec::new(),
-            span: span(),
-        }))
-    }
-
-    fn run(target: &str, planned: Vec<PlannedScenario>) -> Run {
+    /// `count` scenarios doing `step` each, planned to run against `target`.
+    fn run(target: &str, count: usize, step: &str) -> Run {
+        let scenarios: String = (0..count)
+            .map(|i| format!("  - {{ id: s{i}, title: s, level: MUST, steps: [ {step} ] }}\n"))
+            .collect();
+        let yaml = format!("scenarios:\n{scenarios}");
+        let suite = load(&SpecTree::in_memory([("runner/x.yaml", yaml.as_str())]))
+            .expect("the test scenarios load");
+        let variables = BTreeMap::from([("target".to_owned(), target.to_owned())]);
+        let context = RunContext::bare(
+            variables,
+            1,
+            Duration::from_secs(5),
+            Duration::from_secs(10),
+        );
         Run {
-            planned,
+            planned: suite
+                .scenarios
+                .iter()
+                .map(|scenario| PlannedScenario {
+                    scenario: scenario.clone(),
+                    skip: None,
+                })
+                .collect(),
             shared: Shared {
-                context: Arc::new(RunContext {
-                    variables: BTreeMap::from([("target".to_owned(), target.to_owned())]),
-                    headers: Vec::new(),
-                    seed: 1,
-                    step_timeout: Duration::from_secs(5),
-                    scenario_timeout: Duration::from_secs(10),
-                    sessions: Default::default(),
-                    size_variables: Vec::new(),
-                    secrets: Default::default(),
-                }),
+                context: Arc::new(context),
                 baseline: Arc::new(Baseline::default()),
             },
         }
@@ -449,7 +402,7 @@ mod tests {
         format!("http://{address}/")
     }
 
-    fn passed(executed: &super::Executed) -> usize {
+    fn passed(executed: &Executed) -> usize {
         executed
             .records
             .iter()
@@ -460,13 +413,8 @@ mod tests {
     #[tokio::test]
     async fn a_dead_target_stops_its_own_run_only() {
         let dead = closed_port();
-        let refused = (0..4)
-            .map(|i| planned(&format!("d{i}"), vec![get()]))
-            .collect();
-        let waiting = (0..3)
-            .map(|i| planned(&format!("w{i}"), vec![pause(1)]))
-            .collect();
-        let runs = vec![run(&dead, refused), run(&dead, waiting)];
+        let get = r#"{ request: { method: GET, url: "{{target}}" } }"#;
+        let runs = vec![run(&dead, 4, get), run(&dead, 3, "{ delay: 1ms }")];
         let executed = execute_all(runs, &options(1, false, 2), &Reporters::new(Vec::new())).await;
         assert_eq!(executed[0].dead_target, Some(2));
         let skipped: Vec<_> = executed[0]
@@ -481,19 +429,14 @@ mod tests {
 
     #[tokio::test]
     async fn pausing_scenarios_hold_no_slot_only_when_asked() {
-        let pausing = || {
-            (0..3)
-                .map(|i| planned(&format!("p{i}"), vec![pause(200)]))
-                .collect()
-        };
+        let pausing = || run("", 3, "{ delay: 200ms }");
         let reporters = Reporters::new(Vec::new());
         let started = Instant::now();
-        let executed =
-            execute_all(vec![run("", pausing())], &options(1, true, 0), &reporters).await;
+        let executed = execute_all(vec![pausing()], &options(1, true, 0), &reporters).await;
         assert!(started.elapsed() < Duration::from_millis(500));
         assert_eq!(passed(&executed[0]), 3);
         let started = Instant::now();
-        execute_all(vec![run("", pausing())], &options(1, false, 0), &reporters).await;
+        execute_all(vec![pausing()], &options(1, false, 0), &reporters).await;
         assert!(started.elapsed() >= Duration::from_millis(600));
     }
 }
