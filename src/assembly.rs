@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::engine::outcome::Secrets;
 use crate::engine::session::Sessions;
 use crate::engine::{self, RunContext};
 use crate::plan::{self, PlannedScenario};
@@ -136,6 +137,12 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
             .flat_map(|protocol| protocol.size_variables())
             .copied()
             .collect(),
+        secrets: protocol::ALL
+            .iter()
+            .fold(Secrets::default(), |mut secrets, protocol| {
+                secrets.add(protocol.secret_headers(), protocol.secret_parameters());
+                secrets
+            }),
     });
     Ok(Assembled {
         capabilities,

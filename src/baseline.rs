@@ -16,9 +16,8 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::outcome::{FailureKind, Outcome};
-use crate::report::ScenarioRecord;
 use crate::scenario::model::Scenario;
-use crate::verdict::Verdict;
+use crate::verdict::{ScenarioRecord, Verdict};
 
 /// The format written by this version; files without it are the old, scenario-wide
 /// format.

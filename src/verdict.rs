@@ -9,9 +9,21 @@
 //! scenario stopped by a set-up step is inconclusive: it decided nothing.
 
 use std::fmt;
+use std::sync::Arc;
 
-use crate::engine::outcome::Outcome;
+use crate::engine::outcome::{Outcome, ScenarioResult};
 use crate::scenario::model::{Level, Scenario};
+
+/// One scenario's end: its verdict and, unless it was skipped, what it did.
+#[derive(Clone, Debug)]
+pub struct ScenarioRecord {
+    pub scenario: Arc<Scenario>,
+    pub verdict: Verdict,
+    /// The verdict of each requirement the scenario cites (see [`per_requirement`]).
+    pub requirement_verdicts: Vec<(String, Verdict)>,
+    pub skip_reason: Option<String>,
+    pub result: Option<ScenarioResult>,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -112,9 +124,10 @@ pub fn per_requirement(
         .map(|id| {
             let own = match outcome {
                 Some(Outcome::Failed(failure)) if failure.requirements.contains(id) => {
-                    match verdict {
-                        Verdict::Known => Verdict::Known,
-                        _ => Verdict::at(scenario.level_of(id), Verdict::Failed, strict),
+                    if verdict == Verdict::Known {
+                        Verdict::Known
+                    } else {
+                        Verdict::at(scenario.level_of(id), Verdict::Failed, strict)
                     }
                 }
                 Some(Outcome::Failed(_)) => Verdict::Inconclusive,

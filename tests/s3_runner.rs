@@ -1325,15 +1325,12 @@ scenarios:
       - request: { method: GET, url: "http://127.0.0.1:9/", sigv4: unsigned }
 "#;
     let suite = load(&SpecTree::in_memory([("mine/x.yaml", yaml)])).unwrap();
-    let context = RunContext {
-        variables: BTreeMap::new(),
-        headers: Vec::new(),
-        seed: 1,
-        step_timeout: Duration::from_secs(2),
-        scenario_timeout: Duration::from_secs(2),
-        sessions: Default::default(),
-        size_variables: Vec::new(),
-    };
+    let context = RunContext::bare(
+        BTreeMap::new(),
+        1,
+        Duration::from_secs(2),
+        Duration::from_secs(2),
+    );
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let result = runtime.block_on(run_scenario(&suite.scenarios[0], &context));
     match result.outcome {

@@ -28,6 +28,8 @@
 //!   function there is the rule, and its fault is decided inside it, next
 //!   to the comparison it bends.
 //!
+//! `tests/fault_reads.rs` fails when any other module calls [`Faults::active`].
+//!
 //! A fault never makes the server panic or answer 5xx, unless answering 5xx
 //! is the fault.
 

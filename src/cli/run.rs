@@ -210,20 +210,19 @@ fn execute(
         concurrency: args
             .test_threads
             .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)),
+        pauses_outside_slots: false,
         slow_after: args.slow_after,
         max_connection_errors: args.max_connection_errors,
         strict: settings.strict,
     };
-    let shared = runner::Shared {
-        context: run.context.clone(),
-        baseline: settings.baseline.clone(),
+    let planned = runner::Run {
+        planned: run.planned.clone(),
+        shared: runner::Shared {
+            context: run.context.clone(),
+            baseline: settings.baseline.clone(),
+        },
     };
-    let executed = runtime.block_on(runner::execute(
-        run.planned.clone(),
-        &shared,
-        &options,
-        &reporters,
-    ));
+    let executed = runtime.block_on(runner::execute(planned, &options, &reporters));
     // Cleanup problems are the run's, not the target's verdict: warn, keep the exit code.
     for warning in runtime.block_on(run.clean()) {
         eprintln!("warning: {warning}");
@@ -469,7 +468,7 @@ fn resolve(args: &RunArgs) -> Result<Settings, SettingsError> {
         write_baseline: args.write_baseline.clone(),
         github_annotations: args.github_annotations
             || std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
-        protocols: protocol::Settings::resolve(
+        protocols: settings::protocol_settings(
             &args.protocols,
             |name| std::env::var(name).ok(),
             &config,

@@ -29,7 +29,7 @@ use tokio::time::Instant;
 
 use self::body::{SentBodies, random_key};
 use self::expect::{CheckError, MatchError};
-use self::outcome::{Exchange, Failure, FailureKind, Outcome, ScenarioResult};
+use self::outcome::{Exchange, Failure, FailureKind, Outcome, ScenarioResult, Secrets};
 use self::request::Interrupted;
 use self::scope::{EvalError, ScenarioVars, Scope};
 use self::session::Sessions;
@@ -59,6 +59,31 @@ pub struct RunContext {
     /// The variables that size bodies to a target's limits (`Protocol::size_variables`),
     /// named when a target refuses a body as too large.
     pub size_variables: Vec<&'static str>,
+    /// The headers and query parameters whose values transcripts mask.
+    pub secrets: Secrets,
+}
+
+impl RunContext {
+    /// A context outside any assembled run (for running scenarios on their own, as
+    /// tests do): no run headers, no protocol sessions, no size variables, and
+    /// only HTTP's own secrets.
+    pub fn bare(
+        variables: BTreeMap<String, String>,
+        seed: u64,
+        step_timeout: Duration,
+        scenario_timeout: Duration,
+    ) -> Self {
+        RunContext {
+            variables,
+            headers: Vec::new(),
+            seed,
+            step_timeout,
+            scenario_timeout,
+            sessions: Sessions::default(),
+            size_variables: Vec::new(),
+            secrets: Secrets::default(),
+        }
+    }
 }
 
 /// The client for the protocols' own requests (discovery, S3 set-up and cleanup);
@@ -551,7 +576,15 @@ impl<'a> Runner<'a> {
         let scenario_binds = limit.filter(|limit| limit.deadline < step_deadline);
         let deadline = scenario_binds.map_or(step_deadline, |limit| limit.deadline);
 
-        let attempt = request::perform(&self.transport, &prepared, plan, deadline, &name).await;
+        let attempt = request::perform(
+            &self.transport,
+            &prepared,
+            plan,
+            deadline,
+            &name,
+            &self.ctx.secrets,
+        )
+        .await;
         // After an error answer to a request with a body, the server may not have
         // read all of it (rustus's early 413): the next request goes on a new
         // connection, see `Transport::forget`.

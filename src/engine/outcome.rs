@@ -160,6 +160,47 @@ pub struct InterimRecord {
     pub headers: Vec<(String, String)>,
 }
 
+/// Headers and query parameters whose values a transcript never shows: HTTP's own
+/// credentials always, and what each protocol adds (`Protocol::secret_headers`,
+/// `Protocol::secret_parameters`: S3's session token and presigned signature).
+#[derive(Clone, Debug)]
+pub struct Secrets {
+    /// Header names, compared without case.
+    headers: Vec<&'static str>,
+    /// Query parameter names, compared as written.
+    parameters: Vec<&'static str>,
+}
+
+impl Default for Secrets {
+    fn default() -> Self {
+        Secrets {
+            headers: vec![
+                "authorization",
+                "proxy-authorization",
+                "cookie",
+                "set-cookie",
+            ],
+            parameters: Vec::new(),
+        }
+    }
+}
+
+impl Secrets {
+    /// Adds a protocol's secret headers and query parameters.
+    pub fn add(&mut self, headers: &[&'static str], parameters: &[&'static str]) {
+        self.headers.extend(headers);
+        self.parameters.extend(parameters);
+    }
+
+    pub fn is_secret_header(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
+
+    pub fn is_secret_parameter(&self, name: &str) -> bool {
+        self.parameters.contains(&name)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct RequestRecord {
     pub method: String,

@@ -15,7 +15,7 @@ use url::Url;
 
 use super::body::{BodyEncoding, Cut, Payload, Upload, UploadProgress, WithTrailers};
 use super::expect::Received;
-use super::outcome::{Exchange, InterimRecord, RequestRecord, ResponseRecord};
+use super::outcome::{Exchange, InterimRecord, RequestRecord, ResponseRecord, Secrets};
 use super::response::{BodyPlan, EXCERPT_CAP, Inspector};
 use super::scope::{EvalError, Scope};
 use super::transport::{BodyError, InterimLog, RequestBody, Trailing, Transport, TransportError};
@@ -229,6 +229,7 @@ pub(crate) async fn perform(
     plan: BodyPlan,
     deadline: Instant,
     step: &str,
+    secrets: &Secrets,
 ) -> Attempt {
     let started = Instant::now();
     let progress = UploadProgress::default();
@@ -301,7 +302,7 @@ pub(crate) async fn perform(
     let sent = progress.sent();
     let response = state.head.as_ref().map(|(status, headers)| ResponseRecord {
         status: *status,
-        headers: masked(headers),
+        headers: masked(headers, secrets),
         body_len: state.inspector.len(),
         body_excerpt: state.inspector.excerpt(),
     });
@@ -309,10 +310,10 @@ pub(crate) async fn perform(
         step: step.to_owned(),
         request: RequestRecord {
             method: prepared.method.to_string(),
-            url: masked_url(&prepared.url),
-            headers: masked(&prepared.headers),
+            url: masked_url(&prepared.url, secrets),
+            headers: masked(&prepared.headers, secrets),
             body_len: sent,
-            trailers: masked(&prepared.trailers),
+            trailers: masked(&prepared.trailers, secrets),
             body_excerpt: prepared
                 .sent_prefix(EXCERPT_CAP.min(usize::try_from(sent).unwrap_or(usize::MAX))),
         },
@@ -322,7 +323,7 @@ pub(crate) async fn perform(
             .iter()
             .map(|(status, headers)| InterimRecord {
                 status: status.as_u16(),
-                headers: masked(headers),
+                headers: masked(headers, secrets),
             })
             .collect(),
         interim_count: interims.count,
@@ -414,20 +415,9 @@ fn describe_error(error: &dyn std::error::Error) -> String {
     message
 }
 
-/// Header names whose values are secrets, never written to a transcript.
-const SECRET_HEADERS: [&str; 5] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-amz-security-token",
-];
-
-/// Query parameters whose values are secrets: a presigned URL is a credential until
-/// it expires, and a session token always is.
-const SECRET_PARAMETERS: [&str; 2] = ["X-Amz-Signature", "X-Amz-Security-Token"];
-
-fn masked_url(url: &Url) -> String {
+/// The URL with the values of secret query parameters masked: a presigned URL is
+/// a credential until it expires.
+fn masked_url(url: &Url, secrets: &Secrets) -> String {
     let Some(query) = url.query() else {
         return url.to_string();
     };
@@ -435,7 +425,7 @@ fn masked_url(url: &Url) -> String {
     let masked: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if SECRET_PARAMETERS.contains(&name) => format!("{name}=***"),
+            Some((name, _)) if secrets.is_secret_parameter(name) => format!("{name}=***"),
             _ => pair.to_owned(),
         })
         .collect();
@@ -443,11 +433,11 @@ fn masked_url(url: &Url) -> String {
     shown.to_string()
 }
 
-fn masked(headers: &HeaderMap) -> Vec<(String, String)> {
+fn masked(headers: &HeaderMap, secrets: &Secrets) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(name, value)| {
-            let shown = if SECRET_HEADERS.contains(&name.as_str()) {
+            let shown = if secrets.is_secret_header(name.as_str()) {
                 "***".to_owned()
             } else {
                 String::from_utf8_lossy(value.as_bytes()).into_owned()
@@ -518,7 +508,7 @@ mod tests {
         assert_eq!(prepared.headers["x-run"], "1");
         assert_eq!(prepared.headers["content-length"], "0");
         assert_eq!(prepared.url.as_str(), "http://127.0.0.1:9/files");
-        let masked = masked(&prepared.headers);
+        let masked = masked(&prepared.headers, &Secrets::default());
         assert!(masked.contains(&("authorization".into(), "***".into())));
     }
 
@@ -593,16 +583,30 @@ mod tests {
     }
 
     #[test]
-    fn presigned_secrets_are_masked_in_transcripts() {
-        let url = Url::parse(
-            "http://h/b/k?partNumber=1&X-Amz-Signature=abc&X-Amz-Security-Token=t&X-Amz-Date=1",
-        )
-        .unwrap();
+    fn secrets_a_protocol_names_are_masked_in_transcripts() {
+        let mut secrets = Secrets::default();
+        secrets.add(&["x-session"], &["Signature", "Token"]);
+        let url = Url::parse("http://h/b/k?part=1&Signature=abc&Token=t&Date=1").unwrap();
         assert_eq!(
-            masked_url(&url),
-            "http://h/b/k?partNumber=1&X-Amz-Signature=***&X-Amz-Security-Token=***&X-Amz-Date=1"
+            masked_url(&url, &secrets),
+            "http://h/b/k?part=1&Signature=***&Token=***&Date=1"
         );
-        assert_eq!(masked_url(&Url::parse("http://h/").unwrap()), "http://h/");
+        assert_eq!(
+            masked_url(&Url::parse("http://h/").unwrap(), &secrets),
+            "http://h/"
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert("x-session", "s".parse().unwrap());
+        headers.insert("cookie", "c".parse().unwrap());
+        headers.insert("x-other", "o".parse().unwrap());
+        assert_eq!(
+            masked(&headers, &secrets),
+            [
+                ("x-session".to_owned(), "***".to_owned()),
+                ("cookie".to_owned(), "***".to_owned()),
+                ("x-other".to_owned(), "o".to_owned()),
+            ]
+        );
     }
 
     #[test]

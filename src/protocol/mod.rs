@@ -17,6 +17,7 @@ pub mod s3;
 pub mod tus;
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +27,6 @@ pub use self::capability::{Capabilities, DiscoveryError};
 use crate::engine::session::Session;
 use crate::scenario::extension::Extensions;
 use crate::scenario::model::Scenario;
-use crate::settings::{ConfigFile, SettingsError};
 
 /// Every protocol, in the order a run asks them: adding one is a folder and a line here.
 pub(crate) const ALL: &[&dyn Protocol] = &[&tus::Tus, &s3::S3];
@@ -49,25 +49,31 @@ pub struct Setup<'a> {
 }
 
 /// Each protocol's own settings, resolved from its flags, the environment and its
-/// section of the config file (`None`: not configured).
+/// section of the config file (`None`: not configured) by
+/// `settings::protocol_settings`, which knows where settings come from; a protocol
+/// only reads its own.
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
     pub s3: Option<s3::settings::S3Settings>,
 }
 
-impl Settings {
-    /// Resolves every protocol's settings from its flags, the environment (`env`
-    /// looks a variable up) and its section of the config file.
-    pub fn resolve(
-        flags: &Flags,
-        env: impl Fn(&str) -> Option<String>,
-        config: &ConfigFile,
-    ) -> Result<Settings, SettingsError> {
-        Ok(Settings {
-            s3: s3::settings::resolve(&flags.s3, env, &config.s3)?,
-        })
-    }
+/// A protocol's setting that does not hold: where it was given (a flag, an
+/// environment variable, a config key) and what is wrong with it.
+#[derive(Debug)]
+pub struct InvalidSetting {
+    pub origin: String,
+    pub message: String,
+}
 
+impl fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.message)
+    }
+}
+
+impl std::error::Error for InvalidSetting {}
+
+impl Settings {
     /// The first target a protocol's own settings name (S3's endpoint), for a run
     /// without `--target`: it is what the run checks, and what the report shows.
     pub fn endpoint(&self) -> Option<String> {
@@ -95,6 +101,13 @@ pub(crate) trait Protocol: Sync {
     /// The variables that size scenarios' bodies to the target's limits, which a
     /// user passes when the target refuses a body as too large.
     fn size_variables(&self) -> &'static [&'static str];
+
+    /// Request and response headers whose values are secrets, beyond HTTP's own
+    /// (`Authorization`, cookies): transcripts mask them.
+    fn secret_headers(&self) -> &'static [&'static str];
+
+    /// Query parameters whose values are secrets: transcripts mask them.
+    fn secret_parameters(&self) -> &'static [&'static str];
 
     /// What it adds to scenario files: variables and request options.
     fn extend(&self, extensions: &mut Extensions);

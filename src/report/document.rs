@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{RunInfo, ScenarioRecord, failure};
+use super::{RunInfo, failure};
 use crate::baseline::{Baseline, EntryStatus};
 use crate::engine::outcome::{Exchange, FailureKind};
 use crate::scenario::Suite;
 use crate::scenario::model::Level;
-use crate::verdict::Verdict;
+use crate::verdict::{ScenarioRecord, Verdict};
 
 /// Bumped when a field changes meaning or disappears (adding fields keeps it).
 pub const SCHEMA_VERSION: u32 = 2;

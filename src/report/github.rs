@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 
-use super::{Event, Reporter, ScenarioRecord};
-use crate::verdict::Verdict;
+use super::{Event, Reporter};
+use crate::verdict::{ScenarioRecord, Verdict};
 
 pub struct GithubReporter<W> {
     out: W,

@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use colored::{ColoredString, Colorize};
 
 use super::document::matrix;
-use super::{Event, LackingProtocol, Reporter, RunInfo, RunSummary, ScenarioRecord, failure};
+use super::{Event, LackingProtocol, Reporter, RunInfo, RunSummary, failure};
 use crate::baseline::{Baseline, EntryStatus};
 use crate::scenario::Suite;
 use crate::scenario::model::{Level, Scenario};
-use crate::verdict::Verdict;
+use crate::verdict::{ScenarioRecord, Verdict};
 
 /// How each scenario shows as it ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,11 +16,10 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::engine::outcome::ScenarioResult;
 pub use crate::plan::LackingProtocol;
 use crate::protocol::Capabilities;
 use crate::scenario::model::{Level, Scenario};
-use crate::verdict::Verdict;
+use crate::verdict::{ScenarioRecord, Verdict};
 
 /// What a reporter is told about the run before any scenario runs.
 #[derive(Clone, Debug)]
@@ -39,17 +38,6 @@ pub struct RunInfo {
     /// Protocols the target lacks, whose scenarios are all skipped: shown as one
     /// line each rather than one per scenario.
     pub lacking_protocols: Vec<LackingProtocol>,
-}
-
-/// One scenario's end: its verdict and, unless it was skipped, what it did.
-#[derive(Clone, Debug)]
-pub struct ScenarioRecord {
-    pub scenario: Arc<Scenario>,
-    pub verdict: Verdict,
-    /// The verdict of each requirement the scenario cites (see [`crate::verdict::per_requirement`]).
-    pub requirement_verdicts: Vec<(String, Verdict)>,
-    pub skip_reason: Option<String>,
-    pub result: Option<ScenarioResult>,
 }
 
 /// Counts by level and verdict, in a stable order.

@@ -1,17 +1,19 @@
 //! The execution stage: runs the planned scenarios a bounded number at a time on
 //! the async runtime, and tells the reporters as each one ends or runs long.
 //!
-//! Scenarios start in plan order as slots free up, so one slot (`--test-threads
-//! 1`) runs them one after another in a stable order. The slots are the one
-//! place that decides what may run at once: a default that does not follow the
-//! core count, or groups of scenarios that must not overlap, belong in
+//! It runs the scenarios of one run (`upspec run`) or of several at once, each
+//! against its own target (the self-check: one reference server per fault).
+//! Scenarios start in plan order, run after run, as slots free up, so one slot
+//! (`--test-threads 1`) runs them one after another in a stable order. The slots
+//! are the one place that decides what may run at once: a default that does not
+//! follow the core count, or groups of scenarios that must not overlap, belong in
 //! [`Slots`] and nowhere else.
 
 pub mod connection;
 pub mod filter;
 mod record;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::num::NonZeroUsize;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -19,103 +21,193 @@ use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 
 use crate::baseline::Baseline;
 use crate::engine::outcome::{Failure, FailureKind, Outcome, ScenarioResult};
 use crate::engine::{self, RunContext};
 use crate::plan::PlannedScenario;
-use crate::report::{Event, Reporters, ScenarioRecord};
-use crate::scenario::model::Scenario;
+use crate::report::{Event, Reporters};
+use crate::scenario::model::{CutEnd, Scenario, Step};
+use crate::verdict::ScenarioRecord;
 use connection::ConnectionWatch;
 
 /// How the stage runs.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// At most this many scenarios run at once.
+    /// At most this many scenarios run at once, over all runs.
     pub concurrency: NonZeroUsize,
-    /// A scenario still running after this long (and each further period) is reported slow.
+    /// Scenarios that pause on purpose (see [`pauses`]) start first and hold no
+    /// slot: they mostly wait. `upspec run` keeps them in the slots, so that one
+    /// slot means one scenario at a time.
+    pub pauses_outside_slots: bool,
+    /// A scenario still running after this long (and each further period) is
+    /// reported slow; zero never reports.
     pub slow_after: Duration,
-    /// Stop after this many scenarios in a row got no response; 0 never stops.
+    /// Stop a run after this many of its scenarios in a row got no response; 0
+    /// never stops.
     pub max_connection_errors: usize,
     /// SHOULD failures fail the run.
     pub strict: bool,
 }
 
-/// What every scenario of the run shares.
+/// What every scenario of one run shares.
 #[derive(Clone)]
 pub struct Shared {
     pub context: Arc<RunContext>,
     pub baseline: Arc<Baseline>,
 }
 
-/// What the stage did.
+/// One run's planned scenarios and what they share.
+pub struct Run {
+    pub planned: Vec<PlannedScenario>,
+    pub shared: Shared,
+}
+
+/// What the stage did with one run.
 #[derive(Debug)]
 pub struct Executed {
     /// One per planned scenario, in plan order.
     pub records: Vec<ScenarioRecord>,
-    /// Set when the run stopped early because the target stopped answering: how
+    /// Set when the run stopped early because its target stopped answering: how
     /// many scenarios in a row got no response.
     pub dead_target: Option<usize>,
 }
 
-/// Decides when a scenario may start: today a fixed number at once.
+/// Decides when a scenario may start: today a fixed number at once, scenarios
+/// that pause aside when [`Options::pauses_outside_slots`] says so.
 struct Slots {
     limit: usize,
     busy: usize,
+    pauses_outside: bool,
 }
 
 impl Slots {
     fn free(&self) -> bool {
         self.busy < self.limit
     }
+
+    /// Whether `scenario` holds a slot while it runs.
+    fn held_by(&self, scenario: &Scenario) -> bool {
+        !(self.pauses_outside && pauses(&scenario.steps))
+    }
 }
 
-/// Runs every planned scenario (skipped ones only reported) and emits
-/// [`Event::ScenarioFinished`] for each, [`Event::ScenarioSlow`] for long ones.
-pub async fn execute(
-    planned: Vec<PlannedScenario>,
-    shared: &Shared,
+/// Whether the steps pause on purpose (`delay`, or a body that stalls until the
+/// server ends the request), anywhere inside: such a scenario mostly waits.
+fn pauses(steps: &[Step]) -> bool {
+    steps.iter().any(|step| match step {
+        Step::Delay { .. } => true,
+        Step::Request(request) => request
+            .cut
+            .as_ref()
+            .is_some_and(|cut| cut.then == CutEnd::Stall),
+        Step::Use(use_step) => pauses(&use_step.definition.steps),
+        Step::Parallel(branches) => pauses(branches),
+        Step::Repeat(repeat) => pauses(&repeat.steps),
+    })
+}
+
+/// A scenario's place: its run, and its index in that run's plan.
+type Key = (usize, usize);
+
+/// A scenario waiting for a slot.
+struct Pending {
+    key: Key,
+    planned: PlannedScenario,
+}
+
+/// A scenario started and not yet finished.
+struct Running {
+    planned: PlannedScenario,
+    holds_slot: bool,
+    abort: AbortHandle,
+}
+
+/// Runs one run's planned scenarios; see [`execute_all`].
+pub async fn execute(run: Run, options: &Options, reporters: &Reporters) -> Executed {
+    let mut executed = execute_all(vec![run], options, reporters).await;
+    executed.remove(0)
+}
+
+/// Runs every planned scenario of every run (skipped ones only reported) and
+/// emits [`Event::ScenarioFinished`] for each, [`Event::ScenarioSlow`] for long
+/// ones; returns what each run did, in the order of `runs`.
+pub async fn execute_all(
+    runs: Vec<Run>,
     options: &Options,
     reporters: &Reporters,
-) -> Executed {
-    let mut records: BTreeMap<usize, ScenarioRecord> = BTreeMap::new();
-    let mut running: BTreeMap<usize, PlannedScenario> = BTreeMap::new();
-    let mut pending = planned.into_iter().enumerate().peekable();
+) -> Vec<Executed> {
     let mut slots = Slots {
         limit: options.concurrency.get(),
         busy: 0,
+        pauses_outside: options.pauses_outside_slots,
     };
+    let mut records: Vec<BTreeMap<usize, ScenarioRecord>> =
+        runs.iter().map(|_| BTreeMap::new()).collect();
+    let mut watches: Vec<ConnectionWatch> = runs
+        .iter()
+        .map(|_| ConnectionWatch::new(options.max_connection_errors))
+        .collect();
+    let mut dead_targets: Vec<Option<usize>> = vec![None; runs.len()];
+    let mut shared = Vec::with_capacity(runs.len());
+    let mut pending = VecDeque::new();
+    for (run_index, run) in runs.into_iter().enumerate() {
+        shared.push(run.shared);
+        pending.extend(
+            run.planned
+                .into_iter()
+                .enumerate()
+                .map(|(index, planned)| Pending {
+                    key: (run_index, index),
+                    planned,
+                }),
+        );
+    }
+    // Scenarios that hold no slot first; the sort is stable, so each part keeps
+    // plan order.
+    pending
+        .make_contiguous()
+        .sort_by_key(|p| slots.held_by(&p.planned.scenario));
+    let mut running: BTreeMap<Key, Running> = BTreeMap::new();
     let mut tasks = JoinSet::new();
-    let (slow_tx, mut slow_rx) = mpsc::unbounded_channel::<(usize, Duration)>();
-    let mut watch = ConnectionWatch::new(options.max_connection_errors);
-    let mut dead_target = None;
-    let finish = |records: &mut BTreeMap<usize, ScenarioRecord>, index, record: ScenarioRecord| {
+    let (slow_tx, mut slow_rx) = mpsc::unbounded_channel::<(Key, Duration)>();
+    let finish = |records: &mut [BTreeMap<usize, ScenarioRecord>],
+                  (run, index): Key,
+                  record: ScenarioRecord| {
         // A reporter that cannot write must not change what the run decides.
         let _ = reporters.emit(&Event::ScenarioFinished(&record));
-        records.insert(index, record);
+        records[run].insert(index, record);
     };
     loop {
-        while slots.free() && dead_target.is_none() {
-            let Some((index, planned)) = pending.next() else {
+        while slots.free() {
+            let Some(Pending { key, planned }) = pending.pop_front() else {
                 break;
             };
             match planned.skip {
                 Some(reason) => finish(
                     &mut records,
-                    index,
+                    key,
                     record::skipped(planned.scenario, reason, options.strict),
                 ),
                 None => {
-                    slots.busy += 1;
-                    tasks.spawn(run_one(
-                        index,
+                    let holds_slot = slots.held_by(&planned.scenario);
+                    slots.busy += usize::from(holds_slot);
+                    let abort = tasks.spawn(run_one(
+                        key,
                         planned.scenario.clone(),
-                        shared.context.clone(),
+                        shared[key.0].context.clone(),
                         options.slow_after,
                         slow_tx.clone(),
                     ));
-                    running.insert(index, planned);
+                    running.insert(
+                        key,
+                        Running {
+                            planned,
+                            holds_slot,
+                            abort,
+                        },
+                    );
                 }
             }
         }
@@ -125,26 +217,26 @@ pub async fn execute(
         tokio::select! {
             joined = tasks.join_next() => {
                 // Panics are caught inside the task; an error here is a task
-                // aborted below, whose scenario is reported as not run.
-                let Some(Ok((index, result))) = joined else { continue };
-                slots.busy -= 1;
-                let Some(planned) = running.remove(&index) else { continue };
-                let stop = watch.observe(&result);
+                // aborted below, whose slot was given back then.
+                let Some(Ok((key, result))) = joined else { continue };
+                let Some(Running { planned, holds_slot, .. }) = running.remove(&key) else { continue };
+                slots.busy -= usize::from(holds_slot);
+                let (run, _) = key;
+                let stop = watches[run].observe(&result);
                 finish(
                     &mut records,
-                    index,
-                    record::ran(planned.scenario, result, options.strict, &shared.baseline),
+                    key,
+                    record::ran(planned.scenario, result, options.strict, &shared[run].baseline),
                 );
-                if stop && dead_target.is_none() {
-                    dead_target = Some(watch.in_a_row());
-                    tasks.abort_all();
-                    while tasks.join_next().await.is_some() {}
-                    slots.busy = 0;
-                    let reason = stopped_reason(watch.in_a_row());
-                    for (index, planned) in std::mem::take(&mut running).into_iter().chain(pending.by_ref()) {
+                if stop && dead_targets[run].is_none() {
+                    let in_a_row = watches[run].in_a_row();
+                    dead_targets[run] = Some(in_a_row);
+                    let reason = stopped_reason(in_a_row);
+                    let left = stop_run(run, &mut running, &mut pending, &mut slots);
+                    for (key, planned) in left {
                         finish(
                             &mut records,
-                            index,
+                            key,
                             record::skipped(
                                 planned.scenario,
                                 planned.skip.unwrap_or_else(|| reason.clone()),
@@ -154,20 +246,53 @@ pub async fn execute(
                     }
                 }
             }
-            Some((index, elapsed)) = slow_rx.recv() => {
-                if let Some(planned) = running.get(&index) {
+            Some((key, elapsed)) = slow_rx.recv() => {
+                if let Some(started) = running.get(&key) {
                     let _ = reporters.emit(&Event::ScenarioSlow {
-                        scenario: &planned.scenario,
+                        scenario: &started.planned.scenario,
                         elapsed,
                     });
                 }
             }
         }
     }
-    Executed {
-        records: records.into_values().collect(),
-        dead_target,
+    // Scenarios of a dead target were aborted: wait until they are gone, so
+    // that nothing of theirs overlaps what the caller does next (cleanup).
+    tasks.shutdown().await;
+    records
+        .into_iter()
+        .zip(dead_targets)
+        .map(|(records, dead_target)| Executed {
+            records: records.into_values().collect(),
+            dead_target,
+        })
+        .collect()
+}
+
+/// Takes run `run`'s scenarios out of the stage: aborts those running, giving
+/// back their slots, and drops those waiting; returns both, in plan order.
+fn stop_run(
+    run: usize,
+    running: &mut BTreeMap<Key, Running>,
+    pending: &mut VecDeque<Pending>,
+    slots: &mut Slots,
+) -> Vec<(Key, PlannedScenario)> {
+    let (theirs, others): (BTreeMap<Key, Running>, _) = std::mem::take(running)
+        .into_iter()
+        .partition(|&((r, _), _)| r == run);
+    *running = others;
+    let (unstarted, others): (VecDeque<Pending>, _) = std::mem::take(pending)
+        .into_iter()
+        .partition(|p| p.key.0 == run);
+    *pending = others;
+    let mut left = Vec::new();
+    for (key, started) in theirs {
+        started.abort.abort();
+        slots.busy -= usize::from(started.holds_slot);
+        left.push((key, started.planned));
     }
+    left.extend(unstarted.into_iter().map(|p| (p.key, p.planned)));
+    left
 }
 
 /// The skip reason of the scenarios a dead target left unrun.
@@ -178,12 +303,12 @@ fn stopped_reason(in_a_row: usize) -> String {
 /// Runs one scenario, reporting every `slow_after` it is still running; a
 /// panic becomes an error of the scenario rather than the end of the run.
 async fn run_one(
-    index: usize,
+    key: Key,
     scenario: Arc<Scenario>,
     context: Arc<RunContext>,
     slow_after: Duration,
-    slow: mpsc::UnboundedSender<(usize, Duration)>,
-) -> (usize, ScenarioResult) {
+    slow: mpsc::UnboundedSender<(Key, Duration)>,
+) -> (Key, ScenarioResult) {
     let started = Instant::now();
     let run = AssertUnwindSafe(engine::run_scenario(&scenario, &context)).catch_unwind();
     tokio::pin!(run);
@@ -194,7 +319,7 @@ async fn run_one(
         tokio::select! {
             result = &mut run => break result,
             () = tokio::time::sleep(slow_after) => {
-                let _ = slow.send((index, started.elapsed()));
+                let _ = slow.send((key, started.elapsed()));
             }
         }
     };
@@ -210,5 +335,108 @@ async fn run_one(
         cleanup_problems: Vec::new(),
         duration: started.elapsed(),
     });
-    (index, result)
+    (key, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::num::NonZeroUsize;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::{Executed, Options, Run, Shared, execute_all};
+    use crate::assembly::load;
+    use crate::baseline::Baseline;
+    use crate::engine::RunContext;
+    use crate::engine::outcome::Outcome;
+    use crate::plan::PlannedScenario;
+    use crate::report::Reporters;
+    use crate::scenario::SpecTree;
+
+    /// `count` scenarios doing `step` each, planned to run against `target`.
+    fn run(target: &str, count: usize, step: &str) -> Run {
+        let scenarios: String = (0..count)
+            .map(|i| format!("  - {{ id: s{i}, title: s, level: MUST, steps: [ {step} ] }}\n"))
+            .collect();
+        let yaml = format!("scenarios:\n{scenarios}");
+        let suite = load(&SpecTree::in_memory([("runner/x.yaml", yaml.as_str())]))
+            .expect("the test scenarios load");
+        let variables = BTreeMap::from([("target".to_owned(), target.to_owned())]);
+        let context = RunContext::bare(
+            variables,
+            1,
+            Duration::from_secs(5),
+            Duration::from_secs(10),
+        );
+        Run {
+            planned: suite
+                .scenarios
+                .iter()
+                .map(|scenario| PlannedScenario {
+                    scenario: scenario.clone(),
+                    skip: None,
+                })
+                .collect(),
+            shared: Shared {
+                context: Arc::new(context),
+                baseline: Arc::new(Baseline::default()),
+            },
+        }
+    }
+
+    fn options(concurrency: usize, pauses_outside_slots: bool, max_errors: usize) -> Options {
+        Options {
+            concurrency: NonZeroUsize::new(concurrency).expect("a test's slots are not zero"),
+            pauses_outside_slots,
+            slow_after: Duration::ZERO,
+            max_connection_errors: max_errors,
+            strict: false,
+        }
+    }
+
+    /// A URL on 127.0.0.1 where nothing listens.
+    fn closed_port() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let address = listener.local_addr().expect("a bound port has an address");
+        format!("http://{address}/")
+    }
+
+    fn passed(executed: &Executed) -> usize {
+        executed
+            .records
+            .iter()
+            .filter(|r| matches!(r.result.as_ref().map(|r| &r.outcome), Some(Outcome::Passed)))
+            .count()
+    }
+
+    #[tokio::test]
+    async fn a_dead_target_stops_its_own_run_only() {
+        let dead = closed_port();
+        let get = r#"{ request: { method: GET, url: "{{target}}" } }"#;
+        let runs = vec![run(&dead, 4, get), run(&dead, 3, "{ delay: 1ms }")];
+        let executed = execute_all(runs, &options(1, false, 2), &Reporters::new(Vec::new())).await;
+        assert_eq!(executed[0].dead_target, Some(2));
+        let skipped: Vec<_> = executed[0]
+            .records
+            .iter()
+            .map(|r| r.skip_reason.is_some())
+            .collect();
+        assert_eq!(skipped, [false, false, true, true]);
+        assert_eq!(executed[1].dead_target, None);
+        assert_eq!(passed(&executed[1]), 3);
+    }
+
+    #[tokio::test]
+    async fn pausing_scenarios_hold_no_slot_only_when_asked() {
+        let pausing = || run("", 3, "{ delay: 200ms }");
+        let reporters = Reporters::new(Vec::new());
+        let started = Instant::now();
+        let executed = execute_all(vec![pausing()], &options(1, true, 0), &reporters).await;
+        assert!(started.elapsed() < Duration::from_millis(500));
+        assert_eq!(passed(&executed[0]), 3);
+        let started = Instant::now();
+        execute_all(vec![pausing()], &options(1, false, 0), &reporters).await;
+        assert!(started.elapsed() >= Duration::from_millis(600));
+    }
 }

@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use crate::baseline::Baseline;
 use crate::engine::outcome::ScenarioResult;
-use crate::report::ScenarioRecord;
 use crate::scenario::model::Scenario;
-use crate::verdict::{self, Verdict};
+use crate::verdict::{self, ScenarioRecord, Verdict};
 
 /// The record of a scenario that did not run, with the reason.
 pub fn skipped(scenario: Arc<Scenario>, reason: String, strict: bool) -> ScenarioRecord {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 
-use super::model::SourceSpan;
+use super::span::SourceSpan;
 
 /// Everything wrong with a run's scenario files, collected before any request is sent.
 #[derive(Debug, Default)]

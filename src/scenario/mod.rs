@@ -10,6 +10,7 @@ pub mod matcher;
 pub mod model;
 pub mod scalar;
 pub mod source;
+pub mod span;
 pub mod suite;
 pub mod syntax;
 pub mod template;

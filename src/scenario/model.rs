@@ -12,21 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::capability::Capability;
+pub use super::span::SourceSpan;
 use super::template::Template;
-
-/// Where a node was written: the file (as shown to users) and a 1-based line and column.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SourceSpan {
-    pub file: Arc<str>,
-    pub line: u32,
-    pub column: u32,
-}
-
-impl fmt::Display for SourceSpan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
-    }
-}
 
 /// How binding a requirement is, and so how a failed expectation counts: the
 /// RFC 2119 keywords as the spec says them, and `IMPL` where the spec is silent.

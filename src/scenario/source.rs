@@ -11,7 +11,7 @@ use serde_saphyr::Location;
 use serde_saphyr::granit_parser::{Event, Parser, Span, StructureStyle};
 
 use super::error::{LoadError, LoadErrorKind, suggest};
-use super::model::SourceSpan;
+use super::span::SourceSpan;
 
 /// A file's shown name and its text.
 #[derive(Clone, Copy)]

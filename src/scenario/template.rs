@@ -196,7 +196,8 @@ fn placeholder(inner: &str) -> Option<(&str, Option<Arithmetic>)> {
     let arithmetic = match &inner[at..at + 1] {
         "+" => Arithmetic::Add(number),
         "-" => Arithmetic::Add(-number),
-        _ => Arithmetic::Times(number),
+        "*" => Arithmetic::Times(number),
+        _ => return None,
     };
     let name = inner[..at].trim();
     valid_name(name).then_some((name, Some(arithmetic)))

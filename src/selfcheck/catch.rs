@@ -3,12 +3,11 @@
 
 use upspec_reference_server::Fault;
 
-use crate::engine::outcome::Outcome;
-use crate::plan::PlannedScenario;
+use crate::engine::outcome::{Outcome, ScenarioResult};
 use crate::scenario::catalogue::Catalogue;
 use crate::scenario::model::{Level, Scenario};
+use crate::verdict::ScenarioRecord;
 
-use super::execute::Ran;
 use super::{CleanRun, FaultCheckError, FaultResult};
 
 /// The level a requirement's failed check must count at to catch a fault: a MUST
@@ -67,38 +66,44 @@ pub fn fault_requirements(
     Ok(requirements)
 }
 
-pub(super) fn clean_run(planned: &[PlannedScenario], runs: &[Option<Ran>]) -> CleanRun {
+/// Whether the scenario met a 5xx answer.
+fn server_error(result: &ScenarioResult) -> bool {
+    result
+        .transcript
+        .iter()
+        .any(|exchange| exchange.response.as_ref().is_some_and(|r| r.status >= 500))
+}
+
+/// The clean run's verdict: every scenario that ran must pass without a 5xx.
+pub(super) fn clean_run(records: &[ScenarioRecord]) -> CleanRun {
     let mut clean = CleanRun::default();
-    for (planned, ran) in planned.iter().zip(runs) {
-        let name = planned.scenario.name();
-        let outcome = ran.as_ref().map(|r| &r.outcome);
-        match (&planned.skip, outcome) {
-            (Some(reason), _) => clean.skipped.push((name, reason.clone())),
-            (
-                None,
-                Some(
-                    Outcome::Failed(failure)
-                    | Outcome::Inconclusive(failure)
-                    | Outcome::Errored(failure),
-                ),
-            ) => clean
-                .failed
-                .push((name, format!("{}: {}", failure.step, failure.kind))),
-            (None, Some(Outcome::Passed)) if ran.as_ref().is_some_and(|r| r.server_error) => {
-                clean.failed.push((name, "the server answered 5xx".into()));
-            }
-            (None, Some(Outcome::Passed)) => clean.passed += 1,
-            (None, None) => clean.failed.push((name, "did not finish".into())),
+    for record in records {
+        let name = record.scenario.name();
+        match (&record.result, &record.skip_reason) {
+            (None, Some(reason)) => clean.skipped.push((name, reason.clone())),
+            (None, None) => clean.failed.push((name, "did not run".into())),
+            (Some(result), _) => match &result.outcome {
+                Outcome::Failed(failure)
+                | Outcome::Inconclusive(failure)
+                | Outcome::Errored(failure) => clean
+                    .failed
+                    .push((name, format!("{}: {}", failure.step, failure.kind))),
+                Outcome::Passed if server_error(result) => {
+                    clean.failed.push((name, "the server answered 5xx".into()));
+                }
+                Outcome::Passed => clean.passed += 1,
+            },
         }
     }
     clean
 }
 
+/// What a fault's run shows: which scenarios caught it, which failed otherwise,
+/// which met a 5xx answer.
 pub(super) fn judge(
     fault: Fault,
     requirements: Vec<(String, Level)>,
-    planned: &[PlannedScenario],
-    runs: &[Option<Ran>],
+    records: &[ScenarioRecord],
 ) -> FaultResult {
     let mut result = FaultResult {
         fault,
@@ -107,16 +112,16 @@ pub(super) fn judge(
         also_failed: Vec::new(),
         server_errors: Vec::new(),
     };
-    for (planned, ran) in planned.iter().zip(runs) {
-        let Some(ran) = ran else { continue };
-        let name = planned.scenario.name();
-        if ran.server_error {
+    for record in records {
+        let Some(ran) = &record.result else { continue };
+        let name = record.scenario.name();
+        if server_error(ran) {
             result.server_errors.push(name.clone());
         }
         if matches!(ran.outcome, Outcome::Passed) {
             continue;
         }
-        if catches(&planned.scenario, &ran.outcome, &result.requirements) {
+        if catches(&record.scenario, &ran.outcome, &result.requirements) {
             result.caught_by.push(name);
         } else {
             result.also_failed.push(name);

@@ -20,25 +20,29 @@
 //!
 //! Everything runs in this process on one runtime: one server per fault on
 //! its own port with the memory store, and the scenarios of every server at
-//! once, a bounded number at a time. Scenarios that sleep (waiting for an
-//! upload to expire) do not take a slot, so the whole check takes about as
-//! long as its slowest scenario or its CPU work, whichever is more.
+//! once through the runner's execution stage ([`runner::execute_all`]), a
+//! bounded number at a time. Scenarios that sleep (waiting for an upload to
+//! expire) do not take a slot, so the whole check takes about as long as its
+//! slowest scenario or its CPU work, whichever is more. What is the self-check's
+//! own stays here: which scenarios run under which fault ([`run`]) and what
+//! catches a fault ([`catch`]).
 
 pub mod catch;
-mod execute;
 pub mod render;
 
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use upspec_reference_server::{Fault, RunningServer, ServeError, serve};
 
 use crate::assembly::{self, AssemblyError, Inputs};
+use crate::baseline::Baseline;
 use crate::embedded;
-use crate::engine::RunContext;
-use crate::plan::{self, PlannedScenario};
-use crate::runner::filter::Filter;
+use crate::plan;
+use crate::report::Reporters;
+use crate::runner::{self, Run, Shared, filter::Filter};
 use crate::scenario::SpecTree;
 use crate::scenario::Suite;
 use crate::scenario::catalogue::{self, Catalogue};
@@ -46,7 +50,6 @@ use crate::scenario::error::LoadErrors;
 use crate::scenario::model::Level;
 
 use self::catch::{clean_run, fault_requirements, judge};
-use self::execute::execute;
 
 /// Every body is generated from this seed, so a fault run can be replayed
 /// byte for byte and `docs/faults.md` is the same on every machine.
@@ -217,8 +220,7 @@ pub async fn run_bundled(options: &Options) -> Result<Report, SelfCheckError> {
 struct Case {
     fault: Option<Fault>,
     server: RunningServer,
-    context: Arc<RunContext>,
-    planned: Vec<PlannedScenario>,
+    run: Run,
 }
 
 /// Runs `suite` against the reference server without faults and once per
@@ -253,7 +255,7 @@ pub async fn run(
     // so only they run: running each protocol's whole suite under every fault
     // made this check take minutes.
     for (case, requirements) in cases.iter_mut().skip(1).zip(&requirements) {
-        for planned in &mut case.planned {
+        for planned in &mut case.run.planned {
             let cites = planned
                 .scenario
                 .requirements
@@ -264,16 +266,21 @@ pub async fn run(
             }
         }
     }
-    let outcomes = execute(&cases, options.concurrency.max(1)).await;
-    let mut runs = cases.into_iter().zip(outcomes);
-    let (clean_case, clean_outcomes) = runs.next().expect("the clean run is the first case");
-    let clean = clean_run(&clean_case.planned, &clean_outcomes);
-    clean_case.server.shutdown().await;
+    let (servers, runs): (Vec<_>, Vec<_>) = cases
+        .into_iter()
+        .map(|case| ((case.fault, case.server), case.run))
+        .unzip();
+    let executed =
+        runner::execute_all(runs, &runner_options(options), &Reporters::new(Vec::new())).await;
+    let mut runs = servers.into_iter().zip(executed);
+    let ((_, clean_server), clean_executed) = runs.next().expect("the clean run is the first case");
+    let clean = clean_run(&clean_executed.records);
+    clean_server.shutdown().await;
     let mut results = Vec::new();
-    for ((case, outcomes), requirements) in runs.zip(requirements) {
-        let fault = case.fault.expect("every case after the first has a fault");
-        results.push(judge(fault, requirements, &case.planned, &outcomes));
-        case.server.shutdown().await;
+    for (((fault, server), executed), requirements) in runs.zip(requirements) {
+        let fault = fault.expect("every case after the first has a fault");
+        results.push(judge(fault, requirements, &executed.records));
+        server.shutdown().await;
     }
     Ok(Report {
         seed: SEED,
@@ -282,6 +289,19 @@ pub async fn run(
         faults: results,
         elapsed: started.elapsed(),
     })
+}
+
+/// How the runner's execution stage runs the cases: all at once, sleepers
+/// outside the slots, nothing reported while it runs and no run stopped early
+/// (a server that stops answering under a fault is for the verdicts to show).
+fn runner_options(options: &Options) -> runner::Options {
+    runner::Options {
+        concurrency: NonZeroUsize::new(options.concurrency).unwrap_or(NonZeroUsize::MIN),
+        pauses_outside_slots: true,
+        slow_after: Duration::ZERO,
+        max_connection_errors: 0,
+        strict: false,
+    }
 }
 
 /// Starts the embedded target's server with `fault`, asks it what it
@@ -320,8 +340,13 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
         Ok(run) => Ok(Case {
             fault,
             server,
-            context: run.context,
-            planned: run.planned,
+            run: Run {
+                planned: run.planned,
+                shared: Shared {
+                    context: run.context,
+                    baseline: Arc::new(Baseline::default()),
+                },
+            },
         }),
         Err(source) => {
             server.shutdown().await;

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::protocol::InvalidSetting;
 use crate::scenario::error::LoadError;
 
 /// A settings problem: the run cannot start (exit code 2).
@@ -31,3 +32,9 @@ impl fmt::Display for SettingsError {
 }
 
 impl std::error::Error for SettingsError {}
+
+impl From<InvalidSetting> for SettingsError {
+    fn from(InvalidSetting { origin, message }: InvalidSetting) -> Self {
+        SettingsError::Invalid { origin, message }
+    }
+}

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::protocol::{self, s3::settings::S3Config};
 use crate::scenario::scalar::Scalar;
 use crate::scenario::source::Source;
 use crate::scenario::template::{RenderError, Template};
@@ -44,7 +45,7 @@ pub struct ConfigFile {
     /// The S3 target: see `crate::protocol::s3::settings`. Sections of protocols
     /// that cannot be asked what they offer sit beside the generic keys.
     #[serde(default)]
-    pub s3: crate::protocol::s3::settings::S3Config,
+    pub s3: S3Config,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +71,18 @@ impl ConfigFile {
         .parse()
         .map_err(SettingsError::Config)
     }
+}
+
+/// Resolves every protocol's settings from its flags, the environment (`env`
+/// looks a variable up) and its section of `config`.
+pub fn protocol_settings(
+    flags: &protocol::Flags,
+    env: impl Fn(&str) -> Option<String>,
+    config: &ConfigFile,
+) -> Result<protocol::Settings, SettingsError> {
+    Ok(protocol::Settings {
+        s3: protocol::s3::settings::resolve(&flags.s3, env, &config.s3)?,
+    })
 }
 
 /// `Name: value` from `-H`.

@@ -50,15 +50,14 @@ pub fn scenario(steps: Vec<Step>) -> Scenario {
 
 /// A run context against `target` with short timeouts, so a hang fails fast.
 pub fn context(target: &str) -> RunContext {
-    RunContext {
-        variables: BTreeMap::from([("target".to_owned(), target.to_owned())]),
-        headers: Vec::new(),
-        seed: 1,
-        step_timeout: Duration::from_secs(5),
-        scenario_timeout: Duration::from_secs(10),
-        sessions: Default::default(),
-        size_variables: vec!["tus_max_size", "tus_chunk_size"],
-    }
+    let mut context = RunContext::bare(
+        BTreeMap::from([("target".to_owned(), target.to_owned())]),
+        1,
+        Duration::from_secs(5),
+        Duration::from_secs(10),
+    );
+    context.size_variables = vec!["tus_max_size", "tus_chunk_size"];
+    context
 }
 
 /// A request step under construction.

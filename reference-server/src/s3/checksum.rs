@@ -122,12 +122,8 @@ impl Algorithm {
     pub fn default_type(self) -> ChecksumType {
         match self {
             Self::Crc64Nvme => ChecksumType::FullObject,
-            _ => ChecksumType::Composite,
+            Self::Crc32 | Self::Crc32c | Self::Sha1 | Self::Sha256 => ChecksumType::Composite,
         }
-    }
-
-    fn is_crc(self) -> bool {
-        matches!(self, Self::Crc32 | Self::Crc32c | Self::Crc64Nvme)
     }
 }
 
@@ -301,13 +297,11 @@ pub fn composite(algorithm: Algorithm, parts: &[Vec<u8>]) -> String {
 /// The FULL_OBJECT checksum of parts given their raw CRCs and sizes.
 /// `None` for the SHA algorithms, which cannot be combined.
 pub fn full_object(algorithm: Algorithm, parts: &[(Vec<u8>, u64)]) -> Option<String> {
-    if !algorithm.is_crc() {
-        return None;
-    }
     let (poly, width) = match algorithm {
         Algorithm::Crc32 => (0xEDB8_8320, 32),
         Algorithm::Crc32c => (0x82F6_3B78, 32),
-        _ => (0x9A6C_9329_AC4B_C9B5, 64),
+        Algorithm::Crc64Nvme => (0x9A6C_9329_AC4B_C9B5, 64),
+        Algorithm::Sha1 | Algorithm::Sha256 => return None,
     };
     let value = |raw: &[u8]| raw.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
     // The CRC of no bytes: the conditioning alone.

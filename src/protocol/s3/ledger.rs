@@ -7,8 +7,6 @@ use std::sync::Mutex;
 
 use url::Url;
 
-use super::S3Target;
-
 /// The buckets, objects and multipart uploads a run's successful requests created.
 /// Keys are kept percent-encoded exactly as they were sent, ready for a URL path.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,19 +32,15 @@ impl Ledger {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
 
-impl S3Target {
-    /// Notes what a successful request created: `PUT /bucket` a bucket, `POST
-    /// /bucket/key?uploads` an upload (its id read from the answer), `PUT /bucket/key`
-    /// (not a part) and `POST /bucket/key?uploadId=` (Complete) an object.
-    pub fn observe(&self, method: &str, url: &Url, status: u16, body: Option<&str>) {
+    /// Notes what a successful request to `url` created, `path` being its path
+    /// below the target's endpoint (`S3Target::path_of`): `PUT /bucket` a bucket,
+    /// `POST /bucket/key?uploads` an upload (its id read from the answer), `PUT
+    /// /bucket/key` (not a part) and `POST /bucket/key?uploadId=` (Complete) an object.
+    pub fn observe(&self, method: &str, url: &Url, path: &str, status: u16, body: Option<&str>) {
         if !(200..300).contains(&status) {
             return;
         }
-        let Some(path) = self.path_of(url) else {
-            return;
-        };
         let path = path.trim_start_matches('/');
         let (bucket, key) = match path.split_once('/') {
             Some((bucket, key)) => (bucket, key),
@@ -58,7 +52,7 @@ impl S3Target {
         let has = |name: &str| url.query_pairs().any(|(key, _)| key == name);
         // The query of a presigned URL authenticates; it does not name a sub-resource.
         let plain = url.query_pairs().all(|(key, _)| key.starts_with("X-Amz-"));
-        let mut created = self.ledger.lock();
+        let mut created = self.lock();
         match (method, key.is_empty()) {
             ("PUT", true) if plain => {
                 created.buckets.insert(bucket.to_owned());
@@ -91,37 +85,36 @@ mod tests {
 
     #[test]
     fn notes_buckets_objects_and_uploads_from_successes_only() {
-        let target = S3Target::new("http://127.0.0.1:9000", "us-east-1", None);
-        let url = |s: &str| Url::parse(s).unwrap();
-        target.observe("PUT", &url("http://127.0.0.1:9000/b"), 200, None);
-        target.observe("PUT", &url("http://127.0.0.1:9000/b/r/a%20b"), 200, None);
-        target.observe(
+        let ledger = Ledger::default();
+        let observe = |method, url: &str, status, body| {
+            let url = Url::parse(url).unwrap();
+            ledger.observe(method, &url, url.path(), status, body);
+        };
+        observe("PUT", "http://127.0.0.1:9000/b", 200, None);
+        observe("PUT", "http://127.0.0.1:9000/b/r/a%20b", 200, None);
+        observe(
             "PUT",
-            &url("http://127.0.0.1:9000/b/r/p?partNumber=1&uploadId=u"),
+            "http://127.0.0.1:9000/b/r/p?partNumber=1&uploadId=u",
             200,
             None,
         );
-        target.observe(
+        observe(
             "POST",
-            &url("http://127.0.0.1:9000/b/r/m?uploads"),
+            "http://127.0.0.1:9000/b/r/m?uploads",
             200,
-            Some("<InitiateMultipartUploadResult xmlns=\"x\"><UploadId>u1</UploadId></InitiateMultipartUploadResult>"),
+            Some(
+                "<InitiateMultipartUploadResult xmlns=\"x\"><UploadId>u1</UploadId></InitiateMultipartUploadResult>",
+            ),
         );
-        target.observe(
-            "POST",
-            &url("http://127.0.0.1:9000/b/r/m?uploadId=u1"),
-            200,
-            None,
-        );
-        target.observe("PUT", &url("http://127.0.0.1:9000/b/r/failed"), 403, None);
-        target.observe(
+        observe("POST", "http://127.0.0.1:9000/b/r/m?uploadId=u1", 200, None);
+        observe("PUT", "http://127.0.0.1:9000/b/r/failed", 403, None);
+        observe(
             "PUT",
-            &url("http://127.0.0.1:9000/b/r/presigned?X-Amz-Signature=s"),
+            "http://127.0.0.1:9000/b/r/presigned?X-Amz-Signature=s",
             200,
             None,
         );
-        target.observe("PUT", &url("http://127.0.0.2:9000/elsewhere"), 200, None);
-        let created = target.ledger.snapshot();
+        let created = ledger.snapshot();
         assert_eq!(created.buckets, BTreeSet::from(["b".to_owned()]));
         assert_eq!(
             created.objects,

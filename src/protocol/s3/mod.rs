@@ -58,6 +58,16 @@ impl Protocol for S3 {
         &[]
     }
 
+    /// A temporary credential's session token.
+    fn secret_headers(&self) -> &'static [&'static str] {
+        &["x-amz-security-token"]
+    }
+
+    /// A presigned URL is a credential until it expires, and a session token always is.
+    fn secret_parameters(&self) -> &'static [&'static str] {
+        &["X-Amz-Signature", "X-Amz-Security-Token"]
+    }
+
     fn extend(&self, extensions: &mut Extensions) {
         extensions.variables.extend(VARIABLES);
         extensions.options.push(&sigv4::Sigv4Option);

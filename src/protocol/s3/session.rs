@@ -136,10 +136,14 @@ impl EngineSession for Session {
 
     /// Notes what a request created, for the cleanup.
     fn observe(&self, request: &Prepared, received: &Received) {
+        let Some(path) = self.target.path_of(&request.url) else {
+            return;
+        };
         let body = received.body.text("the S3 ledger").ok();
-        self.target.observe(
+        self.target.ledger.observe(
             request.method.as_str(),
             &request.url,
+            path,
             received.status,
             body.as_deref(),
         );

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::NAME;
 use super::sign::Credentials;
-use crate::settings::error::SettingsError;
+use crate::protocol::InvalidSetting;
 
 /// The region signed for when none is configured: the one every S3 implementation
 /// accepts by default.
@@ -76,7 +76,7 @@ pub fn resolve(
     flags: &S3Flags,
     env: impl Fn(&str) -> Option<String>,
     config: &S3Config,
-) -> Result<Option<S3Settings>, SettingsError> {
+) -> Result<Option<S3Settings>, InvalidSetting> {
     let env = |name: &str| env(name).filter(|value| !value.is_empty());
     let endpoint = [
         flags.endpoint.clone().map(|e| (e, "--s3-endpoint")),
@@ -90,7 +90,7 @@ pub fn resolve(
     let Some((endpoint, origin)) = endpoint else {
         return Ok(None);
     };
-    let endpoint = normalise_endpoint(&endpoint).map_err(|message| SettingsError::Invalid {
+    let endpoint = normalise_endpoint(&endpoint).map_err(|message| InvalidSetting {
         origin: origin.to_owned(),
         message,
     })?;
@@ -106,7 +106,7 @@ pub fn resolve(
     let region = match region {
         Some((region, origin)) => {
             if region.is_empty() || !region.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
-                return Err(SettingsError::Invalid {
+                return Err(InvalidSetting {
                     origin: origin.to_owned(),
                     message: format!("`{region}` is not a region name"),
                 });
@@ -124,7 +124,7 @@ pub fn resolve(
         .map(|(bucket, origin)| {
             check_bucket(&bucket)
                 .map(|()| bucket)
-                .map_err(|message| SettingsError::Invalid {
+                .map_err(|message| InvalidSetting {
                     origin: origin.to_owned(),
                     message,
                 })
@@ -152,9 +152,9 @@ pub fn resolve(
 fn credentials(
     env: &impl Fn(&str) -> Option<String>,
     config: &S3Config,
-) -> Result<Option<Credentials>, SettingsError> {
+) -> Result<Option<Credentials>, InvalidSetting> {
     let from_env = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"));
-    let incomplete = |origin: &str, missing: &str| SettingsError::Invalid {
+    let incomplete = |origin: &str, missing: &str| InvalidSetting {
         origin: origin.to_owned(),
         message: format!(
             "{missing} is missing: give both keys, or neither for an anonymous target"

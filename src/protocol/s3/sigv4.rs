@@ -96,6 +96,29 @@ named! {
     }
 }
 
+impl Sigv4Break {
+    /// Why `mode` has nothing this break could break, if it has not.
+    fn refused_by(self, mode: ModeName) -> Option<String> {
+        if mode == ModeName::None {
+            return Some("`none` sends no signature to break".to_owned());
+        }
+        match self {
+            Sigv4Break::Body => (!mode.signs_body()).then(|| {
+                format!(
+                    "`{}` does not sign the body, so there is no body signature to break",
+                    mode.name()
+                )
+            }),
+            // Every signing mode has a signature, keys, a date and headers to break.
+            Sigv4Break::Signature
+            | Sigv4Break::Secret
+            | Sigv4Break::AccessKey
+            | Sigv4Break::Date
+            | Sigv4Break::Header => None,
+        }
+    }
+}
+
 named! {
     /// The checksum an `aws-chunked` body carries in its trailer (`x-amz-checksum-<name>`).
     pub enum TrailerChecksum {
@@ -357,15 +380,7 @@ fn lower(source: &Source<'_>, spanned: &Spanned<OptionSyntax>) -> Result<Sigv4, 
             let text = scalar(source, written)?.0.as_str();
             let what = Sigv4Break::parse(text)
                 .ok_or_else(|| unknown(text, &written.referenced, Sigv4Break::names()))?;
-            let reason = match (name, what) {
-                (ModeName::None, _) => Some("`none` sends no signature to break".to_owned()),
-                (_, Sigv4Break::Body) if !name.signs_body() => Some(format!(
-                    "`{}` does not sign the body, so there is no body signature to break",
-                    name.name()
-                )),
-                _ => None,
-            };
-            if let Some(reason) = reason {
+            if let Some(reason) = what.refused_by(name) {
                 return Err(error(
                     &written.referenced,
                     LoadErrorKind::InvalidValue(reason),

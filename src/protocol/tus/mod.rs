@@ -33,6 +33,15 @@ impl Protocol for Tus {
         &[discover::MAX_SIZE_VARIABLE, discover::CHUNK_SIZE_VARIABLE]
     }
 
+    /// tus authenticates as HTTP does, if at all.
+    fn secret_headers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn secret_parameters(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     fn extend(&self, extensions: &mut Extensions) {
         extensions.capabilities.push(KnownCapabilities {
             protocol: NAME,
