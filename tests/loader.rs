@@ -2,12 +2,17 @@
 //! tests/golden/load-errors/ must produce exactly the text in its `.stderr` twin.
 //! Run with `UPSPEC_BLESS=1` to rewrite the golden files after an intended change.
 
+#[path = "support/golden_cases.rs"]
+mod golden_cases;
+
 use std::fs;
 use std::path::Path;
 
 use upspec::assembly::load;
 use upspec::scenario::SpecTree;
 use upspec::scenario::model::{CutEnd, Step};
+
+use golden_cases::check_golden_cases;
 
 const GOLDEN: &str = "tests/golden/load-errors";
 
@@ -31,38 +36,9 @@ fn render_errors(name: &str, yaml: &str) -> String {
 
 #[test]
 fn every_malformed_file_renders_its_golden_error() {
-    let bless = std::env::var_os("UPSPEC_BLESS").is_some();
-    let mut cases: Vec<_> = fs::read_dir(GOLDEN)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    cases.sort();
-    assert!(
-        cases.len() >= 12,
-        "expected at least 12 golden cases, found {}",
-        cases.len()
-    );
-    let mut mismatches = Vec::new();
-    for case in &cases {
-        let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        let actual = render_errors(&name, &fs::read_to_string(case).unwrap());
-        let golden = case.with_extension("stderr");
-        if bless {
-            fs::write(&golden, &actual).unwrap();
-            continue;
-        }
-        let expected = fs::read_to_string(&golden)
-            .unwrap_or_else(|_| panic!("missing {} (run with UPSPEC_BLESS=1)", golden.display()));
-        if actual != expected {
-            mismatches.push(format!("--- {}\n{actual}", golden.display()));
-        }
-    }
-    assert!(
-        mismatches.is_empty(),
-        "output differs from golden files:\n{}",
-        mismatches.join("\n")
-    );
+    check_golden_cases(GOLDEN, 12, |name, case| {
+        render_errors(name, &fs::read_to_string(case).unwrap())
+    });
 }
 
 #[test]
