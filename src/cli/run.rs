@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use std::io::Write;
-use std::num::NonZeroUsize;
 
 use super::{ColorChoice, Exit, Format, NoTests, RunArgs};
 use crate::assembly::{self, Inputs};
@@ -207,9 +206,7 @@ fn execute(
         return Exit::Invalid;
     }
     let options = runner::Options {
-        concurrency: args
-            .test_threads
-            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)),
+        concurrency: args.test_threads.unwrap_or(runner::DEFAULT_CONCURRENCY),
         slow_after: args.slow_after,
         max_connection_errors: args.max_connection_errors,
         strict: settings.strict,

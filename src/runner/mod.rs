@@ -1,17 +1,18 @@
 //! The execution stage: runs the planned scenarios a bounded number at a time on
 //! the async runtime, and tells the reporters as each one ends or runs long.
 //!
-//! Scenarios start in plan order as slots free up, so one slot (`--test-threads
-//! 1`) runs them one after another in a stable order. The slots are the one
-//! place that decides what may run at once: a default that does not follow the
-//! core count, or groups of scenarios that must not overlap, belong in
-//! [`Slots`] and nowhere else.
+//! Scenarios start in plan order as slots free up, those that wait on purpose
+//! (`waits:`) first, so that their waits overlap the rest of the run; one slot
+//! (`--test-threads 1`) therefore runs them one after another in a stable order.
+//! The slots are the one place that decides what may run at once: how many
+//! ([`DEFAULT_CONCURRENCY`] unless told), and which scenarios must not overlap
+//! (those naming the same `group:`), live in [`Slots`] and nowhere else.
 
 pub mod connection;
 pub mod filter;
 mod record;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroUsize;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -59,16 +60,73 @@ pub struct Executed {
     pub dead_target: Option<usize>,
 }
 
-/// Decides when a scenario may start: today a fixed number at once.
+/// Scenarios running at once unless `--test-threads` says otherwise. A
+/// scenario spends its time waiting for the target, not computing, so the
+/// default does not follow the core count: 2 cores ran the self-check twice as
+/// long as 8 slots did, for no CPU saved. Enough to keep a loopback target
+/// busy; few enough that a scenario's requests are not queued so long behind
+/// the others' that the target's idle timers (an upload's expiry) run out
+/// between two of them.
+pub const DEFAULT_CONCURRENCY: NonZeroUsize = NonZeroUsize::new(16).unwrap();
+
+/// Decides when a scenario may start: at most `limit` at once, and never two
+/// of one group.
 struct Slots {
     limit: usize,
     busy: usize,
+    /// The groups with a scenario running.
+    groups: BTreeSet<String>,
 }
 
 impl Slots {
     fn free(&self) -> bool {
         self.busy < self.limit
     }
+
+    /// Whether `scenario` may start now, slots aside.
+    fn admits(&self, scenario: &Scenario) -> bool {
+        scenario
+            .group
+            .as_ref()
+            .is_none_or(|group| !self.groups.contains(group))
+    }
+
+    fn take(&mut self, scenario: &Scenario) {
+        self.busy += 1;
+        if let Some(group) = &scenario.group {
+            self.groups.insert(group.clone());
+        }
+    }
+
+    fn give_back(&mut self, scenario: &Scenario) {
+        self.busy -= 1;
+        if let Some(group) = &scenario.group {
+            self.groups.remove(group);
+        }
+    }
+}
+
+/// The planned scenarios in the order they start: those that wait on purpose
+/// first, each part in plan order.
+fn start_order(planned: Vec<PlannedScenario>) -> Vec<(usize, PlannedScenario)> {
+    let (mut first, rest): (Vec<_>, Vec<_>) = planned
+        .into_iter()
+        .enumerate()
+        .partition(|(_, planned)| planned.skip.is_none() && planned.scenario.waits.is_some());
+    first.extend(rest);
+    first
+}
+
+/// Removes and returns the first scenario `slots` lets start (a skipped one
+/// always may: it only gets reported).
+fn next_startable(
+    pending: &mut Vec<(usize, PlannedScenario)>,
+    slots: &Slots,
+) -> Option<(usize, PlannedScenario)> {
+    let at = pending
+        .iter()
+        .position(|(_, planned)| planned.skip.is_some() || slots.admits(&planned.scenario))?;
+    Some(pending.remove(at))
 }
 
 /// Runs every planned scenario (skipped ones only reported) and emits
@@ -81,10 +139,11 @@ pub async fn execute(
 ) -> Executed {
     let mut records: BTreeMap<usize, ScenarioRecord> = BTreeMap::new();
     let mut running: BTreeMap<usize, PlannedScenario> = BTreeMap::new();
-    let mut pending = planned.into_iter().enumerate().peekable();
+    let mut pending = start_order(planned);
     let mut slots = Slots {
         limit: options.concurrency.get(),
         busy: 0,
+        groups: BTreeSet::new(),
     };
     let mut tasks = JoinSet::new();
     let (slow_tx, mut slow_rx) = mpsc::unbounded_channel::<(usize, Duration)>();
@@ -97,7 +156,7 @@ pub async fn execute(
     };
     loop {
         while slots.free() && dead_target.is_none() {
-            let Some((index, planned)) = pending.next() else {
+            let Some((index, planned)) = next_startable(&mut pending, &slots) else {
                 break;
             };
             match planned.skip {
@@ -107,7 +166,7 @@ pub async fn execute(
                     record::skipped(planned.scenario, reason, options.strict),
                 ),
                 None => {
-                    slots.busy += 1;
+                    slots.take(&planned.scenario);
                     tasks.spawn(run_one(
                         index,
                         planned.scenario.clone(),
@@ -127,8 +186,8 @@ pub async fn execute(
                 // Panics are caught inside the task; an error here is a task
                 // aborted below, whose scenario is reported as not run.
                 let Some(Ok((index, result))) = joined else { continue };
-                slots.busy -= 1;
                 let Some(planned) = running.remove(&index) else { continue };
+                slots.give_back(&planned.scenario);
                 let stop = watch.observe(&result);
                 finish(
                     &mut records,
@@ -140,8 +199,9 @@ pub async fn execute(
                     tasks.abort_all();
                     while tasks.join_next().await.is_some() {}
                     slots.busy = 0;
+                    slots.groups.clear();
                     let reason = stopped_reason(watch.in_a_row());
-                    for (index, planned) in std::mem::take(&mut running).into_iter().chain(pending.by_ref()) {
+                    for (index, planned) in std::mem::take(&mut running).into_iter().chain(pending.drain(..)) {
                         finish(
                             &mut records,
                             index,

@@ -75,6 +75,9 @@ pub struct ScenarioSyntax {
     /// duration template checked against `--max-wait` before the run.
     #[serde(default)]
     pub waits: Option<Spanned<Scalar>>,
+    /// A resource group: scenarios naming the same group never run at once.
+    #[serde(default)]
+    pub group: Option<Spanned<String>>,
     #[serde(default)]
     pub vars: BTreeMap<String, Spanned<Option<Scalar>>>,
     pub steps: Vec<Spanned<StepSyntax>>,

@@ -41,6 +41,7 @@ pub fn scenario(steps: Vec<Step>) -> Scenario {
         span: span(100),
         timeout: None,
         waits: None,
+        group: None,
         vars: BTreeMap::new(),
         needs_vars: Vec::new(),
         steps,
