@@ -152,8 +152,10 @@ pub enum Step {
     /// Run the branches concurrently and wait for all of them (races on one upload).
     Parallel(Vec<Step>),
     Repeat(Box<RepeatStep>),
+    /// Pause for a duration: a template, so a wait can follow a server setting
+    /// (`"{{tus_expiry}}s"`), checked at load time when literal.
     Delay {
-        duration: Duration,
+        duration: Template,
         span: SourceSpan,
     },
 }

@@ -251,7 +251,7 @@ pub fn use_step(definition: &Arc<StepDefinition>, with: &[(&str, &str)]) -> Step
 
 pub fn delay(duration: Duration) -> Step {
     Step::Delay {
-        duration,
+        duration: t(&format!("{}ms", duration.as_millis())),
         span: span(50),
     }
 }
