@@ -24,6 +24,7 @@ use crate::scenario::capability::{Capability, KnownCapabilities};
 use crate::scenario::{SpecTree, Suite};
 use crate::settings::{self, ConfigFile, SettingsError};
 use crate::verdict::Verdict;
+use upspec_reference_server::StoreConfig;
 
 const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_SCENARIO_TIMEOUT: Duration = Duration::from_secs(300);
@@ -129,7 +130,29 @@ pub fn run(args: RunArgs) -> Exit {
                 settings.vars.entry(name.to_owned()).or_insert(value);
             }
             settings.add_capabilities.extend(embedded.capabilities);
-            let server = match runtime.block_on(upspec_reference_server::serve(embedded.config)) {
+            // Every upload of the run stays until the run ends (S3 objects until the
+            // bucket goes): held in memory they peaked at 230 MB. A temporary
+            // directory keeps them out of the process, unsynced, as it is thrown away.
+            let data_dir = match tempfile::Builder::new()
+                .prefix("upspec-embedded-")
+                .tempdir()
+            {
+                Ok(dir) => dir,
+                Err(error) => {
+                    eprintln!(
+                        "error: cannot create the embedded reference server's directory: {error}"
+                    );
+                    return Exit::Unreachable;
+                }
+            };
+            let config = upspec_reference_server::Config {
+                store: StoreConfig::File {
+                    data_dir: data_dir.path().to_owned(),
+                },
+                fsync: false,
+                ..embedded.config
+            };
+            let server = match runtime.block_on(upspec_reference_server::serve(config)) {
                 Ok(server) => server,
                 Err(error) => {
                     eprintln!("error: cannot start the embedded reference server: {error}");
