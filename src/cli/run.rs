@@ -131,25 +131,10 @@ pub fn run(args: RunArgs) -> Exit {
             }
             settings.add_capabilities.extend(embedded.capabilities);
             // Every upload of the run stays until the run ends (S3 objects until the
-            // bucket goes): held in memory they peaked at 230 MB. A temporary
-            // directory keeps them out of the process, unsynced, as it is thrown away.
-            let data_dir = match tempfile::Builder::new()
-                .prefix("upspec-embedded-")
-                .tempdir()
-            {
-                Ok(dir) => dir,
-                Err(error) => {
-                    eprintln!(
-                        "error: cannot create the embedded reference server's directory: {error}"
-                    );
-                    return Exit::Unreachable;
-                }
-            };
+            // bucket goes): held in memory they peaked at 230 MB. The scratch store
+            // keeps large ones in anonymous temporary files instead.
             let config = upspec_reference_server::Config {
-                store: StoreConfig::File {
-                    data_dir: data_dir.path().to_owned(),
-                },
-                fsync: false,
+                store: StoreConfig::Scratch,
                 ..embedded.config
             };
             let server = match runtime.block_on(upspec_reference_server::serve(config)) {
