@@ -18,15 +18,23 @@ use crate::scenario::capability::Capability;
 /// Large enough for any bundled upload, small enough that `Tus-Max-Size + 1` is refusable.
 const MAX_SIZE: u64 = 1 << 30;
 
-/// Short enough for the expiration scenarios to wait it out, long enough that no
-/// upload of a busy run expires between two of its writes (2 s did, under load).
-const EXPIRY: Duration = Duration::from_secs(4);
+/// The shortest `Upload-Expires` can say (it counts whole seconds), so that the
+/// expiration scenarios wait as little as possible. An upload expires 1 to 2 s
+/// after its last write (the instant is rounded up to the second): a run's
+/// scenarios must not leave one of their uploads idle that long, which the
+/// runner's bounded concurrency sees to.
+const EXPIRY: Duration = Duration::from_secs(1);
 
 /// How long a stalled request body is waited on before the request is ended (tus
-/// 408, S3 RequestTimeout). Short, so the scenario that stalls a body on purpose
-/// takes seconds rather than the default minute; long enough that no body of a
-/// busy run pauses this long between two of its chunks.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// 408, S3 RequestTimeout): the shortest the `tus_idle_timeout` variable can say,
+/// so the scenario that stalls a body on purpose takes a second rather than the
+/// default minute.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How far apart two S3 Creates must be for the server to list them in the
+/// order they were made: none, since it orders them by a sequence number, but
+/// a few milliseconds keep their `Initiated` times apart as well.
+const S3_INITIATED_GAP: &str = "10ms";
 
 /// The embedded S3 listener's key pair. Fixed on purpose: the server lives for one
 /// run, on loopback, and a known pair lets a user repeat a failing request by hand.
@@ -67,6 +75,7 @@ pub fn target() -> EmbeddedTarget {
             ("tus_max_size", MAX_SIZE.to_string()),
             ("tus_expiry", EXPIRY.as_secs().to_string()),
             ("tus_idle_timeout", IDLE_TIMEOUT.as_secs().to_string()),
+            ("s3_initiated_gap", S3_INITIATED_GAP.to_owned()),
         ],
         capabilities: vec![Capability {
             protocol: tus::NAME,

@@ -170,6 +170,7 @@ mod tests {
             },
             timeout: None,
             waits: None,
+            group: None,
             vars: BTreeMap::new(),
             needs_vars: Vec::new(),
             steps: Vec::new(),

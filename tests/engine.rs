@@ -1414,6 +1414,41 @@ async fn scenario_timeouts_bound_all_steps_but_not_finally() {
     assert!(started.elapsed() < Duration::from_secs(1));
 }
 
+/// A delay that reads a variable waits what the variable says, and one that
+/// does not render to a duration stops the scenario as inconclusive, at that
+/// step, before anything more is sent.
+#[tokio::test]
+async fn templated_delays_follow_their_variables() {
+    let server = servers::start().await;
+    let mut ctx = context(&server.url);
+    ctx.variables.insert("gap".into(), "300ms".into());
+    let waits = |template: &str| Step::Delay {
+        duration: t(template),
+        span: span(50),
+    };
+    let started = Instant::now();
+    let result = run(vec![waits("{{gap}}")], &ctx).await;
+    assert_passed(&result);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+
+    ctx.variables.insert("gap".into(), "a while".into());
+    let result = run(
+        vec![
+            waits("{{gap}}"),
+            req("PUT", "{{target}}store/after").text("x").step(),
+        ],
+        &ctx,
+    )
+    .await;
+    let failure = inconclusive(&result);
+    assert_eq!(failure.step, "step 1");
+    assert!(
+        matches!(&failure.kind, FailureKind::Evaluation(message) if message.contains("a while")),
+        "{failure:?}"
+    );
+    assert!(server.received.stored("after").is_none());
+}
+
 // --------------------------------------------------------- misbehaving targets
 
 /// Refused, silent, reset or garbage before any response: the exchange itself

@@ -60,6 +60,10 @@ pub enum StoreConfig {
     File { data_dir: PathBuf },
     /// Process memory: gone when the server stops. For tests.
     Memory,
+    /// Process memory for small uploads, anonymous temporary files for large
+    /// ones: gone when the server stops. For a server that lives for one run
+    /// and must not hold every upload of it in memory (upspec's embedded target).
+    Scratch,
 }
 
 impl Default for Config {

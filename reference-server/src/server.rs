@@ -130,7 +130,8 @@ pub async fn serve(config: Config) -> Result<RunningServer, ServeError> {
         StoreConfig::File { data_dir } => {
             start(&config, &FileStores::new(data_dir, config.fsync)).await
         }
-        StoreConfig::Memory => start(&config, &MemoryStores).await,
+        StoreConfig::Memory => start(&config, &MemoryStores { spill: false }).await,
+        StoreConfig::Scratch => start(&config, &MemoryStores { spill: true }).await,
     }
 }
 

@@ -174,7 +174,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub list: bool,
 
-    /// How many scenarios run at once [default: the number of CPUs].
+    /// How many scenarios run at once [default: 16, whatever the number of CPUs: scenarios wait on the network].
     #[arg(long, short = 'j', value_name = "N")]
     pub test_threads: Option<NonZeroUsize>,
 

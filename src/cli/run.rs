@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use std::io::Write;
-use std::num::NonZeroUsize;
 
 use super::{ColorChoice, Exit, Format, NoTests, RunArgs};
 use crate::assembly::{self, Inputs};
@@ -25,6 +24,7 @@ use crate::scenario::capability::{Capability, KnownCapabilities};
 use crate::scenario::{SpecTree, Suite};
 use crate::settings::{self, ConfigFile, SettingsError};
 use crate::verdict::Verdict;
+use upspec_reference_server::StoreConfig;
 
 const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_SCENARIO_TIMEOUT: Duration = Duration::from_secs(300);
@@ -130,7 +130,14 @@ pub fn run(args: RunArgs) -> Exit {
                 settings.vars.entry(name.to_owned()).or_insert(value);
             }
             settings.add_capabilities.extend(embedded.capabilities);
-            let server = match runtime.block_on(upspec_reference_server::serve(embedded.config)) {
+            // Every upload of the run stays until the run ends (S3 objects until the
+            // bucket goes): held in memory they peaked at 230 MB. The scratch store
+            // keeps large ones in anonymous temporary files instead.
+            let config = upspec_reference_server::Config {
+                store: StoreConfig::Scratch,
+                ..embedded.config
+            };
+            let server = match runtime.block_on(upspec_reference_server::serve(config)) {
                 Ok(server) => server,
                 Err(error) => {
                     eprintln!("error: cannot start the embedded reference server: {error}");
@@ -207,9 +214,7 @@ fn execute(
         return Exit::Invalid;
     }
     let options = runner::Options {
-        concurrency: args
-            .test_threads
-            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)),
+        concurrency: args.test_threads.unwrap_or(runner::DEFAULT_CONCURRENCY),
         pauses_outside_slots: false,
         slow_after: args.slow_after,
         max_connection_errors: args.max_connection_errors,

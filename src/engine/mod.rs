@@ -38,6 +38,7 @@ use crate::scenario::model::{
     BodySource, Checks, Condition, RepeatStep, RequestStep, Scenario, SequenceRole, SourceSpan,
     Step, UseStep,
 };
+use crate::scenario::units;
 
 /// Everything a scenario run needs from outside the scenario file.
 #[derive(Clone, Debug)]
@@ -437,8 +438,15 @@ impl<'a> Runner<'a> {
                     let role = role.narrowed(repeat.checks.as_ref());
                     self.repeat(repeat, &position, scope, role, limit).await
                 }
-                Step::Delay { duration, .. } => {
-                    let until = Instant::now() + *duration;
+                Step::Delay { duration, span } => {
+                    let duration = scope
+                        .render(duration)
+                        .and_then(|text| {
+                            units::parse_duration(&text)
+                                .map_err(|message| EvalError::Invalid(format!("delay: {message}")))
+                        })
+                        .map_err(|error| Stop::before_sending(error, &position.label(), span))?;
+                    let until = Instant::now() + duration;
                     match limit {
                         Some(limit) if limit.deadline < until => {
                             tokio::time::sleep_until(limit.deadline).await;

@@ -113,11 +113,16 @@ impl Inspector {
         {
             equals.scratch.resize(chunk.len(), 0);
             let n = equals.expected.read(&mut equals.scratch);
-            let differs_at = chunk[..n]
-                .iter()
-                .zip(&equals.scratch[..n])
-                .position(|(a, b)| a != b)
-                .or((n < chunk.len()).then_some(n));
+            // Equal slices compare as one memcmp; only a difference is searched
+            // for byte by byte (which, unoptimised, cost a tenth of a debug run).
+            let differs_at = if chunk[..n] == equals.scratch[..n] {
+                (n < chunk.len()).then_some(n)
+            } else {
+                chunk[..n]
+                    .iter()
+                    .zip(&equals.scratch[..n])
+                    .position(|(a, b)| a != b)
+            };
             equals.first_difference = differs_at.map(|at| self.len + at as u64);
         }
         self.len += chunk.len() as u64;

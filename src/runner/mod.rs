@@ -3,17 +3,19 @@
 //!
 //! It runs the scenarios of one run (`upspec run`) or of several at once, each
 //! against its own target (the self-check: one reference server per fault).
-//! Scenarios start in plan order, run after run, as slots free up, so one slot
-//! (`--test-threads 1`) runs them one after another in a stable order. The slots
-//! are the one place that decides what may run at once: a default that does not
-//! follow the core count, or groups of scenarios that must not overlap, belong in
+//! Scenarios start in plan order, run after run, as slots free up, those that
+//! wait on purpose (`waits:`, a `delay`, a stalled body) first, so that their
+//! waits overlap the rest; one slot (`--test-threads 1`) therefore runs them one
+//! after another in a stable order. The slots are the one place that decides
+//! what may run at once: how many ([`DEFAULT_CONCURRENCY`] unless told), and
+//! which scenarios must not overlap (those naming the same `group:`), live in
 //! [`Slots`] and nowhere else.
 
 pub mod connection;
 pub mod filter;
 mod record;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::num::NonZeroUsize;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -74,12 +76,24 @@ pub struct Executed {
     pub dead_target: Option<usize>,
 }
 
-/// Decides when a scenario may start: today a fixed number at once, scenarios
-/// that pause aside when [`Options::pauses_outside_slots`] says so.
+/// Scenarios running at once unless `--test-threads` says otherwise. A
+/// scenario spends its time waiting for the target, not computing, so the
+/// default does not follow the core count: 2 cores ran the self-check twice as
+/// long as 8 slots did, for no CPU saved. Enough to keep a loopback target
+/// busy; few enough that a scenario's requests are not queued so long behind
+/// the others' that the target's idle timers (an upload's expiry) run out
+/// between two of them.
+pub const DEFAULT_CONCURRENCY: NonZeroUsize = NonZeroUsize::new(16).unwrap();
+
+/// Decides when a scenario may start: at most `limit` at once (scenarios that
+/// pause aside when [`Options::pauses_outside_slots`] says so), and never two
+/// of one group.
 struct Slots {
     limit: usize,
     busy: usize,
     pauses_outside: bool,
+    /// The groups with a scenario running.
+    groups: BTreeSet<String>,
 }
 
 impl Slots {
@@ -91,6 +105,46 @@ impl Slots {
     fn held_by(&self, scenario: &Scenario) -> bool {
         !(self.pauses_outside && pauses(&scenario.steps))
     }
+
+    /// Whether `scenario` may start now, slots aside.
+    fn admits(&self, scenario: &Scenario) -> bool {
+        scenario
+            .group
+            .as_ref()
+            .is_none_or(|group| !self.groups.contains(group))
+    }
+
+    /// Starts `scenario`; returns whether it holds a slot.
+    fn take(&mut self, scenario: &Scenario) -> bool {
+        let holds_slot = self.held_by(scenario);
+        self.busy += usize::from(holds_slot);
+        if let Some(group) = &scenario.group {
+            self.groups.insert(group.clone());
+        }
+        holds_slot
+    }
+
+    fn give_back(&mut self, scenario: &Scenario, holds_slot: bool) {
+        self.busy -= usize::from(holds_slot);
+        if let Some(group) = &scenario.group {
+            self.groups.remove(group);
+        }
+    }
+}
+
+/// Whether `scenario` waits on purpose and so starts first: it declares
+/// `waits:`, or pauses in its steps.
+fn waits_on_purpose(scenario: &Scenario) -> bool {
+    scenario.waits.is_some() || pauses(&scenario.steps)
+}
+
+/// Removes and returns the first scenario `slots` lets start (a skipped one
+/// always may: it only gets reported).
+fn next_startable(pending: &mut VecDeque<Pending>, slots: &Slots) -> Option<Pending> {
+    let at = pending
+        .iter()
+        .position(|p| p.planned.skip.is_some() || slots.admits(&p.planned.scenario))?;
+    pending.remove(at)
 }
 
 /// Whether the steps pause on purpose (`delay`, or a body that stalls until the
@@ -142,6 +196,7 @@ pub async fn execute_all(
         limit: options.concurrency.get(),
         busy: 0,
         pauses_outside: options.pauses_outside_slots,
+        groups: BTreeSet::new(),
     };
     let mut records: Vec<BTreeMap<usize, ScenarioRecord>> =
         runs.iter().map(|_| BTreeMap::new()).collect();
@@ -164,11 +219,13 @@ pub async fn execute_all(
                 }),
         );
     }
-    // Scenarios that hold no slot first; the sort is stable, so each part keeps
-    // plan order.
-    pending
-        .make_contiguous()
-        .sort_by_key(|p| slots.held_by(&p.planned.scenario));
+    // Scenarios that hold no slot first, then those that wait on purpose; the
+    // sort is stable, so each part keeps plan order.
+    pending.make_contiguous().sort_by_key(|p| {
+        let scenario = &p.planned.scenario;
+        let waits = p.planned.skip.is_none() && waits_on_purpose(scenario);
+        (slots.held_by(scenario), !waits)
+    });
     let mut running: BTreeMap<Key, Running> = BTreeMap::new();
     let mut tasks = JoinSet::new();
     let (slow_tx, mut slow_rx) = mpsc::unbounded_channel::<(Key, Duration)>();
@@ -181,7 +238,7 @@ pub async fn execute_all(
     };
     loop {
         while slots.free() {
-            let Some(Pending { key, planned }) = pending.pop_front() else {
+            let Some(Pending { key, planned }) = next_startable(&mut pending, &slots) else {
                 break;
             };
             match planned.skip {
@@ -191,8 +248,7 @@ pub async fn execute_all(
                     record::skipped(planned.scenario, reason, options.strict),
                 ),
                 None => {
-                    let holds_slot = slots.held_by(&planned.scenario);
-                    slots.busy += usize::from(holds_slot);
+                    let holds_slot = slots.take(&planned.scenario);
                     let abort = tasks.spawn(run_one(
                         key,
                         planned.scenario.clone(),
@@ -220,7 +276,7 @@ pub async fn execute_all(
                 // aborted below, whose slot was given back then.
                 let Some(Ok((key, result))) = joined else { continue };
                 let Some(Running { planned, holds_slot, .. }) = running.remove(&key) else { continue };
-                slots.busy -= usize::from(holds_slot);
+                slots.give_back(&planned.scenario, holds_slot);
                 let (run, _) = key;
                 let stop = watches[run].observe(&result);
                 finish(
@@ -288,7 +344,7 @@ fn stop_run(
     let mut left = Vec::new();
     for (key, started) in theirs {
         started.abort.abort();
-        slots.busy -= usize::from(started.holds_slot);
+        slots.give_back(&started.planned.scenario, started.holds_slot);
         left.push((key, started.planned));
     }
     left.extend(unstarted.into_iter().map(|p| (p.key, p.planned)));

@@ -76,6 +76,10 @@ pub struct Scenario {
     /// longer than `--max-wait` skips it rather than block a run for a server's
     /// day-long expiry.
     pub waits: Option<Template>,
+    /// The resource group: scenarios naming the same one never overlap (a
+    /// server-wide setting they change, a listing they must see alone), however
+    /// many run at once otherwise.
+    pub group: Option<String>,
     /// Variables the scenario (or its file) declares, with their defaults.
     /// `None` means "must be given by the user"; a scenario that reads such a
     /// variable without a value is skipped with the reason.
@@ -135,8 +139,10 @@ pub enum Step {
     /// Run the branches concurrently and wait for all of them (races on one upload).
     Parallel(Vec<Step>),
     Repeat(Box<RepeatStep>),
+    /// Pause for a duration: a template, so a wait can follow a server setting
+    /// (`"{{tus_expiry}}s"`), checked at load time when literal.
     Delay {
-        duration: Duration,
+        duration: Template,
         span: SourceSpan,
     },
 }

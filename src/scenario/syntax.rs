@@ -104,6 +104,9 @@ pub struct ScenarioSyntax<Step = Spanned<StepSyntax>> {
     /// duration template checked against `--max-wait` before the run.
     #[serde(default)]
     pub waits: Option<Spanned<Scalar>>,
+    /// A resource group: scenarios naming the same group never run at once.
+    #[serde(default)]
+    pub group: Option<Spanned<String>>,
     #[serde(default)]
     pub vars: BTreeMap<String, Spanned<Option<Scalar>>>,
     pub steps: Vec<Step>,
@@ -127,6 +130,7 @@ impl ScenarioSyntax<Spanned<Deferred>> {
             requires: self.requires,
             timeout: self.timeout,
             waits: self.waits,
+            group: self.group,
             vars: self.vars,
             steps,
             finally,

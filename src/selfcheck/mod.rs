@@ -58,7 +58,7 @@ pub const SEED: u64 = 0x7570_7370_6563;
 /// Scenarios running at once (sleepers aside), over all servers together.
 /// Each is a few milliseconds of work; more at once only makes each one
 /// slower, and an upload that waits too long between two of its requests
-/// would expire (the embedded target expires uploads after 4 s).
+/// would expire (the embedded target expires uploads 1 to 2 s after their last write).
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
 const STEP_TIMEOUT: Duration = Duration::from_secs(15);

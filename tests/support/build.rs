@@ -41,6 +41,7 @@ pub fn scenario(steps: Vec<Step>) -> Scenario {
         span: span(100),
         timeout: None,
         waits: None,
+        group: None,
         vars: BTreeMap::new(),
         needs_vars: Vec::new(),
         steps,
@@ -249,7 +250,7 @@ pub fn use_step(definition: &Arc<StepDefinition>, with: &[(&str, &str)]) -> Step
 
 pub fn delay(duration: Duration) -> Step {
     Step::Delay {
-        duration,
+        duration: t(&format!("{}ms", duration.as_millis())),
         span: span(50),
     }
 }

@@ -41,12 +41,19 @@ impl Stores for FileStores {
 
 /// A fresh map per protocol.
 #[derive(Debug)]
-pub struct MemoryStores;
+pub struct MemoryStores {
+    /// Large uploads go to anonymous temporary files ([`MemoryStore::spilling`]).
+    pub spill: bool,
+}
 
 impl Stores for MemoryStores {
     type Store = MemoryStore;
 
     fn open(&self, _name: &str) -> Result<MemoryStore, StoreError> {
-        Ok(MemoryStore::new())
+        Ok(if self.spill {
+            MemoryStore::spilling()
+        } else {
+            MemoryStore::new()
+        })
     }
 }

@@ -26,15 +26,22 @@ impl<'a> Loader<'a> {
         let syntax = &spanned.value;
         let before = self.errors.borrow().len();
         let id = &syntax.id.value;
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
+        if !is_name(id) {
             self.push(ctx.source().error(
                 &syntax.id.referenced,
                 LoadErrorKind::InvalidValue(format!(
                     "scenario id `{id}` must be letters, digits, `-`, `_` or `.`"
+                )),
+            ));
+        }
+        if let Some(group) = &syntax.group
+            && !is_name(&group.value)
+        {
+            self.push(ctx.source().error(
+                &group.referenced,
+                LoadErrorKind::InvalidValue(format!(
+                    "group `{}` must be letters, digits, `-`, `_` or `.`",
+                    group.value
                 )),
             ));
         }
@@ -98,6 +105,7 @@ impl<'a> Loader<'a> {
             span: ctx.source().span(&syntax.id.referenced),
             timeout,
             waits,
+            group: syntax.group.as_ref().map(|group| group.value.clone()),
             vars,
             needs_vars: scope.needs.into_iter().collect(),
             steps,
@@ -165,4 +173,13 @@ impl<'a> Loader<'a> {
             ));
         }
     }
+}
+
+/// Whether `name` is usable as a scenario id or a group name: letters, digits,
+/// `-`, `_` and `.`, at least one.
+fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }

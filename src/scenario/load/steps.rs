@@ -132,7 +132,8 @@ impl<'a> Loader<'a> {
             StepKind::Repeat => self.repeat(ctx, step, scope),
             StepKind::Delay => {
                 let delay = step.delay.as_ref()?;
-                let duration = self.duration(ctx, delay)?;
+                let duration =
+                    self.number_template(ctx, delay, scope, "delay", units::parse_duration)?;
                 Some(Step::Delay {
                     duration,
                     span: ctx.source().span(at),
