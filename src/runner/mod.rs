@@ -452,10 +452,19 @@ mod tests {
     }
 
     /// A URL on 127.0.0.1 where nothing listens.
+    /// Bound and never listened on, and held for the test process, so no
+    /// other listener can be given the port while the test expects refusals.
     fn closed_port() -> String {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-        let address = listener.local_addr().expect("a bound port has an address");
-        format!("http://{address}/")
+        static SOCKET: std::sync::OnceLock<socket2::Socket> = std::sync::OnceLock::new();
+        let socket = SOCKET.get_or_init(|| {
+            let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+                .expect("a TCP socket");
+            let address: std::net::SocketAddr = "127.0.0.1:0".parse().expect("an address");
+            socket.bind(&address.into()).expect("bind a free port");
+            socket
+        });
+        let address = socket.local_addr().expect("a bound port has an address");
+        format!("http://{}/", address.as_socket().expect("an IP address"))
     }
 
     fn passed(executed: &Executed) -> usize {
