@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use upspec::engine::outcome::{Failure, FailureKind, Outcome, ScenarioResult};
+use upspec::engine::outcome::{Failure, FailureKind, Outcome, ResponseRecord, ScenarioResult};
 use upspec::engine::{RunContext, run_scenario};
 use upspec::scenario::model::{
     BodyExpect, BodySource, CaptureSource, Comparison, Condition, DigestAlgorithm, HeaderMatcher,
@@ -448,14 +448,18 @@ fn framing(result: &ScenarioResult) -> (&str, u16, u64) {
     let FailureKind::Framing(message) = &failure.kind else {
         panic!("expected a framing failure, got {failure:?}");
     };
-    let response = failure
+    let response = recorded_response(failure);
+    (message, response.status, response.body_len)
+}
+
+/// The response a failure recorded as its evidence.
+#[track_caller]
+fn recorded_response(failure: &Failure) -> &ResponseRecord {
+    failure
         .exchange
         .as_ref()
-        .unwrap()
-        .response
-        .as_ref()
-        .unwrap();
-    (message, response.status, response.body_len)
+        .and_then(|exchange| exchange.response.as_ref())
+        .expect("the failure recorded a response")
 }
 
 #[tokio::test]
@@ -1516,13 +1520,7 @@ async fn misbehaving_targets_error_within_the_timeout_and_leave_the_next_scenari
             ),
         }
         if what == "hang mid-body" {
-            let response = failure
-                .exchange
-                .as_ref()
-                .unwrap()
-                .response
-                .as_ref()
-                .unwrap();
+            let response = recorded_response(failure);
             assert_eq!(
                 (response.status, response.body_len),
                 (200, 10),

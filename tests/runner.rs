@@ -2,6 +2,11 @@
 //! how many requests it holds at once: scenarios naming one `group:` never
 //! overlap, while the others still run side by side.
 
+// Each test binary uses a part of the shared constructors.
+#[allow(dead_code)]
+#[path = "support/build.rs"]
+mod build;
+
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -13,15 +18,12 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 
 use upspec::baseline::Baseline;
-use upspec::engine::RunContext;
 use upspec::plan::PlannedScenario;
 use upspec::report::Reporters;
 use upspec::runner::{self, Options, Run, Shared};
-use upspec::scenario::model::{
-    Expect, Level, RequestStep, Scenario, SourceSpan, StatusExpect, StatusPattern, Step,
-};
-use upspec::scenario::template::Template;
 use upspec::verdict::Verdict;
+
+use build::{code, context, req, scenario};
 
 /// Per tag: requests held now, and the most ever held at once.
 #[derive(Clone, Default)]
@@ -46,60 +48,18 @@ async fn hold(State(holds): State<Holds>, Path(tag): Path<String>) -> &'static s
     "held"
 }
 
-fn span() -> SourceSpan {
-    SourceSpan {
-        file: "runner-test.yaml".into(),
-        line: 1,
-        column: 1,
-    }
-}
-
 /// A scenario of two requests to `/hold/{tag}`, in `group` if given.
 fn holding(id: &str, tag: &str, group: Option<&str>) -> PlannedScenario {
     let request = || {
-        Step::Request(Box::new(RequestStep {
-            name: None,
-            method: Template::parse("GET").unwrap(),
-            url: Template::parse(&format!("{{{{target}}}}hold/{tag}")).unwrap(),
-            headers: Vec::new(),
-            body: None,
-            trailers: Vec::new(),
-            cut: None,
-            timeout: None,
-            options: Vec::new(),
-            checks: None,
-            assume: Expect::default(),
-            content_md5: false,
-            expect: Expect {
-                status: Some(StatusExpect {
-                    allowed: vec![StatusPattern::Code(200)],
-                    span: span(),
-                }),
-                headers: Vec::new(),
-                body: None,
-            },
-            captures: Vec::new(),
-            span: span(),
-        }))
+        req("GET", &format!("{{{{target}}}}hold/{tag}"))
+            .status(&[code(200)])
+            .step()
     };
+    let mut scenario = scenario(vec![request(), request()]);
+    scenario.id = id.into();
+    scenario.group = group.map(str::to_owned);
     PlannedScenario {
-        scenario: Arc::new(Scenario {
-            id: id.into(),
-            module: vec!["runner".into()],
-            title: "holds the server".into(),
-            requirements: Vec::new(),
-            level: Level::Must,
-            requirement_levels: Default::default(),
-            requires: Vec::new(),
-            span: span(),
-            timeout: None,
-            waits: None,
-            group: group.map(str::to_owned),
-            vars: Default::default(),
-            needs_vars: Vec::new(),
-            steps: vec![request(), request()],
-            finally: Vec::new(),
-        }),
+        scenario: Arc::new(scenario),
         skip: None,
     }
 }
@@ -123,12 +83,7 @@ async fn scenarios_of_one_group_never_overlap_while_the_others_do() {
         holding("free-3", "free", None),
     ];
     let shared = Shared {
-        context: Arc::new(RunContext::bare(
-            [("target".to_owned(), format!("http://{addr}/"))].into(),
-            1,
-            Duration::from_secs(5),
-            Duration::from_secs(10),
-        )),
+        context: Arc::new(context(&format!("http://{addr}/"))),
         baseline: Arc::new(Baseline::default()),
     };
     let options = Options {
