@@ -49,6 +49,9 @@ pub struct Inputs {
 
 /// A run ready to execute.
 pub struct Assembled {
+    /// The suite as the run reads it: each versioned protocol at the version the
+    /// run checks (see [`Suite::at`]); reports quote its requirements.
+    pub suite: Arc<Suite>,
     /// What the target offers, as discovered, described and overridden.
     pub capabilities: Capabilities,
     /// Every scenario with its skip reason, if any.
@@ -66,6 +69,12 @@ pub struct Assembled {
 pub enum AssemblyError {
     Discovery(DiscoveryError),
     Session(String),
+    /// A version was set (or found) that the protocol's catalogue does not know.
+    UnknownVersion {
+        protocol: &'static str,
+        version: String,
+        known: Vec<String>,
+    },
 }
 
 impl fmt::Display for AssemblyError {
@@ -73,6 +82,15 @@ impl fmt::Display for AssemblyError {
         match self {
             AssemblyError::Discovery(error) => write!(f, "{error}"),
             AssemblyError::Session(reason) => f.write_str(reason),
+            AssemblyError::UnknownVersion {
+                protocol,
+                version,
+                known,
+            } => write!(
+                f,
+                "{protocol} version {version} is not one the suite checks (it knows {})",
+                known.join(", ")
+            ),
         }
     }
 }
@@ -90,6 +108,7 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
         discovery: inputs.discovery,
         settings: &inputs.protocols,
         run_id: &inputs.run_id,
+        suite,
     };
     let mut capabilities = Capabilities::default();
     for protocol in protocol::ALL {
@@ -98,13 +117,16 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
             .await
             .map_err(AssemblyError::Discovery)?;
     }
+    capabilities.settle_assumed();
     capabilities.override_with(&inputs.add_capabilities, &inputs.remove_capabilities);
+    settle_versions(suite, &mut capabilities)?;
     // What discovery settled is a default: a user's variable of the same name wins.
     let mut vars = inputs.vars.clone();
     for (name, value) in &capabilities.variables {
         vars.entry(name.clone()).or_insert_with(|| value.clone());
     }
-    let mut planned = plan::plan(suite, &capabilities, &vars, inputs.max_wait);
+    let suite = Arc::new(suite.at(&capabilities.versions));
+    let mut planned = plan::plan(&suite, &capabilities, &vars, inputs.max_wait);
     planned.retain(|planned| inputs.filter.selects(&planned.scenario.name()));
     let mut variables = vars;
     if let Some(target) = &inputs.target {
@@ -145,12 +167,41 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
             }),
     });
     Ok(Assembled {
+        suite,
         capabilities,
         planned,
         context,
         sessions,
         client,
     })
+}
+
+/// Every versioned protocol the run checks gets a version the suite knows: the one
+/// discovered or set, or the newest where `--capability` alone asked for it.
+fn settle_versions(suite: &Suite, capabilities: &mut Capabilities) -> Result<(), AssemblyError> {
+    for protocol in protocol::names() {
+        let known = suite.versions(protocol);
+        let Some(newest) = known.last() else {
+            continue;
+        };
+        match capabilities.versions.get(protocol) {
+            Some(version) if !known.contains(version) => {
+                return Err(AssemblyError::UnknownVersion {
+                    protocol,
+                    version: version.clone(),
+                    known: known.to_vec(),
+                });
+            }
+            Some(_) => {}
+            None if capabilities.offers(protocol) => {
+                capabilities
+                    .versions
+                    .insert(protocol.to_owned(), newest.clone());
+            }
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 impl Assembled {

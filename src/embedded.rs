@@ -89,6 +89,7 @@ pub fn target() -> EmbeddedTarget {
 pub fn protocol_settings(server: &RunningServer) -> protocol::Settings {
     protocol::Settings {
         s3: server.s3_endpoint().map(s3_settings),
+        ietf: None,
     }
 }
 

@@ -153,6 +153,15 @@ fn skip_reason(
     if !missing.is_empty() {
         return Some(format!("target does not support {}", backquoted(&missing)));
     }
+    if let (Some(protocol), Some(versions)) = (protocol, &scenario.versions)
+        && let Some(checked) = capabilities.versions.get(protocol)
+        && !versions.contains(checked)
+    {
+        return Some(format!(
+            "applies to {protocol} version {} only; this run checks version {checked}",
+            versions.join(", ")
+        ));
+    }
     let present: Vec<&str> = required(true)
         .filter(|name| capabilities.offers(name))
         .collect();
@@ -270,6 +279,54 @@ scenarios:
                 ),
                 None,
                 None
+            ]
+        );
+    }
+
+    #[test]
+    fn a_scenario_for_other_versions_skips_with_the_reason() {
+        let catalogue = r#"
+protocol: ietf
+versions: ["8", "9"]
+requirements:
+  - { id: X-A, section: "1", level: IMPL, text: "a" }
+"#;
+        let scenarios = r#"
+scenarios:
+  - id: any
+    title: every version
+    requirements: [X-A]
+    level: IMPL
+    steps: [ { request: { method: OPTIONS, url: "{{target}}" } } ]
+  - id: old
+    title: version 8 only
+    requirements: [X-A]
+    level: IMPL
+    versions: ["8"]
+    steps: [ { request: { method: OPTIONS, url: "{{target}}" } } ]
+"#;
+        let suite = load(&SpecTree::in_memory([
+            ("ietf/requirements.yaml", catalogue),
+            ("ietf/x.yaml", scenarios),
+        ]))
+        .unwrap();
+        let skips = |version: &str| {
+            let capabilities = Capabilities {
+                names: ["ietf".to_owned()].into(),
+                versions: [("ietf".to_owned(), version.to_owned())].into(),
+                ..Default::default()
+            };
+            plan(&suite, &capabilities, &BTreeMap::new(), DEFAULT_MAX_WAIT)
+                .into_iter()
+                .map(|p| p.skip)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(skips("8"), [None, None]);
+        assert_eq!(
+            skips("9"),
+            [
+                None,
+                Some("applies to ietf version 8 only; this run checks version 9".into())
             ]
         );
     }

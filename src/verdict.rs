@@ -171,6 +171,7 @@ mod tests {
             timeout: None,
             waits: None,
             group: None,
+            versions: None,
             vars: BTreeMap::new(),
             needs_vars: Vec::new(),
             steps: Vec::new(),

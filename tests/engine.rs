@@ -1589,7 +1589,8 @@ async fn scenarios_can_run_on_spawned_tasks() {
 
 /// Discovery: a target given as a tus endpoint is checked as one, whatever its
 /// OPTIONS says, so a server that forgets `Tus-Version` fails the scenarios about it
-/// instead of having every tus scenario skipped.
+/// instead of having every tus scenario skipped; unless it says it speaks another
+/// protocol (the IETF draft), whose server it then is.
 #[tokio::test]
 async fn discovery_takes_the_target_for_tus_even_without_tus_version() {
     let server = servers::start().await;
@@ -1605,16 +1606,24 @@ async fn discovery_takes_the_target_for_tus_even_without_tus_version() {
     };
 
     let silent = discover("h=Tus-Extension:creation,termination").await;
+    assert!(!silent.names.contains("tus"), "{:?}", silent.names);
+    assert!(silent.assumed.contains("tus"), "{:?}", silent.assumed);
+    let mut settled = silent.clone();
+    settled.settle_assumed();
     for name in ["tus", "creation", "termination"] {
-        assert!(silent.names.contains(name), "{name}: {:?}", silent.names);
+        assert!(settled.names.contains(name), "{name}: {:?}", settled.names);
     }
+    let mut other = silent.clone();
+    other.spoken.insert("ietf".to_owned());
+    other.settle_assumed();
+    assert!(!other.names.contains("tus"), "{:?}", other.names);
     assert_eq!(
         silent.facts.get("Tus-Version").map(String::as_str),
         Some("nothing (1.0.0 not advertised)")
     );
 
     let old = discover("h=Tus-Version:0.2.2").await;
-    assert!(old.names.contains("tus"));
+    assert!(old.assumed.contains("tus"));
     assert_eq!(
         old.facts.get("Tus-Version").map(String::as_str),
         Some("0.2.2 (1.0.0 not advertised)")
@@ -1622,7 +1631,7 @@ async fn discovery_takes_the_target_for_tus_even_without_tus_version() {
 
     assert!(!silent.names.contains("max-size"));
     let speaking = discover("h=Tus-Version:1.0.0&h=Tus-Max-Size:1024").await;
-    assert!(speaking.names.contains("tus"));
+    assert!(speaking.names.contains("tus") && speaking.spoken.contains("tus"));
     assert!(speaking.names.contains("max-size"), "{:?}", speaking.names);
     assert_eq!(
         speaking.facts.get("Tus-Version").map(String::as_str),

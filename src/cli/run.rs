@@ -194,7 +194,7 @@ fn execute(
             return Exit::Unreachable;
         }
     };
-    let reporters = reporters(args, &settings, &suite);
+    let reporters = reporters(args, &settings, &run.suite);
     let shown_target = target
         .or_else(|| settings.protocols.endpoint())
         .unwrap_or_default();

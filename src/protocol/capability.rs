@@ -16,6 +16,15 @@ pub struct Capabilities {
     /// Variables the answers settle, such as `tus_max_size` from `Tus-Max-Size`:
     /// defaults that a `--var` of the same name overrides.
     pub variables: BTreeMap<String, String>,
+    /// The version of each versioned protocol the run checks (the IETF draft's
+    /// interop version): discovered, or set by the user.
+    pub versions: BTreeMap<String, String>,
+    /// Protocols the target said it speaks when asked.
+    pub spoken: BTreeSet<String>,
+    /// Protocols the target was given for without saying it speaks them: checked
+    /// all the same (a tus server that forgets `Tus-Version` must not pass by
+    /// having every scenario skipped), unless it said it speaks another.
+    pub assumed: BTreeSet<String>,
 }
 
 impl Capabilities {
@@ -25,6 +34,15 @@ impl Capabilities {
             .extend(add.iter().map(|capability| capability.name.clone()));
         for capability in remove {
             self.names.remove(&capability.name);
+        }
+    }
+
+    /// Settles the protocols assumed for the target: it speaks them unless it said
+    /// it speaks another (a server of the IETF draft is not checked as a tus server
+    /// for lacking `Tus-Version`).
+    pub fn settle_assumed(&mut self) {
+        if self.spoken.is_empty() {
+            self.names.extend(self.assumed.iter().cloned());
         }
     }
 

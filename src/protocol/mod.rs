@@ -13,6 +13,7 @@
 //! elsewhere; the list is the one place that names them all.
 
 pub mod capability;
+pub mod ietf;
 pub mod s3;
 pub mod tus;
 
@@ -25,11 +26,12 @@ use futures_util::future::BoxFuture;
 
 pub use self::capability::{Capabilities, DiscoveryError};
 use crate::engine::session::Session;
+use crate::scenario::Suite;
 use crate::scenario::extension::Extensions;
 use crate::scenario::model::Scenario;
 
 /// Every protocol, in the order a run asks them: adding one is a folder and a line here.
-pub(crate) const ALL: &[&dyn Protocol] = &[&tus::Tus, &s3::S3];
+pub(crate) const ALL: &[&dyn Protocol] = &[&tus::Tus, &ietf::Ietf, &s3::S3];
 
 /// What a run tells every protocol about where the target is and how to reach it.
 #[derive(Clone, Copy)]
@@ -46,6 +48,9 @@ pub struct Setup<'a> {
     pub settings: &'a Settings,
     /// Unique to the run: S3 names the run's bucket and key prefix after it.
     pub run_id: &'a str,
+    /// The suite the run checks: the versions a protocol's catalogue knows are
+    /// the ones its discovery asks about.
+    pub suite: &'a Suite,
 }
 
 /// Each protocol's own settings, resolved from its flags, the environment and its
@@ -55,6 +60,7 @@ pub struct Setup<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
     pub s3: Option<s3::settings::S3Settings>,
+    pub ietf: Option<ietf::settings::IetfSettings>,
 }
 
 /// A protocol's setting that does not hold: where it was given (a flag, an
@@ -86,6 +92,8 @@ impl Settings {
 pub struct Flags {
     #[command(flatten)]
     pub s3: s3::settings::S3Flags,
+    #[command(flatten)]
+    pub ietf: ietf::settings::IetfFlags,
 }
 
 /// One protocol, as a run sees it.

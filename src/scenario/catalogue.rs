@@ -25,6 +25,21 @@
 //! excluded:
 //!   - { id: TUS-EXP-FUTURE, reason: "the format cannot compare two dates" }
 //! ```
+//!
+//! A protocol whose text changes between versions (the IETF draft's interop
+//! versions) lists them, oldest first, and a row says where it differs: its own
+//! `level`, `quote` and `section` hold in every version `by_version` does not
+//! name, and `only` limits the row to the versions it exists in. A run checks one
+//! version, and [`Catalogue::at`] is the catalogue as that version reads.
+//!
+//! ```yaml
+//! protocol: ietf
+//! versions: ["8", "9"]
+//! requirements:
+//!   - { id: RUFH-HEAD-COMPLETE, section: "§4.3", level: MUST, text: "…", quote: "…",
+//!       by_version: { "9": { level: IMPL } } }
+//!   - { id: RUFH-LIM-ACCEPT-PATCH, only: ["8"], section: "§4.1.4", level: MUST, text: "…", quote: "…" }
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -46,6 +61,9 @@ pub struct Catalogue {
     /// starts with these components.
     pub dir: Vec<String>,
     pub protocol: String,
+    /// The versions of the protocol the catalogue knows, oldest first; empty for a
+    /// protocol whose requirements do not change between versions.
+    pub versions: Vec<String>,
     /// In the order written.
     pub requirements: Vec<Requirement>,
     /// Requirements that no scenario checks, on purpose, with the reason.
@@ -66,7 +84,52 @@ pub struct Requirement {
     /// The sentence(s) of the source it rests on, verbatim (`…` for elisions):
     /// present on every MUST and SHOULD row that is not derived, never on IMPL.
     pub quote: Option<String>,
+    /// Versions whose text gives the row another level, quote or section.
+    pub by_version: BTreeMap<String, VersionRule>,
+    /// The versions the row exists in; `None`: every version of the catalogue.
+    pub only: Option<Vec<String>>,
     pub span: SourceSpan,
+}
+
+/// How one version's text states a requirement, where it differs from the row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionRule {
+    pub level: Level,
+    /// The sentence that version says it in; `None` keeps the row's quote, except
+    /// at IMPL, where there is none.
+    pub quote: Option<String>,
+    pub section: Option<String>,
+}
+
+impl Requirement {
+    /// Whether the row exists in `version`.
+    pub fn applies_in(&self, version: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|v| v == version))
+    }
+
+    /// The row as `version` states it; `None` where it does not exist.
+    pub fn at(&self, version: &str) -> Option<Requirement> {
+        if !self.applies_in(version) {
+            return None;
+        }
+        let mut row = self.clone();
+        if let Some(rule) = self.by_version.get(version) {
+            row.level = rule.level;
+            row.quote = match (&rule.quote, rule.level) {
+                (Some(quote), _) => Some(quote.clone()),
+                (None, Level::Impl) => None,
+                (None, Level::Must | Level::Should | Level::May) => self.quote.clone(),
+            };
+            if let Some(section) = &rule.section {
+                row.section = section.clone();
+            }
+        }
+        row.by_version.clear();
+        row.only = None;
+        Some(row)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -83,6 +146,35 @@ impl Catalogue {
 
     pub fn exclusion(&self, id: &str) -> Option<&Exclusion> {
         self.excluded.iter().find(|e| e.id == id)
+    }
+
+    /// The catalogue as `version` reads: each row at that version's level, quote
+    /// and section, and the rows that do not exist there left out.
+    pub fn at(&self, version: &str) -> Catalogue {
+        Catalogue {
+            versions: Vec::new(),
+            requirements: self
+                .requirements
+                .iter()
+                .filter_map(|row| row.at(version))
+                .collect(),
+            ..self.clone()
+        }
+    }
+
+    /// The level each of `cited` counts at in a scenario of level `written`: the
+    /// scenario's level, weakened to the row's (an ID the catalogue does not list
+    /// keeps the scenario's; the loader reports it).
+    pub fn levels(&self, written: Level, cited: &[String]) -> BTreeMap<String, Level> {
+        cited
+            .iter()
+            .map(|id| {
+                let level = self
+                    .requirement(id)
+                    .map_or(written, |row| row.level.max(written));
+                (id.clone(), level)
+            })
+            .collect()
     }
 
     /// Whether a scenario at this module path lies in the catalogue's directory.
@@ -132,6 +224,8 @@ struct CatalogueSyntax {
     protocol: String,
     #[serde(default)]
     description: Option<String>,
+    #[serde(default)]
+    versions: Vec<Spanned<String>>,
     requirements: Vec<Spanned<RequirementSyntax>>,
     #[serde(default)]
     excluded: Vec<Spanned<ExclusionSyntax>>,
@@ -148,6 +242,20 @@ struct RequirementSyntax {
     text: String,
     #[serde(default)]
     quote: Option<String>,
+    #[serde(default)]
+    by_version: BTreeMap<String, VersionRuleSyntax>,
+    #[serde(default)]
+    only: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionRuleSyntax {
+    level: Level,
+    #[serde(default)]
+    quote: Option<String>,
+    #[serde(default)]
+    section: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,6 +296,19 @@ pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
     let syntax: CatalogueSyntax = ctx.parse().map_err(|error| vec![*error])?;
     let _ = syntax.description;
     let mut errors = Vec::new();
+    let mut versions: Vec<String> = Vec::new();
+    for version in &syntax.versions {
+        if !valid_id(&version.value) || versions.contains(&version.value) {
+            errors.push(ctx.error(
+                &version.referenced,
+                LoadErrorKind::InvalidValue(format!(
+                    "version `{}` must be letters, digits, `-`, `_` or `.`, and listed once",
+                    version.value
+                )),
+            ));
+        }
+        versions.push(version.value.clone());
+    }
     let mut first: BTreeMap<&str, SourceSpan> = BTreeMap::new();
     let mut requirements = Vec::new();
     for item in &syntax.requirements {
@@ -213,20 +334,35 @@ pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
             ));
         }
         let row = &item.value;
-        if let Some(problem) =
-            quote_problem(&id.value, row.level, row.derived, row.quote.as_deref())
-        {
-            errors.push(ctx.error(&id.referenced, LoadErrorKind::InvalidValue(problem)));
-        }
-        requirements.push(Requirement {
+        let requirement = Requirement {
             id: id.value.clone(),
             section: row.section.clone(),
             level: row.level,
             derived: row.derived,
             text: row.text.clone(),
             quote: row.quote.clone(),
+            by_version: row
+                .by_version
+                .iter()
+                .map(|(version, rule)| {
+                    let rule = VersionRule {
+                        level: rule.level,
+                        quote: rule.quote.clone(),
+                        section: rule.section.clone(),
+                    };
+                    (version.clone(), rule)
+                })
+                .collect(),
+            only: row
+                .only
+                .as_ref()
+                .map(|only| only.iter().map(|v| v.value.clone()).collect()),
             span: ctx.span(&id.referenced),
-        });
+        };
+        for problem in version_problems(&requirement, &versions) {
+            errors.push(ctx.error(&id.referenced, LoadErrorKind::InvalidValue(problem)));
+        }
+        requirements.push(requirement);
     }
     let mut excluded = Vec::new();
     let mut seen: BTreeMap<&str, SourceSpan> = BTreeMap::new();
@@ -270,9 +406,66 @@ pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
         file: ctx.name.clone(),
         dir: file.dir.clone(),
         protocol: syntax.protocol,
+        versions,
         requirements,
         excluded,
     })
+}
+
+/// What is wrong with a row's versions and, in each version, with its quote for
+/// its level: a version the catalogue does not list, or a level without the
+/// sentence it rests on.
+fn version_problems(row: &Requirement, versions: &[String]) -> Vec<String> {
+    let id = &row.id;
+    let mut problems = Vec::new();
+    let named = row
+        .by_version
+        .keys()
+        .chain(row.only.iter().flatten())
+        .filter(|version| !versions.contains(version));
+    for version in named {
+        problems.push(if versions.is_empty() {
+            format!(
+                "requirement `{id}` names version `{version}`, but the catalogue lists no \
+                 `versions:`"
+            )
+        } else {
+            format!(
+                "requirement `{id}` names version `{version}`, which is not one of the \
+                 catalogue's `versions:` ({})",
+                versions.join(", ")
+            )
+        });
+    }
+    if row.only.as_ref().is_some_and(Vec::is_empty) {
+        problems.push(format!(
+            "requirement `{id}` has an empty `only:`: list the versions it exists in"
+        ));
+    }
+    if !problems.is_empty() {
+        return problems;
+    }
+    let stated = |version: Option<&str>| match version {
+        Some(version) => row.at(version),
+        None => Some(row.clone()),
+    };
+    let mut seen = BTreeSet::new();
+    for version in std::iter::once(None).chain(versions.iter().map(|v| Some(v.as_str()))) {
+        let Some(at) = stated(version) else { continue };
+        let problem =
+            quote_problem(id, at.level, at.derived, at.quote.as_deref()).map(
+                |problem| match version {
+                    Some(version) => format!("in version {version}: {problem}"),
+                    None => problem,
+                },
+            );
+        if let Some(problem) = problem
+            && seen.insert((at.level, at.quote.clone()))
+        {
+            problems.push(problem);
+        }
+    }
+    problems
 }
 
 /// What is wrong with a row's quote for its level, if anything (see the module
@@ -509,6 +702,130 @@ excluded:
         let derived = CATALOGUE.replace("DEMO-C, section", "DEMO-C, derived: true, section");
         let derived = derived.replace(", quote: \"It SHOULD … answer.\"", "");
         assert!(parse(&file(&derived)).is_ok());
+    }
+
+    const VERSIONED: &str = r#"
+protocol: demo
+versions: ["8", "9"]
+requirements:
+  - { id: DEMO-A, section: "1", level: MUST, text: "a", quote: "It MUST answer.",
+      by_version: { "9": { level: IMPL } } }
+  - { id: DEMO-B, section: "2", level: SHOULD, text: "b", quote: "It SHOULD answer.",
+      by_version: { "9": { level: MUST, quote: "It MUST answer now.", section: "2.1" } } }
+  - { id: DEMO-C, only: ["8"], section: "3", level: MUST, text: "c", quote: "Then it MUST." }
+"#;
+
+    #[test]
+    fn each_version_reads_its_own_level_quote_and_section() {
+        let catalogue = parse(&file(VERSIONED)).unwrap();
+        assert_eq!(catalogue.versions, ["8", "9"]);
+        let eight = catalogue.at("8");
+        let nine = catalogue.at("9");
+        let row = |c: &Catalogue, id: &str| {
+            c.requirement(id)
+                .map(|r| (r.level, r.quote.clone(), r.section.clone()))
+        };
+        assert_eq!(
+            row(&eight, "DEMO-A"),
+            Some((Level::Must, Some("It MUST answer.".into()), "1".into()))
+        );
+        assert_eq!(row(&nine, "DEMO-A"), Some((Level::Impl, None, "1".into())));
+        assert_eq!(
+            row(&eight, "DEMO-B"),
+            Some((Level::Should, Some("It SHOULD answer.".into()), "2".into()))
+        );
+        assert_eq!(
+            row(&nine, "DEMO-B"),
+            Some((
+                Level::Must,
+                Some("It MUST answer now.".into()),
+                "2.1".into()
+            ))
+        );
+        assert!(row(&eight, "DEMO-C").is_some());
+        assert_eq!(row(&nine, "DEMO-C"), None);
+        let cited = ["DEMO-A".to_owned(), "DEMO-B".to_owned()];
+        assert_eq!(
+            nine.levels(Level::Must, &cited),
+            BTreeMap::from([
+                ("DEMO-A".into(), Level::Impl),
+                ("DEMO-B".into(), Level::Must)
+            ])
+        );
+    }
+
+    #[test]
+    fn versions_must_be_listed_and_each_version_quoted() {
+        let unknown = VERSIONED.replace(r#"only: ["8"]"#, r#"only: ["7"]"#);
+        let text = parse(&file(&unknown)).unwrap_err()[0].to_string();
+        assert!(
+            text.contains(
+                "names version `7`, which is not one of the catalogue's `versions:` (8, 9)"
+            ),
+            "{text}"
+        );
+        let unversioned = VERSIONED.replace("versions: [\"8\", \"9\"]\n", "");
+        let text = parse(&file(&unversioned)).unwrap_err()[0].to_string();
+        assert!(
+            text.contains("the catalogue lists no `versions:`"),
+            "{text}"
+        );
+        let unquoted = VERSIONED.replace(r#"quote: "It SHOULD answer.","#, "");
+        let text = parse(&file(&unquoted)).unwrap_err()[0].to_string();
+        assert!(
+            text.contains("`DEMO-B` is SHOULD but quotes no sentence"),
+            "{text}"
+        );
+        let quoted_impl = VERSIONED.replace("{ level: IMPL }", r#"{ level: IMPL, quote: "x" }"#);
+        let text = parse(&file(&quoted_impl)).unwrap_err()[0].to_string();
+        assert!(
+            text.contains("in version 9: requirement `DEMO-A` is IMPL"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn scenarios_name_versions_their_catalogue_knows_and_rows_that_exist_there() {
+        let scenario = |versions: &str, id: &str| {
+            format!(
+                "scenarios:\n  - id: s\n    title: t\n    requirements: [{id}]\n    level: MUST\n{versions}    steps: [ {{ request: {{ method: OPTIONS, url: \"{{{{target}}}}\" }} }} ]\n"
+            )
+        };
+        let load_one = |versions: &str, id: &str| {
+            load(&SpecTree::in_memory([
+                ("demo/requirements.yaml", VERSIONED.to_owned()),
+                ("demo/x.yaml", scenario(versions, id)),
+            ]))
+        };
+        let suite = load_one("    versions: [\"8\"]\n", "DEMO-C").unwrap();
+        assert_eq!(suite.scenarios[0].versions, Some(vec!["8".to_owned()]));
+        assert_eq!(suite.versions("demo"), ["8", "9"]);
+        let text = load_one("", "DEMO-C").unwrap_err().0[0].to_string();
+        assert!(
+            text.contains("`DEMO-C` does not exist in version 9 of demo: limit the scenario with `versions:` to 8"),
+            "{text}"
+        );
+        let text = load_one("    versions: [\"10\"]\n", "DEMO-A")
+            .unwrap_err()
+            .0[0]
+            .to_string();
+        assert!(
+            text.contains("unknown version `10`: its catalogue lists 8, 9"),
+            "{text}"
+        );
+        assert!(text.contains("--> demo/x.yaml:6:16"), "{text}");
+        let nine = load_one("", "DEMO-A")
+            .unwrap()
+            .at(&BTreeMap::from([("demo".to_owned(), "9".to_owned())]));
+        assert_eq!(nine.scenarios[0].level_of("DEMO-A"), Level::Impl);
+        assert_eq!(
+            nine.requirement("DEMO-A").map(|r| r.level),
+            Some(Level::Impl)
+        );
+        let eight = load_one("", "DEMO-A")
+            .unwrap()
+            .at(&BTreeMap::from([("demo".to_owned(), "8".to_owned())]));
+        assert_eq!(eight.scenarios[0].level_of("DEMO-A"), Level::Must);
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub struct Scenario {
     /// server-wide setting they change, a listing they must see alone), however
     /// many run at once otherwise.
     pub group: Option<String>,
+    /// The versions of its protocol it applies to (`versions:`); `None`: every
+    /// version its catalogue knows. A run checking another version skips it.
+    pub versions: Option<Vec<String>>,
     /// Variables the scenario (or its file) declares, with their defaults.
     /// `None` means "must be given by the user"; a scenario that reads such a
     /// variable without a value is skipped with the reason.

@@ -107,6 +107,9 @@ pub struct ScenarioSyntax<Step = Spanned<StepSyntax>> {
     /// A resource group: scenarios naming the same group never run at once.
     #[serde(default)]
     pub group: Option<Spanned<String>>,
+    /// The versions of its protocol the scenario applies to (all when absent).
+    #[serde(default)]
+    pub versions: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub vars: BTreeMap<String, Spanned<Option<Scalar>>>,
     pub steps: Vec<Step>,
@@ -131,6 +134,7 @@ impl ScenarioSyntax<Spanned<Deferred>> {
             timeout: self.timeout,
             waits: self.waits,
             group: self.group,
+            versions: self.versions,
             vars: self.vars,
             steps,
             finally,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::protocol::{self, s3::settings::S3Config};
+use crate::protocol::{self, ietf::settings::IetfConfig, s3::settings::S3Config};
 use crate::scenario::scalar::Scalar;
 use crate::scenario::source::Source;
 use crate::scenario::template::{RenderError, Template};
@@ -46,6 +46,9 @@ pub struct ConfigFile {
     /// that cannot be asked what they offer sit beside the generic keys.
     #[serde(default)]
     pub s3: S3Config,
+    /// The interop version of the IETF draft to check: see `crate::protocol::ietf::settings`.
+    #[serde(default)]
+    pub ietf: IetfConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,7 +84,8 @@ pub fn protocol_settings(
     config: &ConfigFile,
 ) -> Result<protocol::Settings, SettingsError> {
     Ok(protocol::Settings {
-        s3: protocol::s3::settings::resolve(&flags.s3, env, &config.s3)?,
+        s3: protocol::s3::settings::resolve(&flags.s3, &env, &config.s3)?,
+        ietf: protocol::ietf::settings::resolve(&flags.ietf, &env, &config.ietf)?,
     })
 }
 

@@ -42,6 +42,7 @@ pub fn scenario(steps: Vec<Step>) -> Scenario {
         timeout: None,
         waits: None,
         group: None,
+        versions: None,
         vars: BTreeMap::new(),
         needs_vars: Vec::new(),
         steps,

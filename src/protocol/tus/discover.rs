@@ -100,8 +100,13 @@ pub async fn discover(
     // The target was given as a tus endpoint, so it is checked as one even when its
     // OPTIONS answer does not say so: skipping every tus scenario would let a server
     // that forgets `Tus-Version` pass. The OPTIONS scenarios (TUS-CORE-GEN-VERSION)
-    // fail on the missing version instead, and everything else still runs.
-    if !speaks_tus {
+    // fail on the missing version instead, and everything else still runs, unless
+    // the target says it speaks another protocol (`Capabilities::settle_assumed`).
+    if speaks_tus {
+        capabilities.names.insert(TUS.to_owned());
+        capabilities.spoken.insert(TUS.to_owned());
+    } else {
+        capabilities.assumed.insert(TUS.to_owned());
         let said = if versions.is_empty() {
             "nothing"
         } else {
@@ -112,7 +117,6 @@ pub async fn discover(
             format!("{said} (1.0.0 not advertised)"),
         );
     }
-    capabilities.names.insert(TUS.to_owned());
     let max_size = header("Tus-Max-Size");
     if !max_size.is_empty() {
         capabilities.names.insert(MAX_SIZE.to_owned());

@@ -66,6 +66,8 @@ impl Protocol for Tus {
             let asked =
                 discover::discover(setup.client, target, setup.headers, setup.timeout).await?;
             found.names.extend(asked.names);
+            found.spoken.extend(asked.spoken);
+            found.assumed.extend(asked.assumed);
             found.facts.extend(asked.facts);
             found.variables.extend(asked.variables);
             Ok(())

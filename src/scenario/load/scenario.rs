@@ -86,6 +86,7 @@ impl<'a> Loader<'a> {
             self.number_template(ctx, waits, &mut scope, "waits", units::parse_duration)
         });
         self.check_requirements(ctx, &syntax.requirements);
+        self.check_versions(ctx, syntax);
         let requires = self.requires(ctx, &syntax.requires);
         if self.errors.borrow().len() > before {
             return None;
@@ -106,6 +107,10 @@ impl<'a> Loader<'a> {
             timeout,
             waits,
             group: syntax.group.as_ref().map(|group| group.value.clone()),
+            versions: syntax
+                .versions
+                .as_ref()
+                .map(|versions| versions.iter().map(|v| v.value.clone()).collect()),
             vars,
             needs_vars: scope.needs.into_iter().collect(),
             steps,
@@ -114,22 +119,89 @@ impl<'a> Loader<'a> {
     }
 
     /// The level each cited requirement's failed checks count at: the scenario's
-    /// level, weakened to the catalogue's (unknown IDs are reported elsewhere).
+    /// level, weakened to the catalogue's (unknown IDs are reported elsewhere). A
+    /// versioned catalogue's rows count at their own level here, and at the level
+    /// of the version a run checks once it is known (`Suite::at`).
     pub(super) fn requirement_levels(
         &self,
         ctx: &FileCtx,
         syntax: &ScenarioSyntax,
     ) -> BTreeMap<String, Level> {
-        let catalogue = catalogue::for_module(&self.catalogues, &ctx.file.module);
-        syntax
+        let cited: Vec<String> = syntax
             .requirements
             .iter()
-            .map(|id| {
-                let listed = catalogue.and_then(|c| c.requirement(&id.value));
-                let level = listed.map_or(syntax.level.value, |r| r.level.max(syntax.level.value));
-                (id.value.clone(), level)
-            })
-            .collect()
+            .map(|id| id.value.clone())
+            .collect();
+        match catalogue::for_module(&self.catalogues, &ctx.file.module) {
+            Some(catalogue) => catalogue.levels(syntax.level.value, &cited),
+            None => cited
+                .into_iter()
+                .map(|id| (id, syntax.level.value))
+                .collect(),
+        }
+    }
+
+    /// `versions:` names versions its catalogue lists, and every cited requirement
+    /// exists in each version the scenario applies to.
+    fn check_versions(&self, ctx: &FileCtx, syntax: &ScenarioSyntax) {
+        let catalogue = catalogue::for_module(&self.catalogues, &ctx.file.module);
+        let known: &[String] = catalogue.map_or(&[], |c| &c.versions);
+        let mut applies: Vec<&str> = known.iter().map(String::as_str).collect();
+        if let Some(written) = &syntax.versions {
+            if written.is_empty() {
+                self.push(
+                    ctx.source().error(
+                        &syntax.id.referenced,
+                        LoadErrorKind::InvalidValue(
+                            "`versions:` is empty: list the versions the scenario applies to, \
+                         or leave it out for all"
+                                .into(),
+                        ),
+                    ),
+                );
+            }
+            for version in written {
+                if !known.contains(&version.value) {
+                    let listed = if known.is_empty() {
+                        "its catalogue lists no `versions:`".to_owned()
+                    } else {
+                        format!("its catalogue lists {}", known.join(", "))
+                    };
+                    self.push(ctx.source().error(
+                        &version.referenced,
+                        LoadErrorKind::InvalidValue(format!(
+                            "unknown version `{}`: {listed}",
+                            version.value
+                        )),
+                    ));
+                }
+            }
+            applies = written.iter().map(|v| v.value.as_str()).collect();
+        }
+        let Some(catalogue) = catalogue else { return };
+        for id in &syntax.requirements {
+            let Some(row) = catalogue.requirement(&id.value) else {
+                continue;
+            };
+            let missing: Vec<&str> = applies
+                .iter()
+                .copied()
+                .filter(|version| !row.applies_in(version))
+                .collect();
+            if !missing.is_empty() {
+                self.push(ctx.source().error(
+                    &id.referenced,
+                    LoadErrorKind::InvalidValue(format!(
+                        "`{}` does not exist in version {} of {}: limit the scenario with \
+                         `versions:` to {}",
+                        id.value,
+                        missing.join(", "),
+                        catalogue.protocol,
+                        row.only.as_deref().unwrap_or_default().join(", ")
+                    )),
+                ));
+            }
+        }
     }
 
     /// `requires:`: every entry a capability some protocol knows, `!` for one the
