@@ -47,6 +47,9 @@ pub struct RunReport {
     pub started_at: String,
     pub duration_ms: u64,
     pub capabilities: Vec<String>,
+    /// The version of each versioned protocol the run checked (the IETF draft's
+    /// interop version).
+    pub versions: BTreeMap<String, String>,
     /// Protocols the target does not speak, whose scenarios were all skipped.
     pub lacking_protocols: Vec<LackingProtocolEntry>,
     /// What discovery read (e.g. `Tus-Extension`).
@@ -195,6 +198,7 @@ impl RunReport {
             started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             duration_ms: duration.as_millis() as u64,
             capabilities: info.capabilities.names.iter().cloned().collect(),
+            versions: info.capabilities.versions.clone(),
             lacking_protocols: info
                 .lacking_protocols
                 .iter()

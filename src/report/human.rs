@@ -96,6 +96,9 @@ impl<W: Write + Send> HumanReporter<W> {
                 names.join(", ")
             }
         )?;
+        for (protocol, version) in &info.capabilities.versions {
+            writeln!(self.out, "{protocol}: checked at version {version}")?;
+        }
         if info.strict {
             writeln!(self.out, "strict: SHOULD failures fail the run")?;
         }

@@ -32,6 +32,7 @@ fn line(event: &Event<'_>) -> Value {
             "seed": info.seed,
             "strict": info.strict,
             "capabilities": info.capabilities.names,
+            "versions": info.capabilities.versions,
             "scenarios": info.scenarios,
             "filtered_out": info.filtered_out,
         }),
