@@ -21,7 +21,10 @@ pub fn render(report: &RunReport) -> io::Result<String> {
         suite.add_property(Property::new("target", report.target.as_str()));
         suite.add_property(Property::new("seed", report.seed.to_string()));
         for (protocol, version) in &report.versions {
-            suite.add_property(Property::new(format!("{protocol}-version"), version.as_str()));
+            suite.add_property(Property::new(
+                format!("{protocol}-version"),
+                version.as_str(),
+            ));
         }
         for scenario in report.scenarios.iter().filter(|s| s.kind == row.kind) {
             suite.add_test_case(test_case(scenario));

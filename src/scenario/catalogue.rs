@@ -29,7 +29,7 @@
 //! A protocol whose text changes between versions (the IETF draft's interop
 //! versions) lists them, oldest first, and a row says where it differs: its own
 //! `level`, `quote` and `section` hold in every version `by_version` does not
-//! name, and `only` limits the row to the versions it exists in. A run checks one
+//! name (an entry there may change only some of them), and `only` limits the row to the versions it exists in. A run checks one
 //! version, and [`Catalogue::at`] is the catalogue as that version reads.
 //!
 //! ```yaml
@@ -251,7 +251,8 @@ struct RequirementSyntax {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VersionRuleSyntax {
-    level: Level,
+    #[serde(default)]
+    level: Option<Level>,
     #[serde(default)]
     quote: Option<String>,
     #[serde(default)]
@@ -346,7 +347,7 @@ pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
                 .iter()
                 .map(|(version, rule)| {
                     let rule = VersionRule {
-                        level: rule.level,
+                        level: rule.level.unwrap_or(row.level),
                         quote: rule.quote.clone(),
                         section: rule.section.clone(),
                     };
@@ -712,7 +713,8 @@ requirements:
       by_version: { "9": { level: IMPL } } }
   - { id: DEMO-B, section: "2", level: SHOULD, text: "b", quote: "It SHOULD answer.",
       by_version: { "9": { level: MUST, quote: "It MUST answer now.", section: "2.1" } } }
-  - { id: DEMO-C, only: ["8"], section: "3", level: MUST, text: "c", quote: "Then it MUST." }
+  - { id: DEMO-C, only: ["8"], section: "3", level: MUST, text: "c", quote: "Then it MUST.",
+      by_version: { "8": { section: "3.8" } } }
 "#;
 
     #[test]
@@ -742,7 +744,10 @@ requirements:
                 "2.1".into()
             ))
         );
-        assert!(row(&eight, "DEMO-C").is_some());
+        assert_eq!(
+            row(&eight, "DEMO-C"),
+            Some((Level::Must, Some("Then it MUST.".into()), "3.8".into()))
+        );
         assert_eq!(row(&nine, "DEMO-C"), None);
         let cited = ["DEMO-A".to_owned(), "DEMO-B".to_owned()];
         assert_eq!(
