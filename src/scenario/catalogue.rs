@@ -29,8 +29,9 @@
 //! A protocol whose text changes between versions (the IETF draft's interop
 //! versions) lists them, oldest first, and a row says where it differs: its own
 //! `level`, `quote` and `section` hold in every version `by_version` does not
-//! name (an entry there may change only some of them), and `only` limits the row to the versions it exists in. A run checks one
-//! version, and [`Catalogue::at`] is the catalogue as that version reads.
+//! name (an entry there may change only some of them), and `only` limits the
+//! row to the versions it exists in. A run checks one version, and
+//! [`Catalogue::at`] is the catalogue as that version reads.
 //!
 //! ```yaml
 //! protocol: ietf
