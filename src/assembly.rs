@@ -45,6 +45,9 @@ pub struct Inputs {
     pub add_capabilities: Vec<Capability>,
     pub remove_capabilities: Vec<Capability>,
     pub protocols: protocol::Settings,
+    /// Versions the run checks whatever discovery found (protocol → version):
+    /// the self-check pins each older version of a protocol in turn.
+    pub pinned_versions: BTreeMap<String, String>,
 }
 
 /// A run ready to execute.
@@ -119,6 +122,7 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
     }
     capabilities.settle_assumed();
     capabilities.override_with(&inputs.add_capabilities, &inputs.remove_capabilities);
+    capabilities.versions.extend(inputs.pinned_versions.clone());
     settle_versions(suite, &mut capabilities)?;
     // What discovery settled is a default: a user's variable of the same name wins.
     let mut vars = inputs.vars.clone();

@@ -186,6 +186,7 @@ fn execute(
         add_capabilities: settings.add_capabilities.clone(),
         remove_capabilities: settings.remove_capabilities.clone(),
         protocols: settings.protocols.clone(),
+        pinned_versions: BTreeMap::new(),
     };
     let run = match runtime.block_on(assembly::assemble(&suite, inputs)) {
         Ok(run) => run,

@@ -4,7 +4,7 @@
 use upspec_reference_server::Fault;
 
 use crate::engine::outcome::{Outcome, ScenarioResult};
-use crate::scenario::catalogue::Catalogue;
+use crate::scenario::catalogue::{Catalogue, Requirement};
 use crate::scenario::model::{Level, Scenario};
 use crate::verdict::ScenarioRecord;
 
@@ -38,7 +38,8 @@ pub fn catches(scenario: &Scenario, outcome: &Outcome, requirements: &[(String, 
     })
 }
 
-/// The requirements a fault violates, with their levels from `catalogues`.
+/// The requirements a fault violates, with their levels from `catalogues` (the
+/// strongest over a versioned protocol's versions).
 pub fn fault_requirements(
     fault: Fault,
     catalogues: &[Catalogue],
@@ -49,8 +50,8 @@ pub fn fault_requirements(
         .map(|&id| {
             catalogues
                 .iter()
-                .find_map(|c| c.requirement(id))
-                .map(|r| (id.to_owned(), r.level))
+                .find_map(|c| Some((c, c.requirement(id)?)))
+                .map(|(catalogue, row)| (id.to_owned(), strongest(catalogue, row)))
                 .ok_or_else(|| FaultCheckError::UnknownRequirement {
                     fault,
                     id: id.to_owned(),
@@ -66,6 +67,18 @@ pub fn fault_requirements(
     Ok(requirements)
 }
 
+/// A row's strongest level over the versions it exists in: a fault can be
+/// caught at the version that holds it most strictly.
+fn strongest(catalogue: &Catalogue, row: &Requirement) -> Level {
+    catalogue
+        .versions
+        .iter()
+        .filter_map(|version| row.at(version))
+        .map(|row| row.level)
+        .min()
+        .unwrap_or(row.level)
+}
+
 /// Whether the scenario met a 5xx answer.
 fn server_error(result: &ScenarioResult) -> bool {
     result
@@ -75,10 +88,12 @@ fn server_error(result: &ScenarioResult) -> bool {
 }
 
 /// The clean run's verdict: every scenario that ran must pass without a 5xx.
-pub(super) fn clean_run(records: &[ScenarioRecord]) -> CleanRun {
+/// Each record comes with the name the report gives it (the scenario's, with the
+/// version it was checked at when that is not the newest).
+pub(super) fn clean_run(records: &[(String, ScenarioRecord)]) -> CleanRun {
     let mut clean = CleanRun::default();
-    for record in records {
-        let name = record.scenario.name();
+    for (name, record) in records {
+        let name = name.clone();
         match (&record.result, &record.skip_reason) {
             (None, Some(reason)) => clean.skipped.push((name, reason.clone())),
             (None, None) => clean.failed.push((name, "did not run".into())),
@@ -103,7 +118,7 @@ pub(super) fn clean_run(records: &[ScenarioRecord]) -> CleanRun {
 pub(super) fn judge(
     fault: Fault,
     requirements: Vec<(String, Level)>,
-    records: &[ScenarioRecord],
+    records: &[(String, ScenarioRecord)],
 ) -> FaultResult {
     let mut result = FaultResult {
         fault,
@@ -112,9 +127,9 @@ pub(super) fn judge(
         also_failed: Vec::new(),
         server_errors: Vec::new(),
     };
-    for record in records {
+    for (name, record) in records {
         let Some(ran) = &record.result else { continue };
-        let name = record.scenario.name();
+        let name = name.clone();
         if server_error(ran) {
             result.server_errors.push(name.clone());
         }

@@ -48,6 +48,7 @@ use crate::scenario::Suite;
 use crate::scenario::catalogue::{self, Catalogue};
 use crate::scenario::error::LoadErrors;
 use crate::scenario::model::Level;
+use crate::verdict::ScenarioRecord;
 
 use self::catch::{clean_run, fault_requirements, judge};
 
@@ -124,6 +125,13 @@ pub struct FaultResult {
 impl FaultResult {
     pub fn caught(&self) -> bool {
         !self.caught_by.is_empty()
+    }
+
+    /// Adds what another case of the same fault showed (another version).
+    fn merge(&mut self, other: FaultResult) {
+        self.caught_by.extend(other.caught_by);
+        self.also_failed.extend(other.also_failed);
+        self.server_errors.extend(other.server_errors);
     }
 }
 
@@ -219,12 +227,87 @@ pub async fn run_bundled(options: &Options) -> Result<Report, SelfCheckError> {
 /// One server and the scenarios planned against it.
 struct Case {
     fault: Option<Fault>,
+    /// The protocol version the case pins, if any.
+    pin: Option<Pin>,
     server: RunningServer,
     run: Run,
+    /// The suite as the case's versions read it: the levels its faults count at.
+    suite: Arc<Suite>,
+}
+
+/// A version of a versioned protocol that a case checks instead of the newest
+/// one; such a case runs only that protocol's scenarios.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Pin {
+    protocol: String,
+    version: String,
+}
+
+impl Pin {
+    /// How a scenario checked under the pin is named in the report.
+    fn label(pin: Option<&Pin>, name: String) -> String {
+        match pin {
+            Some(pin) => format!("{name} [{} {}]", pin.protocol, pin.version),
+            None => name,
+        }
+    }
+}
+
+/// The cases without faults: one at every protocol's newest version, and one per
+/// older version of each versioned protocol, so every scenario runs at every
+/// version it applies to.
+fn clean_pins(suite: &Suite) -> Vec<Option<Pin>> {
+    let older = suite.catalogues.iter().flat_map(|catalogue| {
+        let older = catalogue.versions.split_last().map_or(&[][..], |(_, o)| o);
+        older.iter().map(|version| {
+            Some(Pin {
+                protocol: catalogue.protocol.clone(),
+                version: version.clone(),
+            })
+        })
+    });
+    std::iter::once(None).chain(older).collect()
+}
+
+/// The cases of a fault: each version of its protocol at which one of its
+/// requirements exists at a level that can catch it, or the one unpinned case
+/// for a protocol without versions.
+fn fault_pins(fault: Fault, catalogues: &[Catalogue]) -> Vec<Option<Pin>> {
+    let Some(catalogue) = catalogues
+        .iter()
+        .find(|c| {
+            fault
+                .requirements()
+                .iter()
+                .any(|id| c.requirement(id).is_some())
+        })
+        .filter(|c| !c.versions.is_empty())
+    else {
+        return vec![None];
+    };
+    catalogue
+        .versions
+        .iter()
+        .filter(|version| {
+            fault.requirements().iter().any(|id| {
+                catalogue
+                    .requirement(id)
+                    .and_then(|row| row.at(version))
+                    .is_some_and(|row| catch::catching_level(row.level).is_some())
+            })
+        })
+        .map(|version| {
+            Some(Pin {
+                protocol: catalogue.protocol.clone(),
+                version: version.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Runs `suite` against the reference server without faults and once per
-/// fault of `options`, and decides which faults were caught.
+/// fault of `options` (per version, for a versioned protocol's faults), and
+/// decides which faults were caught.
 pub async fn run(
     suite: &Suite,
     catalogues: &[Catalogue],
@@ -238,10 +321,15 @@ pub async fn run(
         .collect::<Result<Vec<_>, _>>()
         .map_err(SelfCheckError::Fault)?;
 
-    let faults = std::iter::once(None).chain(options.faults.iter().copied().map(Some));
+    let clean = clean_pins(suite).into_iter().map(|pin| (None, pin));
+    let faulty = options.faults.iter().flat_map(|&fault| {
+        fault_pins(fault, catalogues)
+            .into_iter()
+            .map(move |pin| (Some(fault), pin))
+    });
     let mut cases = Vec::new();
-    for (index, fault) in faults.enumerate() {
-        match start(suite, fault, index).await {
+    for (index, (fault, pin)) in clean.chain(faulty).enumerate() {
+        match start(suite, fault, pin, index).await {
             Ok(case) => cases.push(case),
             Err(error) => {
                 for case in cases {
@@ -254,38 +342,56 @@ pub async fn run(
     // Under a fault, only scenarios citing a requirement it violates can catch it,
     // so only they run: running each protocol's whole suite under every fault
     // made this check take minutes.
-    for (case, requirements) in cases.iter_mut().skip(1).zip(&requirements) {
+    for case in cases.iter_mut() {
+        let Some(fault) = case.fault else { continue };
         for planned in &mut case.run.planned {
             let cites = planned
                 .scenario
                 .requirements
                 .iter()
-                .any(|id| requirements.iter().any(|(violated, _)| violated == id));
+                .any(|id| fault.requirements().contains(&id.as_str()));
             if !cites && planned.skip.is_none() {
                 planned.skip = Some("cites none of the fault's requirements".into());
             }
         }
     }
-    let (servers, runs): (Vec<_>, Vec<_>) = cases
+    let (cases, runs): (Vec<_>, Vec<_>) = cases
         .into_iter()
-        .map(|case| ((case.fault, case.server), case.run))
+        .map(|case| ((case.fault, case.pin, case.server, case.suite), case.run))
         .unzip();
     let executed =
         runner::execute_all(runs, &runner_options(options), &Reporters::new(Vec::new())).await;
-    let mut runs = servers.into_iter().zip(executed);
-    let ((_, clean_server), clean_executed) = runs.next().expect("the clean run is the first case");
-    let clean = clean_run(&clean_executed.records);
-    clean_server.shutdown().await;
-    let mut results = Vec::new();
-    for (((fault, server), executed), requirements) in runs.zip(requirements) {
-        let fault = fault.expect("every case after the first has a fault");
-        results.push(judge(fault, requirements, &executed.records));
+    let mut clean_records = Vec::new();
+    let mut results: Vec<FaultResult> = Vec::new();
+    for ((fault, pin, server, case_suite), executed) in cases.into_iter().zip(executed) {
         server.shutdown().await;
+        let records: Vec<(String, ScenarioRecord)> = executed
+            .records
+            .into_iter()
+            .map(|record| (Pin::label(pin.as_ref(), record.scenario.name()), record))
+            .collect();
+        let Some(fault) = fault else {
+            clean_records.extend(records);
+            continue;
+        };
+        let at_version: Vec<(String, Level)> = fault
+            .requirements()
+            .iter()
+            .filter_map(|&id| Some((id.to_owned(), case_suite.requirement(id)?.level)))
+            .collect();
+        let judged = judge(fault, at_version, &records);
+        match results.last_mut().filter(|last| last.fault == fault) {
+            Some(last) => last.merge(judged),
+            None => results.push(judged),
+        }
+    }
+    for (result, requirements) in results.iter_mut().zip(requirements) {
+        result.requirements = requirements;
     }
     Ok(Report {
         seed: SEED,
         scenarios: suite.scenarios.len(),
-        clean,
+        clean: clean_run(&clean_records),
         faults: results,
         elapsed: started.elapsed(),
     })
@@ -306,7 +412,12 @@ fn runner_options(options: &Options) -> runner::Options {
 
 /// Starts the embedded target's server with `fault`, asks it what it
 /// supports, and plans the suite against it.
-async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case, SelfCheckError> {
+async fn start(
+    suite: &Suite,
+    fault: Option<Fault>,
+    pin: Option<Pin>,
+    index: usize,
+) -> Result<Case, SelfCheckError> {
     let target = embedded::target();
     let mut config = target.config.clone();
     config.faults.extend(fault);
@@ -333,21 +444,49 @@ async fn start(suite: &Suite, fault: Option<Fault>, index: usize) -> Result<Case
         add_capabilities: target.capabilities.clone(),
         remove_capabilities: Vec::new(),
         protocols: embedded::protocol_settings(&server),
+        pinned_versions: pin
+            .iter()
+            .map(|pin| (pin.protocol.clone(), pin.version.clone()))
+            .collect(),
     };
     // The server is thrown away after the run, so what its scenarios leave on it
     // needs no cleanup.
     match assembly::assemble(suite, inputs).await {
-        Ok(run) => Ok(Case {
-            fault,
-            server,
-            run: Run {
-                planned: run.planned,
-                shared: Shared {
-                    context: run.context,
-                    baseline: Arc::new(Baseline::default()),
+        Ok(run) => {
+            // A scenario is checked in the cases of the versions it applies to, and
+            // a pinned case checks only its protocol: the rest run elsewhere.
+            let mut planned = run.planned;
+            planned.retain(|planned| {
+                let protocol =
+                    catalogue::for_module(&run.suite.catalogues, &planned.scenario.module)
+                        .map(|c| c.protocol.as_str());
+                let pinned_elsewhere = pin
+                    .as_ref()
+                    .is_some_and(|pin| protocol != Some(pin.protocol.as_str()));
+                let other_version = match (protocol, &planned.scenario.versions) {
+                    (Some(protocol), Some(versions)) => run
+                        .capabilities
+                        .versions
+                        .get(protocol)
+                        .is_some_and(|checked| !versions.contains(checked)),
+                    (None, _) | (_, None) => false,
+                };
+                !pinned_elsewhere && !other_version
+            });
+            Ok(Case {
+                fault,
+                pin,
+                server,
+                suite: run.suite,
+                run: Run {
+                    planned,
+                    shared: Shared {
+                        context: run.context,
+                        baseline: Arc::new(Baseline::default()),
+                    },
                 },
-            },
-        }),
+            })
+        }
         Err(source) => {
             server.shutdown().await;
             Err(SelfCheckError::Assembly { fault, source })
