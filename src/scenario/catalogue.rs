@@ -100,6 +100,8 @@ pub struct VersionRule {
     /// at IMPL, where there is none.
     pub quote: Option<String>,
     pub section: Option<String>,
+    /// Whether that version's level is argued rather than said; `None` keeps the row's.
+    pub derived: Option<bool>,
 }
 
 impl Requirement {
@@ -125,6 +127,9 @@ impl Requirement {
             };
             if let Some(section) = &rule.section {
                 row.section = section.clone();
+            }
+            if let Some(derived) = rule.derived {
+                row.derived = derived;
             }
         }
         row.by_version.clear();
@@ -258,6 +263,8 @@ struct VersionRuleSyntax {
     quote: Option<String>,
     #[serde(default)]
     section: Option<String>,
+    #[serde(default)]
+    derived: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -351,6 +358,7 @@ pub fn parse(file: &CatalogueFile) -> Result<Catalogue, Vec<LoadError>> {
                         level: rule.level.unwrap_or(row.level),
                         quote: rule.quote.clone(),
                         section: rule.section.clone(),
+                        derived: rule.derived,
                     };
                     (version.clone(), rule)
                 })
@@ -713,7 +721,8 @@ requirements:
   - { id: DEMO-A, section: "1", level: MUST, text: "a", quote: "It MUST answer.",
       by_version: { "9": { level: IMPL } } }
   - { id: DEMO-B, section: "2", level: SHOULD, text: "b", quote: "It SHOULD answer.",
-      by_version: { "9": { level: MUST, quote: "It MUST answer now.", section: "2.1" } } }
+      by_version: { "9": { level: MUST, quote: "It MUST answer now.", section: "2.1" },
+                    "8": { derived: true } } }
   - { id: DEMO-C, only: ["8"], section: "3", level: MUST, text: "c", quote: "Then it MUST.",
       by_version: { "8": { section: "3.8" } } }
 "#;
