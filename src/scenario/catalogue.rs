@@ -754,6 +754,8 @@ requirements:
                 "2.1".into()
             ))
         );
+        let derived = |c: &Catalogue| c.requirement("DEMO-B").map(|r| r.derived);
+        assert_eq!((derived(&eight), derived(&nine)), (Some(true), Some(false)));
         assert_eq!(
             row(&eight, "DEMO-C"),
             Some((Level::Must, Some("Then it MUST.".into()), "3.8".into()))
