@@ -4,11 +4,12 @@
 
 use http::HeaderMap;
 
+use super::outcome::ContinueOutcome;
 use super::response::{BodyPlan, BodySummary, Equality};
 use super::scope::{EvalError, Scope};
 use crate::scenario::model::{
-    BodyExpect, DateOrder, Expect, HeaderExpect, HeaderMatcher, SourceSpan, StatusExpect,
-    StatusPattern, ValueMatcher,
+    BodyExpect, DateOrder, Expect, HeaderExpect, HeaderMatcher, InterimExpect, SourceSpan,
+    StatusExpect, StatusPattern, ValueMatcher,
 };
 use crate::wire::xml::{self, XmlLookupError};
 
@@ -18,21 +19,30 @@ pub(crate) struct Received {
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
     pub(crate) body: BodySummary,
+    /// The interim (1xx) responses before it, in order (the first 100 of them).
+    pub(crate) interim: Vec<(u16, HeaderMap)>,
+    /// How the request's `Expect: 100-continue` was settled, when it had one.
+    pub(crate) expect_continue: Option<ContinueOutcome>,
 }
 
 impl Received {
     /// All values of a header joined with `, `, which HTTP defines as equivalent
     /// to the separate fields.
     pub(crate) fn header(&self, name: &str) -> Option<String> {
-        let mut values = self.headers.get_all(name).iter().peekable();
-        values.peek()?;
-        Some(
-            values
-                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
+        joined(&self.headers, name)
     }
+}
+
+/// All values of a header in `headers` joined with `, `.
+pub(crate) fn joined(headers: &HeaderMap, name: &str) -> Option<String> {
+    let mut values = headers.get_all(name).iter().peekable();
+    values.peek()?;
+    Some(
+        values
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
 
 /// Why a check did not pass, and where it is written.
@@ -110,8 +120,14 @@ pub(crate) fn check(
     if let Some(status) = &expect.status {
         check_status(status, received.status)?;
     }
+    if let Some(span) = &expect.continue_answered {
+        check_continue_answered(received, span)?;
+    }
+    for interim in &expect.interim {
+        check_interim(interim, &received.interim, scope)?;
+    }
     for header in &expect.headers {
-        check_header(header, received, scope)?;
+        check_header(header, &received.headers, "", scope)?;
     }
     if let Some(body) = &expect.body {
         check_body(
@@ -144,13 +160,107 @@ fn check_status(expect: &StatusExpect, status: u16) -> Result<(), CheckError> {
     })
 }
 
-fn check_header(
-    expect: &HeaderExpect,
-    received: &Received,
+/// `continue_answered: true`: a 100 (Continue) or a final response came before
+/// the client's wait for one ran out.
+fn check_continue_answered(received: &Received, span: &SourceSpan) -> Result<(), CheckError> {
+    let late = received.interim.iter().any(|(status, _)| *status == 100);
+    let actual = match received.expect_continue {
+        Some(ContinueOutcome::Continued | ContinueOutcome::Answered) => return Ok(()),
+        Some(ContinueOutcome::WaitElapsed) if late => {
+            "neither before the wait ran out: the body was sent after it, and a 100 (Continue) \
+             came only later"
+        }
+        Some(ContinueOutcome::WaitElapsed) => {
+            "neither before the wait ran out: the body was sent after it without a 100 (Continue)"
+        }
+        None => "no expectation to answer: the request sent no body with `Expect: 100-continue`",
+    };
+    Err(CheckError::Mismatch {
+        what: "Expect: 100-continue".into(),
+        expected: "a 100 (Continue), or a final response, before the body was sent".into(),
+        actual: actual.into(),
+        span: span.clone(),
+    })
+}
+
+/// One `interim:` entry: the interim responses with its status, counted, each
+/// with its headers, each before the first interim response with `before`.
+fn check_interim(
+    expect: &InterimExpect,
+    interim: &[(u16, HeaderMap)],
     scope: Scope<'_>,
 ) -> Result<(), CheckError> {
-    let what = format!("header {}", expect.name);
-    let value = received.header(&expect.name);
+    let status = expect.status;
+    let arrived: Vec<String> = interim.iter().map(|(s, _)| s.to_string()).collect();
+    let arrived = if arrived.is_empty() {
+        "no interim response".to_owned()
+    } else {
+        format!("interim responses {}", arrived.join(", "))
+    };
+    let mismatch = |what: String, expected: String, actual: String| CheckError::Mismatch {
+        what,
+        expected,
+        actual,
+        span: expect.span.clone(),
+    };
+    let selected: Vec<(usize, &HeaderMap)> = interim
+        .iter()
+        .enumerate()
+        .filter(|(_, (s, _))| *s == status)
+        .map(|(index, (_, headers))| (index, headers))
+        .collect();
+    let count = selected.len() as u64;
+    if let Some((comparison, bound)) = expect
+        .count
+        .iter()
+        .find(|(comparison, bound)| !comparison.holds(u128::from(count), u128::from(*bound)))
+    {
+        return Err(mismatch(
+            format!("interim {status} count"),
+            format!("a number {} {bound}", comparison.as_str()),
+            format!("{count} ({arrived})"),
+        ));
+    }
+    for (index, headers) in &selected {
+        let what = format!("interim {status} (interim response #{}) ", index + 1);
+        for header in &expect.headers {
+            check_header(header, headers, &what, scope)?;
+        }
+    }
+    if let Some(before) = expect.before {
+        let first = interim.iter().position(|(s, _)| *s == before);
+        for (index, _) in &selected {
+            let in_order = first.is_some_and(|first| *index < first);
+            if !in_order {
+                let actual = match first {
+                    None => format!("no {before} arrived ({arrived})"),
+                    Some(first) => format!(
+                        "#{} came after the first {before}, #{} ({arrived})",
+                        index + 1,
+                        first + 1
+                    ),
+                };
+                return Err(mismatch(
+                    format!("interim {status} order"),
+                    format!("every {status} before the first {before}"),
+                    actual,
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A header expectation on `headers`; `prefix` names the response when it is
+/// not the final one.
+fn check_header(
+    expect: &HeaderExpect,
+    headers: &HeaderMap,
+    prefix: &str,
+    scope: Scope<'_>,
+) -> Result<(), CheckError> {
+    let what = format!("{prefix}header {}", expect.name);
+    let value = joined(headers, &expect.name);
     let mismatch = |expected: &str, actual: String| CheckError::Mismatch {
         what: what.clone(),
         expected: expected.into(),

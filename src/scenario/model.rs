@@ -236,6 +236,10 @@ pub struct RequestStep {
     /// Bounds the exchange; a template so it can follow a server setting
     /// (`"{{tus_idle_timeout + 10}}s"`), checked at load time when literal.
     pub timeout: Option<Template>,
+    /// How long a request that carries `Expect: 100-continue` holds its body
+    /// back waiting for a `100 (Continue)` or a final response (RFC 9110
+    /// §10.1.1 lets a client go on after a wait); `None` for the default, 1 s.
+    pub continue_timeout: Option<Template>,
     /// Options that protocols add to a request (`sigv4:`), as each lowered them.
     pub options: Vec<Arc<dyn ProtocolOption>>,
     /// What the step's `expect` checks; `None` inherits from the enclosing step or,
@@ -326,6 +330,11 @@ pub enum BodySource {
 #[derive(Clone, Debug, Default)]
 pub struct Expect {
     pub status: Option<StatusExpect>,
+    /// `continue_answered: true`: the server answered the request's
+    /// `Expect: 100-continue` before the client's wait ran out.
+    pub continue_answered: Option<SourceSpan>,
+    /// Checks on the interim (1xx) responses before the final one, in the order written.
+    pub interim: Vec<InterimExpect>,
     /// In the order written; names compared case-insensitively.
     pub headers: Vec<HeaderExpect>,
     pub body: Option<BodyExpect>,
@@ -352,6 +361,26 @@ pub enum StatusPattern {
     Code(u16),
     /// `4xx`: the hundreds digit.
     Class(u8),
+}
+
+/// `interim: [{status: 104, count: {ge: 1}, headers: {…}, before: 100}]`: the
+/// interim responses with `status` (the selected ones) number as `count` says,
+/// each carries the headers, and each came before the first interim response
+/// with status `before`.
+#[derive(Clone, Debug)]
+pub struct InterimExpect {
+    /// A status from 100 to 199.
+    pub status: u16,
+    /// Every comparison must hold for the number of selected responses.
+    pub count: Vec<(Comparison, u64)>,
+    pub headers: Vec<HeaderExpect>,
+    pub before: Option<u16>,
+    pub span: SourceSpan,
+}
+
+impl InterimExpect {
+    /// The default count: at least one.
+    pub const AT_LEAST_ONE: (Comparison, u64) = (Comparison::Ge, 1);
 }
 
 #[derive(Clone, Debug)]
@@ -413,6 +442,28 @@ pub enum Comparison {
 }
 
 impl Comparison {
+    /// Every comparison, in the order of their keys in a matcher map.
+    pub const ALL: [Comparison; 6] = [
+        Comparison::Eq,
+        Comparison::Ne,
+        Comparison::Lt,
+        Comparison::Le,
+        Comparison::Gt,
+        Comparison::Ge,
+    ];
+
+    /// Its key in a matcher map: `eq`, `ge`, ….
+    pub fn key(self) -> &'static str {
+        match self {
+            Comparison::Eq => "eq",
+            Comparison::Ne => "ne",
+            Comparison::Lt => "lt",
+            Comparison::Le => "le",
+            Comparison::Gt => "gt",
+            Comparison::Ge => "ge",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Comparison::Eq => "==",
@@ -518,4 +569,11 @@ pub enum CaptureSource {
     Body,
     /// The HTTP status code.
     Status,
+    /// A header of the first interim (1xx) response with this status
+    /// (`{interim: 104, header: Location}`), resolved like a final one's.
+    InterimHeader {
+        status: u16,
+        name: String,
+        resolve_url: bool,
+    },
 }

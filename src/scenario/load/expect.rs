@@ -5,6 +5,7 @@ use serde_saphyr::{Location, Spanned};
 use crate::scenario::error::LoadErrorKind;
 use crate::scenario::matcher::{WrittenCheck, check_keys_listed};
 use crate::scenario::model::*;
+use crate::scenario::scalar::Scalar;
 use crate::scenario::syntax::*;
 
 use super::{FileCtx, Loader, Scope};
@@ -51,8 +52,45 @@ impl<'a> Loader<'a> {
                 span: ctx.source().span(&status.referenced),
             })
         });
+        let continue_answered = syntax.continue_answered.as_ref().and_then(|answered| {
+            if !answered.value {
+                self.push(ctx.source().error(
+                    &answered.referenced,
+                    LoadErrorKind::InvalidValue(
+                        "write `continue_answered: true`, or leave it out".into(),
+                    ),
+                ));
+                return None;
+            }
+            Some(ctx.source().span(&answered.referenced))
+        });
+        let interim = syntax
+            .interim
+            .iter()
+            .filter_map(|interim| self.interim_expect(ctx, interim, scope))
+            .collect();
+        let headers = self.header_expects(ctx, &syntax.headers, scope);
+        let body = syntax
+            .body
+            .as_ref()
+            .and_then(|body| self.body_expect(ctx, body, scope));
+        Expect {
+            status,
+            continue_answered,
+            interim,
+            headers,
+            body,
+        }
+    }
+
+    fn header_expects(
+        &self,
+        ctx: &'a FileCtx,
+        written: &'a std::collections::BTreeMap<String, Spanned<MatcherSyntax>>,
+        scope: &mut Scope,
+    ) -> Vec<HeaderExpect> {
         let mut headers = Vec::new();
-        for (name, matcher) in &syntax.headers {
+        for (name, matcher) in written {
             if let Some(matcher_model) = self.header_matcher(ctx, matcher, scope) {
                 headers.push(HeaderExpect {
                     name: name.clone(),
@@ -61,14 +99,55 @@ impl<'a> Loader<'a> {
                 });
             }
         }
-        let body = syntax
-            .body
+        headers
+    }
+
+    /// One entry of `interim:`; its statuses must be interim ones (1xx).
+    fn interim_expect(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<InterimSyntax>,
+        scope: &mut Scope,
+    ) -> Option<InterimExpect> {
+        let syntax = &spanned.value;
+        let status = self.interim_status(ctx, &syntax.status);
+        let before = syntax
+            .before
             .as_ref()
-            .and_then(|body| self.body_expect(ctx, body, scope));
-        Expect {
-            status,
+            .map(|before| self.interim_status(ctx, before));
+        let headers = self.header_expects(ctx, &syntax.headers, scope);
+        let count = syntax.count.as_ref().map_or_else(
+            || vec![InterimExpect::AT_LEAST_ONE],
+            |count| count.value.0.clone(),
+        );
+        let before = match before {
+            Some(None) => return None,
+            Some(Some(code)) => Some(code),
+            None => None,
+        };
+        Some(InterimExpect {
+            status: status?,
+            count,
             headers,
-            body,
+            before,
+            span: ctx.source().span(&spanned.referenced),
+        })
+    }
+
+    /// A status from 100 to 199, as `interim:` entries and captures name them.
+    pub(super) fn interim_status(&self, ctx: &FileCtx, value: &Spanned<Scalar>) -> Option<u16> {
+        match value.value.0.trim().parse::<u16>() {
+            Ok(code) if (100..=199).contains(&code) => Some(code),
+            _ => {
+                self.push(ctx.source().error(
+                    &value.referenced,
+                    LoadErrorKind::InvalidValue(format!(
+                        "`{}` is not an interim status: write a code from 100 to 199",
+                        value.value.0
+                    )),
+                ));
+                None
+            }
         }
     }
 

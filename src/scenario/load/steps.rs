@@ -172,6 +172,9 @@ impl<'a> Loader<'a> {
             .timeout
             .as_ref()
             .and_then(|t| self.number_template(ctx, t, scope, "timeout", units::parse_duration));
+        let continue_timeout = syntax.continue_timeout.as_ref().and_then(|t| {
+            self.number_template(ctx, t, scope, "continue_timeout", units::parse_duration)
+        });
         let options = self.options(ctx, &syntax.options)?;
         let assume = match &step.assume {
             Some(assume) => self.assumption(ctx, assume, scope)?,
@@ -182,6 +185,28 @@ impl<'a> Loader<'a> {
             .as_ref()
             .map(|e| self.expect(ctx, e, scope))
             .unwrap_or_default();
+        let sends_expect = syntax
+            .headers
+            .keys()
+            .any(|name| name.eq_ignore_ascii_case("expect"));
+        let expect_answered = step
+            .expect
+            .as_ref()
+            .and_then(|e| e.value.continue_answered.as_ref());
+        if let Some(answered) = expect_answered
+            && !sends_expect
+        {
+            self.push(
+                ctx.source().error(
+                    &answered.referenced,
+                    LoadErrorKind::StepShape(
+                        "`continue_answered` checks a request that sends `Expect: 100-continue`; \
+                     add that header"
+                            .into(),
+                    ),
+                ),
+            );
+        }
         let checks = self.checks(ctx, step, scope);
         let mut captures = Vec::new();
         for (var, capture) in &step.capture {
@@ -207,6 +232,7 @@ impl<'a> Loader<'a> {
             trailers,
             cut,
             timeout,
+            continue_timeout,
             options,
             checks,
             assume,
@@ -414,6 +440,19 @@ impl<'a> Loader<'a> {
             ));
             return None;
         }
+        if syntax.interim.is_some() && syntax.header.is_none() {
+            self.push(ctx.source().error(
+                at,
+                LoadErrorKind::StepShape(
+                    "`interim` names the interim response a `header` is read from".into(),
+                ),
+            ));
+            return None;
+        }
+        let interim = match &syntax.interim {
+            Some(status) => Some(self.interim_status(ctx, status)?),
+            None => None,
+        };
         if syntax.all && syntax.xml.is_none() {
             self.push(ctx.source().error(
                 at,
@@ -442,7 +481,13 @@ impl<'a> Loader<'a> {
             ));
             return None;
         }
-        let source = if let Some(name) = &syntax.header {
+        let source = if let (Some(name), Some(status)) = (&syntax.header, interim) {
+            CaptureSource::InterimHeader {
+                status,
+                name: name.clone(),
+                resolve_url: syntax.resolve_url,
+            }
+        } else if let Some(name) = &syntax.header {
             CaptureSource::Header {
                 name: name.clone(),
                 resolve_url: syntax.resolve_url,
