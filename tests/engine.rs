@@ -13,7 +13,7 @@ use upspec::engine::outcome::{
 use upspec::engine::{RunContext, run_scenario};
 use upspec::scenario::model::{
     BodyExpect, BodySource, CaptureSource, Comparison, Condition, DigestAlgorithm, HeaderMatcher,
-    StatusPattern, Step, ValueMatcher,
+    SfKind, SfMatcher, StatusPattern, Step, ValueMatcher,
 };
 
 use support::build::{
@@ -1295,6 +1295,175 @@ async fn every_digest_algorithm_passes_and_fails() {
         );
         assert_eq!(actual, digest.to_ascii_lowercase());
     }
+}
+
+const PROBLEM: &str = r#"{"type":"https://iana.org/assignments/http-problem-types#mismatching-upload-offset","title":"offset mismatch","expected-offset":5,"provided-offset":3}"#;
+
+#[tokio::test]
+async fn json_pointers_check_and_capture_problem_details() {
+    let server = servers::start().await;
+    let ctx = context(&server.url);
+    let url = respond(
+        409,
+        &[("Content-Type", "application/problem+json")],
+        PROBLEM,
+    );
+    let problem_type = "https://iana.org/assignments/http-problem-types#mismatching-upload-offset";
+    let passing = req("PATCH", &url)
+        .expect_body(body(|b| {
+            b.json = vec![
+                ("/type".into(), equals(problem_type)),
+                ("/expected-offset".into(), compare(Comparison::Eq, "5")),
+            ];
+            b.json_presence = vec![("/title".into(), true), ("/detail".into(), false)];
+        }))
+        .capture(
+            "expected",
+            CaptureSource::Json("/expected-offset".into()),
+            None,
+        )
+        .step();
+    let echo = req("GET", "{{target}}respond?status=200&h=X-Got:{{expected}}")
+        .expect_value("X-Got", equals("5"))
+        .step();
+    assert_passed(&run(vec![passing, echo], &ctx).await);
+
+    let wrong = req("PATCH", &url)
+        .expect_body(body(|b| {
+            b.json = vec![("/expected-offset".into(), compare(Comparison::Eq, "4"))]
+        }))
+        .step();
+    let result = run(vec![wrong], &ctx).await;
+    let failure = failed(&result);
+    assert_eq!(failure.span, span(3));
+    assert_eq!(
+        mismatch(failure),
+        ("json /expected-offset", "a number == 4", "\"5\"")
+    );
+
+    let missing = req("PATCH", &url)
+        .expect_body(body(|b| b.json = vec![("/nope".into(), equals("x"))]))
+        .step();
+    let result = run(vec![missing], &ctx).await;
+    assert_eq!(
+        mismatch(failed(&result)),
+        ("json /nope", "\"x\"", "no value at that pointer")
+    );
+
+    let not_json = req("GET", &respond(200, &[], "<Error/>"))
+        .expect_body(body(|b| b.json_presence = vec![("/type".into(), true)]))
+        .step();
+    let result = run(vec![not_json], &ctx).await;
+    let (what, _, actual) = mismatch(failed(&result));
+    assert_eq!(what, "json /type");
+    assert!(actual.starts_with("a body that is not JSON ("), "{actual}");
+
+    let capture_missing = req("GET", &respond(200, &[], "{}"))
+        .capture("x", CaptureSource::Json("/expected-offset".into()), None)
+        .step();
+    let result = run(vec![capture_missing], &ctx).await;
+    assert_eq!(
+        mismatch(inconclusive(&result)),
+        (
+            "capture x",
+            "a value at /expected-offset",
+            "no value at that pointer"
+        )
+    );
+}
+
+#[tokio::test]
+async fn structured_field_headers_and_dictionary_member_captures() {
+    let server = servers::start().await;
+    let ctx = context(&server.url);
+    let url = respond(
+        204,
+        &[
+            ("Upload-Complete", "?1"),
+            ("Upload-Offset", "5"),
+            ("Upload-Limit", "max-size=100, max-age=3600"),
+        ],
+        "",
+    );
+    let sf = |kind, then: Vec<ValueMatcher>, members: Vec<(&str, HeaderMatcher)>| {
+        HeaderMatcher::Value(vec![ValueMatcher::Sf(Box::new(SfMatcher {
+            kind,
+            then,
+            members: members
+                .into_iter()
+                .map(|(key, matcher)| (key.to_owned(), matcher))
+                .collect(),
+        }))])
+    };
+    let at_least_one = sf(SfKind::Integer, vec![compare(Comparison::Ge, "1")], vec![]);
+    let passing = req("HEAD", &url)
+        .expect_header(
+            "Upload-Complete",
+            sf(SfKind::Boolean, vec![equals("?1")], vec![]),
+        )
+        .expect_header(
+            "Upload-Offset",
+            sf(SfKind::Integer, vec![compare(Comparison::Eq, "5")], vec![]),
+        )
+        .expect_header(
+            "Upload-Limit",
+            sf(
+                SfKind::Dictionary,
+                vec![],
+                vec![
+                    ("max-size", at_least_one),
+                    ("min-append-size", HeaderMatcher::Absent),
+                ],
+            ),
+        )
+        .capture(
+            "max_size",
+            CaptureSource::Member {
+                header: "Upload-Limit".into(),
+                key: "max-size".into(),
+            },
+            None,
+        )
+        .step();
+    let echo = req("GET", "{{target}}respond?status=200&h=X-Got:{{max_size}}")
+        .expect_value("X-Got", equals("100"))
+        .step();
+    assert_passed(&run(vec![passing, echo], &ctx).await);
+
+    let not_a_boolean = req("HEAD", &url)
+        .expect_header("Upload-Offset", sf(SfKind::Boolean, vec![], vec![]))
+        .step();
+    let result = run(vec![not_a_boolean], &ctx).await;
+    let failure = failed(&result);
+    assert_eq!(failure.span, span(10));
+    assert_eq!(
+        mismatch(failure),
+        (
+            "header Upload-Offset",
+            "a structured boolean (RFC 9651)",
+            "\"5\", an item whose bare item is an integer, not a boolean"
+        )
+    );
+
+    let no_member = req("HEAD", &url)
+        .capture(
+            "x",
+            CaptureSource::Member {
+                header: "Upload-Limit".into(),
+                key: "min-append-size".into(),
+            },
+            None,
+        )
+        .step();
+    let result = run(vec![no_member], &ctx).await;
+    assert_eq!(
+        mismatch(inconclusive(&result)),
+        (
+            "capture x",
+            "a member min-append-size in Upload-Limit",
+            "no member min-append-size in \"max-size=100, max-age=3600\""
+        )
+    );
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use url::Url;
 use super::expect::{CheckError, Received, joined};
 use super::scope::Scope;
 use crate::scenario::model::{Capture, CaptureSource};
-use crate::wire::xml;
+use crate::wire::{json, sf, xml};
 
 /// Runs a step's captures in order, writing each value to the scenario scope. A capture
 /// that finds nothing, and has no `default`, stops the scenario (inconclusive): later
@@ -135,6 +135,35 @@ fn capture_one(
         }
         CaptureSource::Header { name, resolve_url } => {
             header(name, received.header(name), *resolve_url, "")?
+        }
+        CaptureSource::Member { header: name, key } => {
+            let Some(value) = received.header(name) else {
+                return Err(missing(format!("a {name} header"), "no such header".into()));
+            };
+            match sf::member_value(&value, key) {
+                Ok(Some(member)) => member,
+                Ok(None) => {
+                    return Err(missing(
+                        format!("a member {key} in {name}"),
+                        format!("no member {key} in {value:?}"),
+                    ));
+                }
+                Err(why) => {
+                    return Err(missing(
+                        format!("a member {key} in {name}"),
+                        format!("{value:?}, {why}"),
+                    ));
+                }
+            }
+        }
+        CaptureSource::Json(pointer) => {
+            let text = received
+                .body
+                .text("a json capture")
+                .map_err(|error| CheckError::Eval(error, capture.span.clone()))?;
+            json::parse(&text)
+                .and_then(|document| json::value_text(&document, pointer))
+                .map_err(|error| missing(format!("a value at {pointer}"), error.to_string()))?
         }
         CaptureSource::Xml(path) => {
             let text = received

@@ -8,9 +8,11 @@ use super::outcome::ContinueOutcome;
 use super::response::{BodyPlan, BodySummary, Equality};
 use super::scope::{EvalError, Scope};
 use crate::scenario::model::{
-    BodyExpect, DateOrder, Expect, HeaderExpect, HeaderMatcher, InterimExpect, SourceSpan,
-    StatusExpect, StatusPattern, ValueMatcher,
+    BodyExpect, DateOrder, Expect, HeaderExpect, HeaderMatcher, InterimExpect, SfMatcher,
+    SourceSpan, StatusExpect, StatusPattern, ValueMatcher,
 };
+use crate::wire::json::{self, JsonLookupError};
+use crate::wire::sf;
 use crate::wire::xml::{self, XmlLookupError};
 
 /// A response as the checks and captures see it.
@@ -342,6 +344,52 @@ fn check_body(
             ));
         }
     }
+    if !expect.json.is_empty() || !expect.json_presence.is_empty() {
+        let text = body
+            .text("a json check")
+            .map_err(|error| CheckError::Eval(error, span.clone()))?;
+        let document = json::parse(&text);
+        let lookup = |pointer: &str| {
+            document
+                .as_ref()
+                .map_err(|error| JsonLookupError::NotJson(not_json(error)))
+                .and_then(|document| json::value_text(document, pointer))
+        };
+        for (pointer, present) in &expect.json_presence {
+            let what = format!("json {pointer}");
+            let expected = if *present {
+                "a value at that pointer"
+            } else {
+                "no value at that pointer"
+            };
+            match lookup(pointer) {
+                Ok(value) if !present => {
+                    return Err(mismatch(&what, expected.into(), format!("one, {value:?}")));
+                }
+                Err(JsonLookupError::Missing) if *present => {
+                    return Err(mismatch(&what, expected.into(), "none".into()));
+                }
+                Err(error @ JsonLookupError::NotJson(_)) => {
+                    return Err(mismatch(&what, expected.into(), error.to_string()));
+                }
+                // As expected: a value where one should be, none where none should.
+                Ok(_) | Err(JsonLookupError::Missing) => {}
+            }
+        }
+        for (pointer, matcher) in &expect.json {
+            let what = format!("json {pointer}");
+            match lookup(pointer) {
+                Ok(value) => {
+                    match_value(matcher, &value, scope).map_err(|error| error.at(what, span))?
+                }
+                Err(error) => {
+                    let expected = describe(matcher, scope)
+                        .map_err(|error| CheckError::Eval(error, span.clone()))?;
+                    return Err(mismatch(&what, expected, error.to_string()));
+                }
+            }
+        }
+    }
     if !expect.xml.is_empty() || !expect.xml_presence.is_empty() || expect.root.is_some() {
         let text = body
             .text("an xml check")
@@ -397,6 +445,14 @@ fn check_body(
     Ok(())
 }
 
+/// The reason a body is not JSON, from the error that said so.
+fn not_json(error: &JsonLookupError) -> String {
+    match error {
+        JsonLookupError::NotJson(reason) => reason.clone(),
+        JsonLookupError::Missing => "no value".into(),
+    }
+}
+
 fn bytes(n: u64) -> String {
     if n == 1 {
         "1 byte".into()
@@ -448,7 +504,87 @@ pub(crate) fn describe(matcher: &ValueMatcher, scope: Scope<'_>) -> Result<Strin
                 scope.render(expected)?
             )
         }
+        ValueMatcher::Sf(sf) => {
+            let mut described = format!("a structured {} (RFC 9651)", sf.kind.name());
+            for check in &sf.then {
+                described.push_str(&format!(", {}", describe(check, scope)?));
+            }
+            for (key, member) in &sf.members {
+                described.push_str(&format!(", {}", describe_member(key, member, scope)?));
+            }
+            described
+        }
     })
+}
+
+/// A dictionary member's expectation as a report reads it.
+fn describe_member(
+    key: &str,
+    matcher: &HeaderMatcher,
+    scope: Scope<'_>,
+) -> Result<String, EvalError> {
+    Ok(match matcher {
+        HeaderMatcher::Present => format!("a member {key}"),
+        HeaderMatcher::Absent => format!("no member {key}"),
+        HeaderMatcher::Value(checks) => {
+            let described = checks
+                .iter()
+                .map(|check| describe(check, scope))
+                .collect::<Result<Vec<_>, _>>()?;
+            format!("member {key}: {}", described.join(" and "))
+        }
+    })
+}
+
+/// `sf:` with the checks on what it parsed: the canonical value, then the members.
+fn match_structured(sf: &SfMatcher, actual: &str, scope: Scope<'_>) -> Result<(), MatchError> {
+    let kind = sf.kind.name();
+    let parsed = sf::parse(sf.kind, actual).map_err(|why| MatchError::Mismatch {
+        expected: format!("a structured {kind} (RFC 9651)"),
+        actual: format!("{actual:?}, {why}"),
+    })?;
+    let canonical = sf::canonical(sf.kind, &parsed);
+    for check in &sf.then {
+        match_value(check, &canonical, scope).map_err(|error| match error {
+            MatchError::Mismatch { expected, actual } => MatchError::Mismatch {
+                expected: format!("a structured {kind}, {expected}"),
+                actual,
+            },
+            eval @ MatchError::Eval(_) => eval,
+        })?;
+    }
+    let sf::Parsed::Dictionary(dictionary) = &parsed else {
+        // The loader allows `members` only with `sf: dictionary`.
+        return Ok(());
+    };
+    for (key, matcher) in &sf.members {
+        let value = sf::member(dictionary, key);
+        let mismatch = |actual: String| -> Result<(), MatchError> {
+            Err(MatchError::Mismatch {
+                expected: describe_member(key, matcher, scope)?,
+                actual,
+            })
+        };
+        match (matcher, value) {
+            (HeaderMatcher::Absent, None) | (HeaderMatcher::Present, Some(_)) => {}
+            (HeaderMatcher::Absent, Some(value)) => mismatch(format!("{key}={value}"))?,
+            (HeaderMatcher::Present | HeaderMatcher::Value(_), None) => {
+                mismatch(format!("no member {key} in {actual:?}"))?
+            }
+            (HeaderMatcher::Value(checks), Some(value)) => {
+                for check in checks {
+                    match_value(check, &value, scope).map_err(|error| match error {
+                        MatchError::Mismatch { expected, actual } => MatchError::Mismatch {
+                            expected: format!("member {key}: {expected}"),
+                            actual: format!("{key}: {actual}"),
+                        },
+                        eval @ MatchError::Eval(_) => eval,
+                    })?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An entity tag without its `W/` prefix and surrounding double quotes: S3 sends
@@ -512,6 +648,7 @@ pub(crate) fn match_value(
                 }
             }
         }
+        ValueMatcher::Sf(sf) => return match_structured(sf, actual, scope),
         ValueMatcher::Date(order, expected) => {
             let rendered = scope.render(expected)?;
             let bound = httpdate::parse_http_date(rendered.trim()).map_err(|_| {
@@ -548,7 +685,7 @@ mod tests {
 
     use super::*;
     use crate::engine::scope::ScenarioVars;
-    use crate::scenario::model::Comparison;
+    use crate::scenario::model::{Comparison, SfKind};
     use crate::scenario::template::Template;
 
     fn t(source: &str) -> Template {
@@ -673,6 +810,100 @@ mod tests {
             after("tomorrow", date),
             Err(MatchError::Eval(EvalError::Invalid(_)))
         ));
+    }
+
+    fn sf(
+        kind: SfKind,
+        then: Vec<ValueMatcher>,
+        members: Vec<(&str, HeaderMatcher)>,
+    ) -> ValueMatcher {
+        ValueMatcher::Sf(Box::new(SfMatcher {
+            kind,
+            then,
+            members: members
+                .into_iter()
+                .map(|(key, matcher)| (key.to_owned(), matcher))
+                .collect(),
+        }))
+    }
+
+    #[test]
+    fn structured_fields_check_the_type_then_the_parsed_value() {
+        let offset = sf(
+            SfKind::Integer,
+            vec![ValueMatcher::Compare(Comparison::Eq, t("5"))],
+            vec![],
+        );
+        assert!(matches(offset.clone(), "5").is_ok());
+        assert!(
+            matches(offset.clone(), "5;x=1").is_ok(),
+            "parameters dropped"
+        );
+        assert_eq!(
+            mismatch(matches(offset.clone(), "6")),
+            ("a structured integer, a number == 5".into(), "\"6\"".into())
+        );
+        assert_eq!(
+            mismatch(matches(offset, "5.0")),
+            (
+                "a structured integer (RFC 9651)".into(),
+                "\"5.0\", an item whose bare item is a decimal, not an integer".into()
+            )
+        );
+        let complete = sf(SfKind::Boolean, vec![ValueMatcher::Equals(t("?1"))], vec![]);
+        assert!(matches(complete.clone(), "?1").is_ok());
+        assert!(mismatch(matches(complete.clone(), "?0")).1.contains("?0"));
+        assert!(
+            mismatch(matches(complete, "true"))
+                .1
+                .contains("a token, not a boolean")
+        );
+    }
+
+    #[test]
+    fn dictionary_members_are_checked_on_their_bare_items() {
+        let limit = sf(
+            SfKind::Dictionary,
+            vec![],
+            vec![
+                (
+                    "max-size",
+                    HeaderMatcher::Value(vec![sf(
+                        SfKind::Integer,
+                        vec![ValueMatcher::Compare(Comparison::Ge, t("1"))],
+                        vec![],
+                    )]),
+                ),
+                ("min-append-size", HeaderMatcher::Absent),
+            ],
+        );
+        assert!(matches(limit.clone(), "max-size=100").is_ok());
+        assert!(matches(limit.clone(), "max-size=100;p, max-age=3600").is_ok());
+        // RFC 9651: a member whose value is not an integer fails `sf: integer`.
+        assert_eq!(
+            mismatch(matches(limit.clone(), "max-size=1.5")),
+            (
+                "member max-size: a structured integer (RFC 9651)".into(),
+                "max-size: \"1.5\", an item whose bare item is a decimal, not an integer".into()
+            )
+        );
+        assert_eq!(
+            mismatch(matches(limit.clone(), "max-size=0")).0,
+            "member max-size: a structured integer, a number >= 1"
+        );
+        assert_eq!(
+            mismatch(matches(limit.clone(), "max-size=1, min-append-size=5")).1,
+            "min-append-size=5"
+        );
+        assert_eq!(
+            mismatch(matches(limit.clone(), "max-age=1")).1,
+            "no member max-size in \"max-age=1\""
+        );
+        assert!(
+            mismatch(matches(limit, "max-size=="))
+                .1
+                .contains("not a structured dictionary")
+        );
     }
 
     #[test]

@@ -414,6 +414,66 @@ pub enum ValueMatcher {
     /// Both are HTTP-dates (RFC 9110 §5.6.7, any of its three forms) and the value
     /// is strictly later (`After`) or earlier (`Before`) than the template's.
     Date(DateOrder, Template),
+    /// The value is an RFC 9651 structured field of a type, and what it holds
+    /// passes further checks.
+    Sf(Box<SfMatcher>),
+}
+
+/// `{sf: integer, eq: 5}`, `{sf: dictionary, members: {…}}`.
+#[derive(Clone, Debug)]
+pub struct SfMatcher {
+    pub kind: SfKind,
+    /// The other checks of the map, on the parsed value serialized canonically:
+    /// a bare-item kind's bare item alone (parameters dropped: `5;a=1` reads
+    /// `5`), an `item` with its parameters, a `list` or `dictionary` whole.
+    pub then: Vec<ValueMatcher>,
+    /// A dictionary's members by key, each read as its bare item (or inner
+    /// list) serialized canonically: `max-size=100` gives `100` to its checks.
+    pub members: Vec<(String, HeaderMatcher)>,
+}
+
+/// The RFC 9651 types `sf:` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SfKind {
+    Integer,
+    Decimal,
+    String,
+    Token,
+    Boolean,
+    ByteSequence,
+    /// Any Item, with its parameters.
+    Item,
+    List,
+    Dictionary,
+}
+
+impl SfKind {
+    pub const ALL: [SfKind; 9] = [
+        SfKind::Integer,
+        SfKind::Decimal,
+        SfKind::String,
+        SfKind::Token,
+        SfKind::Boolean,
+        SfKind::ByteSequence,
+        SfKind::Item,
+        SfKind::List,
+        SfKind::Dictionary,
+    ];
+
+    /// As written after `sf:`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SfKind::Integer => "integer",
+            SfKind::Decimal => "decimal",
+            SfKind::String => "string",
+            SfKind::Token => "token",
+            SfKind::Boolean => "boolean",
+            SfKind::ByteSequence => "byte-sequence",
+            SfKind::Item => "item",
+            SfKind::List => "list",
+            SfKind::Dictionary => "dictionary",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -499,6 +559,11 @@ pub struct BodyExpect {
     pub xml: Vec<(String, ValueMatcher)>,
     /// Element path → whether it must be present (`true`) or absent (`false`).
     pub xml_presence: Vec<(String, bool)>,
+    /// JSON Pointer (RFC 6901) → check on the value there (a string's
+    /// characters, anything else as compact JSON).
+    pub json: Vec<(String, ValueMatcher)>,
+    /// JSON Pointer → whether a value must be there (`true`) or not (`false`).
+    pub json_presence: Vec<(String, bool)>,
     /// The local name the root element must have. Paths read any root, since a
     /// root's name is checked only where a requirement names it.
     pub root: Option<String>,
@@ -569,6 +634,12 @@ pub enum CaptureSource {
     Body,
     /// The HTTP status code.
     Status,
+    /// A member of a header that is an RFC 9651 dictionary: its bare item
+    /// (a string's characters, without quotes; other types serialized).
+    Member { header: String, key: String },
+    /// A value in a JSON body by JSON Pointer (RFC 6901): a string's
+    /// characters, other values as JSON text.
+    Json(String),
     /// A header of the first interim (1xx) response with this status
     /// (`{interim: 104, header: Location}`), resolved like a final one's.
     InterimHeader {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 
-use super::matcher::{MatcherMap, keys_listed};
+pub use super::matcher::MatcherSyntax;
 use super::model::Comparison;
 use super::scalar::Scalar;
 use super::scalar::ScalarVisitor;
@@ -400,12 +400,16 @@ pub struct BodyExpectSyntax {
     pub crc32: Option<Spanned<String>>,
     #[serde(default)]
     pub xml: BTreeMap<String, Spanned<MatcherSyntax>>,
+    /// JSON Pointer (RFC 6901) → check, for JSON bodies (RFC 9457 problem details).
+    #[serde(default)]
+    pub json: BTreeMap<String, Spanned<MatcherSyntax>>,
     /// The local name the root element must have; paths under `xml` read any root.
     #[serde(default)]
     pub root: Option<Spanned<String>>,
 }
 
-/// `{header: Location, resolve_url: true}`, `{xml: Path/To/Elem}`, `{body: true, regex: …}`, `{status: true}`.
+/// `{header: Location, resolve_url: true}`, `{xml: Path/To/Elem}`, `{json: /pointer}`,
+/// `{body: true, regex: …}`, `{status: true}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaptureSyntax {
@@ -416,8 +420,14 @@ pub struct CaptureSyntax {
     /// With `header`: read it from the first interim (1xx) response with this status.
     #[serde(default)]
     pub interim: Option<Spanned<Scalar>>,
+    /// With `header`: read this member of the header as an RFC 9651 dictionary.
+    #[serde(default)]
+    pub member: Option<String>,
     #[serde(default)]
     pub xml: Option<String>,
+    /// A JSON Pointer (RFC 6901) into a JSON body.
+    #[serde(default)]
+    pub json: Option<Spanned<String>>,
     #[serde(default)]
     pub body: bool,
     #[serde(default)]
@@ -503,13 +513,6 @@ impl<'de> Deserialize<'de> for StatusSyntax {
         }
         deserializer.deserialize_any(StatusVisitor)
     }
-}
-
-/// A check on a string value: a plain scalar means "equals"; a map names the checks.
-#[derive(Debug)]
-pub enum MatcherSyntax {
-    Shorthand(Scalar),
-    Map(Box<MatcherMap>),
 }
 
 /// A request body or an expected body: a plain scalar is text; a map names the source.
@@ -624,11 +627,6 @@ macro_rules! scalar_or_map {
     };
 }
 
-scalar_or_map!(
-    MatcherSyntax,
-    MatcherMap,
-    format!("a value to equal, or a map of checks ({})", keys_listed())
-);
 scalar_or_map!(
     BodySyntax,
     BodyMap,

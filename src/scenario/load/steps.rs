@@ -420,17 +420,47 @@ impl<'a> Loader<'a> {
         let sources = [
             syntax.header.is_some(),
             syntax.xml.is_some(),
+            syntax.json.is_some(),
             syntax.body,
             syntax.status,
         ];
         if sources.iter().filter(|s| **s).count() != 1 {
-            self.push(ctx.source().error(
-                at,
-                LoadErrorKind::StepShape(
-                    "a capture takes exactly one of `header`, `xml`, `body: true` or `status: true`"
-                        .into(),
+            self.push(
+                ctx.source().error(
+                    at,
+                    LoadErrorKind::StepShape(
+                        "a capture takes exactly one of `header`, `xml`, `json`, `body: true` or \
+                     `status: true`"
+                            .into(),
+                    ),
                 ),
+            );
+            return None;
+        }
+        if let Some(pointer) = &syntax.json
+            && !pointer.value.is_empty()
+            && !pointer.value.starts_with('/')
+        {
+            self.push(ctx.source().error(
+                &pointer.referenced,
+                LoadErrorKind::InvalidValue(format!(
+                    "`{}` is not a JSON Pointer: write it from the root, `/{}` (RFC 6901)",
+                    pointer.value, pointer.value
+                )),
             ));
+            return None;
+        }
+        if syntax.member.is_some() && (syntax.header.is_none() || syntax.resolve_url) {
+            self.push(
+                ctx.source().error(
+                    at,
+                    LoadErrorKind::StepShape(
+                        "`member` reads a member of a `header` (a structured dictionary), \
+                     without `resolve_url`"
+                            .into(),
+                    ),
+                ),
+            );
             return None;
         }
         if syntax.resolve_url && syntax.header.is_none() {
@@ -481,7 +511,23 @@ impl<'a> Loader<'a> {
             ));
             return None;
         }
-        let source = if let (Some(name), Some(status)) = (&syntax.header, interim) {
+        let source = if let (Some(name), Some(key)) = (&syntax.header, &syntax.member) {
+            if interim.is_some() {
+                self.push(ctx.source().error(
+                    at,
+                    LoadErrorKind::StepShape(
+                        "`member` reads the final response's header; drop `interim`".into(),
+                    ),
+                ));
+                return None;
+            }
+            CaptureSource::Member {
+                header: name.clone(),
+                key: key.clone(),
+            }
+        } else if let Some(pointer) = &syntax.json {
+            CaptureSource::Json(pointer.value.clone())
+        } else if let (Some(name), Some(status)) = (&syntax.header, interim) {
             CaptureSource::InterimHeader {
                 status,
                 name: name.clone(),
