@@ -613,6 +613,13 @@ async fn interim_expectations_count_select_by_status_and_check_headers() {
     let result = run(vec![too_few], &ctx).await;
     let failure = failed(&result);
     assert_eq!(failure.span, span(30));
+    let shown = upspec::report::failure::render_exchange(failure.exchange.as_ref().unwrap());
+    assert!(
+        shown.contains(
+            "  interim responses received:\n    100\n    104\n      location: /uploads/1\n    104\n"
+        ),
+        "the report shows the interim responses:\n{shown}"
+    );
     assert_eq!(
         mismatch(failure),
         (
