@@ -802,7 +802,7 @@ async fn without_an_answer_the_body_goes_after_the_wait_and_the_check_fails() {
     let seen = seen.recv().await.unwrap();
     assert_eq!(seen.before_answer, 10);
     assert!(
-        seen.waited >= Duration::from_millis(400) && seen.waited < Duration::from_secs(1),
+        seen.waited >= Duration::from_millis(400) && seen.waited < Duration::from_secs(3),
         "the body came after the step's wait: {:?}",
         seen.waited
     );
