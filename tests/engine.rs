@@ -7,11 +7,13 @@ mod support;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use upspec::engine::outcome::{Failure, FailureKind, Outcome, ResponseRecord, ScenarioResult};
+use upspec::engine::outcome::{
+    ContinueOutcome, Failure, FailureKind, Outcome, ResponseRecord, ScenarioResult,
+};
 use upspec::engine::{RunContext, run_scenario};
 use upspec::scenario::model::{
     BodyExpect, BodySource, CaptureSource, Comparison, Condition, DigestAlgorithm, HeaderMatcher,
-    StatusPattern, Step, ValueMatcher,
+    SfKind, SfMatcher, StatusPattern, Step, ValueMatcher,
 };
 
 use support::build::{
@@ -580,6 +582,251 @@ async fn an_interim_flood_is_counted_but_not_kept() {
     assert!(exchange.interim.iter().all(|r| r.status == 104));
 }
 
+// ------------------------------------------------- interim expectations, 100-continue
+
+/// 100, then two 104 with Location, then 201.
+const INTERIMS: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n\
+    HTTP/1.1 104 Upload Resumption Supported\r\nLocation: /uploads/1\r\n\r\n\
+    HTTP/1.1 104 Upload Resumption Supported\r\nLocation: /uploads/1\r\nX-N: 2\r\n\r\n\
+    HTTP/1.1 201 Created\r\nLocation: /uploads/1\r\nContent-Length: 0\r\n\r\n";
+
+#[tokio::test]
+async fn interim_expectations_count_select_by_status_and_check_headers() {
+    let (target, _) = servers::scripted(INTERIMS).await;
+    let ctx = context(&target);
+    let present = HeaderMatcher::Present;
+    let location = HeaderMatcher::Value(vec![equals("/uploads/1")]);
+    let passing = req("POST", "{{target}}uploads")
+        .text("0123")
+        .status(&[code(201)])
+        .expect_interim(104, &[(Comparison::Ge, 1)], &[("location", location)], None)
+        .expect_interim(104, &[(Comparison::Eq, 2)], &[], None)
+        .expect_interim(100, &[(Comparison::Eq, 1)], &[], None)
+        .expect_interim(103, &[(Comparison::Eq, 0)], &[], None)
+        .step();
+    assert_passed(&run(vec![passing], &ctx).await);
+
+    let too_few = req("POST", "{{target}}uploads")
+        .text("0123")
+        .expect_interim(104, &[(Comparison::Ge, 3)], &[], None)
+        .step();
+    let result = run(vec![too_few], &ctx).await;
+    let failure = failed(&result);
+    assert_eq!(failure.span, span(30));
+    let shown = upspec::report::failure::render_exchange(failure.exchange.as_ref().unwrap());
+    assert!(
+        shown.contains(
+            "  interim responses received:\n    100\n    104\n      location: /uploads/1\n    104\n"
+        ),
+        "the report shows the interim responses:\n{shown}"
+    );
+    assert_eq!(
+        mismatch(failure),
+        (
+            "interim 104 count",
+            "a number >= 3",
+            "2 (interim responses 100, 104, 104)"
+        )
+    );
+
+    let none_wanted = req("POST", "{{target}}uploads")
+        .text("0123")
+        .expect_interim(100, &[(Comparison::Eq, 0)], &[], None)
+        .step();
+    let result = run(vec![none_wanted], &ctx).await;
+    assert_eq!(mismatch(failed(&result)).0, "interim 100 count");
+
+    // Checked on each selected response: the first 104 lacks X-N.
+    let each = req("POST", "{{target}}uploads")
+        .text("0123")
+        .expect_interim(104, &[(Comparison::Ge, 1)], &[("x-n", present)], None)
+        .step();
+    let result = run(vec![each], &ctx).await;
+    let failure = failed(&result);
+    assert_eq!(failure.span, span(40), "the header expectation's own line");
+    assert_eq!(
+        mismatch(failure),
+        (
+            "interim 104 (interim response #2) header x-n",
+            "the header",
+            "no such header"
+        )
+    );
+}
+
+#[tokio::test]
+async fn interim_before_needs_the_other_status_to_come_later() {
+    let (target, _) = servers::scripted(INTERIMS).await;
+    let ctx = context(&target);
+    let in_order = req("POST", "{{target}}uploads")
+        .text("0123")
+        .expect_interim(100, &[(Comparison::Ge, 1)], &[], Some(104))
+        .step();
+    assert_passed(&run(vec![in_order], &ctx).await);
+
+    let reversed = req("POST", "{{target}}uploads")
+        .text("0123")
+        .expect_interim(104, &[(Comparison::Ge, 1)], &[], Some(100))
+        .step();
+    let result = run(vec![reversed], &ctx).await;
+    assert_eq!(
+        mismatch(failed(&result)),
+        (
+            "interim 104 order",
+            "every 104 before the first 100",
+            "#2 came after the first 100, #1 (interim responses 100, 104, 104)"
+        )
+    );
+
+    let never = req("POST", "{{target}}uploads")
+        .text("0123")
+        .expect_interim(104, &[(Comparison::Ge, 1)], &[], Some(103))
+        .step();
+    let result = run(vec![never], &ctx).await;
+    assert_eq!(
+        mismatch(failed(&result)).2,
+        "no 103 arrived (interim responses 100, 104, 104)"
+    );
+}
+
+#[tokio::test]
+async fn captures_read_the_first_interim_response_of_a_status() {
+    let (target, _) = servers::scripted(INTERIMS).await;
+    let ctx = context(&target);
+    let interim_location = |status| CaptureSource::InterimHeader {
+        status,
+        name: "Location".into(),
+        resolve_url: true,
+    };
+    let steps = vec![
+        req("POST", "{{target}}uploads")
+            .text("0123")
+            .capture("early", interim_location(104), None)
+            .step(),
+        req("POST", "{{early}}")
+            .text("0123")
+            .status(&[code(201)])
+            .step(),
+    ];
+    let result = run(steps, &ctx).await;
+    assert_passed(&result);
+    assert!(result.transcript[1].request.url.ends_with("/uploads/1"));
+
+    let missing = req("POST", "{{target}}uploads")
+        .text("0123")
+        .capture("early", interim_location(103), None)
+        .step();
+    let result = run(vec![missing], &ctx).await;
+    let failure = inconclusive(&result);
+    assert_eq!(failure.span, span(20));
+    assert_eq!(
+        mismatch(failure),
+        (
+            "capture early",
+            "an interim 103 response with a Location header",
+            "no interim 103 response"
+        )
+    );
+}
+
+#[tokio::test]
+async fn expect_continue_holds_the_body_until_100_continue() {
+    let (target, mut seen) = servers::expect_continue(servers::ContinueAnswer::Continue, 10).await;
+    let step = req("POST", "{{target}}")
+        .header("Expect", "100-Continue")
+        .text("0123456789")
+        .status(&[code(204)])
+        .continue_answered()
+        .expect_interim(100, &[(Comparison::Eq, 1)], &[], None)
+        .step();
+    let result = run(vec![step], &context(&target)).await;
+    assert_passed(&result);
+    let seen = seen.recv().await.unwrap();
+    assert_eq!(seen.before_answer, 0, "nothing of the body before the 100");
+    assert_eq!(seen.after_answer, 10);
+    assert_eq!(
+        result.transcript[0].expect_continue,
+        Some(ContinueOutcome::Continued)
+    );
+    assert_eq!(result.transcript[0].request.body_len, 10);
+}
+
+#[tokio::test]
+async fn a_final_answer_to_expect_continue_means_no_body_and_a_new_connection() {
+    let (target, mut seen) =
+        servers::expect_continue(servers::ContinueAnswer::FinalAtOnce, 10).await;
+    let step = |status| {
+        req("POST", "{{target}}")
+            .header("Expect", "100-continue")
+            .text("0123456789")
+            .status(&[code(status)])
+            .continue_answered()
+            .step()
+    };
+    let result = run(vec![step(201), step(201)], &context(&target)).await;
+    assert_passed(&result);
+    for _ in 0..2 {
+        let seen = tokio::time::timeout(Duration::from_secs(5), seen.recv())
+            .await
+            .expect("the client closes the connection")
+            .unwrap();
+        assert_eq!((seen.before_answer, seen.after_answer), (0, 0));
+    }
+    let exchange = &result.transcript[0];
+    assert_eq!(exchange.expect_continue, Some(ContinueOutcome::Answered));
+    assert_eq!(exchange.request.body_len, 0, "the body was never sent");
+}
+
+#[tokio::test]
+async fn without_an_answer_the_body_goes_after_the_wait_and_the_check_fails() {
+    let (target, mut seen) = servers::expect_continue(servers::ContinueAnswer::Silent, 10).await;
+    let step = req("POST", "{{target}}")
+        .header("Expect", "100-continue")
+        .text("0123456789")
+        .continue_timeout("400ms")
+        .status(&[code(204)])
+        .continue_answered()
+        .step();
+    let result = run(vec![step], &context(&target)).await;
+    let failure = failed(&result);
+    assert_eq!(failure.span, span(4));
+    assert_eq!(
+        mismatch(failure),
+        (
+            "Expect: 100-continue",
+            "a 100 (Continue), or a final response, before the body was sent",
+            "neither before the wait ran out: the body was sent after it, and a 100 (Continue) \
+             came only later"
+        )
+    );
+    let seen = seen.recv().await.unwrap();
+    assert_eq!(seen.before_answer, 10);
+    assert!(
+        seen.waited >= Duration::from_millis(400) && seen.waited < Duration::from_secs(3),
+        "the body came after the step's wait: {:?}",
+        seen.waited
+    );
+    assert_eq!(
+        result.transcript[0].expect_continue,
+        Some(ContinueOutcome::WaitElapsed)
+    );
+}
+
+#[tokio::test]
+async fn continue_answered_without_the_expectation_fails_saying_so() {
+    let (target, _) = servers::expect_continue(servers::ContinueAnswer::FinalAtOnce, 10).await;
+    let step = req("POST", "{{target}}")
+        .text("0123456789")
+        .continue_answered()
+        .step();
+    let result = run(vec![step], &context(&target)).await;
+    assert!(
+        mismatch(failed(&result))
+            .2
+            .starts_with("no expectation to answer")
+    );
+}
+
 // ------------------------------------------------------------------ stall_after
 
 /// The next event from a stall-watching server, within a bound so a lost one fails.
@@ -1055,6 +1302,175 @@ async fn every_digest_algorithm_passes_and_fails() {
         );
         assert_eq!(actual, digest.to_ascii_lowercase());
     }
+}
+
+const PROBLEM: &str = r#"{"type":"https://iana.org/assignments/http-problem-types#mismatching-upload-offset","title":"offset mismatch","expected-offset":5,"provided-offset":3}"#;
+
+#[tokio::test]
+async fn json_pointers_check_and_capture_problem_details() {
+    let server = servers::start().await;
+    let ctx = context(&server.url);
+    let url = respond(
+        409,
+        &[("Content-Type", "application/problem+json")],
+        PROBLEM,
+    );
+    let problem_type = "https://iana.org/assignments/http-problem-types#mismatching-upload-offset";
+    let passing = req("PATCH", &url)
+        .expect_body(body(|b| {
+            b.json = vec![
+                ("/type".into(), equals(problem_type)),
+                ("/expected-offset".into(), compare(Comparison::Eq, "5")),
+            ];
+            b.json_presence = vec![("/title".into(), true), ("/detail".into(), false)];
+        }))
+        .capture(
+            "expected",
+            CaptureSource::Json("/expected-offset".into()),
+            None,
+        )
+        .step();
+    let echo = req("GET", "{{target}}respond?status=200&h=X-Got:{{expected}}")
+        .expect_value("X-Got", equals("5"))
+        .step();
+    assert_passed(&run(vec![passing, echo], &ctx).await);
+
+    let wrong = req("PATCH", &url)
+        .expect_body(body(|b| {
+            b.json = vec![("/expected-offset".into(), compare(Comparison::Eq, "4"))]
+        }))
+        .step();
+    let result = run(vec![wrong], &ctx).await;
+    let failure = failed(&result);
+    assert_eq!(failure.span, span(3));
+    assert_eq!(
+        mismatch(failure),
+        ("json /expected-offset", "a number == 4", "\"5\"")
+    );
+
+    let missing = req("PATCH", &url)
+        .expect_body(body(|b| b.json = vec![("/nope".into(), equals("x"))]))
+        .step();
+    let result = run(vec![missing], &ctx).await;
+    assert_eq!(
+        mismatch(failed(&result)),
+        ("json /nope", "\"x\"", "no value at that pointer")
+    );
+
+    let not_json = req("GET", &respond(200, &[], "<Error/>"))
+        .expect_body(body(|b| b.json_presence = vec![("/type".into(), true)]))
+        .step();
+    let result = run(vec![not_json], &ctx).await;
+    let (what, _, actual) = mismatch(failed(&result));
+    assert_eq!(what, "json /type");
+    assert!(actual.starts_with("a body that is not JSON ("), "{actual}");
+
+    let capture_missing = req("GET", &respond(200, &[], "{}"))
+        .capture("x", CaptureSource::Json("/expected-offset".into()), None)
+        .step();
+    let result = run(vec![capture_missing], &ctx).await;
+    assert_eq!(
+        mismatch(inconclusive(&result)),
+        (
+            "capture x",
+            "a value at /expected-offset",
+            "no value at that pointer"
+        )
+    );
+}
+
+#[tokio::test]
+async fn structured_field_headers_and_dictionary_member_captures() {
+    let server = servers::start().await;
+    let ctx = context(&server.url);
+    let url = respond(
+        204,
+        &[
+            ("Upload-Complete", "?1"),
+            ("Upload-Offset", "5"),
+            ("Upload-Limit", "max-size=100, max-age=3600"),
+        ],
+        "",
+    );
+    let sf = |kind, then: Vec<ValueMatcher>, members: Vec<(&str, HeaderMatcher)>| {
+        HeaderMatcher::Value(vec![ValueMatcher::Sf(Box::new(SfMatcher {
+            kind,
+            then,
+            members: members
+                .into_iter()
+                .map(|(key, matcher)| (key.to_owned(), matcher))
+                .collect(),
+        }))])
+    };
+    let at_least_one = sf(SfKind::Integer, vec![compare(Comparison::Ge, "1")], vec![]);
+    let passing = req("HEAD", &url)
+        .expect_header(
+            "Upload-Complete",
+            sf(SfKind::Boolean, vec![equals("?1")], vec![]),
+        )
+        .expect_header(
+            "Upload-Offset",
+            sf(SfKind::Integer, vec![compare(Comparison::Eq, "5")], vec![]),
+        )
+        .expect_header(
+            "Upload-Limit",
+            sf(
+                SfKind::Dictionary,
+                vec![],
+                vec![
+                    ("max-size", at_least_one),
+                    ("min-append-size", HeaderMatcher::Absent),
+                ],
+            ),
+        )
+        .capture(
+            "max_size",
+            CaptureSource::Member {
+                header: "Upload-Limit".into(),
+                key: "max-size".into(),
+            },
+            None,
+        )
+        .step();
+    let echo = req("GET", "{{target}}respond?status=200&h=X-Got:{{max_size}}")
+        .expect_value("X-Got", equals("100"))
+        .step();
+    assert_passed(&run(vec![passing, echo], &ctx).await);
+
+    let not_a_boolean = req("HEAD", &url)
+        .expect_header("Upload-Offset", sf(SfKind::Boolean, vec![], vec![]))
+        .step();
+    let result = run(vec![not_a_boolean], &ctx).await;
+    let failure = failed(&result);
+    assert_eq!(failure.span, span(10));
+    assert_eq!(
+        mismatch(failure),
+        (
+            "header Upload-Offset",
+            "a structured boolean (RFC 9651)",
+            "\"5\", an item whose bare item is an integer, not a boolean"
+        )
+    );
+
+    let no_member = req("HEAD", &url)
+        .capture(
+            "x",
+            CaptureSource::Member {
+                header: "Upload-Limit".into(),
+                key: "min-append-size".into(),
+            },
+            None,
+        )
+        .step();
+    let result = run(vec![no_member], &ctx).await;
+    assert_eq!(
+        mismatch(inconclusive(&result)),
+        (
+            "capture x",
+            "a member min-append-size in Upload-Limit",
+            "no member min-append-size in \"max-size=100, max-age=3600\""
+        )
+    );
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use upspec::assembly::load;
 use upspec::scenario::SpecTree;
-use upspec::scenario::model::{CutEnd, Step};
+use upspec::scenario::model::{Comparison, CutEnd, HeaderMatcher, SfKind, Step, ValueMatcher};
 
 use golden_cases::check_golden_cases;
 
@@ -146,6 +146,104 @@ scenarios:
     assert_eq!(
         request(2).timeout.as_ref().unwrap().to_string(),
         "{{chunk + 10}}s"
+    );
+}
+
+#[test]
+fn interim_structured_field_and_json_checks_lower() {
+    let yaml = r#"
+scenarios:
+  - id: issue-13
+    title: one of each new check
+    level: MUST
+    steps:
+      - request:
+          method: POST
+          url: "{{target}}"
+          headers: { Expect: 100-continue }
+          body: hello
+          continue_timeout: 250ms
+        expect:
+          status: 201
+          continue_answered: true
+          interim:
+            - status: 104
+              headers: { Location: { present: true } }
+              before: 100
+            - { status: 100, count: 1 }
+            - { status: 103, count: { ge: 0, le: 2 } }
+          headers:
+            Upload-Complete: { sf: boolean, equals: "?1" }
+            Upload-Limit: { sf: dictionary, members: { max-size: { sf: integer, ge: 1 }, min-append-size: { absent: true } } }
+          body:
+            json:
+              /type: { equals: "https://iana.org/assignments/http-problem-types#mismatching-upload-offset" }
+              /expected-offset: { sf: integer, eq: 5 }
+              /detail: { absent: true }
+        capture:
+          early: { interim: 104, header: Location, resolve_url: true }
+          max_size: { header: Upload-Limit, member: max-size }
+          expected: { json: /expected-offset }
+"#;
+    let suite = load(&SpecTree::in_memory([("new.yaml", yaml)])).unwrap_or_else(|e| panic!("{e}"));
+    let Step::Request(request) = &suite.scenarios[0].steps[0] else {
+        panic!("a request");
+    };
+    assert_eq!(
+        request
+            .continue_timeout
+            .as_ref()
+            .unwrap()
+            .as_literal()
+            .unwrap(),
+        "250ms"
+    );
+    let expect = &request.expect;
+    assert_eq!(expect.continue_answered.as_ref().unwrap().line, 15);
+    let interim: Vec<_> = expect
+        .interim
+        .iter()
+        .map(|i| (i.status, i.count.clone(), i.headers.len(), i.before))
+        .collect();
+    assert_eq!(
+        interim,
+        [
+            (104, vec![(Comparison::Ge, 1)], 1, Some(100)),
+            (100, vec![(Comparison::Eq, 1)], 0, None),
+            (103, vec![(Comparison::Ge, 0), (Comparison::Le, 2)], 0, None),
+        ]
+    );
+    let sf = |index: usize| match &expect.headers[index].matcher {
+        HeaderMatcher::Value(checks) => match checks.as_slice() {
+            [ValueMatcher::Sf(sf)] => sf.clone(),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    // BTreeMap order: Upload-Complete, Upload-Limit.
+    assert_eq!(sf(0).kind, SfKind::Boolean);
+    assert!(matches!(sf(0).then.as_slice(), [ValueMatcher::Equals(_)]));
+    let limit = sf(1);
+    assert_eq!(limit.kind, SfKind::Dictionary);
+    let members: Vec<&str> = limit.members.iter().map(|(key, _)| key.as_str()).collect();
+    assert_eq!(members, ["max-size", "min-append-size"]);
+    let body = expect.body.as_ref().unwrap();
+    let pointers: Vec<&str> = body.json.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(pointers, ["/expected-offset", "/type"]);
+    assert!(matches!(body.json[0].1, ValueMatcher::Sf(_)));
+    assert_eq!(body.json_presence, [("/detail".to_owned(), false)]);
+    let sources: Vec<String> = request
+        .captures
+        .iter()
+        .map(|c| format!("{}={:?}", c.var, c.source))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "early=InterimHeader { status: 104, name: \"Location\", resolve_url: true }",
+            "expected=Json(\"/expected-offset\")",
+            "max_size=Member { header: \"Upload-Limit\", key: \"max-size\" }",
+        ]
     );
 }
 

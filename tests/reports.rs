@@ -410,7 +410,7 @@ fn json_report_lists_every_catalogue_requirement_with_exclusions_and_reasons() {
     };
     assert_eq!(by_id("TUS-CORE-OPT-OK")["verdict"], "met");
     assert_eq!(by_id("TUS-CORE-HEAD-NOSTORE")["verdict"], "not_run");
-    let excluded = by_id("TUS-CWU-EXPECT");
+    let excluded = by_id("TUS-META-NONASCII");
     assert_eq!(excluded["verdict"], "excluded");
     assert!(excluded["reason"].as_str().is_some_and(|r| !r.is_empty()));
     let schema: serde_json::Value =

@@ -322,6 +322,16 @@ faults! {
         summary: "The 201 of a creation with bytes reports Upload-Offset: 0, though the bytes are stored",
         violates: ["TUS-CWU-201", "TUS-CWU-FULL"],
     }
+    /// hyper answers `Expect: 100-continue` when the handler first reads the
+    /// body; a handler that first does slow work (a store round trip, a
+    /// virus scanner's queue) leaves the client waiting, and a client that
+    /// waited its while sends the body unasked. The 100 comes, late, after it.
+    ExpectContinueLate {
+        name: "expect-continue-late",
+        scope: "tus creation-with-upload",
+        summary: "A creation with Expect: 100-continue gets its 100 Continue only 2 s later, after the client has given up waiting and sent the body",
+        violates: ["TUS-CWU-EXPECT"],
+    }
     /// The extension list written by hand, one name short.
     CreationWithUploadAlone {
         name: "creation-with-upload-alone",

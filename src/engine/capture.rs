@@ -2,10 +2,10 @@
 
 use url::Url;
 
-use super::expect::{CheckError, Received};
+use super::expect::{CheckError, Received, joined};
 use super::scope::Scope;
 use crate::scenario::model::{Capture, CaptureSource};
-use crate::wire::xml;
+use crate::wire::{json, sf, xml};
 
 /// Runs a step's captures in order, writing each value to the scenario scope. A capture
 /// that finds nothing, and has no `default`, stops the scenario (inconclusive): later
@@ -86,27 +86,84 @@ fn capture_one(
         actual,
         span: capture.span.clone(),
     };
-    let raw = match &capture.source {
-        CaptureSource::Header { name, resolve_url } => {
-            // A header's `default` stands in for the header itself, so a URL default
-            // is resolved like the value it replaces.
-            let value = match (received.header(name), &capture.default) {
-                (Some(value), _) => value,
-                (None, Some(default)) => default.clone(),
-                (None, None) => {
-                    return Err(missing(format!("a {name} header"), "no such header".into()));
-                }
-            };
-            if *resolve_url {
-                request_url
-                    .join(&value)
-                    .map_err(|error| {
-                        missing(format!("a URL in {name}"), format!("{value:?} ({error})"))
-                    })?
-                    .to_string()
-            } else {
-                value
+    let header = |name: &String, value: Option<String>, resolve_url: bool, of: &str| {
+        // A header's `default` stands in for the header itself, so a URL default
+        // is resolved like the value it replaces.
+        let value = match (value, &capture.default) {
+            (Some(value), _) => value,
+            (None, Some(default)) => default.clone(),
+            (None, None) => {
+                return Err(missing(
+                    format!("a {name} header{of}"),
+                    "no such header".into(),
+                ));
             }
+        };
+        if resolve_url {
+            request_url
+                .join(&value)
+                .map(|url| url.to_string())
+                .map_err(|error| {
+                    missing(format!("a URL in {name}"), format!("{value:?} ({error})"))
+                })
+        } else {
+            Ok(value)
+        }
+    };
+    let raw = match &capture.source {
+        CaptureSource::InterimHeader {
+            status,
+            name,
+            resolve_url,
+        } => {
+            let first = received.interim.iter().find(|(s, _)| s == status);
+            match first {
+                Some((_, headers)) => header(
+                    name,
+                    joined(headers, name),
+                    *resolve_url,
+                    &format!(" in the first interim {status}"),
+                )?,
+                None if capture.default.is_some() => header(name, None, *resolve_url, "")?,
+                None => {
+                    return Err(missing(
+                        format!("an interim {status} response with a {name} header"),
+                        format!("no interim {status} response"),
+                    ));
+                }
+            }
+        }
+        CaptureSource::Header { name, resolve_url } => {
+            header(name, received.header(name), *resolve_url, "")?
+        }
+        CaptureSource::Member { header: name, key } => {
+            let Some(value) = received.header(name) else {
+                return Err(missing(format!("a {name} header"), "no such header".into()));
+            };
+            match sf::member_value(&value, key) {
+                Ok(Some(member)) => member,
+                Ok(None) => {
+                    return Err(missing(
+                        format!("a member {key} in {name}"),
+                        format!("no member {key} in {value:?}"),
+                    ));
+                }
+                Err(why) => {
+                    return Err(missing(
+                        format!("a member {key} in {name}"),
+                        format!("{value:?}, {why}"),
+                    ));
+                }
+            }
+        }
+        CaptureSource::Json(pointer) => {
+            let text = received
+                .body
+                .text("a json capture")
+                .map_err(|error| CheckError::Eval(error, capture.span.clone()))?;
+            json::parse(&text)
+                .and_then(|document| json::value_text(&document, pointer))
+                .map_err(|error| missing(format!("a value at {pointer}"), error.to_string()))?
         }
         CaptureSource::Xml(path) => {
             let text = received

@@ -4,12 +4,15 @@
 
 use http::HeaderMap;
 
+use super::outcome::ContinueOutcome;
 use super::response::{BodyPlan, BodySummary, Equality};
 use super::scope::{EvalError, Scope};
 use crate::scenario::model::{
-    BodyExpect, DateOrder, Expect, HeaderExpect, HeaderMatcher, SourceSpan, StatusExpect,
-    StatusPattern, ValueMatcher,
+    BodyExpect, DateOrder, Expect, HeaderExpect, HeaderMatcher, InterimExpect, SfMatcher,
+    SourceSpan, StatusExpect, StatusPattern, ValueMatcher,
 };
+use crate::wire::json::{self, JsonLookupError};
+use crate::wire::sf;
 use crate::wire::xml::{self, XmlLookupError};
 
 /// A response as the checks and captures see it.
@@ -18,21 +21,30 @@ pub(crate) struct Received {
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
     pub(crate) body: BodySummary,
+    /// The interim (1xx) responses before it, in order (the first 100 of them).
+    pub(crate) interim: Vec<(u16, HeaderMap)>,
+    /// How the request's `Expect: 100-continue` was settled, when it had one.
+    pub(crate) expect_continue: Option<ContinueOutcome>,
 }
 
 impl Received {
     /// All values of a header joined with `, `, which HTTP defines as equivalent
     /// to the separate fields.
     pub(crate) fn header(&self, name: &str) -> Option<String> {
-        let mut values = self.headers.get_all(name).iter().peekable();
-        values.peek()?;
-        Some(
-            values
-                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
+        joined(&self.headers, name)
     }
+}
+
+/// All values of a header in `headers` joined with `, `.
+pub(crate) fn joined(headers: &HeaderMap, name: &str) -> Option<String> {
+    let mut values = headers.get_all(name).iter().peekable();
+    values.peek()?;
+    Some(
+        values
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
 
 /// Why a check did not pass, and where it is written.
@@ -110,8 +122,14 @@ pub(crate) fn check(
     if let Some(status) = &expect.status {
         check_status(status, received.status)?;
     }
+    if let Some(span) = &expect.continue_answered {
+        check_continue_answered(received, span)?;
+    }
+    for interim in &expect.interim {
+        check_interim(interim, &received.interim, scope)?;
+    }
     for header in &expect.headers {
-        check_header(header, received, scope)?;
+        check_header(header, &received.headers, "", scope)?;
     }
     if let Some(body) = &expect.body {
         check_body(
@@ -144,13 +162,107 @@ fn check_status(expect: &StatusExpect, status: u16) -> Result<(), CheckError> {
     })
 }
 
-fn check_header(
-    expect: &HeaderExpect,
-    received: &Received,
+/// `continue_answered: true`: a 100 (Continue) or a final response came before
+/// the client's wait for one ran out.
+fn check_continue_answered(received: &Received, span: &SourceSpan) -> Result<(), CheckError> {
+    let late = received.interim.iter().any(|(status, _)| *status == 100);
+    let actual = match received.expect_continue {
+        Some(ContinueOutcome::Continued | ContinueOutcome::Answered) => return Ok(()),
+        Some(ContinueOutcome::WaitElapsed) if late => {
+            "neither before the wait ran out: the body was sent after it, and a 100 (Continue) \
+             came only later"
+        }
+        Some(ContinueOutcome::WaitElapsed) => {
+            "neither before the wait ran out: the body was sent after it without a 100 (Continue)"
+        }
+        None => "no expectation to answer: the request sent no body with `Expect: 100-continue`",
+    };
+    Err(CheckError::Mismatch {
+        what: "Expect: 100-continue".into(),
+        expected: "a 100 (Continue), or a final response, before the body was sent".into(),
+        actual: actual.into(),
+        span: span.clone(),
+    })
+}
+
+/// One `interim:` entry: the interim responses with its status, counted, each
+/// with its headers, each before the first interim response with `before`.
+fn check_interim(
+    expect: &InterimExpect,
+    interim: &[(u16, HeaderMap)],
     scope: Scope<'_>,
 ) -> Result<(), CheckError> {
-    let what = format!("header {}", expect.name);
-    let value = received.header(&expect.name);
+    let status = expect.status;
+    let arrived: Vec<String> = interim.iter().map(|(s, _)| s.to_string()).collect();
+    let arrived = if arrived.is_empty() {
+        "no interim response".to_owned()
+    } else {
+        format!("interim responses {}", arrived.join(", "))
+    };
+    let mismatch = |what: String, expected: String, actual: String| CheckError::Mismatch {
+        what,
+        expected,
+        actual,
+        span: expect.span.clone(),
+    };
+    let selected: Vec<(usize, &HeaderMap)> = interim
+        .iter()
+        .enumerate()
+        .filter(|(_, (s, _))| *s == status)
+        .map(|(index, (_, headers))| (index, headers))
+        .collect();
+    let count = selected.len() as u64;
+    if let Some((comparison, bound)) = expect
+        .count
+        .iter()
+        .find(|(comparison, bound)| !comparison.holds(u128::from(count), u128::from(*bound)))
+    {
+        return Err(mismatch(
+            format!("interim {status} count"),
+            format!("a number {} {bound}", comparison.as_str()),
+            format!("{count} ({arrived})"),
+        ));
+    }
+    for (index, headers) in &selected {
+        let what = format!("interim {status} (interim response #{}) ", index + 1);
+        for header in &expect.headers {
+            check_header(header, headers, &what, scope)?;
+        }
+    }
+    if let Some(before) = expect.before {
+        let first = interim.iter().position(|(s, _)| *s == before);
+        for (index, _) in &selected {
+            let in_order = first.is_some_and(|first| *index < first);
+            if !in_order {
+                let actual = match first {
+                    None => format!("no {before} arrived ({arrived})"),
+                    Some(first) => format!(
+                        "#{} came after the first {before}, #{} ({arrived})",
+                        index + 1,
+                        first + 1
+                    ),
+                };
+                return Err(mismatch(
+                    format!("interim {status} order"),
+                    format!("every {status} before the first {before}"),
+                    actual,
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A header expectation on `headers`; `prefix` names the response when it is
+/// not the final one.
+fn check_header(
+    expect: &HeaderExpect,
+    headers: &HeaderMap,
+    prefix: &str,
+    scope: Scope<'_>,
+) -> Result<(), CheckError> {
+    let what = format!("{prefix}header {}", expect.name);
+    let value = joined(headers, &expect.name);
     let mismatch = |expected: &str, actual: String| CheckError::Mismatch {
         what: what.clone(),
         expected: expected.into(),
@@ -232,6 +344,52 @@ fn check_body(
             ));
         }
     }
+    if !expect.json.is_empty() || !expect.json_presence.is_empty() {
+        let text = body
+            .text("a json check")
+            .map_err(|error| CheckError::Eval(error, span.clone()))?;
+        let document = json::parse(&text);
+        let lookup = |pointer: &str| {
+            document
+                .as_ref()
+                .map_err(|error| JsonLookupError::NotJson(not_json(error)))
+                .and_then(|document| json::value_text(document, pointer))
+        };
+        for (pointer, present) in &expect.json_presence {
+            let what = format!("json {pointer}");
+            let expected = if *present {
+                "a value at that pointer"
+            } else {
+                "no value at that pointer"
+            };
+            match lookup(pointer) {
+                Ok(value) if !present => {
+                    return Err(mismatch(&what, expected.into(), format!("one, {value:?}")));
+                }
+                Err(JsonLookupError::Missing) if *present => {
+                    return Err(mismatch(&what, expected.into(), "none".into()));
+                }
+                Err(error @ JsonLookupError::NotJson(_)) => {
+                    return Err(mismatch(&what, expected.into(), error.to_string()));
+                }
+                // As expected: a value where one should be, none where none should.
+                Ok(_) | Err(JsonLookupError::Missing) => {}
+            }
+        }
+        for (pointer, matcher) in &expect.json {
+            let what = format!("json {pointer}");
+            match lookup(pointer) {
+                Ok(value) => {
+                    match_value(matcher, &value, scope).map_err(|error| error.at(what, span))?
+                }
+                Err(error) => {
+                    let expected = describe(matcher, scope)
+                        .map_err(|error| CheckError::Eval(error, span.clone()))?;
+                    return Err(mismatch(&what, expected, error.to_string()));
+                }
+            }
+        }
+    }
     if !expect.xml.is_empty() || !expect.xml_presence.is_empty() || expect.root.is_some() {
         let text = body
             .text("an xml check")
@@ -287,6 +445,14 @@ fn check_body(
     Ok(())
 }
 
+/// The reason a body is not JSON, from the error that said so.
+fn not_json(error: &JsonLookupError) -> String {
+    match error {
+        JsonLookupError::NotJson(reason) => reason.clone(),
+        JsonLookupError::Missing => "no value".into(),
+    }
+}
+
 fn bytes(n: u64) -> String {
     if n == 1 {
         "1 byte".into()
@@ -338,7 +504,87 @@ pub(crate) fn describe(matcher: &ValueMatcher, scope: Scope<'_>) -> Result<Strin
                 scope.render(expected)?
             )
         }
+        ValueMatcher::Sf(sf) => {
+            let mut described = format!("a structured {} (RFC 9651)", sf.kind.name());
+            for check in &sf.then {
+                described.push_str(&format!(", {}", describe(check, scope)?));
+            }
+            for (key, member) in &sf.members {
+                described.push_str(&format!(", {}", describe_member(key, member, scope)?));
+            }
+            described
+        }
     })
+}
+
+/// A dictionary member's expectation as a report reads it.
+fn describe_member(
+    key: &str,
+    matcher: &HeaderMatcher,
+    scope: Scope<'_>,
+) -> Result<String, EvalError> {
+    Ok(match matcher {
+        HeaderMatcher::Present => format!("a member {key}"),
+        HeaderMatcher::Absent => format!("no member {key}"),
+        HeaderMatcher::Value(checks) => {
+            let described = checks
+                .iter()
+                .map(|check| describe(check, scope))
+                .collect::<Result<Vec<_>, _>>()?;
+            format!("member {key}: {}", described.join(" and "))
+        }
+    })
+}
+
+/// `sf:` with the checks on what it parsed: the canonical value, then the members.
+fn match_structured(sf: &SfMatcher, actual: &str, scope: Scope<'_>) -> Result<(), MatchError> {
+    let kind = sf.kind.name();
+    let parsed = sf::parse(sf.kind, actual).map_err(|why| MatchError::Mismatch {
+        expected: format!("a structured {kind} (RFC 9651)"),
+        actual: format!("{actual:?}, {why}"),
+    })?;
+    let canonical = sf::canonical(sf.kind, &parsed);
+    for check in &sf.then {
+        match_value(check, &canonical, scope).map_err(|error| match error {
+            MatchError::Mismatch { expected, actual } => MatchError::Mismatch {
+                expected: format!("a structured {kind}, {expected}"),
+                actual,
+            },
+            eval @ MatchError::Eval(_) => eval,
+        })?;
+    }
+    let sf::Parsed::Dictionary(dictionary) = &parsed else {
+        // The loader allows `members` only with `sf: dictionary`.
+        return Ok(());
+    };
+    for (key, matcher) in &sf.members {
+        let value = sf::member(dictionary, key);
+        let mismatch = |actual: String| -> Result<(), MatchError> {
+            Err(MatchError::Mismatch {
+                expected: describe_member(key, matcher, scope)?,
+                actual,
+            })
+        };
+        match (matcher, value) {
+            (HeaderMatcher::Absent, None) | (HeaderMatcher::Present, Some(_)) => {}
+            (HeaderMatcher::Absent, Some(value)) => mismatch(format!("{key}={value}"))?,
+            (HeaderMatcher::Present | HeaderMatcher::Value(_), None) => {
+                mismatch(format!("no member {key} in {actual:?}"))?
+            }
+            (HeaderMatcher::Value(checks), Some(value)) => {
+                for check in checks {
+                    match_value(check, &value, scope).map_err(|error| match error {
+                        MatchError::Mismatch { expected, actual } => MatchError::Mismatch {
+                            expected: format!("member {key}: {expected}"),
+                            actual: format!("{key}: {actual}"),
+                        },
+                        eval @ MatchError::Eval(_) => eval,
+                    })?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An entity tag without its `W/` prefix and surrounding double quotes: S3 sends
@@ -402,6 +648,7 @@ pub(crate) fn match_value(
                 }
             }
         }
+        ValueMatcher::Sf(sf) => return match_structured(sf, actual, scope),
         ValueMatcher::Date(order, expected) => {
             let rendered = scope.render(expected)?;
             let bound = httpdate::parse_http_date(rendered.trim()).map_err(|_| {
@@ -438,7 +685,7 @@ mod tests {
 
     use super::*;
     use crate::engine::scope::ScenarioVars;
-    use crate::scenario::model::Comparison;
+    use crate::scenario::model::{Comparison, SfKind};
     use crate::scenario::template::Template;
 
     fn t(source: &str) -> Template {
@@ -563,6 +810,100 @@ mod tests {
             after("tomorrow", date),
             Err(MatchError::Eval(EvalError::Invalid(_)))
         ));
+    }
+
+    fn sf(
+        kind: SfKind,
+        then: Vec<ValueMatcher>,
+        members: Vec<(&str, HeaderMatcher)>,
+    ) -> ValueMatcher {
+        ValueMatcher::Sf(Box::new(SfMatcher {
+            kind,
+            then,
+            members: members
+                .into_iter()
+                .map(|(key, matcher)| (key.to_owned(), matcher))
+                .collect(),
+        }))
+    }
+
+    #[test]
+    fn structured_fields_check_the_type_then_the_parsed_value() {
+        let offset = sf(
+            SfKind::Integer,
+            vec![ValueMatcher::Compare(Comparison::Eq, t("5"))],
+            vec![],
+        );
+        assert!(matches(offset.clone(), "5").is_ok());
+        assert!(
+            matches(offset.clone(), "5;x=1").is_ok(),
+            "parameters dropped"
+        );
+        assert_eq!(
+            mismatch(matches(offset.clone(), "6")),
+            ("a structured integer, a number == 5".into(), "\"6\"".into())
+        );
+        assert_eq!(
+            mismatch(matches(offset, "5.0")),
+            (
+                "a structured integer (RFC 9651)".into(),
+                "\"5.0\", an item whose bare item is a decimal, not an integer".into()
+            )
+        );
+        let complete = sf(SfKind::Boolean, vec![ValueMatcher::Equals(t("?1"))], vec![]);
+        assert!(matches(complete.clone(), "?1").is_ok());
+        assert!(mismatch(matches(complete.clone(), "?0")).1.contains("?0"));
+        assert!(
+            mismatch(matches(complete, "true"))
+                .1
+                .contains("a token, not a boolean")
+        );
+    }
+
+    #[test]
+    fn dictionary_members_are_checked_on_their_bare_items() {
+        let limit = sf(
+            SfKind::Dictionary,
+            vec![],
+            vec![
+                (
+                    "max-size",
+                    HeaderMatcher::Value(vec![sf(
+                        SfKind::Integer,
+                        vec![ValueMatcher::Compare(Comparison::Ge, t("1"))],
+                        vec![],
+                    )]),
+                ),
+                ("min-append-size", HeaderMatcher::Absent),
+            ],
+        );
+        assert!(matches(limit.clone(), "max-size=100").is_ok());
+        assert!(matches(limit.clone(), "max-size=100;p, max-age=3600").is_ok());
+        // RFC 9651: a member whose value is not an integer fails `sf: integer`.
+        assert_eq!(
+            mismatch(matches(limit.clone(), "max-size=1.5")),
+            (
+                "member max-size: a structured integer (RFC 9651)".into(),
+                "max-size: \"1.5\", an item whose bare item is a decimal, not an integer".into()
+            )
+        );
+        assert_eq!(
+            mismatch(matches(limit.clone(), "max-size=0")).0,
+            "member max-size: a structured integer, a number >= 1"
+        );
+        assert_eq!(
+            mismatch(matches(limit.clone(), "max-size=1, min-append-size=5")).1,
+            "min-append-size=5"
+        );
+        assert_eq!(
+            mismatch(matches(limit.clone(), "max-age=1")).1,
+            "no member max-size in \"max-age=1\""
+        );
+        assert!(
+            mismatch(matches(limit, "max-size=="))
+                .1
+                .contains("not a structured dictionary")
+        );
     }
 
     #[test]

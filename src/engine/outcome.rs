@@ -149,7 +149,21 @@ pub struct Exchange {
     pub interim: Vec<InterimRecord>,
     /// How many interim responses came, including those not kept in `interim`.
     pub interim_count: u64,
+    /// For a request with `Expect: 100-continue` and a body: what let the body
+    /// go, or kept it back.
+    pub expect_continue: Option<ContinueOutcome>,
     pub duration: Duration,
+}
+
+/// How a request's `Expect: 100-continue` was settled (RFC 9110 §10.1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContinueOutcome {
+    /// A `100 (Continue)` came first: the body was sent after it.
+    Continued,
+    /// A final response came first: the body was not sent.
+    Answered,
+    /// Neither came within the client's wait: the body was sent anyway.
+    WaitElapsed,
 }
 
 /// An interim (1xx) response: `100 Continue`, `104 Upload Resumption Supported`, ….

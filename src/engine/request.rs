@@ -15,10 +15,15 @@ use url::Url;
 
 use super::body::{BodyEncoding, Cut, Payload, Upload, UploadProgress, WithTrailers};
 use super::expect::Received;
-use super::outcome::{Exchange, InterimRecord, RequestRecord, ResponseRecord, Secrets};
+use super::outcome::{
+    ContinueOutcome, Exchange, InterimRecord, RequestRecord, ResponseRecord, Secrets,
+};
 use super::response::{BodyPlan, EXCERPT_CAP, Inspector};
 use super::scope::{EvalError, Scope};
-use super::transport::{BodyError, InterimLog, RequestBody, Trailing, Transport, TransportError};
+use super::transport::{
+    BodyError, ContinueGate, DEFAULT_CONTINUE_WAIT, InterimLog, RequestBody, Trailing, Transport,
+    TransportError, expects_continue,
+};
 use crate::scenario::model::{DigestAlgorithm, RequestStep};
 use crate::scenario::template::Template;
 use crate::scenario::units;
@@ -36,6 +41,9 @@ pub(crate) struct Prepared {
     pub(crate) cut: Option<Cut>,
     /// The step's own bound on the exchange, when it sets one.
     pub(crate) timeout: Option<Duration>,
+    /// How long a body is held for a `100 (Continue)` when the request carries
+    /// `Expect: 100-continue`.
+    pub(crate) continue_wait: Duration,
     /// Set when a session frames the body as it is sent (a signed chunk coding):
     /// `body` is then the payload.
     pub(crate) encoding: Option<Arc<dyn BodyEncoding>>,
@@ -127,6 +135,12 @@ pub(crate) fn prepare(
         .as_ref()
         .map(|template| rendered(scope, template, "timeout", units::parse_duration))
         .transpose()?;
+    let continue_wait = step
+        .continue_timeout
+        .as_ref()
+        .map(|template| rendered(scope, template, "continue_timeout", units::parse_duration))
+        .transpose()?
+        .unwrap_or(DEFAULT_CONTINUE_WAIT);
     let declared = body.as_ref().map(Payload::len);
     if let Some(cut) = &cut
         && cut.after > declared.unwrap_or(0)
@@ -168,6 +182,7 @@ pub(crate) fn prepare(
         trailers,
         cut,
         timeout,
+        continue_wait,
         encoding: None,
     })
 }
@@ -260,18 +275,33 @@ pub(crate) async fn perform(
                 .boxed_unsync()
         };
     }
+    // A body waits for its 100 (Continue) when the request asks for one; an
+    // empty one has nothing to hold (hyper's server ignores the expectation then).
+    let gate = (payload.is_some_and(|payload| payload.len() > 0)
+        && expects_continue(&prepared.headers))
+    .then(ContinueGate::default);
+    if let Some(gate) = &gate {
+        body = gate.hold(body, prepared.continue_wait);
+    }
     let mut request = http::Request::new(body);
     *request.method_mut() = prepared.method.clone();
     *request.headers_mut() = prepared.headers.clone();
     let interim = InterimLog::default();
-    interim.attach(&mut request);
+    interim.attach(&mut request, gate.clone());
     let mut state = Transfer {
         head: None,
         inspector: Inspector::new(plan),
     };
     let result = tokio::time::timeout_at(
         deadline,
-        transfer(transport, &prepared.url, request, &mut state, &progress),
+        transfer(
+            transport,
+            &prepared.url,
+            request,
+            &mut state,
+            &progress,
+            gate.as_ref(),
+        ),
     )
     .await;
     let interrupted = match result {
@@ -282,8 +312,16 @@ pub(crate) async fn perform(
         // The step asked for a broken connection, or stalled its body and the server
         // ended the request by closing the connection: whatever the transport says then
         // is the expected result, and a response that arrived before it still counts.
-        // So does a body withdrawn after an early error response.
-        Ok(Err(_)) if progress.aborted() || progress.stalled() || progress.withdrawn() => None,
+        // So does a body withdrawn after an early error response, or withheld
+        // after a final response to `Expect: 100-continue`.
+        Ok(Err(_))
+            if progress.aborted()
+                || progress.stalled()
+                || progress.withdrawn()
+                || withheld(gate.as_ref()) =>
+        {
+            None
+        }
         Ok(Err(TransferError::Body(error))) => Some(Interrupted::Framing(format!(
             "the response body broke off after {} bytes: {}",
             state.inspector.len(),
@@ -327,6 +365,7 @@ pub(crate) async fn perform(
             })
             .collect(),
         interim_count: interims.count,
+        expect_continue: gate.as_ref().and_then(ContinueGate::outcome),
         duration: started.elapsed(),
     };
     let received = match (&interrupted, state.head) {
@@ -334,6 +373,12 @@ pub(crate) async fn perform(
             status,
             headers,
             body: state.inspector.finish(),
+            interim: interims
+                .kept
+                .into_iter()
+                .map(|(status, headers)| (status.as_u16(), headers))
+                .collect(),
+            expect_continue: exchange.expect_continue,
         }),
         _ => None,
     };
@@ -368,12 +413,16 @@ async fn transfer(
     request: http::Request<RequestBody>,
     state: &mut Transfer,
     progress: &UploadProgress,
+    gate: Option<&ContinueGate>,
 ) -> Result<(), TransferError> {
     // A HEAD response has no body whatever its Content-Length says: hyper knows.
     let mut response = transport
         .send(url, request)
         .await
         .map_err(TransferError::Request)?;
+    if let Some(gate) = gate {
+        gate.answered();
+    }
     let status = response.head.status;
     state.head = Some((status.as_u16(), response.head.headers.clone()));
     if status.is_client_error() || status.is_server_error() {
@@ -383,6 +432,11 @@ async fn transfer(
         state.inspector.feed(&chunk);
     }
     response.finish().await.map_err(TransferError::Trailing)
+}
+
+/// Whether a final response came before the 100 (Continue) a held body waited for.
+fn withheld(gate: Option<&ContinueGate>) -> bool {
+    gate.and_then(ContinueGate::outcome) == Some(ContinueOutcome::Answered)
 }
 
 /// Bytes shown of what a server sent past a response's end.
@@ -472,6 +526,7 @@ mod tests {
                 then: CutEnd::Abort,
             }),
             timeout: None,
+            continue_timeout: None,
             options: Vec::new(),
             checks: None,
             assume: Expect::default(),

@@ -112,6 +112,19 @@ pub fn render_exchange(exchange: &Exchange) -> String {
     for (name, value) in &request.trailers {
         let _ = writeln!(out, "    {name}: {value} (trailer)");
     }
+    if !exchange.interim.is_empty() {
+        let _ = writeln!(out, "  interim responses received:");
+        for interim in &exchange.interim {
+            let _ = writeln!(out, "    {}", interim.status);
+            for (name, value) in &interim.headers {
+                let _ = writeln!(out, "      {name}: {value}");
+            }
+        }
+        let unkept = exchange.interim_count - exchange.interim.len() as u64;
+        if unkept > 0 {
+            let _ = writeln!(out, "    … and {unkept} more");
+        }
+    }
     match &exchange.response {
         Some(response) => {
             let _ = writeln!(

@@ -7,6 +7,7 @@
 //!
 //! [`ValueMatcher`]: super::model::ValueMatcher
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
@@ -14,7 +15,14 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use super::model::{Comparison, DateOrder};
-use super::scalar::Scalar;
+use super::scalar::{Scalar, ScalarVisitor};
+
+/// A check on a string value: a plain scalar means "equals"; a map names the checks.
+#[derive(Debug)]
+pub enum MatcherSyntax {
+    Shorthand(Scalar),
+    Map(Box<MatcherMap>),
+}
 
 /// One value check written in a matcher map, with what it is written with.
 #[derive(Debug)]
@@ -26,6 +34,11 @@ pub enum WrittenCheck {
     Date(DateOrder, Spanned<Scalar>),
     OneOf(Vec<Spanned<Scalar>>),
     Regex(Spanned<String>),
+    /// `sf: integer`: the value parses as that RFC 9651 structured type; the
+    /// map's other checks then read it parsed (see `model::SfMatcher`).
+    Sf(Spanned<String>),
+    /// `members: {key: matcher}`: checks on a structured dictionary's members.
+    Members(BTreeMap<String, Spanned<MatcherSyntax>>),
 }
 
 /// A matcher written as a map: the presence keys, and the value checks in the
@@ -67,6 +80,8 @@ macro_rules! matcher_keys {
 }
 
 matcher_keys! {
+    "sf" => |value: Spanned<String>| WrittenCheck::Sf(value),
+    "members" => |value: BTreeMap<String, Spanned<MatcherSyntax>>| WrittenCheck::Members(value),
     "equals" => |value: Spanned<Scalar>| WrittenCheck::Equals(value),
     "contains" => |value: Spanned<Scalar>| WrittenCheck::Contains(value),
     "eq" => |value: Spanned<Scalar>| WrittenCheck::Compare(Comparison::Eq, value),
@@ -130,6 +145,49 @@ impl<'de> Deserialize<'de> for MatcherMap {
     }
 }
 
+impl<'de> Deserialize<'de> for MatcherSyntax {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarOrMap;
+        impl<'de> Visitor<'de> for ScalarOrMap {
+            type Value = MatcherSyntax;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(
+                    f,
+                    "a value to equal, or a map of checks ({})",
+                    keys_listed()
+                )
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<MatcherSyntax, E> {
+                ScalarVisitor.visit_str(v).map(MatcherSyntax::Shorthand)
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<MatcherSyntax, E> {
+                ScalarVisitor.visit_u64(v).map(MatcherSyntax::Shorthand)
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<MatcherSyntax, E> {
+                ScalarVisitor.visit_i64(v).map(MatcherSyntax::Shorthand)
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<MatcherSyntax, E> {
+                ScalarVisitor.visit_bool(v).map(MatcherSyntax::Shorthand)
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<MatcherSyntax, E> {
+                ScalarVisitor.visit_f64(v).map(MatcherSyntax::Shorthand)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MatcherSyntax, A::Error> {
+                MatcherMap::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|m| MatcherSyntax::Map(Box::new(m)))
+            }
+        }
+        deserializer.deserialize_any(ScalarOrMap)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,7 +205,9 @@ mod tests {
                 WrittenCheck::Contains(_)
                 | WrittenCheck::Etag(_)
                 | WrittenCheck::Date(..)
-                | WrittenCheck::OneOf(_) => "other",
+                | WrittenCheck::OneOf(_)
+                | WrittenCheck::Sf(_)
+                | WrittenCheck::Members(_) => "other",
             })
             .collect();
         assert_eq!(kinds, ["equals", "compare", "regex"]);

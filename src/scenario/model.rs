@@ -239,6 +239,10 @@ pub struct RequestStep {
     /// Bounds the exchange; a template so it can follow a server setting
     /// (`"{{tus_idle_timeout + 10}}s"`), checked at load time when literal.
     pub timeout: Option<Template>,
+    /// How long a request that carries `Expect: 100-continue` holds its body
+    /// back waiting for a `100 (Continue)` or a final response (RFC 9110
+    /// §10.1.1 lets a client go on after a wait); `None` for the default, 1 s.
+    pub continue_timeout: Option<Template>,
     /// Options that protocols add to a request (`sigv4:`), as each lowered them.
     pub options: Vec<Arc<dyn ProtocolOption>>,
     /// What the step's `expect` checks; `None` inherits from the enclosing step or,
@@ -329,6 +333,11 @@ pub enum BodySource {
 #[derive(Clone, Debug, Default)]
 pub struct Expect {
     pub status: Option<StatusExpect>,
+    /// `continue_answered: true`: the server answered the request's
+    /// `Expect: 100-continue` before the client's wait ran out.
+    pub continue_answered: Option<SourceSpan>,
+    /// Checks on the interim (1xx) responses before the final one, in the order written.
+    pub interim: Vec<InterimExpect>,
     /// In the order written; names compared case-insensitively.
     pub headers: Vec<HeaderExpect>,
     pub body: Option<BodyExpect>,
@@ -355,6 +364,26 @@ pub enum StatusPattern {
     Code(u16),
     /// `4xx`: the hundreds digit.
     Class(u8),
+}
+
+/// `interim: [{status: 104, count: {ge: 1}, headers: {…}, before: 100}]`: the
+/// interim responses with `status` (the selected ones) number as `count` says,
+/// each carries the headers, and each came before the first interim response
+/// with status `before`.
+#[derive(Clone, Debug)]
+pub struct InterimExpect {
+    /// A status from 100 to 199.
+    pub status: u16,
+    /// Every comparison must hold for the number of selected responses.
+    pub count: Vec<(Comparison, u64)>,
+    pub headers: Vec<HeaderExpect>,
+    pub before: Option<u16>,
+    pub span: SourceSpan,
+}
+
+impl InterimExpect {
+    /// The default count: at least one.
+    pub const AT_LEAST_ONE: (Comparison, u64) = (Comparison::Ge, 1);
 }
 
 #[derive(Clone, Debug)]
@@ -388,6 +417,66 @@ pub enum ValueMatcher {
     /// Both are HTTP-dates (RFC 9110 §5.6.7, any of its three forms) and the value
     /// is strictly later (`After`) or earlier (`Before`) than the template's.
     Date(DateOrder, Template),
+    /// The value is an RFC 9651 structured field of a type, and what it holds
+    /// passes further checks.
+    Sf(Box<SfMatcher>),
+}
+
+/// `{sf: integer, eq: 5}`, `{sf: dictionary, members: {…}}`.
+#[derive(Clone, Debug)]
+pub struct SfMatcher {
+    pub kind: SfKind,
+    /// The other checks of the map, on the parsed value serialized canonically:
+    /// a bare-item kind's bare item alone (parameters dropped: `5;a=1` reads
+    /// `5`), an `item` with its parameters, a `list` or `dictionary` whole.
+    pub then: Vec<ValueMatcher>,
+    /// A dictionary's members by key, each read as its bare item (or inner
+    /// list) serialized canonically: `max-size=100` gives `100` to its checks.
+    pub members: Vec<(String, HeaderMatcher)>,
+}
+
+/// The RFC 9651 types `sf:` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SfKind {
+    Integer,
+    Decimal,
+    String,
+    Token,
+    Boolean,
+    ByteSequence,
+    /// Any Item, with its parameters.
+    Item,
+    List,
+    Dictionary,
+}
+
+impl SfKind {
+    pub const ALL: [SfKind; 9] = [
+        SfKind::Integer,
+        SfKind::Decimal,
+        SfKind::String,
+        SfKind::Token,
+        SfKind::Boolean,
+        SfKind::ByteSequence,
+        SfKind::Item,
+        SfKind::List,
+        SfKind::Dictionary,
+    ];
+
+    /// As written after `sf:`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SfKind::Integer => "integer",
+            SfKind::Decimal => "decimal",
+            SfKind::String => "string",
+            SfKind::Token => "token",
+            SfKind::Boolean => "boolean",
+            SfKind::ByteSequence => "byte-sequence",
+            SfKind::Item => "item",
+            SfKind::List => "list",
+            SfKind::Dictionary => "dictionary",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -416,6 +505,28 @@ pub enum Comparison {
 }
 
 impl Comparison {
+    /// Every comparison, in the order of their keys in a matcher map.
+    pub const ALL: [Comparison; 6] = [
+        Comparison::Eq,
+        Comparison::Ne,
+        Comparison::Lt,
+        Comparison::Le,
+        Comparison::Gt,
+        Comparison::Ge,
+    ];
+
+    /// Its key in a matcher map: `eq`, `ge`, ….
+    pub fn key(self) -> &'static str {
+        match self {
+            Comparison::Eq => "eq",
+            Comparison::Ne => "ne",
+            Comparison::Lt => "lt",
+            Comparison::Le => "le",
+            Comparison::Gt => "gt",
+            Comparison::Ge => "ge",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Comparison::Eq => "==",
@@ -451,6 +562,11 @@ pub struct BodyExpect {
     pub xml: Vec<(String, ValueMatcher)>,
     /// Element path → whether it must be present (`true`) or absent (`false`).
     pub xml_presence: Vec<(String, bool)>,
+    /// JSON Pointer (RFC 6901) → check on the value there (a string's
+    /// characters, anything else as compact JSON).
+    pub json: Vec<(String, ValueMatcher)>,
+    /// JSON Pointer → whether a value must be there (`true`) or not (`false`).
+    pub json_presence: Vec<(String, bool)>,
     /// The local name the root element must have. Paths read any root, since a
     /// root's name is checked only where a requirement names it.
     pub root: Option<String>,
@@ -521,4 +637,17 @@ pub enum CaptureSource {
     Body,
     /// The HTTP status code.
     Status,
+    /// A member of a header that is an RFC 9651 dictionary: its bare item
+    /// (a string's characters, without quotes; other types serialized).
+    Member { header: String, key: String },
+    /// A value in a JSON body by JSON Pointer (RFC 6901): a string's
+    /// characters, other values as JSON text.
+    Json(String),
+    /// A header of the first interim (1xx) response with this status
+    /// (`{interim: 104, header: Location}`), resolved like a final one's.
+    InterimHeader {
+        status: u16,
+        name: String,
+        resolve_url: bool,
+    },
 }

@@ -14,7 +14,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 
-use super::matcher::{MatcherMap, keys_listed};
+pub use super::matcher::MatcherSyntax;
+use super::model::Comparison;
 use super::scalar::Scalar;
 use super::scalar::ScalarVisitor;
 
@@ -186,12 +187,13 @@ pub struct RequestSyntax {
     pub abort_after: Option<Spanned<Scalar>>,
     pub stall_after: Option<Spanned<Scalar>>,
     pub timeout: Option<Spanned<Scalar>>,
+    pub continue_timeout: Option<Spanned<Scalar>>,
     pub content_md5: bool,
     pub options: Vec<(Spanned<String>, Spanned<OptionSyntax>)>,
 }
 
 /// The keys of `request:` that mean the same for every protocol.
-pub const REQUEST_KEYS: [&str; 9] = [
+pub const REQUEST_KEYS: [&str; 10] = [
     "method",
     "url",
     "headers",
@@ -200,6 +202,7 @@ pub const REQUEST_KEYS: [&str; 9] = [
     "abort_after",
     "stall_after",
     "timeout",
+    "continue_timeout",
     "content_md5",
 ];
 
@@ -224,6 +227,7 @@ impl<'de> Deserialize<'de> for RequestSyntax {
                     abort_after: None,
                     stall_after: None,
                     timeout: None,
+                    continue_timeout: None,
                     content_md5: false,
                     options: Vec::new(),
                 };
@@ -238,6 +242,7 @@ impl<'de> Deserialize<'de> for RequestSyntax {
                         "abort_after" => request.abort_after = map.next_value()?,
                         "stall_after" => request.stall_after = map.next_value()?,
                         "timeout" => request.timeout = map.next_value()?,
+                        "continue_timeout" => request.continue_timeout = map.next_value()?,
                         "content_md5" => request.content_md5 = map.next_value()?,
                         _ => request.options.push((key, map.next_value()?)),
                     }
@@ -316,10 +321,66 @@ impl<'de> Deserialize<'de> for OptionSyntax {
 pub struct ExpectSyntax {
     #[serde(default)]
     pub status: Option<Spanned<StatusSyntax>>,
+    /// `true`: the server answered `Expect: 100-continue` before the wait ran out.
+    #[serde(default)]
+    pub continue_answered: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub interim: Vec<Spanned<InterimSyntax>>,
     #[serde(default)]
     pub headers: BTreeMap<String, Spanned<MatcherSyntax>>,
     #[serde(default)]
     pub body: Option<Spanned<BodyExpectSyntax>>,
+}
+
+/// One entry of `expect.interim`: `{status: 104, count: {ge: 1}, headers: {…}, before: 100}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterimSyntax {
+    pub status: Spanned<Scalar>,
+    #[serde(default)]
+    pub count: Option<Spanned<CountSyntax>>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, Spanned<MatcherSyntax>>,
+    #[serde(default)]
+    pub before: Option<Spanned<Scalar>>,
+}
+
+/// How many: `2` (exactly), or comparisons such as `{ge: 1, le: 3}`.
+#[derive(Debug)]
+pub struct CountSyntax(pub Vec<(Comparison, u64)>);
+
+impl<'de> Deserialize<'de> for CountSyntax {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CountVisitor;
+        impl<'de> Visitor<'de> for CountVisitor {
+            type Value = CountSyntax;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a count (0, 1, …) or a map of comparisons (eq, ne, lt, le, gt, ge)")
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<CountSyntax, E> {
+                Ok(CountSyntax(vec![(Comparison::Eq, v)]))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CountSyntax, A::Error> {
+                const KEYS: &[&str] = &["eq", "ne", "lt", "le", "gt", "ge"];
+                let mut comparisons = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let Some(comparison) = Comparison::ALL.into_iter().find(|c| c.key() == key)
+                    else {
+                        return Err(de::Error::unknown_field(&key, KEYS));
+                    };
+                    comparisons.push((comparison, map.next_value()?));
+                }
+                if comparisons.is_empty() {
+                    return Err(de::Error::custom("give at least one comparison"));
+                }
+                Ok(CountSyntax(comparisons))
+            }
+        }
+        deserializer.deserialize_any(CountVisitor)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -343,12 +404,16 @@ pub struct BodyExpectSyntax {
     pub crc32: Option<Spanned<String>>,
     #[serde(default)]
     pub xml: BTreeMap<String, Spanned<MatcherSyntax>>,
+    /// JSON Pointer (RFC 6901) → check, for JSON bodies (RFC 9457 problem details).
+    #[serde(default)]
+    pub json: BTreeMap<String, Spanned<MatcherSyntax>>,
     /// The local name the root element must have; paths under `xml` read any root.
     #[serde(default)]
     pub root: Option<Spanned<String>>,
 }
 
-/// `{header: Location, resolve_url: true}`, `{xml: Path/To/Elem}`, `{body: true, regex: …}`, `{status: true}`.
+/// `{header: Location, resolve_url: true}`, `{xml: Path/To/Elem}`, `{json: /pointer}`,
+/// `{body: true, regex: …}`, `{status: true}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaptureSyntax {
@@ -356,8 +421,17 @@ pub struct CaptureSyntax {
     pub header: Option<String>,
     #[serde(default)]
     pub resolve_url: bool,
+    /// With `header`: read it from the first interim (1xx) response with this status.
+    #[serde(default)]
+    pub interim: Option<Spanned<Scalar>>,
+    /// With `header`: read this member of the header as an RFC 9651 dictionary.
+    #[serde(default)]
+    pub member: Option<String>,
     #[serde(default)]
     pub xml: Option<String>,
+    /// A JSON Pointer (RFC 6901) into a JSON body.
+    #[serde(default)]
+    pub json: Option<Spanned<String>>,
     #[serde(default)]
     pub body: bool,
     #[serde(default)]
@@ -443,13 +517,6 @@ impl<'de> Deserialize<'de> for StatusSyntax {
         }
         deserializer.deserialize_any(StatusVisitor)
     }
-}
-
-/// A check on a string value: a plain scalar means "equals"; a map names the checks.
-#[derive(Debug)]
-pub enum MatcherSyntax {
-    Shorthand(Scalar),
-    Map(Box<MatcherMap>),
 }
 
 /// A request body or an expected body: a plain scalar is text; a map names the source.
@@ -564,11 +631,6 @@ macro_rules! scalar_or_map {
     };
 }
 
-scalar_or_map!(
-    MatcherSyntax,
-    MatcherMap,
-    format!("a value to equal, or a map of checks ({})", keys_listed())
-);
 scalar_or_map!(
     BodySyntax,
     BodyMap,

@@ -1,7 +1,10 @@
 //! Reading what came back over the wire, for the engine and the protocols alike:
-//! element text in XML bodies (S3 answers, scenario expectations) and transport
-//! errors described with their causes.
+//! element text in XML bodies (S3 answers, scenario expectations), values in
+//! JSON bodies by pointer, structured fields (RFC 9651), and transport errors
+//! described with their causes.
 
+pub(crate) mod json;
+pub(crate) mod sf;
 pub mod xml;
 
 /// reqwest's errors nest the useful part (refused, reset, timed out) in their sources.

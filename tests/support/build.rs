@@ -12,8 +12,9 @@ use std::time::Duration;
 use upspec::engine::RunContext;
 use upspec::scenario::model::{
     BodyCut, BodyExpect, BodySource, Capture, CaptureSource, Comparison, Condition, CutEnd, Expect,
-    HeaderExpect, HeaderMatcher, Level, RepeatStep, RequestStep, Scenario, SequenceRole,
-    SourceSpan, StatusExpect, StatusPattern, Step, StepDefinition, UseStep, ValueMatcher,
+    HeaderExpect, HeaderMatcher, InterimExpect, Level, RepeatStep, RequestStep, Scenario,
+    SequenceRole, SourceSpan, StatusExpect, StatusPattern, Step, StepDefinition, UseStep,
+    ValueMatcher,
 };
 use upspec::scenario::template::Template;
 
@@ -75,6 +76,7 @@ pub fn req(method: &str, url: &str) -> Req {
         trailers: Vec::new(),
         cut: None,
         timeout: None,
+        continue_timeout: None,
         options: Vec::new(),
         checks: None,
         assume: Expect::default(),
@@ -151,6 +153,44 @@ impl Req {
 
     pub fn expect_value(self, name: &str, matcher: ValueMatcher) -> Self {
         self.expect_header(name, HeaderMatcher::Value(vec![matcher]))
+    }
+
+    /// An `interim:` entry, on line 30 + its index.
+    pub fn expect_interim(
+        mut self,
+        status: u16,
+        count: &[(Comparison, u64)],
+        headers: &[(&str, HeaderMatcher)],
+        before: Option<u16>,
+    ) -> Self {
+        let line = 30 + self.0.expect.interim.len() as u32;
+        self.0.expect.interim.push(InterimExpect {
+            status,
+            count: count.to_vec(),
+            headers: headers
+                .iter()
+                .enumerate()
+                .map(|(i, (name, matcher))| HeaderExpect {
+                    name: (*name).into(),
+                    matcher: matcher.clone(),
+                    span: span(40 + i as u32),
+                })
+                .collect(),
+            before,
+            span: span(line),
+        });
+        self
+    }
+
+    /// `continue_answered: true`, on line 4.
+    pub fn continue_answered(mut self) -> Self {
+        self.0.expect.continue_answered = Some(span(4));
+        self
+    }
+
+    pub fn continue_timeout(mut self, wait: &str) -> Self {
+        self.0.continue_timeout = Some(t(wait));
+        self
     }
 
     pub fn expect_body(mut self, body: BodyExpect) -> Self {

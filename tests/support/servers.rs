@@ -436,6 +436,112 @@ pub async fn scripted(answer: &'static [u8]) -> (String, Arc<AtomicUsize>) {
     (url, connections)
 }
 
+/// How an `Expect: 100-continue` server answers a request head.
+#[derive(Clone, Copy, Debug)]
+pub enum ContinueAnswer {
+    /// `100 Continue` at once, then `204` once the body is in.
+    Continue,
+    /// `201` at once, without reading the body.
+    FinalAtOnce,
+    /// Nothing until the whole body is in; then a late `100 Continue` and `204`.
+    Silent,
+}
+
+/// What an `Expect: 100-continue` server saw on one request.
+#[derive(Debug)]
+pub struct ContinueSeen {
+    /// Body bytes that arrived within 300 ms of the head, before any answer.
+    pub before_answer: usize,
+    /// Body bytes that arrived after the answer (for `FinalAtOnce`: before the
+    /// client closed the connection).
+    pub after_answer: usize,
+    /// From the head to the whole body, for `Silent`.
+    pub waited: Duration,
+}
+
+/// A server for requests with `Expect: 100-continue` and a `Content-Length`
+/// body (`length` bytes): it watches for 300 ms whether body bytes come before
+/// it answers, answers as `answer` says, and reports what it saw.
+pub async fn expect_continue(
+    answer: ContinueAnswer,
+    length: usize,
+) -> (String, mpsc::UnboundedReceiver<ContinueSeen>) {
+    let (listener, url) = bind().await;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let started = tokio::time::Instant::now();
+                let Some((_, mut before_answer)) = read_head(&mut socket).await else {
+                    return;
+                };
+                let mut buf = vec![0; 64 * 1024];
+                let watch = tokio::time::sleep(Duration::from_millis(300));
+                tokio::pin!(watch);
+                if !matches!(answer, ContinueAnswer::Silent) {
+                    while before_answer < length {
+                        tokio::select! {
+                            _ = &mut watch => break,
+                            read = socket.read(&mut buf) => match read {
+                                Ok(n @ 1..) => before_answer += n,
+                                _ => return,
+                            },
+                        }
+                    }
+                }
+                let mut after_answer = 0;
+                match answer {
+                    ContinueAnswer::Continue => {
+                        let _ = socket.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await;
+                        while before_answer + after_answer < length {
+                            match socket.read(&mut buf).await {
+                                Ok(n @ 1..) => after_answer += n,
+                                _ => return,
+                            }
+                        }
+                        let _ = socket.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await;
+                    }
+                    ContinueAnswer::FinalAtOnce => {
+                        let _ = socket
+                            .write_all(
+                                b"HTTP/1.1 201 Created\r\nLocation: /u/1\r\nContent-Length: 0\r\n\r\n",
+                            )
+                            .await;
+                        while let Ok(n @ 1..) = socket.read(&mut buf).await {
+                            after_answer += n;
+                        }
+                    }
+                    ContinueAnswer::Silent => {
+                        while before_answer < length {
+                            match socket.read(&mut buf).await {
+                                Ok(n @ 1..) => before_answer += n,
+                                _ => return,
+                            }
+                        }
+                        let _ = socket
+                            .write_all(
+                                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+                            )
+                            .await;
+                    }
+                }
+                let _ = tx.send(ContinueSeen {
+                    before_answer,
+                    after_answer,
+                    waited: started.elapsed(),
+                });
+                // Hold the connection a moment so the client reads the answer.
+                let _ = socket.read(&mut buf).await;
+            });
+        }
+    });
+    (url, rx)
+}
+
 async fn bind() -> (TcpListener, String) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();

@@ -78,6 +78,12 @@ impl Policy {
         self.keeps(Fault::CreationBodyIgnored)
     }
 
+    /// A creation with `Expect: 100-continue` reads its body at once, so
+    /// that hyper sends the 100 (Continue) immediately (RFC 9110 §10.1.1).
+    pub fn reads_expected_body_at_once(self) -> bool {
+        self.keeps(Fault::ExpectContinueLate)
+    }
+
     /// A PATCH of a deferred upload may declare its `Upload-Length`.
     pub fn reads_declared_length(self) -> bool {
         self.keeps(Fault::DeclaredLengthIgnored)

@@ -4,6 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, StatusCode};
 
+use super::expect_continue::ContinueGate;
+
 /// Interim responses kept per exchange; more are only counted, so a server that
 /// floods them costs neither memory nor time beyond the step's own bound.
 pub(crate) const INTERIM_KEPT: usize = 100;
@@ -21,10 +23,16 @@ pub(crate) struct Interims {
 }
 
 impl InterimLog {
-    /// Records into this log every interim response `request` receives.
-    pub(crate) fn attach<B>(&self, request: &mut http::Request<B>) {
+    /// Records into this log every interim response `request` receives, and
+    /// opens `gate` (a body held for `Expect: 100-continue`) on a 100.
+    pub(crate) fn attach<B>(&self, request: &mut http::Request<B>, gate: Option<ContinueGate>) {
         let log = self.clone();
         hyper::ext::on_informational(request, move |response| {
+            if response.status() == StatusCode::CONTINUE
+                && let Some(gate) = &gate
+            {
+                gate.continued();
+            }
             let mut interims = log
                 .0
                 .lock()

@@ -12,6 +12,7 @@
 
 mod connect;
 mod connection;
+mod expect_continue;
 mod interim;
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ use url::Url;
 
 use self::connect::Origin;
 use self::connection::{Connection, Settled};
+pub(crate) use self::expect_continue::{ContinueGate, DEFAULT_CONTINUE_WAIT, expects_continue};
 pub(crate) use self::interim::InterimLog;
 
 /// What a request body may fail with (a deliberate abort, a withdrawn body).

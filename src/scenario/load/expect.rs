@@ -5,6 +5,7 @@ use serde_saphyr::{Location, Spanned};
 use crate::scenario::error::LoadErrorKind;
 use crate::scenario::matcher::{WrittenCheck, check_keys_listed};
 use crate::scenario::model::*;
+use crate::scenario::scalar::Scalar;
 use crate::scenario::syntax::*;
 
 use super::{FileCtx, Loader, Scope};
@@ -51,8 +52,45 @@ impl<'a> Loader<'a> {
                 span: ctx.source().span(&status.referenced),
             })
         });
+        let continue_answered = syntax.continue_answered.as_ref().and_then(|answered| {
+            if !answered.value {
+                self.push(ctx.source().error(
+                    &answered.referenced,
+                    LoadErrorKind::InvalidValue(
+                        "write `continue_answered: true`, or leave it out".into(),
+                    ),
+                ));
+                return None;
+            }
+            Some(ctx.source().span(&answered.referenced))
+        });
+        let interim = syntax
+            .interim
+            .iter()
+            .filter_map(|interim| self.interim_expect(ctx, interim, scope))
+            .collect();
+        let headers = self.header_expects(ctx, &syntax.headers, scope);
+        let body = syntax
+            .body
+            .as_ref()
+            .and_then(|body| self.body_expect(ctx, body, scope));
+        Expect {
+            status,
+            continue_answered,
+            interim,
+            headers,
+            body,
+        }
+    }
+
+    fn header_expects(
+        &self,
+        ctx: &'a FileCtx,
+        written: &'a std::collections::BTreeMap<String, Spanned<MatcherSyntax>>,
+        scope: &mut Scope,
+    ) -> Vec<HeaderExpect> {
         let mut headers = Vec::new();
-        for (name, matcher) in &syntax.headers {
+        for (name, matcher) in written {
             if let Some(matcher_model) = self.header_matcher(ctx, matcher, scope) {
                 headers.push(HeaderExpect {
                     name: name.clone(),
@@ -61,14 +99,55 @@ impl<'a> Loader<'a> {
                 });
             }
         }
-        let body = syntax
-            .body
+        headers
+    }
+
+    /// One entry of `interim:`; its statuses must be interim ones (1xx).
+    fn interim_expect(
+        &self,
+        ctx: &'a FileCtx,
+        spanned: &'a Spanned<InterimSyntax>,
+        scope: &mut Scope,
+    ) -> Option<InterimExpect> {
+        let syntax = &spanned.value;
+        let status = self.interim_status(ctx, &syntax.status);
+        let before = syntax
+            .before
             .as_ref()
-            .and_then(|body| self.body_expect(ctx, body, scope));
-        Expect {
-            status,
+            .map(|before| self.interim_status(ctx, before));
+        let headers = self.header_expects(ctx, &syntax.headers, scope);
+        let count = syntax.count.as_ref().map_or_else(
+            || vec![InterimExpect::AT_LEAST_ONE],
+            |count| count.value.0.clone(),
+        );
+        let before = match before {
+            Some(None) => return None,
+            Some(Some(code)) => Some(code),
+            None => None,
+        };
+        Some(InterimExpect {
+            status: status?,
+            count,
             headers,
-            body,
+            before,
+            span: ctx.source().span(&spanned.referenced),
+        })
+    }
+
+    /// A status from 100 to 199, as `interim:` entries and captures name them.
+    pub(super) fn interim_status(&self, ctx: &FileCtx, value: &Spanned<Scalar>) -> Option<u16> {
+        match value.value.0.trim().parse::<u16>() {
+            Ok(code) if (100..=199).contains(&code) => Some(code),
+            _ => {
+                self.push(ctx.source().error(
+                    &value.referenced,
+                    LoadErrorKind::InvalidValue(format!(
+                        "`{}` is not an interim status: write a code from 100 to 199",
+                        value.value.0
+                    )),
+                ));
+                None
+            }
         }
     }
 
@@ -101,31 +180,19 @@ impl<'a> Loader<'a> {
             }
             digests.push((algorithm, hex));
         }
-        let mut xml = Vec::new();
-        let mut xml_presence = Vec::new();
-        for (path, matcher) in &syntax.xml {
-            if let MatcherSyntax::Map(map) = &matcher.value
-                && map.checks.is_empty()
-            {
-                match (map.present, map.absent) {
-                    (Some(true), None) => xml_presence.push((path.clone(), true)),
-                    (None, Some(true)) => xml_presence.push((path.clone(), false)),
-                    _ => self.push(
-                        ctx.source().error(
-                            &matcher.referenced,
-                            LoadErrorKind::StepShape(
-                                "write `present: true` or `absent: true` alone, or one value check"
-                                    .into(),
-                            ),
-                        ),
-                    ),
-                }
-                continue;
-            }
-            if let Some(matcher) = self.value_matcher(ctx, matcher, scope) {
-                xml.push((path.clone(), matcher));
+        let (xml, xml_presence) = self.path_matchers(ctx, &syntax.xml, scope);
+        for (pointer, matcher) in &syntax.json {
+            if !pointer.is_empty() && !pointer.starts_with('/') {
+                self.push(ctx.source().error(
+                    &matcher.referenced,
+                    LoadErrorKind::InvalidValue(format!(
+                        "`{pointer}` is not a JSON Pointer: write it from the root, `/{pointer}` \
+                         (RFC 6901; `\"\"` is the whole document)"
+                    )),
+                ));
             }
         }
+        let (json, json_presence) = self.path_matchers(ctx, &syntax.json, scope);
         Some(BodyExpect {
             empty: syntax.empty.unwrap_or(false),
             equals: syntax
@@ -139,9 +206,47 @@ impl<'a> Loader<'a> {
             digests,
             xml,
             xml_presence,
+            json,
+            json_presence,
             root: syntax.root.as_ref().map(|root| root.value.clone()),
             span: Some(ctx.source().span(&spanned.referenced)),
         })
+    }
+
+    /// Paths into a body (XML element paths, JSON Pointers), each with one
+    /// value check or a presence check.
+    fn path_matchers(
+        &self,
+        ctx: &'a FileCtx,
+        written: &'a std::collections::BTreeMap<String, Spanned<MatcherSyntax>>,
+        scope: &mut Scope,
+    ) -> PathMatchers {
+        let mut checks = Vec::new();
+        let mut presence = Vec::new();
+        for (path, matcher) in written {
+            if let MatcherSyntax::Map(map) = &matcher.value
+                && map.checks.is_empty()
+            {
+                match (map.present, map.absent) {
+                    (Some(true), None) => presence.push((path.clone(), true)),
+                    (None, Some(true)) => presence.push((path.clone(), false)),
+                    _ => self.push(
+                        ctx.source().error(
+                            &matcher.referenced,
+                            LoadErrorKind::StepShape(
+                                "write `present: true` or `absent: true` alone, or one value check"
+                                    .into(),
+                            ),
+                        ),
+                    ),
+                }
+                continue;
+            }
+            if let Some(matcher) = self.value_matcher(ctx, matcher, scope) {
+                checks.push((path.clone(), matcher));
+            }
+        }
+        (checks, presence)
     }
 
     pub(super) fn header_matcher(
@@ -179,9 +284,7 @@ impl<'a> Loader<'a> {
         spanned: &'a Spanned<MatcherSyntax>,
         scope: &mut Scope,
     ) -> Option<ValueMatcher> {
-        if let MatcherSyntax::Map(map) = &spanned.value
-            && (map.present.is_some() || map.absent.is_some() || map.checks.len() != 1)
-        {
+        let one_check = || {
             self.push(ctx.source().error(
                 &spanned.referenced,
                 LoadErrorKind::StepShape(format!(
@@ -189,9 +292,20 @@ impl<'a> Loader<'a> {
                     check_keys_listed()
                 )),
             ));
+        };
+        if let MatcherSyntax::Map(map) = &spanned.value
+            && (map.present.is_some() || map.absent.is_some() || map.checks.is_empty())
+        {
+            one_check();
             return None;
         }
-        self.value_checks(ctx, spanned, scope)?.pop()
+        // `sf:` and the checks beside it make one check on the parsed value.
+        let mut checks = self.value_checks(ctx, spanned, scope)?;
+        if checks.len() != 1 {
+            one_check();
+            return None;
+        }
+        checks.pop()
     }
 
     pub(super) fn value_checks(
@@ -210,9 +324,31 @@ impl<'a> Loader<'a> {
         };
         let mut checks = Vec::new();
         let mut ok = true;
+        let mut sf = None;
+        let mut members = None;
         for written in &map.checks {
-            let mut template = |item| self.checked_template(ctx, item, scope);
             let check = match written {
+                WrittenCheck::Sf(name) => {
+                    sf = self.sf_kind(ctx, name);
+                    ok &= sf.is_some();
+                    continue;
+                }
+                WrittenCheck::Members(written) => {
+                    let mut lowered = Vec::new();
+                    for (key, matcher) in written {
+                        match self.header_matcher(ctx, matcher, scope) {
+                            Some(matcher) => lowered.push((key.clone(), matcher)),
+                            None => ok = false,
+                        }
+                    }
+                    members = Some(lowered);
+                    continue;
+                }
+                other => other,
+            };
+            let mut template = |item| self.checked_template(ctx, item, scope);
+            let check = match check {
+                WrittenCheck::Sf(_) | WrittenCheck::Members(_) => continue,
                 WrittenCheck::Regex(pattern) => self.regex(ctx, pattern).map(ValueMatcher::Regex),
                 WrittenCheck::OneOf(items) => items
                     .iter()
@@ -234,6 +370,22 @@ impl<'a> Loader<'a> {
                 None => ok = false,
             }
         }
+        if members.is_some() && ok && sf != Some(SfKind::Dictionary) {
+            self.push(ctx.source().error(
+                &spanned.referenced,
+                LoadErrorKind::StepShape(
+                    "`members` checks a structured dictionary: write `sf: dictionary`".into(),
+                ),
+            ));
+            return None;
+        }
+        if let Some(kind) = sf {
+            checks = vec![ValueMatcher::Sf(Box::new(SfMatcher {
+                kind,
+                then: checks,
+                members: members.unwrap_or_default(),
+            }))];
+        }
         if checks.is_empty() && ok {
             self.push(ctx.source().error(
                 &spanned.referenced,
@@ -243,7 +395,29 @@ impl<'a> Loader<'a> {
         }
         ok.then_some(checks)
     }
+
+    /// The type `sf:` names.
+    fn sf_kind(&self, ctx: &FileCtx, name: &Spanned<String>) -> Option<SfKind> {
+        let found = SfKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name.value.trim());
+        if found.is_none() {
+            let names: Vec<&str> = SfKind::ALL.iter().map(|kind| kind.name()).collect();
+            self.push(ctx.source().error(
+                &name.referenced,
+                LoadErrorKind::InvalidValue(format!(
+                    "`{}` is no structured field type: write one of {}",
+                    name.value,
+                    names.join(", ")
+                )),
+            ));
+        }
+        found
+    }
 }
+
+/// Checks by path into a body, and the paths whose presence is checked.
+type PathMatchers = (Vec<(String, ValueMatcher)>, Vec<(String, bool)>);
 
 /// `201`, `4xx` or `5XX` as a status pattern; `None` outside 100 to 599.
 fn parse_status(text: &str) -> Option<StatusPattern> {

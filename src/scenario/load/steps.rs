@@ -172,6 +172,9 @@ impl<'a> Loader<'a> {
             .timeout
             .as_ref()
             .and_then(|t| self.number_template(ctx, t, scope, "timeout", units::parse_duration));
+        let continue_timeout = syntax.continue_timeout.as_ref().and_then(|t| {
+            self.number_template(ctx, t, scope, "continue_timeout", units::parse_duration)
+        });
         let options = self.options(ctx, &syntax.options)?;
         let assume = match &step.assume {
             Some(assume) => self.assumption(ctx, assume, scope)?,
@@ -182,6 +185,28 @@ impl<'a> Loader<'a> {
             .as_ref()
             .map(|e| self.expect(ctx, e, scope))
             .unwrap_or_default();
+        let sends_expect = syntax
+            .headers
+            .keys()
+            .any(|name| name.eq_ignore_ascii_case("expect"));
+        let expect_answered = step
+            .expect
+            .as_ref()
+            .and_then(|e| e.value.continue_answered.as_ref());
+        if let Some(answered) = expect_answered
+            && !sends_expect
+        {
+            self.push(
+                ctx.source().error(
+                    &answered.referenced,
+                    LoadErrorKind::StepShape(
+                        "`continue_answered` checks a request that sends `Expect: 100-continue`; \
+                     add that header"
+                            .into(),
+                    ),
+                ),
+            );
+        }
         let checks = self.checks(ctx, step, scope);
         let mut captures = Vec::new();
         for (var, capture) in &step.capture {
@@ -207,6 +232,7 @@ impl<'a> Loader<'a> {
             trailers,
             cut,
             timeout,
+            continue_timeout,
             options,
             checks,
             assume,
@@ -394,17 +420,47 @@ impl<'a> Loader<'a> {
         let sources = [
             syntax.header.is_some(),
             syntax.xml.is_some(),
+            syntax.json.is_some(),
             syntax.body,
             syntax.status,
         ];
         if sources.iter().filter(|s| **s).count() != 1 {
-            self.push(ctx.source().error(
-                at,
-                LoadErrorKind::StepShape(
-                    "a capture takes exactly one of `header`, `xml`, `body: true` or `status: true`"
-                        .into(),
+            self.push(
+                ctx.source().error(
+                    at,
+                    LoadErrorKind::StepShape(
+                        "a capture takes exactly one of `header`, `xml`, `json`, `body: true` or \
+                     `status: true`"
+                            .into(),
+                    ),
                 ),
+            );
+            return None;
+        }
+        if let Some(pointer) = &syntax.json
+            && !pointer.value.is_empty()
+            && !pointer.value.starts_with('/')
+        {
+            self.push(ctx.source().error(
+                &pointer.referenced,
+                LoadErrorKind::InvalidValue(format!(
+                    "`{}` is not a JSON Pointer: write it from the root, `/{}` (RFC 6901)",
+                    pointer.value, pointer.value
+                )),
             ));
+            return None;
+        }
+        if syntax.member.is_some() && (syntax.header.is_none() || syntax.resolve_url) {
+            self.push(
+                ctx.source().error(
+                    at,
+                    LoadErrorKind::StepShape(
+                        "`member` reads a member of a `header` (a structured dictionary), \
+                     without `resolve_url`"
+                            .into(),
+                    ),
+                ),
+            );
             return None;
         }
         if syntax.resolve_url && syntax.header.is_none() {
@@ -414,6 +470,19 @@ impl<'a> Loader<'a> {
             ));
             return None;
         }
+        if syntax.interim.is_some() && syntax.header.is_none() {
+            self.push(ctx.source().error(
+                at,
+                LoadErrorKind::StepShape(
+                    "`interim` names the interim response a `header` is read from".into(),
+                ),
+            ));
+            return None;
+        }
+        let interim = match &syntax.interim {
+            Some(status) => Some(self.interim_status(ctx, status)?),
+            None => None,
+        };
         if syntax.all && syntax.xml.is_none() {
             self.push(ctx.source().error(
                 at,
@@ -442,7 +511,29 @@ impl<'a> Loader<'a> {
             ));
             return None;
         }
-        let source = if let Some(name) = &syntax.header {
+        let source = if let (Some(name), Some(key)) = (&syntax.header, &syntax.member) {
+            if interim.is_some() {
+                self.push(ctx.source().error(
+                    at,
+                    LoadErrorKind::StepShape(
+                        "`member` reads the final response's header; drop `interim`".into(),
+                    ),
+                ));
+                return None;
+            }
+            CaptureSource::Member {
+                header: name.clone(),
+                key: key.clone(),
+            }
+        } else if let Some(pointer) = &syntax.json {
+            CaptureSource::Json(pointer.value.clone())
+        } else if let (Some(name), Some(status)) = (&syntax.header, interim) {
+            CaptureSource::InterimHeader {
+                status,
+                name: name.clone(),
+                resolve_url: syntax.resolve_url,
+            }
+        } else if let Some(name) = &syntax.header {
             CaptureSource::Header {
                 name: name.clone(),
                 resolve_url: syntax.resolve_url,
