@@ -30,6 +30,7 @@ pub mod config;
 pub mod faults;
 mod framing;
 mod http;
+mod interim;
 mod protocol;
 mod protocols;
 mod s3;
