@@ -269,9 +269,11 @@ impl<S: Store + Clone> Ietf<S> {
         if let Some(lock) = self.store.try_lock(id) {
             return Ok(lock);
         }
-        self.inflight.terminate(id);
         let deadline = tokio::time::Instant::now() + TAKEOVER;
         while tokio::time::Instant::now() < deadline {
+            // Asked each round: a creation registers its transfer only
+            // after its 104 is out, with the lock already held.
+            self.inflight.terminate(id);
             tokio::time::sleep(Duration::from_millis(10)).await;
             if let Some(lock) = self.store.try_lock(id) {
                 return Ok(lock);
