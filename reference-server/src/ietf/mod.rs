@@ -230,7 +230,8 @@ impl<S: Store + Clone> Ietf<S> {
                 (A::Head, self.head(version, &id, req.headers(), get).await)
             }
             (Target::Upload(id), Method::PATCH) => {
-                (A::Transfer, transfer::append(self, version, id, req).await)
+                let result = transfer::append(self, version, id, req).await;
+                (A::Transfer, self.with_offset(version, &id, result).await)
             }
             (Target::Upload(id), Method::DELETE) => {
                 (A::Other, self.cancel(version, &id, req.headers()).await)
@@ -293,6 +294,30 @@ impl<S: Store + Clone> Ietf<S> {
             return Err(Rejection::Invalidated);
         }
         Ok(record)
+    }
+
+    /// Interop 6 reports the offset of a still active upload on a refused
+    /// append too ([`Rejection::Active`]).
+    async fn with_offset(
+        &self,
+        version: Interop,
+        id: &UploadId,
+        result: Result<Response<ResBody>, Rejection>,
+    ) -> Result<Response<ResBody>, Rejection> {
+        let refusal = match result {
+            Err(refusal) if version == Interop::V6 => refusal,
+            other => return other,
+        };
+        if matches!(refusal, Rejection::NotFound | Rejection::Invalidated) {
+            return Err(refusal);
+        }
+        match self.store.load::<IetfUpload>(id).await {
+            Ok(Some(record)) if !record.meta.invalid => Err(Rejection::Active {
+                refusal: Box::new(refusal),
+                offset: record.offset,
+            }),
+            _ => Err(refusal),
+        }
     }
 
     /// The fields describing an upload's state.

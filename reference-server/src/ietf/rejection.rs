@@ -125,11 +125,22 @@ pub enum Rejection {
     /// 500: the store failed.
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
+    /// Interop 6: a refused append of an upload that is still active, with
+    /// its offset (D-05 §7 "The server MUST send the `Upload-Offset` header
+    /// field in the response if it considers the upload active, either when
+    /// the response is a success ... or when the response is a failure").
+    /// The status is the refusal's own.
+    #[error("{refusal}")]
+    Active {
+        refusal: Box<Rejection>,
+        offset: u64,
+    },
 }
 
 impl Rejection {
     pub fn status(&self) -> StatusCode {
         match self {
+            Self::Active { refusal, .. } => refusal.status(),
             Self::MissingComplete
             | Self::MissingOffset
             | Self::ForbiddenField(_)
@@ -175,6 +186,14 @@ impl Rejection {
     /// The refusal as a response: its status, a problem document or a
     /// one-line reason, and the fields the case calls for.
     pub fn into_response(self) -> Response<ResBody> {
+        if let Self::Active { refusal, offset } = self {
+            let mut response = refusal.into_response();
+            let headers = response.headers_mut();
+            if !headers.contains_key(UPLOAD_OFFSET) {
+                headers.insert(UPLOAD_OFFSET, HeaderValue::from(offset));
+            }
+            return response;
+        }
         if let Self::Store(e) = &self {
             eprintln!("upspec-reference-server: {e}");
         }

@@ -223,6 +223,8 @@ async fn rufh_app_len_change_and_len_cl_are_refused() {
         assert_eq!(res.status, 400, "RUFH-APP-LEN-CHANGE");
         let res = append(&srv, v, &upload, 5, true, b"xyz").await;
         assert_eq!(res.status, 400, "RUFH-APP-LEN-CL");
+        // D-05: the offset of an active upload on failures too.
+        assert_eq!(res.header("upload-offset"), (v == 6).then_some("5"));
         assert_eq!(
             head(&srv, v, &upload).await.header("upload-offset"),
             Some("5")
