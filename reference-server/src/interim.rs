@@ -31,6 +31,11 @@
 //! `Expect: 100-continue` the client sees the handler's interim heads first,
 //! then hyper's `100 Continue`, then the final response.
 //!
+//! A head abandoned half-written (its `send` future dropped, e.g. by a
+//! timeout on a client that reads nothing) cannot be taken back: the
+//! connection is then marked broken and hyper's next write fails, which
+//! closes it, rather than sending a final response after half a head.
+//!
 //! Interim responses are never sent to HTTP/1.0 clients (RFC 9110 §15.2:
 //! "a server MUST NOT send a 1xx response to an HTTP/1.0 client"):
 //! [`Interim::of`] returns `None` for them.
@@ -52,6 +57,9 @@ struct Shared {
     flushed: bool,
     /// An interim head is partly written: hyper must wait.
     interim_busy: bool,
+    /// A head was abandoned half-written (its sender was dropped): the
+    /// byte stream is broken, so every later write fails.
+    broken: bool,
     /// Tasks waiting for the other writer to finish.
     waiters: Vec<Waker>,
 }
@@ -61,6 +69,19 @@ impl Shared {
         for waker in self.waiters.drain(..) {
             waker.wake();
         }
+    }
+
+    /// What hyper gets instead of writing: `Pending` while a head is being
+    /// written, an error once one was abandoned half-way.
+    fn hyper_waits<T>(&mut self, cx: &Context<'_>) -> Option<Poll<io::Result<T>>> {
+        if self.broken {
+            return Some(Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())));
+        }
+        if self.interim_busy {
+            self.park(cx);
+            return Some(Poll::Pending);
+        }
+        None
     }
 
     fn park(&mut self, cx: &Context<'_>) {
@@ -94,6 +115,7 @@ impl InterimIo {
             write,
             flushed: true,
             interim_busy: false,
+            broken: false,
             waiters: Vec::new(),
         }));
         let interim = Interim {
@@ -120,9 +142,8 @@ impl AsyncWrite for InterimIo {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let mut shared = lock(&self.shared);
-        if shared.interim_busy {
-            shared.park(cx);
-            return Poll::Pending;
+        if let Some(waiting) = shared.hyper_waits(cx) {
+            return waiting;
         }
         let written = Pin::new(&mut shared.write).poll_write(cx, buf);
         if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
@@ -137,9 +158,8 @@ impl AsyncWrite for InterimIo {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let mut shared = lock(&self.shared);
-        if shared.interim_busy {
-            shared.park(cx);
-            return Poll::Pending;
+        if let Some(waiting) = shared.hyper_waits(cx) {
+            return waiting;
         }
         let written = Pin::new(&mut shared.write).poll_write_vectored(cx, bufs);
         if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
@@ -154,9 +174,8 @@ impl AsyncWrite for InterimIo {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut shared = lock(&self.shared);
-        if shared.interim_busy {
-            shared.park(cx);
-            return Poll::Pending;
+        if let Some(waiting) = shared.hyper_waits(cx) {
+            return waiting;
         }
         let flushed = Pin::new(&mut shared.write).poll_flush(cx);
         if matches!(flushed, Poll::Ready(Ok(()))) {
@@ -207,7 +226,11 @@ impl Interim {
         }
         let head = head(status, headers);
         let mut sent = 0;
-        std::future::poll_fn(|cx| {
+        // Dropped before the head is out (a timeout, a cancelled handler):
+        // a half-written head cannot be taken back, so the connection is
+        // marked broken and hyper's next write fails, closing it.
+        let abandon = Abandon(&self.shared);
+        let result = std::future::poll_fn(|cx| {
             let mut shared = lock(&self.shared);
             if !shared.interim_busy {
                 // Starting: wait for hyper's bytes to be on the wire first.
@@ -239,7 +262,23 @@ impl Interim {
             shared.wake_all();
             flushed
         })
-        .await
+        .await;
+        std::mem::forget(abandon);
+        result
+    }
+}
+
+/// Marks the connection broken if dropped while its head is half-written.
+struct Abandon<'a>(&'a Mutex<Shared>);
+
+impl Drop for Abandon<'_> {
+    fn drop(&mut self) {
+        let mut shared = lock(self.0);
+        if shared.interim_busy {
+            shared.interim_busy = false;
+            shared.broken = true;
+            shared.wake_all();
+        }
     }
 }
 

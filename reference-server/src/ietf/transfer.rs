@@ -289,10 +289,10 @@ pub(super) async fn create<S: Store + Clone>(
             StatusCode::from_u16(104).expect("104 is a status"),
             &mut h,
         );
-        // A client that went away is noticed when its body is read.
-        let _ = interim
-            .send(StatusCode::from_u16(104).expect("104"), &h)
-            .await;
+        // A client that went away, or reads nothing, is noticed when its
+        // body is read; the wait for the socket is bounded like the body's.
+        let sent = interim.send(StatusCode::from_u16(104).expect("104"), &h);
+        let _ = tokio::time::timeout(settings.idle_timeout, sent).await;
     }
     let cap = cap(settings, length, 0, version == Interop::V9);
     transfer(ietf, version, lock, &mut body, meta, 0, complete, cap, true).await
