@@ -6,6 +6,8 @@
 
 #[path = "ietf/client.rs"]
 mod client;
+#[path = "ietf/faults.rs"]
+mod faults;
 #[path = "ietf/flows.rs"]
 mod flows;
 #[path = "ietf/interim.rs"]
