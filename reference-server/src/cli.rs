@@ -111,6 +111,8 @@ impl ServeArgs {
             checksum_algorithms: self.checksum_algorithms,
             fsync: self.no_fsync.then_some(false),
             idle_timeout_seconds: self.idle_timeout,
+            // The IETF draft's limits are set in the config file only.
+            ietf: None,
             // --s3-region alone tunes an S3 section the file enabled;
             // --s3-listen turns S3 on.
             s3: (self.s3_listen.is_some() || (self.s3_region.is_some() && config.s3.is_some()))

@@ -16,6 +16,9 @@ use serde::Deserialize;
 use crate::faults::Fault;
 use crate::tus::{ChecksumAlgorithm, Extension};
 
+pub use crate::ietf::config::{
+    DEFAULT_MAX_SIZE as IETF_DEFAULT_MAX_SIZE, IetfConfig, IetfConfigError, IetfFile,
+};
 pub use crate::s3::config::{
     S3_ACCESS_KEY_ENV, S3_DEFAULT_LISTEN, S3_DEFAULT_REGION, S3_MIN_PART_SIZE, S3_SECRET_KEY_ENV,
     S3Config, S3ConfigError, S3Credential, S3File,
@@ -35,6 +38,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The tus endpoint.
     pub tus: TusConfig,
+    /// The IETF resumable-uploads draft, on the tus listener and base path
+    /// (on by default).
+    pub ietf: IetfConfig,
     /// The S3 API on its own listener, or `None` (the default) for tus
     /// only. A separate listener because path-style S3 clients put the
     /// bucket at the root of the URL, where no prefix can share it.
@@ -71,6 +77,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             tus: TusConfig::default(),
+            ietf: IetfConfig::default(),
             s3: None,
             store: StoreConfig::Memory,
             fsync: true,
@@ -94,6 +101,8 @@ pub enum ConfigError {
     },
     #[error(transparent)]
     Tus(#[from] TusConfigError),
+    #[error(transparent)]
+    Ietf(#[from] IetfConfigError),
     #[error(transparent)]
     S3(#[from] S3ConfigError),
     #[error("idle timeout must be greater than zero")]
@@ -124,6 +133,8 @@ pub struct ConfigFile {
     pub checksum_algorithms: Option<Vec<ChecksumAlgorithm>>,
     pub fsync: Option<bool>,
     pub idle_timeout_seconds: Option<u64>,
+    /// The IETF draft's limits (`ietf:` section).
+    pub ietf: Option<IetfFile>,
     /// Present: the S3 listener is on.
     pub s3: Option<S3File>,
     /// Deliberate deviations by name (`[head-cacheable, …]`).
@@ -193,9 +204,13 @@ impl Config {
             checksum_algorithms,
             fsync,
             idle_timeout_seconds,
+            ietf,
             s3,
             faults,
         } = file;
+        if let Some(ietf) = ietf {
+            self.ietf.apply(ietf);
+        }
         if let Some(listen) = listen {
             self.listen = listen;
         }
@@ -253,6 +268,7 @@ impl Config {
     /// Refuses combinations the server could not honour truthfully.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.tus.validate()?;
+        self.ietf.validate()?;
         if self.idle_timeout.is_zero() {
             return Err(ConfigError::NoIdleTimeout);
         }

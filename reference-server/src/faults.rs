@@ -20,6 +20,8 @@
 //!   headers; the table of which fault touches which refusal lives there,
 //!   in `Rejection::waived_by` and `Rejection::status`, because the fault
 //!   is a property of the refusal, not of the handler that raises it;
+//! * **the IETF draft** (`ietf/policy.rs` for what the server does,
+//!   `ietf/misreport.rs` for what its answers and 104 heads say), as for tus;
 //! * **what a response says** (`tus/misreport.rs`, `s3/misreport.rs`): one
 //!   step after the handler that drops or bends headers, or names the wrong
 //!   error; a table by response, so it reads the faults directly;
@@ -1085,6 +1087,166 @@ faults! {
         scope: "SigV4",
         summary: "A wrong signature answers 403 AccessDenied instead of SignatureDoesNotMatch",
         violates: ["S3-MPU-AUTH"],
+    }
+
+    // ---- IETF draft (Resumable Uploads for HTTP) ----
+
+    /// A server that cannot send interim responses, or never tried.
+    IetfNo104 {
+        name: "ietf-no-104",
+        scope: "ietf creation",
+        summary: "A creation is answered without a 104 Upload Resumption Supported interim response",
+        violates: ["RUFH-CRE-104"],
+    }
+    /// The interim head built before the upload's URL was known.
+    Ietf104WithoutLocation {
+        name: "ietf-104-without-location",
+        scope: "ietf creation",
+        summary: "The 104 of a creation carries no Location",
+        violates: ["RUFH-CRE-104"],
+    }
+    Ietf104WithoutLimit {
+        name: "ietf-104-without-limit",
+        scope: "ietf creation",
+        summary: "The 104 of a creation carries no Upload-Limit",
+        violates: ["RUFH-CRE-104"],
+    }
+    Ietf104WithoutInteropVersion {
+        name: "ietf-104-without-interop-version",
+        scope: "ietf creation",
+        summary: "The 104 does not echo Upload-Draft-Interop-Version",
+        violates: ["RUFH-IOP-104-ECHO"],
+    }
+    /// Two code paths writing the URL, one adding a query.
+    IetfLocationDiffers {
+        name: "ietf-location-differs",
+        scope: "ietf creation",
+        summary: "The 201 of an incomplete creation names another Location than its 104",
+        violates: ["RUFH-CRE-LOC-SAME"],
+    }
+    /// tusd's interop-6 answers.
+    IetfNoUploadComplete {
+        name: "ietf-no-upload-complete",
+        scope: "ietf creation",
+        summary: "Successful creation and append responses carry no Upload-Complete",
+        violates: ["RUFH-CRE-INCOMPLETE", "RUFH-APP-OK", "RUFH-APP-COMPLETE"],
+    }
+    /// The first indicator wins; the others are never compared.
+    IetfLengthMismatchAccepted {
+        name: "ietf-length-mismatch-accepted",
+        scope: "ietf creation",
+        summary: "Disagreeing length indicators (Upload-Length, Content-Length with ?1, earlier requests) are accepted",
+        violates: ["RUFH-CRE-LEN-MISMATCH", "RUFH-APP-LEN-CHANGE", "RUFH-APP-LEN-CL"],
+    }
+    /// Completion taken from the request's headers, not from the body's end.
+    IetfInterruptedCompletes {
+        name: "ietf-interrupted-completes",
+        scope: "ietf creation",
+        summary: "An interrupted Upload-Complete: ?1 transfer marks the upload complete",
+        violates: ["RUFH-CRE-INTERRUPT"],
+    }
+    /// Bytes written to a temporary place, moved in only when the request completes.
+    IetfInterruptedDiscards {
+        name: "ietf-interrupted-discards",
+        scope: "ietf append",
+        summary: "An interrupted creation or append discards the bytes that arrived",
+        violates: ["RUFH-APP-INTERRUPT", "RUFH-CRE-INTERRUPT"],
+    }
+    IetfHeadWithoutLimit {
+        name: "ietf-head-without-limit",
+        scope: "ietf offset retrieval",
+        summary: "HEAD of an upload carries no Upload-Limit",
+        violates: ["RUFH-HEAD-LIMIT"],
+    }
+    IetfHeadWithoutComplete {
+        name: "ietf-head-without-complete",
+        scope: "ietf offset retrieval",
+        summary: "HEAD of an upload carries no Upload-Complete",
+        violates: ["RUFH-HEAD-COMPLETE"],
+    }
+    IetfHeadWithoutLength {
+        name: "ietf-head-without-length",
+        scope: "ietf offset retrieval",
+        summary: "HEAD of an upload never reports Upload-Length",
+        violates: ["RUFH-HEAD-LENGTH"],
+    }
+    IetfHeadCacheable {
+        name: "ietf-head-cacheable",
+        scope: "ietf offset retrieval",
+        summary: "HEAD of an upload carries no Cache-Control: no-store",
+        violates: ["RUFH-HEAD-NOSTORE"],
+    }
+    /// tusd's interop-6 answer.
+    Ietf409WithoutOffset {
+        name: "ietf-409-without-offset",
+        scope: "ietf append",
+        summary: "The 409 for a wrong Upload-Offset carries no Upload-Offset",
+        violates: ["RUFH-APP-409"],
+    }
+    Ietf409WithoutUploadComplete {
+        name: "ietf-409-without-upload-complete",
+        scope: "ietf append",
+        summary: "The 409 for a wrong Upload-Offset carries no Upload-Complete: ?0",
+        violates: ["RUFH-APP-409"],
+    }
+    /// The offset compared only after the bytes were stored.
+    IetfConflictAppends {
+        name: "ietf-conflict-appends",
+        scope: "ietf append",
+        summary: "An append refused with 409 still appends its content",
+        violates: ["RUFH-APP-409-NOMOD"],
+    }
+    /// The length recorded, never compared.
+    IetfAppendPastLength {
+        name: "ietf-append-past-length",
+        scope: "ietf append",
+        summary: "Content past the upload's length is stored and accepted",
+        violates: ["RUFH-APP-EXCEED"],
+    }
+    IetfExceededUploadStaysValid {
+        name: "ietf-exceeded-upload-stays-valid",
+        scope: "ietf append",
+        summary: "An append past the length is refused, but the upload stays usable",
+        violates: ["RUFH-APP-EXCEED"],
+    }
+    /// tusd's interop-6 behaviour (204 to a PATCH of a complete upload).
+    IetfCompletedUploadAppended {
+        name: "ietf-completed-upload-appended",
+        scope: "ietf append",
+        summary: "A completed upload accepts further appends",
+        violates: ["RUFH-APP-ON-COMPLETE"],
+    }
+    /// A plain string comparison instead of an RFC 9651 parser.
+    IetfLenientFields {
+        name: "ietf-lenient-fields",
+        scope: "ietf fields",
+        summary: "Request fields are read leniently (Upload-Complete: true, Upload-Offset: \"5\") instead of ignored as invalid structured fields",
+        violates: ["RUFH-SF-COMPLETE-BAD", "RUFH-SF-OFFSET-BAD"],
+    }
+    IetfOffsetNotSfInteger {
+        name: "ietf-offset-not-sf-integer",
+        scope: "ietf fields",
+        summary: "Upload-Offset is sent as a quoted string, not an sf-integer",
+        violates: ["RUFH-SF-RESP"],
+    }
+    /// A dual-protocol server adding tus's version to every response.
+    IetfTusFieldLeak {
+        name: "ietf-tus-field-leak",
+        scope: "ietf fields",
+        summary: "Responses to draft requests carry Tus-Resumable",
+        violates: ["RUFH-DUAL-NO-TUS"],
+    }
+    IetfOptionsWithoutLimit {
+        name: "ietf-options-without-limit",
+        scope: "ietf limits",
+        summary: "OPTIONS with an interop version carries no Upload-Limit",
+        violates: ["RUFH-LIM-OPTIONS"],
+    }
+    IetfDeleteKeepsUpload {
+        name: "ietf-delete-keeps-upload",
+        scope: "ietf cancellation",
+        summary: "DELETE answers 204 but the upload stays",
+        violates: ["RUFH-DEL"],
     }
 }
 

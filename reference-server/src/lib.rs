@@ -1,5 +1,6 @@
-//! The upspec reference server: tus 1.0.0 with every extension, and S3
-//! (path-style, SigV4-verified when keys are configured) on a second
+//! The upspec reference server: tus 1.0.0 with every extension, the IETF
+//! resumable-uploads draft (interop versions 6, 8 and 9) on the same path,
+//! and S3 (path-style, SigV4-verified when keys are configured) on a second
 //! listener, over a crash-safe file store, embeddable in-process and
 //! runnable standalone.
 //!
@@ -19,9 +20,10 @@
 //! Layout: [`config`] (what can be set; each protocol's section lives in
 //! its folder), `server` (listening and shutdown), `protocols` (the one
 //! list of protocols and their listeners), `protocol` (the seam a protocol
-//! plugs into), `http` (plumbing shared by protocols), `framing` (the
-//! transfer codings both protocols refuse), [`store`] (bytes and records),
-//! [`tus`] and `s3` (the protocols), [`faults`] (deliberate deviations, for
+//! plugs into), `http` (plumbing shared by protocols), `interim` (1xx
+//! responses written by handlers), `framing` (the transfer codings every
+//! protocol refuses), [`store`] (bytes and records), [`tus`], `ietf` and
+//! `s3` (the protocols), [`faults`] (deliberate deviations, for
 //! proving that a suite catches them). `docs/architecture.md` walks
 //! through it.
 
@@ -30,6 +32,8 @@ pub mod config;
 pub mod faults;
 mod framing;
 mod http;
+mod ietf;
+mod interim;
 mod protocol;
 mod protocols;
 mod s3;
@@ -38,8 +42,8 @@ pub mod store;
 pub mod tus;
 
 pub use config::{
-    Config, ConfigError, ConfigFile, LocationForm, PublicUrl, S3Config, S3Credential, StoreConfig,
-    StoreKind, TusConfig,
+    Config, ConfigError, ConfigFile, IetfConfig, LocationForm, PublicUrl, S3Config, S3Credential,
+    StoreConfig, StoreKind, TusConfig,
 };
 pub use faults::{Fault, Faults};
 pub use protocol::Listener;

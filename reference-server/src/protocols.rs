@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::faults::Faults;
 use crate::protocol::{Common, Listener, Registration};
 use crate::store::Stores;
-use crate::{s3, tus};
+use crate::{ietf, s3, tus};
 
 /// The protocols `config` turns on, over stores from `stores`. Protocols
 /// that share a listener are asked in this order whether they claim a
@@ -20,11 +20,19 @@ pub(crate) fn registered<'a, St: Stores>(
         idle_timeout: config.idle_timeout,
         faults: Faults::new(config.faults.iter().copied()),
     };
-    let mut list = vec![Registration::new(
-        Listener::Tus,
-        config.listen,
-        tus::open(&config.tus, common, stores),
-    )];
+    let mut list = vec![
+        // Before tus: it claims the requests naming a draft interop version.
+        Registration::new(
+            Listener::Tus,
+            config.listen,
+            ietf::open(&config.ietf, &config.tus.base_path, common, stores),
+        ),
+        Registration::new(
+            Listener::Tus,
+            config.listen,
+            tus::open(&config.tus, common, stores),
+        ),
+    ];
     if let Some(s3) = &config.s3 {
         list.push(Registration::new(
             Listener::S3,

@@ -1,5 +1,7 @@
 //! The listening side: binds, accepts HTTP/1.1 connections, hands requests
-//! to the protocol handler, and shuts down on request.
+//! to the protocol handler, and shuts down on request. Every connection's
+//! socket is wrapped so handlers can write interim (1xx) responses before
+//! their final one (`interim.rs`).
 
 use std::io;
 use std::net::SocketAddr;
@@ -19,6 +21,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, ConfigError, StoreConfig};
+use crate::interim::InterimIo;
 use crate::protocol::{Handler, Listener, Opening, Registration};
 use crate::protocols;
 use crate::store::{FileStores, MemoryStores, StoreError, Stores};
@@ -251,9 +254,12 @@ async fn run(listener: TcpListener, protocols: Protocols, mut stopped: oneshot::
             _ = &mut stopped => break,
         };
         let _ = stream.set_nodelay(true);
+        let (io, interim) = InterimIo::new(stream);
         let protocols = protocols.clone();
-        let service = service_fn(move |req: http::Request<Incoming>| {
+        let service = service_fn(move |mut req: http::Request<Incoming>| {
             let protocols = protocols.clone();
+            // Any handler may write interim responses (interim.rs).
+            req.extensions_mut().insert(interim.clone());
             let has_body = !req.body().is_end_stream();
             async move {
                 let mut response = protocols.answering(&req).handle(req).await;
@@ -268,7 +274,7 @@ async fn run(listener: TcpListener, protocols: Protocols, mut stopped: oneshot::
                 Ok::<_, std::convert::Infallible>(response)
             }
         });
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(io), service));
         connections.spawn(async move {
             // A client that vanishes mid-request is routine, not an error.
             let _ = connection.await;

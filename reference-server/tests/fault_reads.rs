@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 /// The modules `src/faults.rs` names as the places that read faults.
-const READERS: [&str; 6] = [
+const READERS: [&str; 8] = [
+    "ietf/policy.rs",
+    "ietf/misreport.rs",
     "tus/policy.rs",
     "tus/rejection.rs",
     "tus/misreport.rs",

@@ -1,0 +1,93 @@
+//! The faults that change what a response says, not what the server does:
+//! one step at the very end of every answer (and of every 104 head), so the
+//! handlers stay correct and every such deviation is written here. Without
+//! faults it changes nothing.
+
+use http::header::{CACHE_CONTROL, LOCATION};
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+use super::fields::{
+    INTEROP_VERSION, TUS_RESUMABLE, UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_LIMIT, UPLOAD_OFFSET,
+};
+use crate::faults::{Fault, Faults};
+
+/// Which answer a header map belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Answer {
+    /// The 104 of a creation.
+    Interim,
+    /// The final response to a creation or an append.
+    Transfer,
+    /// Offset retrieval (HEAD or GET).
+    Head,
+    Options,
+    Other,
+}
+
+pub(super) fn misreport(faults: &Faults, answer: Answer, status: StatusCode, h: &mut HeaderMap) {
+    let on = |fault| faults.active(fault);
+    match answer {
+        Answer::Interim => {
+            if on(Fault::Ietf104WithoutLocation) {
+                h.remove(LOCATION);
+            }
+            if on(Fault::Ietf104WithoutLimit) {
+                h.remove(UPLOAD_LIMIT);
+            }
+            if on(Fault::Ietf104WithoutInteropVersion) {
+                h.remove(INTEROP_VERSION);
+            }
+        }
+        Answer::Transfer => {
+            if on(Fault::IetfNoUploadComplete) && status.is_success() {
+                h.remove(UPLOAD_COMPLETE);
+            }
+            let incomplete = h.get(UPLOAD_COMPLETE).is_some_and(|v| v == "?0");
+            if on(Fault::IetfLocationDiffers)
+                && status == StatusCode::CREATED
+                && incomplete
+                && let Some(location) = h.get(LOCATION).and_then(|l| l.to_str().ok())
+                && let Ok(other) = HeaderValue::try_from(format!("{location}?final"))
+            {
+                h.insert(LOCATION, other);
+            }
+        }
+        Answer::Head => {
+            if on(Fault::IetfHeadWithoutLimit) {
+                h.remove(UPLOAD_LIMIT);
+            }
+            if on(Fault::IetfHeadWithoutComplete) {
+                h.remove(UPLOAD_COMPLETE);
+            }
+            if on(Fault::IetfHeadWithoutLength) {
+                h.remove(UPLOAD_LENGTH);
+            }
+            if on(Fault::IetfHeadCacheable) {
+                h.remove(CACHE_CONTROL);
+            }
+        }
+        Answer::Options => {
+            if on(Fault::IetfOptionsWithoutLimit) {
+                h.remove(UPLOAD_LIMIT);
+            }
+        }
+        Answer::Other => {}
+    }
+    if status == StatusCode::CONFLICT {
+        if on(Fault::Ietf409WithoutOffset) {
+            h.remove(UPLOAD_OFFSET);
+        }
+        if on(Fault::Ietf409WithoutUploadComplete) {
+            h.remove(UPLOAD_COMPLETE);
+        }
+    }
+    if on(Fault::IetfOffsetNotSfInteger)
+        && let Some(offset) = h.get(UPLOAD_OFFSET).and_then(|v| v.to_str().ok())
+        && let Ok(quoted) = HeaderValue::try_from(format!("\"{offset}\""))
+    {
+        h.insert(UPLOAD_OFFSET, quoted);
+    }
+    if on(Fault::IetfTusFieldLeak) && answer != Answer::Interim {
+        h.insert(TUS_RESUMABLE, HeaderValue::from_static("1.0.0"));
+    }
+}

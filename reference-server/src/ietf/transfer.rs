@@ -1,0 +1,519 @@
+//! Creation (D-05 §4, D-11/D-12 §4.2) and append (D-05 §7, D-11/D-12
+//! §4.4): the two requests that carry representation data, and the one
+//! receiving loop behind both.
+//!
+//! The receiving loop keeps every byte that arrived (D-11 §4.4.2 "SHOULD
+//! append as much of the patch document as possible"), never lets the
+//! offset pass a known length (D-11 §4.4.2 "MUST prevent the offset from
+//! exceeding the upload length"), and ends when the body stalls past the
+//! idle timeout or a newer request for the upload takes over.
+
+use http::header::{CONTENT_TYPE, LOCATION};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http_body::Body as _;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+use super::fields::{
+    INTEROP_VERSION, Interop, PARTIAL_UPLOAD, UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_LIMIT,
+    UPLOAD_OFFSET, boolean, integer, sf_bool,
+};
+use super::misreport::{Answer, misreport};
+use super::{Ietf, IetfUpload, Rejection, Settings, Writer, status};
+use crate::http::ResBody;
+use crate::interim::Interim;
+use crate::store::{Appender, Record, Store, UploadId, UploadLock};
+
+/// The request fields both transfers read, parsed as RFC 9651 says.
+struct Fields {
+    complete: Option<bool>,
+    offset: Option<u64>,
+    length: Option<u64>,
+    /// `Content-Length`, when the body has one.
+    content_length: Option<u64>,
+}
+
+impl Fields {
+    fn read(settings: &Settings, req: &Request<Incoming>) -> Self {
+        let strict = settings.policy().parses_fields_strictly();
+        let h = req.headers();
+        Fields {
+            complete: boolean(h, UPLOAD_COMPLETE, strict),
+            offset: integer(h, UPLOAD_OFFSET, strict),
+            length: integer(h, UPLOAD_LENGTH, strict),
+            content_length: req.body().size_hint().exact(),
+        }
+    }
+}
+
+/// How a body's receipt ended.
+enum Receipt {
+    /// Every byte arrived.
+    Whole,
+    /// The body went on past `cap`; the bytes up to it were kept.
+    PastCap(Cap),
+    /// Stalled, cut, or taken over; what arrived was kept.
+    Cut(Rejection),
+}
+
+/// The most bytes a body may carry, and why.
+#[derive(Debug, Clone, Copy)]
+enum Cap {
+    /// The upload's known length.
+    Length(u64),
+    /// `max-size`.
+    MaxSize(u64),
+    /// `max-append-size`.
+    Append(u64),
+}
+
+impl Cap {
+    fn bytes(self) -> u64 {
+        match self {
+            Cap::Length(n) | Cap::MaxSize(n) | Cap::Append(n) => n,
+        }
+    }
+}
+
+/// The tightest cap on a body written at `offset`.
+fn cap(settings: &Settings, length: Option<u64>, offset: u64, append: bool) -> Option<Cap> {
+    let limits = settings.limits;
+    let policy = settings.policy();
+    [
+        length
+            .filter(|_| policy.stops_at_length())
+            .map(|l| Cap::Length(l.saturating_sub(offset))),
+        limits
+            .max_size
+            .map(|m| Cap::MaxSize(m.saturating_sub(offset))),
+        limits.max_append_size.filter(|_| append).map(Cap::Append),
+    ]
+    .into_iter()
+    .flatten()
+    .min_by_key(|c| c.bytes())
+}
+
+/// Streams the body into `appender` up to `cap`, committing `meta` with
+/// whatever arrived, and says how it ended.
+async fn receive<A: Appender>(
+    settings: &Settings,
+    body: &mut Incoming,
+    appender: &mut A,
+    meta: &IetfUpload,
+    cap: Option<Cap>,
+    writer: &Writer<'_>,
+) -> Result<(u64, Receipt), Rejection> {
+    let mut received = 0u64;
+    let receipt = loop {
+        let frame = tokio::select! {
+            _ = writer.token.cancelled() => break Receipt::Cut(Rejection::BodyInterrupted),
+            frame = tokio::time::timeout(settings.idle_timeout, body.frame()) => frame,
+        };
+        let data = match frame {
+            Err(_) => break Receipt::Cut(Rejection::BodyStalled),
+            Ok(None) => break Receipt::Whole,
+            Ok(Some(Err(_))) => break Receipt::Cut(Rejection::BodyInterrupted),
+            Ok(Some(Ok(frame))) => match frame.into_data() {
+                Ok(data) => data,
+                Err(_) => continue,
+            },
+        };
+        let len = data.len() as u64;
+        if let Some(cap) = cap
+            && received + len > cap.bytes()
+        {
+            let fits = (cap.bytes() - received) as usize;
+            appender.write(data.slice(..fits)).await?;
+            received += fits as u64;
+            break Receipt::PastCap(cap);
+        }
+        appender.write(data).await?;
+        received += len;
+    };
+    let keep = matches!(receipt, Receipt::Whole | Receipt::PastCap(_))
+        || settings.policy().keeps_interrupted_bytes();
+    if keep {
+        appender.commit(meta).await?;
+    }
+    Ok((received, receipt))
+}
+
+/// The refusal for a body that went past `cap`; an upload that went past
+/// its length is invalidated from interop 8 on (D-11 §4.4.2 "marking the
+/// upload resource invalid and rejecting any further interaction with
+/// it"); interop 6 only stops there (D-05 §7 "MUST stop appending bytes to
+/// the upload once the offset reaches the final size").
+async fn past_cap<S: Store + Clone>(
+    ietf: &Ietf<S>,
+    version: Interop,
+    lock: &UploadLock,
+    cap: Cap,
+) -> Rejection {
+    let limits = ietf.settings.limits;
+    match cap {
+        Cap::Length(_) => {
+            if version >= Interop::V8 && ietf.settings.policy().invalidates_past_length() {
+                let id = lock.id();
+                if let Ok(Some(mut record)) = ietf.store.load::<IetfUpload>(id).await {
+                    record.meta.invalid = true;
+                    if let Err(e) = ietf.store.replace(lock, &record).await {
+                        return e.into();
+                    }
+                }
+            }
+            Rejection::InconsistentLength("the content goes past the upload's length".into())
+        }
+        Cap::MaxSize(max) => {
+            Rejection::TooLarge(format!("the upload would pass max-size ({max})"), limits)
+        }
+        Cap::Append(max) => Rejection::TooLarge(
+            format!("the content is longer than max-append-size ({max})"),
+            limits,
+        ),
+    }
+}
+
+/// The length a request indicates, checked against what is known
+/// (D-11 §2.1.3: "If indicators (1) and (2) are both present in the same
+/// request, their indicated lengths MUST match. If multiple requests include
+/// indicators, their indicated values MUST match.").
+fn indicated_length(
+    settings: &Settings,
+    fields: &Fields,
+    offset: u64,
+    known: Option<u64>,
+) -> Result<Option<u64>, Rejection> {
+    let from_content = fields
+        .complete
+        .filter(|c| *c)
+        .and(fields.content_length)
+        .map(|cl| offset.saturating_add(cl));
+    let checks = settings.policy().checks_length_consistency();
+    let mut length = known;
+    for indicated in [fields.length, from_content].into_iter().flatten() {
+        match length {
+            Some(l) if l != indicated && checks => {
+                return Err(Rejection::InconsistentLength(format!(
+                    "{indicated} differs from the length {l}"
+                )));
+            }
+            // Unchecked, the last indicator read wins.
+            _ => length = Some(indicated),
+        }
+    }
+    if let Some(l) = length
+        && l < offset
+    {
+        return Err(Rejection::InconsistentLength(format!(
+            "{l} is below the {offset} bytes already received"
+        )));
+    }
+    Ok(length)
+}
+
+/// Creation: `POST` to the base path with `Upload-Complete`.
+///
+/// The upload resource is made before the content is read and announced
+/// in a 104 with `Location`, `Upload-Limit` and the interop version (D-05
+/// §4 "In the first informational response, the `Location` header field
+/// MUST be set"; D-11 §4.2.2 "SHOULD announce ... When sent, it MUST include
+/// `Location` ... and MUST include the `Upload-Limit`"; Appendix "MUST also
+/// send ... `Upload-Draft-Interop-Version`"). The final response:
+/// * `?0`: 201 with the same `Location`, `Upload-Limit`, `Upload-Offset`
+///   and `Upload-Complete: ?0` (D-05 §4 "MUST acknowledge it by responding
+///   with the `201 (Created)` status code and an `Upload-Complete` header
+///   value set to false"; D-11 §4.2.2 "MUST include the `Location` ... and
+///   MUST include the `Upload-Limit` ... RECOMMENDED to use the `201`");
+/// * `?1`: the target resource's own answer. This server's target resource
+///   stores the representation at the upload's URL and answers 201 Created
+///   with that `Location`, `Upload-Complete: ?1` and `Upload-Offset` (D-05
+///   §4 "RECOMMENDED to use `201 (Created)`"; D-12 §4.2.2 "SHOULD include
+///   the `Upload-Complete`").
+pub(super) async fn create<S: Store + Clone>(
+    ietf: &Ietf<S>,
+    version: Interop,
+    req: Request<Incoming>,
+) -> Result<Response<ResBody>, Rejection> {
+    let settings = &ietf.settings;
+    let fields = Fields::read(settings, &req);
+    let complete = fields.complete.ok_or(Rejection::MissingComplete)?;
+    if version == Interop::V6 && req.headers().contains_key(UPLOAD_OFFSET) {
+        return Err(Rejection::ForbiddenField("Upload-Offset"));
+    }
+    let length = indicated_length(settings, &fields, 0, None)?;
+    let limits = settings.limits;
+    if let (Some(length), Some(max)) = (length, limits.max_size)
+        && length > max
+    {
+        return Err(Rejection::TooLarge(
+            format!("the length {length} is above max-size ({max})"),
+            limits,
+        ));
+    }
+    if let Some(length) = length
+        && length < limits.min_size
+    {
+        return Err(Rejection::TooSmall(
+            format!(
+                "the length {length} is below min-size ({})",
+                limits.min_size
+            ),
+            limits,
+        ));
+    }
+    // D-12 §2.1.4: the append limits apply to creations too (not to an
+    // empty one, nor to one completing the upload, for the minimum).
+    let content = fields.content_length;
+    if version == Interop::V9 {
+        check_append_size(settings, content, complete)?;
+    }
+    let interim = Interim::of(&req);
+    let mut body = req.into_body();
+    let meta = IetfUpload {
+        length,
+        complete: false,
+        invalid: false,
+    };
+    let lock = ietf.store.create(&meta).await?;
+    let id = *lock.id();
+    if settings.policy().announces_with_104()
+        && let Some(interim) = interim
+    {
+        let mut h = HeaderMap::new();
+        h.insert(LOCATION, ietf.location(&id));
+        h.insert(UPLOAD_LIMIT, limits.header());
+        h.insert(INTEROP_VERSION, version.header());
+        misreport(
+            &settings.faults,
+            Answer::Interim,
+            StatusCode::from_u16(104).expect("104 is a status"),
+            &mut h,
+        );
+        // A client that went away, or reads nothing, is noticed when its
+        // body is read; the wait for the socket is bounded like the body's.
+        let sent = interim.send(StatusCode::from_u16(104).expect("104"), &h);
+        let _ = tokio::time::timeout(settings.idle_timeout, sent).await;
+    }
+    let cap = cap(settings, length, 0, version == Interop::V9);
+    transfer(ietf, version, lock, &mut body, meta, 0, complete, cap, true).await
+}
+
+/// Refuses content outside `max-append-size`/`min-append-size`, judged
+/// by `Content-Length` before reading (D-11 §2.1.4 "The server might reject
+/// requests exceeding this limit"/"below this limit"; requests completing
+/// the upload, and (D-12) empty creations, are exempt from the minimum).
+fn check_append_size(
+    settings: &Settings,
+    content: Option<u64>,
+    complete: bool,
+) -> Result<(), Rejection> {
+    let limits = settings.limits;
+    if let (Some(content), Some(max)) = (content, limits.max_append_size)
+        && content > max
+    {
+        return Err(Rejection::TooLarge(
+            format!("{content} bytes of content are above max-append-size ({max})"),
+            limits,
+        ));
+    }
+    if let Some(content) = content
+        && !complete
+        && content > 0
+        && content < limits.min_append_size
+    {
+        return Err(Rejection::TooSmall(
+            format!(
+                "{content} bytes of content are below min-append-size ({})",
+                limits.min_append_size
+            ),
+            limits,
+        ));
+    }
+    Ok(())
+}
+
+/// Append: `PATCH` of an upload resource with `application/partial-upload`.
+///
+/// Checks, in order: media type (415), `Upload-Offset` and
+/// `Upload-Complete` present (400), the upload live (404/410), completed
+/// (see [`Rejection::CompletedUpload`]), the offset (409, nothing stored),
+/// the length indicators (400), the append limits (413/400). Then the
+/// content is received. Final response: `?0` → 201 in interop 6 (D-05 §7
+/// "MUST acknowledge it by responding with a `201 (Created)`"), 204 from
+/// interop 8 (D-11 §4.4.2 "a `2xx (Successful)` response with the
+/// `Upload-Complete` header field set to false"); `?1` → the target
+/// resource's answer as for creation, with `Upload-Complete: ?1` (D-11
+/// §4.4.2 "the response MUST include the `Upload-Complete` header field with
+/// a true value").
+pub(super) async fn append<S: Store + Clone>(
+    ietf: &Ietf<S>,
+    version: Interop,
+    id: UploadId,
+    req: Request<Incoming>,
+) -> Result<Response<ResBody>, Rejection> {
+    let settings = &ietf.settings;
+    let policy = settings.policy();
+    if !is_partial_upload(req.headers()) {
+        return Err(Rejection::UnsupportedMediaType);
+    }
+    let fields = Fields::read(settings, &req);
+    let provided = fields.offset.ok_or(Rejection::MissingOffset)?;
+    let complete = fields.complete.ok_or(Rejection::MissingComplete)?;
+    let mut body = req.into_body();
+    let lock = ietf.take(&id).await?;
+    let record = ietf.live(&id).await?;
+    let empty = fields.content_length == Some(0);
+    if record.meta.complete && !policy.completed_is_final() {
+        // tusd's interop-6 answer: success, the content dropped.
+        let mut response = status(StatusCode::NO_CONTENT);
+        ietf.state(&record, response.headers_mut());
+        return Ok(response);
+    }
+    if record.meta.complete {
+        return match version {
+            Interop::V6 => Err(Rejection::CompletedUpload(version)),
+            Interop::V8 if empty => Err(Rejection::CompletedUpload(version)),
+            Interop::V9 if empty && complete && provided == record.offset => {
+                Ok(ietf.finished(&record, &id, version))
+            }
+            _ => Err(Rejection::InconsistentLength(
+                "the upload is already complete".into(),
+            )),
+        };
+    }
+    if provided != record.offset {
+        if !policy.conflict_stores_nothing() {
+            let writer = ietf.inflight.register(id);
+            let mut appender = ietf.store.append(&lock, record.offset).await?;
+            let cap = cap(settings, record.meta.length, record.offset, true);
+            receive(
+                settings,
+                &mut body,
+                &mut appender,
+                &record.meta,
+                cap,
+                &writer,
+            )
+            .await?;
+        }
+        return Err(Rejection::OffsetMismatch {
+            expected: record.offset,
+            provided,
+        });
+    }
+    let length = indicated_length(settings, &fields, record.offset, record.meta.length)?;
+    check_append_size(settings, fields.content_length, complete)?;
+    let meta = IetfUpload {
+        length,
+        ..record.meta
+    };
+    let cap = cap(settings, length, record.offset, true);
+    transfer(
+        ietf,
+        version,
+        lock,
+        &mut body,
+        meta,
+        record.offset,
+        complete,
+        cap,
+        false,
+    )
+    .await
+}
+
+/// Receives the content of a creation or an append at `offset` and
+/// answers it.
+#[allow(clippy::too_many_arguments)]
+async fn transfer<S: Store + Clone>(
+    ietf: &Ietf<S>,
+    version: Interop,
+    lock: UploadLock,
+    body: &mut Incoming,
+    mut meta: IetfUpload,
+    offset: u64,
+    complete: bool,
+    cap: Option<Cap>,
+    creation: bool,
+) -> Result<Response<ResBody>, Rejection> {
+    let settings = &ietf.settings;
+    let id = *lock.id();
+    let writer = ietf.inflight.register(id);
+    let mut appender = ietf.store.append(&lock, offset).await?;
+    let (received, receipt) = receive(settings, body, &mut appender, &meta, cap, &writer).await?;
+    drop(appender);
+    let end = offset + received;
+    match receipt {
+        Receipt::Whole => {}
+        Receipt::PastCap(cap) => return Err(past_cap(ietf, version, &lock, cap).await),
+        Receipt::Cut(rejection) => {
+            // D-11 §4.2.2: "the upload resource MUST NOT be considered
+            // complete then" — unless a fault says otherwise.
+            if complete && !settings.policy().interrupted_stays_incomplete() {
+                meta.complete = true;
+                meta.length = Some(end);
+                ietf.store
+                    .replace(&lock, &Record { offset: end, meta })
+                    .await?;
+            }
+            return Err(rejection);
+        }
+    }
+    if complete {
+        if let Some(length) = meta.length
+            && length != end
+            && settings.policy().checks_length_consistency()
+        {
+            return Err(Rejection::InconsistentLength(format!(
+                "the content ended at {end}, not at the length {length}"
+            )));
+        }
+        meta.complete = true;
+        meta.length = Some(end);
+        let record = Record { offset: end, meta };
+        ietf.store.replace(&lock, &record).await?;
+        return Ok(ietf.finished(&record, &id, version));
+    }
+    let incomplete = if creation || version == Interop::V6 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::NO_CONTENT
+    };
+    let mut response = status(incomplete);
+    let h = response.headers_mut();
+    if creation {
+        h.insert(LOCATION, ietf.location(&id));
+    }
+    h.insert(UPLOAD_LIMIT, settings.limits.header());
+    h.insert(UPLOAD_OFFSET, HeaderValue::from(end));
+    h.insert(UPLOAD_COMPLETE, sf_bool(false));
+    Ok(response)
+}
+
+impl<S: Store + Clone> Ietf<S> {
+    /// The target resource's answer to a completed upload: 201 Created,
+    /// `Location` of the stored representation (the upload's URL),
+    /// `Upload-Complete: ?1`, `Upload-Offset`.
+    fn finished(
+        &self,
+        record: &Record<IetfUpload>,
+        id: &UploadId,
+        _version: Interop,
+    ) -> Response<ResBody> {
+        let mut response = status(StatusCode::CREATED);
+        let h = response.headers_mut();
+        h.insert(LOCATION, self.location(id));
+        h.insert(UPLOAD_OFFSET, HeaderValue::from(record.offset));
+        h.insert(UPLOAD_COMPLETE, sf_bool(true));
+        response
+    }
+}
+
+/// `Content-Type: application/partial-upload`, parameters aside.
+fn is_partial_upload(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(PARTIAL_UPLOAD))
+}
