@@ -276,6 +276,7 @@ fn check_header(
         }
         (HeaderMatcher::Present, Some(_)) => Ok(()),
         (HeaderMatcher::Present, None) => Err(mismatch("the header", "no such header".into())),
+        (HeaderMatcher::IfPresent(_), None) => Ok(()),
         (HeaderMatcher::Value(matchers), None) => {
             let expected = matchers
                 .iter()
@@ -284,10 +285,12 @@ fn check_header(
                 .map_err(|error| CheckError::Eval(error, expect.span.clone()))?;
             Err(mismatch(&expected.join(" and "), "no such header".into()))
         }
-        (HeaderMatcher::Value(matchers), Some(value)) => matchers
-            .iter()
-            .try_for_each(|matcher| match_value(matcher, &value, scope))
-            .map_err(|error| error.at(what.clone(), &expect.span)),
+        (HeaderMatcher::Value(matchers) | HeaderMatcher::IfPresent(matchers), Some(value)) => {
+            matchers
+                .iter()
+                .try_for_each(|matcher| match_value(matcher, &value, scope))
+                .map_err(|error| error.at(what.clone(), &expect.span))
+        }
     }
 }
 
@@ -526,7 +529,7 @@ fn describe_member(
     Ok(match matcher {
         HeaderMatcher::Present => format!("a member {key}"),
         HeaderMatcher::Absent => format!("no member {key}"),
-        HeaderMatcher::Value(checks) => {
+        HeaderMatcher::Value(checks) | HeaderMatcher::IfPresent(checks) => {
             let described = checks
                 .iter()
                 .map(|check| describe(check, scope))
@@ -566,12 +569,13 @@ fn match_structured(sf: &SfMatcher, actual: &str, scope: Scope<'_>) -> Result<()
             })
         };
         match (matcher, value) {
-            (HeaderMatcher::Absent, None) | (HeaderMatcher::Present, Some(_)) => {}
+            (HeaderMatcher::Absent | HeaderMatcher::IfPresent(_), None)
+            | (HeaderMatcher::Present, Some(_)) => {}
             (HeaderMatcher::Absent, Some(value)) => mismatch(format!("{key}={value}"))?,
             (HeaderMatcher::Present | HeaderMatcher::Value(_), None) => {
                 mismatch(format!("no member {key} in {actual:?}"))?
             }
-            (HeaderMatcher::Value(checks), Some(value)) => {
+            (HeaderMatcher::Value(checks) | HeaderMatcher::IfPresent(checks), Some(value)) => {
                 for check in checks {
                     match_value(check, &value, scope).map_err(|error| match error {
                         MatchError::Mismatch { expected, actual } => MatchError::Mismatch {
@@ -904,6 +908,42 @@ mod tests {
                 .1
                 .contains("not a structured dictionary")
         );
+    }
+
+    #[test]
+    fn if_present_checks_a_value_only_when_there_is_one() {
+        let offset = HeaderExpect {
+            name: "Upload-Offset".into(),
+            matcher: HeaderMatcher::IfPresent(vec![sf(SfKind::Integer, vec![], vec![])]),
+            span: SourceSpan {
+                file: "x.yaml".into(),
+                line: 1,
+                column: 1,
+            },
+        };
+        let globals = BTreeMap::new();
+        let vars = ScenarioVars::default();
+        let check = |value: Option<&'static str>| {
+            let mut headers = HeaderMap::new();
+            if let Some(value) = value {
+                headers.insert("upload-offset", http::HeaderValue::from_static(value));
+            }
+            check_header(&offset, &headers, "", Scope::new(&vars, &globals))
+        };
+        assert!(check(None).is_ok());
+        assert!(check(Some("5")).is_ok());
+        assert!(check(Some("\"5\"")).is_err());
+        let member = sf(
+            SfKind::Dictionary,
+            vec![],
+            vec![(
+                "max-size",
+                HeaderMatcher::IfPresent(vec![sf(SfKind::Integer, vec![], vec![])]),
+            )],
+        );
+        assert!(matches(member.clone(), "min-size=0").is_ok());
+        assert!(matches(member.clone(), "max-size=10").is_ok());
+        assert!(matches(member, "max-size=?1").is_err());
     }
 
     #[test]

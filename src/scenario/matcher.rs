@@ -47,11 +47,13 @@ pub enum WrittenCheck {
 pub struct MatcherMap {
     pub present: Option<bool>,
     pub absent: Option<bool>,
+    /// The value checks apply only when the value is there.
+    pub if_present: Option<bool>,
     pub checks: Vec<WrittenCheck>,
 }
 
 /// The keys that ask whether a value is there at all, rather than check it.
-const PRESENCE_KEYS: [&str; 2] = ["present", "absent"];
+const PRESENCE_KEYS: [&str; 3] = ["present", "absent", "if_present"];
 
 /// Defines [`CHECK_KEYS`], [`KEYS`] and `read_check` from one table of
 /// `"key" => |value: Type| check`.
@@ -61,7 +63,7 @@ macro_rules! matcher_keys {
         pub const CHECK_KEYS: &[&str] = &[$($key),*];
 
         /// Every key a matcher map accepts.
-        const KEYS: &[&str] = &[PRESENCE_KEYS[0], PRESENCE_KEYS[1], $($key),*];
+        const KEYS: &[&str] = &[PRESENCE_KEYS[0], PRESENCE_KEYS[1], PRESENCE_KEYS[2], $($key),*];
 
         /// Reads the value of the check key `key`; `None` for a key that is no check.
         fn read_check<'de, A: MapAccess<'de>>(
@@ -129,6 +131,8 @@ impl<'de> Deserialize<'de> for MatcherMap {
                         matcher.present = Some(map.next_value()?);
                     } else if key == PRESENCE_KEYS[1] {
                         matcher.absent = Some(map.next_value()?);
+                    } else if key == PRESENCE_KEYS[2] {
+                        matcher.if_present = Some(map.next_value()?);
                     } else if let Some(check) = read_check(&key, &mut map)? {
                         let order = CHECK_KEYS.iter().position(|k| *k == key);
                         checks.push((order, check));

@@ -399,6 +399,10 @@ pub enum HeaderMatcher {
     Absent,
     /// The header is present and its value satisfies every check.
     Value(Vec<ValueMatcher>),
+    /// The header may be absent; when present, its value satisfies every check
+    /// (`if_present: true`): for fields a spec makes optional but defines the
+    /// syntax of.
+    IfPresent(Vec<ValueMatcher>),
 }
 
 /// A check on a string value (a header, an XML element, a variable).

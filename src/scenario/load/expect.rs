@@ -225,11 +225,11 @@ impl<'a> Loader<'a> {
         let mut presence = Vec::new();
         for (path, matcher) in written {
             if let MatcherSyntax::Map(map) = &matcher.value
-                && map.checks.is_empty()
+                && (map.checks.is_empty() || map.if_present.is_some())
             {
-                match (map.present, map.absent) {
-                    (Some(true), None) => presence.push((path.clone(), true)),
-                    (None, Some(true)) => presence.push((path.clone(), false)),
+                match (map.present, map.absent, map.if_present) {
+                    (Some(true), None, None) => presence.push((path.clone(), true)),
+                    (None, Some(true), None) => presence.push((path.clone(), false)),
                     _ => self.push(
                         ctx.source().error(
                             &matcher.referenced,
@@ -255,17 +255,20 @@ impl<'a> Loader<'a> {
         spanned: &'a Spanned<MatcherSyntax>,
         scope: &mut Scope,
     ) -> Option<HeaderMatcher> {
+        let mut optional = false;
         if let MatcherSyntax::Map(map) = &spanned.value {
             let others = map.checks.len();
-            match (map.present, map.absent) {
-                (Some(true), None) if others == 0 => return Some(HeaderMatcher::Present),
-                (None, Some(true)) if others == 0 => return Some(HeaderMatcher::Absent),
-                (None, None) => {}
+            match (map.present, map.absent, map.if_present) {
+                (Some(true), None, None) if others == 0 => return Some(HeaderMatcher::Present),
+                (None, Some(true), None) if others == 0 => return Some(HeaderMatcher::Absent),
+                (None, None, Some(true)) if others > 0 => optional = true,
+                (None, None, None) => {}
                 _ => {
                     self.push(ctx.source().error(
                         &spanned.referenced,
                         LoadErrorKind::StepShape(
-                            "write `present: true` or `absent: true` alone; value checks already imply presence"
+                            "write `present: true` or `absent: true` alone, or `if_present: true` \
+                             beside value checks; value checks already imply presence"
                                 .into(),
                         ),
                     ));
@@ -273,8 +276,12 @@ impl<'a> Loader<'a> {
                 }
             }
         }
-        self.value_checks(ctx, spanned, scope)
-            .map(HeaderMatcher::Value)
+        let checks = self.value_checks(ctx, spanned, scope)?;
+        Some(if optional {
+            HeaderMatcher::IfPresent(checks)
+        } else {
+            HeaderMatcher::Value(checks)
+        })
     }
 
     /// A matcher on a value that is always present (an XML element, a variable): one check.
@@ -294,7 +301,10 @@ impl<'a> Loader<'a> {
             ));
         };
         if let MatcherSyntax::Map(map) = &spanned.value
-            && (map.present.is_some() || map.absent.is_some() || map.checks.is_empty())
+            && (map.present.is_some()
+                || map.absent.is_some()
+                || map.if_present.is_some()
+                || map.checks.is_empty())
         {
             one_check();
             return None;
