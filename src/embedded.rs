@@ -75,6 +75,7 @@ pub fn target() -> EmbeddedTarget {
             ("tus_max_size", MAX_SIZE.to_string()),
             ("tus_expiry", EXPIRY.as_secs().to_string()),
             ("tus_idle_timeout", IDLE_TIMEOUT.as_secs().to_string()),
+            ("ietf_idle_timeout", IDLE_TIMEOUT.as_secs().to_string()),
             ("s3_initiated_gap", S3_INITIATED_GAP.to_owned()),
         ],
         capabilities: vec![Capability {

@@ -1,5 +1,6 @@
 //! Captures: values taken from a response into scenario variables for later steps.
 
+use http::HeaderMap;
 use url::Url;
 
 use super::expect::{CheckError, Received, joined};
@@ -26,19 +27,51 @@ pub(crate) fn run(
             }
             continue;
         }
-        let value = match (
-            capture_one(capture, received, request_url),
-            &capture.default,
-        ) {
-            (Ok(value), _) => value,
-            (Err(CheckError::Mismatch { .. }), Some(default)) => default.clone(),
-            (Err(error), _) => return Err(error),
-        };
-        if capture.append {
-            scope.append(&capture.var, [value]);
-        } else {
-            scope.set(&capture.var, value);
+        store(capture, capture_one(capture, received, request_url), scope)?;
+    }
+    Ok(())
+}
+
+/// Runs the captures that read interim responses, for an exchange that ended
+/// without a final one: a deliberate abort after the server's 104 still leaves
+/// the upload's `Location` to resume at. The other captures have nothing to
+/// read, and the variables they would set stay unset.
+pub(crate) fn run_interim(
+    captures: &[Capture],
+    interim: &[(u16, HeaderMap)],
+    request_url: &Url,
+    scope: Scope<'_>,
+) -> Result<(), CheckError> {
+    for capture in captures {
+        if let CaptureSource::InterimHeader {
+            status,
+            name,
+            resolve_url,
+        } = &capture.source
+        {
+            let value = interim_header(capture, interim, (*status, name, *resolve_url), request_url)
+                .and_then(|raw| refine(capture, raw));
+            store(capture, value, scope)?;
         }
+    }
+    Ok(())
+}
+
+/// Writes a captured value, or the capture's `default` when it found nothing.
+fn store(
+    capture: &Capture,
+    value: Result<String, CheckError>,
+    scope: Scope<'_>,
+) -> Result<(), CheckError> {
+    let value = match (value, &capture.default) {
+        (Ok(value), _) => value,
+        (Err(CheckError::Mismatch { .. }), Some(default)) => default.clone(),
+        (Err(error), _) => return Err(error),
+    };
+    if capture.append {
+        scope.append(&capture.var, [value]);
+    } else {
+        scope.set(&capture.var, value);
     }
     Ok(())
 }
@@ -80,62 +113,26 @@ fn capture_one(
     received: &Received,
     request_url: &Url,
 ) -> Result<String, CheckError> {
-    let missing = |expected: String, actual: String| CheckError::Mismatch {
-        what: format!("capture {}", capture.var),
-        expected,
-        actual,
-        span: capture.span.clone(),
-    };
-    let header = |name: &String, value: Option<String>, resolve_url: bool, of: &str| {
-        // A header's `default` stands in for the header itself, so a URL default
-        // is resolved like the value it replaces.
-        let value = match (value, &capture.default) {
-            (Some(value), _) => value,
-            (None, Some(default)) => default.clone(),
-            (None, None) => {
-                return Err(missing(
-                    format!("a {name} header{of}"),
-                    "no such header".into(),
-                ));
-            }
-        };
-        if resolve_url {
-            request_url
-                .join(&value)
-                .map(|url| url.to_string())
-                .map_err(|error| {
-                    missing(format!("a URL in {name}"), format!("{value:?} ({error})"))
-                })
-        } else {
-            Ok(value)
-        }
-    };
+    let missing = |expected: String, actual: String| missing(capture, expected, actual);
     let raw = match &capture.source {
         CaptureSource::InterimHeader {
             status,
             name,
             resolve_url,
-        } => {
-            let first = received.interim.iter().find(|(s, _)| s == status);
-            match first {
-                Some((_, headers)) => header(
-                    name,
-                    joined(headers, name),
-                    *resolve_url,
-                    &format!(" in the first interim {status}"),
-                )?,
-                None if capture.default.is_some() => header(name, None, *resolve_url, "")?,
-                None => {
-                    return Err(missing(
-                        format!("an interim {status} response with a {name} header"),
-                        format!("no interim {status} response"),
-                    ));
-                }
-            }
-        }
-        CaptureSource::Header { name, resolve_url } => {
-            header(name, received.header(name), *resolve_url, "")?
-        }
+        } => interim_header(
+            capture,
+            &received.interim,
+            (*status, name, *resolve_url),
+            request_url,
+        )?,
+        CaptureSource::Header { name, resolve_url } => header(
+            capture,
+            name,
+            received.header(name),
+            *resolve_url,
+            "",
+            request_url,
+        )?,
         CaptureSource::Member { header: name, key } => {
             let Some(value) = received.header(name) else {
                 return Err(missing(format!("a {name} header"), "no such header".into()));
@@ -180,11 +177,94 @@ fn capture_one(
             .into_owned(),
         CaptureSource::Status => received.status.to_string(),
     };
+    refine(capture, raw)
+}
+
+/// A capture that found nothing: what it looked for, and what was there.
+fn missing(capture: &Capture, expected: String, actual: String) -> CheckError {
+    CheckError::Mismatch {
+        what: format!("capture {}", capture.var),
+        expected,
+        actual,
+        span: capture.span.clone(),
+    }
+}
+
+/// A header's value (from the final response, or an interim one: `of` says
+/// which), resolved against the request's URL when it is one.
+fn header(
+    capture: &Capture,
+    name: &str,
+    value: Option<String>,
+    resolve_url: bool,
+    of: &str,
+    request_url: &Url,
+) -> Result<String, CheckError> {
+    // A header's `default` stands in for the header itself, so a URL default
+    // is resolved like the value it replaces.
+    let value = match (value, &capture.default) {
+        (Some(value), _) => value,
+        (None, Some(default)) => default.clone(),
+        (None, None) => {
+            return Err(missing(
+                capture,
+                format!("a {name} header{of}"),
+                "no such header".into(),
+            ));
+        }
+    };
+    if resolve_url {
+        request_url
+            .join(&value)
+            .map(|url| url.to_string())
+            .map_err(|error| {
+                missing(
+                    capture,
+                    format!("a URL in {name}"),
+                    format!("{value:?} ({error})"),
+                )
+            })
+    } else {
+        Ok(value)
+    }
+}
+
+/// `{interim: STATUS, header: NAME}`: the header of the first interim response
+/// with that status.
+fn interim_header(
+    capture: &Capture,
+    interim: &[(u16, HeaderMap)],
+    (status, name, resolve_url): (u16, &str, bool),
+    request_url: &Url,
+) -> Result<String, CheckError> {
+    match interim.iter().find(|(s, _)| *s == status) {
+        Some((_, headers)) => header(
+            capture,
+            name,
+            joined(headers, name),
+            resolve_url,
+            &format!(" in the first interim {status}"),
+            request_url,
+        ),
+        None if capture.default.is_some() => {
+            header(capture, name, None, resolve_url, "", request_url)
+        }
+        None => Err(missing(
+            capture,
+            format!("an interim {status} response with a {name} header"),
+            format!("no interim {status} response"),
+        )),
+    }
+}
+
+/// The captured text through the capture's regex, if it has one.
+fn refine(capture: &Capture, raw: String) -> Result<String, CheckError> {
     let Some(regex) = &capture.regex else {
         return Ok(raw);
     };
     first_group(regex, &raw).ok_or_else(|| {
         missing(
+            capture,
             format!("a match for /{regex}/"),
             format!("{:?}", excerpt(&raw)),
         )

@@ -667,9 +667,17 @@ impl<'a> Runner<'a> {
             }
             None => {}
         }
-        // A deliberate abort that ended the exchange before any response: nothing to check.
+        // A deliberate abort that ended the exchange before any response: nothing to
+        // check, but a 104 that came first still names the upload to resume.
         let Some(received) = attempt.received else {
-            return Ok(());
+            let setup = Role::Setup { rests_on: &[] };
+            return capture::run_interim(
+                &step.captures,
+                &attempt.unanswered_interim,
+                &prepared.url,
+                scope,
+            )
+            .map_err(|error| Stop::after_response(error, &name, exchange, setup));
         };
         // A refused body, not a refused declaration: a POST that only declares a
         // length at the server's maximum and gets 413 is checked as usual.

@@ -232,6 +232,9 @@ pub(crate) struct Attempt {
     /// The complete response; `None` when the exchange was interrupted, or when the
     /// step's deliberate abort ended it before a response arrived.
     pub(crate) received: Option<Received>,
+    /// The interim responses of an exchange without a complete response (in
+    /// `received` otherwise): a deliberate abort may follow a 104 worth capturing.
+    pub(crate) unanswered_interim: Vec<(u16, HeaderMap)>,
     pub(crate) interrupted: Option<Interrupted>,
     /// Body bytes handed to the connection.
     pub(crate) sent: u64,
@@ -368,23 +371,28 @@ pub(crate) async fn perform(
         expect_continue: gate.as_ref().and_then(ContinueGate::outcome),
         duration: started.elapsed(),
     };
-    let received = match (&interrupted, state.head) {
-        (None, Some((status, headers))) => Some(Received {
-            status,
-            headers,
-            body: state.inspector.finish(),
-            interim: interims
-                .kept
-                .into_iter()
-                .map(|(status, headers)| (status.as_u16(), headers))
-                .collect(),
-            expect_continue: exchange.expect_continue,
-        }),
-        _ => None,
+    let interim: Vec<(u16, HeaderMap)> = interims
+        .kept
+        .into_iter()
+        .map(|(status, headers)| (status.as_u16(), headers))
+        .collect();
+    let (received, unanswered_interim) = match (&interrupted, state.head) {
+        (None, Some((status, headers))) => {
+            let received = Received {
+                status,
+                headers,
+                body: state.inspector.finish(),
+                interim,
+                expect_continue: exchange.expect_continue,
+            };
+            (Some(received), Vec::new())
+        }
+        _ => (None, interim),
     };
     Attempt {
         exchange,
         received,
+        unanswered_interim,
         interrupted,
         sent,
     }
