@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use upspec_reference_server::config::{S3Config, S3Credential};
-use upspec_reference_server::{Config, RunningServer, TusConfig};
+use upspec_reference_server::{Config, IetfConfig, RunningServer, TusConfig};
 
 use crate::protocol;
 use crate::protocol::s3::settings::{DEFAULT_REGION, S3Settings};
@@ -30,6 +30,14 @@ const EXPIRY: Duration = Duration::from_secs(1);
 /// so the scenario that stalls a body on purpose takes a second rather than the
 /// default minute.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The IETF draft's `max-append-size`: above the suite's 1 MiB appends, low
+/// enough that the scenario refused for exceeding it sends a few MiB.
+const IETF_MAX_APPEND_SIZE: u64 = 4 << 20;
+
+/// The IETF draft's `min-append-size`: announced, so the scenarios about its
+/// exemptions run, and 1 byte, so no other scenario's append is refused by it.
+const IETF_MIN_APPEND_SIZE: u64 = 1;
 
 /// How far apart two S3 Creates must be for the server to list them in the
 /// order they were made: none, since it orders them by a sequence number, but
@@ -63,6 +71,11 @@ pub fn target() -> EmbeddedTarget {
                 ..TusConfig::default()
             },
             idle_timeout: IDLE_TIMEOUT,
+            ietf: IetfConfig {
+                max_append_size: Some(IETF_MAX_APPEND_SIZE),
+                min_append_size: IETF_MIN_APPEND_SIZE,
+                ..IetfConfig::default()
+            },
             s3: Some(S3Config {
                 listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                 region: DEFAULT_REGION.to_owned(),

@@ -58,7 +58,13 @@ impl Verdict {
                 Verdict::Failed,
                 scenario.strongest_level(&failure.requirements),
             ),
-            Outcome::Errored(_) => (Verdict::Errored, scenario.level),
+            // An error stops every check the scenario would have made, so it
+            // counts at the strongest level of what the scenario cites, as the
+            // version checked reads it.
+            Outcome::Errored(_) => (
+                Verdict::Errored,
+                scenario.strongest_level(&scenario.requirements),
+            ),
         };
         let verdict = Verdict::at(level, severity, strict);
         if baselined && verdict.fails_run() {

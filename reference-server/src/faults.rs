@@ -1117,13 +1117,6 @@ faults! {
         summary: "The 104 does not echo Upload-Draft-Interop-Version",
         violates: ["RUFH-IOP-104-ECHO"],
     }
-    /// Two code paths writing the URL, one adding a query.
-    IetfLocationDiffers {
-        name: "ietf-location-differs",
-        scope: "ietf creation",
-        summary: "The 201 of an incomplete creation names another Location than its 104",
-        violates: ["RUFH-CRE-LOC-SAME"],
-    }
     /// tusd's interop-6 answers.
     IetfNoUploadComplete {
         name: "ietf-no-upload-complete",
@@ -1228,13 +1221,6 @@ faults! {
         scope: "ietf fields",
         summary: "Upload-Offset is sent as a quoted string, not an sf-integer",
         violates: ["RUFH-SF-RESP"],
-    }
-    /// A dual-protocol server adding tus's version to every response.
-    IetfTusFieldLeak {
-        name: "ietf-tus-field-leak",
-        scope: "ietf fields",
-        summary: "Responses to draft requests carry Tus-Resumable",
-        violates: ["RUFH-DUAL-NO-TUS"],
     }
     IetfOptionsWithoutLimit {
         name: "ietf-options-without-limit",

@@ -49,8 +49,9 @@ pub(crate) fn run_interim(
             resolve_url,
         } = &capture.source
         {
-            let value = interim_header(capture, interim, (*status, name, *resolve_url), request_url)
-                .and_then(|raw| refine(capture, raw));
+            let value =
+                interim_header(capture, interim, (*status, name, *resolve_url), request_url)
+                    .and_then(|raw| refine(capture, raw));
             store(capture, value, scope)?;
         }
     }

@@ -6,9 +6,7 @@
 use http::header::{CACHE_CONTROL, LOCATION};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
-use super::fields::{
-    INTEROP_VERSION, TUS_RESUMABLE, UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_LIMIT, UPLOAD_OFFSET,
-};
+use super::fields::{INTEROP_VERSION, UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_LIMIT, UPLOAD_OFFSET};
 use crate::faults::{Fault, Faults};
 
 /// Which answer a header map belongs to.
@@ -41,15 +39,6 @@ pub(super) fn misreport(faults: &Faults, answer: Answer, status: StatusCode, h: 
         Answer::Transfer => {
             if on(Fault::IetfNoUploadComplete) && status.is_success() {
                 h.remove(UPLOAD_COMPLETE);
-            }
-            let incomplete = h.get(UPLOAD_COMPLETE).is_some_and(|v| v == "?0");
-            if on(Fault::IetfLocationDiffers)
-                && status == StatusCode::CREATED
-                && incomplete
-                && let Some(location) = h.get(LOCATION).and_then(|l| l.to_str().ok())
-                && let Ok(other) = HeaderValue::try_from(format!("{location}?final"))
-            {
-                h.insert(LOCATION, other);
             }
         }
         Answer::Head => {
@@ -86,8 +75,5 @@ pub(super) fn misreport(faults: &Faults, answer: Answer, status: StatusCode, h: 
         && let Ok(quoted) = HeaderValue::try_from(format!("\"{offset}\""))
     {
         h.insert(UPLOAD_OFFSET, quoted);
-    }
-    if on(Fault::IetfTusFieldLeak) && answer != Answer::Interim {
-        h.insert(TUS_RESUMABLE, HeaderValue::from_static("1.0.0"));
     }
 }
