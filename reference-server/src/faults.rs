@@ -1103,13 +1103,13 @@ faults! {
         name: "ietf-104-without-location",
         scope: "ietf creation",
         summary: "The 104 of a creation carries no Location",
-        violates: ["RUFH-CRE-104"],
+        violates: ["RUFH-CRE-104-LOCATION"],
     }
     Ietf104WithoutLimit {
         name: "ietf-104-without-limit",
         scope: "ietf creation",
         summary: "The 104 of a creation carries no Upload-Limit",
-        violates: ["RUFH-CRE-104"],
+        violates: ["RUFH-CRE-104-LIMIT"],
     }
     Ietf104WithoutInteropVersion {
         name: "ietf-104-without-interop-version",
@@ -1136,7 +1136,7 @@ faults! {
         name: "ietf-interrupted-completes",
         scope: "ietf creation",
         summary: "An interrupted Upload-Complete: ?1 transfer marks the upload complete",
-        violates: ["RUFH-CRE-INTERRUPT"],
+        violates: ["RUFH-CRE-INTERRUPT-INCOMPLETE", "RUFH-APP-INTERRUPT-INCOMPLETE"],
     }
     /// Bytes written to a temporary place, moved in only when the request completes.
     IetfInterruptedDiscards {
@@ -1174,13 +1174,13 @@ faults! {
         name: "ietf-409-without-offset",
         scope: "ietf append",
         summary: "The 409 for a wrong Upload-Offset carries no Upload-Offset",
-        violates: ["RUFH-APP-409"],
+        violates: ["RUFH-APP-409-OFFSET"],
     }
     Ietf409WithoutUploadComplete {
         name: "ietf-409-without-upload-complete",
         scope: "ietf append",
         summary: "The 409 for a wrong Upload-Offset carries no Upload-Complete: ?0",
-        violates: ["RUFH-APP-409"],
+        violates: ["RUFH-APP-409-UC0"],
     }
     /// The offset compared only after the bytes were stored.
     IetfConflictAppends {
@@ -1200,7 +1200,7 @@ faults! {
         name: "ietf-exceeded-upload-stays-valid",
         scope: "ietf append",
         summary: "An append past the length is refused, but the upload stays usable",
-        violates: ["RUFH-APP-EXCEED"],
+        violates: ["RUFH-APP-EXCEED-INVALID"],
     }
     /// tusd's interop-6 behaviour (204 to a PATCH of a complete upload).
     IetfCompletedUploadAppended {

@@ -58,7 +58,7 @@ impl Policy {
     }
 
     /// An interrupted transfer never completes the upload
-    /// (RUFH-CRE-INTERRUPT).
+    /// (RUFH-CRE-INTERRUPT-INCOMPLETE, RUFH-APP-INTERRUPT-INCOMPLETE).
     pub fn interrupted_stays_incomplete(self) -> bool {
         self.keeps(Fault::IetfInterruptedCompletes)
     }

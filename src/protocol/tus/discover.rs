@@ -86,6 +86,7 @@ pub async fn discover(
     };
     let versions = header("Tus-Version");
     let speaks_tus = versions.split(',').any(|v| v.trim() == "1.0.0");
+    let mut tus_fields = !header("Tus-Resumable").is_empty();
     for name in [
         "Tus-Version",
         "Tus-Extension",
@@ -94,19 +95,24 @@ pub async fn discover(
     ] {
         let value = header(name);
         if !value.is_empty() {
+            tus_fields = true;
             capabilities.facts.insert(name.to_owned(), value);
         }
     }
     // The target was given as a tus endpoint, so it is checked as one even when its
     // OPTIONS answer does not say so: skipping every tus scenario would let a server
     // that forgets `Tus-Version` pass. The OPTIONS scenarios (TUS-CORE-GEN-VERSION)
-    // fail on the missing version instead, and everything else still runs, unless
-    // the target says it speaks another protocol (`Capabilities::settle_assumed`).
-    if speaks_tus {
+    // fail on the missing version instead, and everything else still runs. Any tus
+    // field in the answer says the target is a tus server; with none, it is only
+    // assumed to be one, unless it says it speaks another protocol
+    // (`Capabilities::settle_assumed`).
+    if tus_fields {
         capabilities.names.insert(TUS.to_owned());
         capabilities.spoken.insert(TUS.to_owned());
     } else {
         capabilities.assumed.insert(TUS.to_owned());
+    }
+    if !speaks_tus {
         let said = if versions.is_empty() {
             "nothing"
         } else {
