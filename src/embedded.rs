@@ -99,11 +99,12 @@ pub fn target() -> EmbeddedTarget {
     }
 }
 
-/// The protocol settings that reach a running embedded server's listeners.
-pub fn protocol_settings(server: &RunningServer) -> protocol::Settings {
+/// The protocol settings that reach a running embedded server's listeners, over
+/// the user's (`--ietf-version` still chooses the draft's version to check).
+pub fn protocol_settings(server: &RunningServer, user: protocol::Settings) -> protocol::Settings {
     protocol::Settings {
         s3: server.s3_endpoint().map(s3_settings),
-        ietf: None,
+        ..user
     }
 }
 

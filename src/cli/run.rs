@@ -145,7 +145,7 @@ pub fn run(args: RunArgs) -> Exit {
                 }
             };
             let target = server.base_url();
-            settings.protocols = crate::embedded::protocol_settings(&server);
+            settings.protocols = crate::embedded::protocol_settings(&server, settings.protocols);
             let exit = execute(
                 &args,
                 &filter,

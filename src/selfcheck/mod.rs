@@ -41,6 +41,7 @@ use crate::assembly::{self, AssemblyError, Inputs};
 use crate::baseline::Baseline;
 use crate::embedded;
 use crate::plan;
+use crate::protocol;
 use crate::report::Reporters;
 use crate::runner::{self, Run, Shared, filter::Filter};
 use crate::scenario::SpecTree;
@@ -443,7 +444,7 @@ async fn start(
         discovery: true,
         add_capabilities: target.capabilities.clone(),
         remove_capabilities: Vec::new(),
-        protocols: embedded::protocol_settings(&server),
+        protocols: embedded::protocol_settings(&server, protocol::Settings::default()),
         pinned_versions: pin
             .iter()
             .map(|pin| (pin.protocol.clone(), pin.version.clone()))
