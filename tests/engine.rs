@@ -729,6 +729,44 @@ async fn captures_read_the_first_interim_response_of_a_status() {
     );
 }
 
+/// A 104 naming the upload, then 100 Continue, and no final response: the
+/// client sends its body and cuts it, as a creation interrupted on purpose.
+const ANNOUNCED_ONLY: &[u8] =
+    b"HTTP/1.1 104 Upload Resumption Supported\r\nLocation: /uploads/7\r\n\r\n\
+    HTTP/1.1 100 Continue\r\n\r\n";
+
+#[tokio::test]
+async fn a_deliberately_aborted_request_still_captures_from_its_interim_responses() {
+    let (announcing, _) = servers::scripted(ANNOUNCED_ONLY).await;
+    let (answering, _) = servers::scripted(INTERIMS).await;
+    let ctx = context(&announcing);
+    let location = CaptureSource::InterimHeader {
+        status: 104,
+        name: "Location".into(),
+        resolve_url: false,
+    };
+    let resume = format!("{}{{{{early}}}}", answering.trim_end_matches('/'));
+    let steps = vec![
+        req("POST", "{{target}}uploads")
+            .header("Expect", "100-continue")
+            .text("0123456789")
+            .abort_after("4")
+            .capture("early", location, None)
+            .step(),
+        req("POST", &resume)
+            .text("456789")
+            .status(&[code(201)])
+            .step(),
+    ];
+    let result = run(steps, &ctx).await;
+    assert_passed(&result);
+    assert!(
+        result.transcript[1].request.url.ends_with("/uploads/7"),
+        "{}",
+        result.transcript[1].request.url
+    );
+}
+
 #[tokio::test]
 async fn expect_continue_holds_the_body_until_100_continue() {
     let (target, mut seen) = servers::expect_continue(servers::ContinueAnswer::Continue, 10).await;
