@@ -358,40 +358,23 @@ fn check_body(
                 .map_err(|error| JsonLookupError::NotJson(not_json(error)))
                 .and_then(|document| json::value_text(document, pointer))
         };
-        for (pointer, present) in &expect.json_presence {
-            let what = format!("json {pointer}");
-            let expected = if *present {
-                "a value at that pointer"
-            } else {
-                "no value at that pointer"
-            };
-            match lookup(pointer) {
-                Ok(value) if !present => {
-                    return Err(mismatch(&what, expected.into(), format!("one, {value:?}")));
-                }
-                Err(JsonLookupError::Missing) if *present => {
-                    return Err(mismatch(&what, expected.into(), "none".into()));
-                }
-                Err(error @ JsonLookupError::NotJson(_)) => {
-                    return Err(mismatch(&what, expected.into(), error.to_string()));
-                }
-                // As expected: a value where one should be, none where none should.
-                Ok(_) | Err(JsonLookupError::Missing) => {}
-            }
-        }
-        for (pointer, matcher) in &expect.json {
-            let what = format!("json {pointer}");
-            match lookup(pointer) {
-                Ok(value) => {
-                    match_value(matcher, &value, scope).map_err(|error| error.at(what, span))?
-                }
-                Err(error) => {
-                    let expected = describe(matcher, scope)
-                        .map_err(|error| CheckError::Eval(error, span.clone()))?;
-                    return Err(mismatch(&what, expected, error.to_string()));
-                }
-            }
-        }
+        let paths = BodyPaths {
+            kind: "json",
+            found: "a value at that pointer",
+            not_found: "no value at that pointer",
+        };
+        paths.check(
+            &expect.json_presence,
+            &expect.json,
+            scope,
+            span,
+            |pointer| {
+                lookup(pointer).map_err(|error| match error {
+                    JsonLookupError::Missing => Miss::Nothing,
+                    error @ JsonLookupError::NotJson(_) => Miss::Unreadable(error.to_string()),
+                })
+            },
+        )?;
     }
     if !expect.xml.is_empty() || !expect.xml_presence.is_empty() || expect.root.is_some() {
         let text = body
@@ -410,42 +393,88 @@ fn check_body(
                 ));
             }
         }
-        for (path, present) in &expect.xml_presence {
-            let what = format!("xml {path}");
-            let expected = if *present {
-                "an element at that path"
-            } else {
-                "no element at that path"
-            };
-            match xml::element_text(&text, path) {
+        let paths = BodyPaths {
+            kind: "xml",
+            found: "an element at that path",
+            not_found: "no element at that path",
+        };
+        paths.check(&expect.xml_presence, &expect.xml, scope, span, |path| {
+            xml::element_text(&text, path).map_err(|error| match error {
+                XmlLookupError::Missing => Miss::Nothing,
+                error @ XmlLookupError::NotXml(_) => Miss::Unreadable(error.to_string()),
+            })
+        })?;
+    }
+    Ok(())
+}
+
+/// What a path into a body found instead of a value.
+enum Miss {
+    /// Nothing is at the path.
+    Nothing,
+    /// The body is not of the format the path reads (the reason, as reported).
+    Unreadable(String),
+}
+
+/// The paths into a body of one format (JSON Pointers, XML element paths):
+/// how a report names them, and what a path finds.
+struct BodyPaths {
+    kind: &'static str,
+    found: &'static str,
+    not_found: &'static str,
+}
+
+impl BodyPaths {
+    /// Checks that each path of `presence` finds something or nothing, as
+    /// written, then each value of `matchers`; `lookup` reads a path.
+    fn check(
+        &self,
+        presence: &[(String, bool)],
+        matchers: &[(String, ValueMatcher)],
+        scope: Scope<'_>,
+        span: &SourceSpan,
+        lookup: impl Fn(&str) -> Result<String, Miss>,
+    ) -> Result<(), CheckError> {
+        let mismatch = |what: String, expected: String, actual: String| CheckError::Mismatch {
+            what,
+            expected,
+            actual,
+            span: span.clone(),
+        };
+        for (path, present) in presence {
+            let what = format!("{} {path}", self.kind);
+            let expected = if *present { self.found } else { self.not_found };
+            match lookup(path) {
                 Ok(value) if !present => {
-                    return Err(mismatch(&what, expected.into(), format!("one, {value:?}")));
+                    return Err(mismatch(what, expected.into(), format!("one, {value:?}")));
                 }
-                Err(XmlLookupError::Missing) if *present => {
-                    return Err(mismatch(&what, expected.into(), "none".into()));
+                Err(Miss::Nothing) if *present => {
+                    return Err(mismatch(what, expected.into(), "none".into()));
                 }
-                Err(error @ XmlLookupError::NotXml(_)) => {
-                    return Err(mismatch(&what, expected.into(), error.to_string()));
-                }
-                // As expected: an element where one should be, none where none should.
-                Ok(_) | Err(XmlLookupError::Missing) => {}
+                Err(Miss::Unreadable(why)) => return Err(mismatch(what, expected.into(), why)),
+                // As expected: something where something should be, nothing where nothing should.
+                Ok(_) | Err(Miss::Nothing) => {}
             }
         }
-        for (path, matcher) in &expect.xml {
-            let what = format!("xml {path}");
-            match xml::element_text(&text, path) {
+        for (path, matcher) in matchers {
+            let what = format!("{} {path}", self.kind);
+            match lookup(path) {
                 Ok(value) => {
                     match_value(matcher, &value, scope).map_err(|error| error.at(what, span))?
                 }
-                Err(error) => {
+                Err(miss) => {
                     let expected = describe(matcher, scope)
                         .map_err(|error| CheckError::Eval(error, span.clone()))?;
-                    return Err(mismatch(&what, expected, error.to_string()));
+                    let actual = match miss {
+                        Miss::Nothing => self.not_found.to_owned(),
+                        Miss::Unreadable(why) => why,
+                    };
+                    return Err(mismatch(what, expected, actual));
                 }
             }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The reason a body is not JSON, from the error that said so.
