@@ -2,6 +2,9 @@
 //! leaked from a dependency shows up in review. Run with `UPSPEC_BLESS=1` to
 //! rewrite them after an intended change.
 
+#[path = "support/isolated.rs"]
+mod isolated;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -9,14 +12,11 @@ const GOLDEN: &str = "tests/golden/help";
 
 /// The `--help` output of `upspec ARGS`, with no environment variable shown as set.
 fn help(args: &[&str]) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_upspec"));
-    command.args(args).arg("--help");
-    for (name, _) in std::env::vars() {
-        if name.starts_with("UPSPEC_") || name.starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    let output = command.output().unwrap();
+    let output = isolated::upspec()
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{args:?}");
     String::from_utf8(output.stdout).unwrap()
 }

@@ -8,8 +8,10 @@
 //! - the known-answer vectors of `fixtures/s3/vectors.yaml` are what their bytes
 //!   hash to, and the scenarios carry exactly those values.
 
+#[path = "support/isolated.rs"]
+mod isolated;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -66,18 +68,11 @@ fn the_s3_suite_passes_against_the_embedded_reference_server_signed() {
     );
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("s3.json");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_upspec"));
-    command
+    let output = isolated::upspec()
         .args(["run", "s3::", "--format", "terse", "--report-json"])
         .arg(&report)
-        .env("NO_COLOR", "1");
-    // Nothing from the environment may point the run elsewhere or change it.
-    for (name, _) in std::env::vars() {
-        if name.starts_with("UPSPEC_") || name.starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    let output = command.output().unwrap();
+        .output()
+        .unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),

@@ -6,9 +6,11 @@
 //! Each configuration is one reference server, in this process on its own port,
 //! and one `upspec run` process against it; the configurations run in parallel.
 
+#[path = "support/isolated.rs"]
+mod isolated;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -117,22 +119,16 @@ fn run_case(case: &Case, report_dir: &Path) -> (Value, Option<i32>, String) {
         .unwrap();
     let server = runtime.block_on(serve(config(case))).unwrap();
     let report = report_dir.join(format!("{}.json", case.label.replace(' ', "-")));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_upspec"));
+    let mut command = isolated::upspec();
     command
         .args(["run", "tus::", "--target", &server.base_url()])
         .args(["--capability", "download", "--format", "terse"])
         .arg(format!("--var=tus_max_size={MAX_SIZE}"))
         .arg("--report-json")
-        .arg(&report)
-        .env("NO_COLOR", "1");
+        .arg(&report);
     if case.short_timeouts {
         command.arg(format!("--var=tus_expiry={EXPIRY_SECS}"));
         command.arg(format!("--var=tus_idle_timeout={IDLE_TIMEOUT_SECS}"));
-    }
-    for (name, _) in std::env::vars() {
-        if name.starts_with("UPSPEC_") {
-            command.env_remove(name);
-        }
     }
     let output = command.output().unwrap();
     runtime.block_on(server.shutdown());
