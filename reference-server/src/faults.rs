@@ -1117,6 +1117,13 @@ faults! {
         summary: "The 104 does not echo Upload-Draft-Interop-Version",
         violates: ["RUFH-IOP-104-ECHO"],
     }
+    /// Two code paths writing the URL, one adding a query.
+    IetfLocationDiffers {
+        name: "ietf-location-differs",
+        scope: "ietf creation",
+        summary: "The 201 of an incomplete creation names another Location than its 104",
+        violates: ["RUFH-CRE-LOC-SAME"],
+    }
     /// tusd's interop-6 answers.
     IetfNoUploadComplete {
         name: "ietf-no-upload-complete",

@@ -126,7 +126,7 @@ pub(crate) fn check(
         check_continue_answered(received, span)?;
     }
     for interim in &expect.interim {
-        check_interim(interim, &received.interim, scope)?;
+        check_interim(interim, &received.interim, &received.headers, scope)?;
     }
     for header in &expect.headers {
         check_header(header, &received.headers, "", scope)?;
@@ -190,6 +190,7 @@ fn check_continue_answered(received: &Received, span: &SourceSpan) -> Result<(),
 fn check_interim(
     expect: &InterimExpect,
     interim: &[(u16, HeaderMap)],
+    final_headers: &HeaderMap,
     scope: Scope<'_>,
 ) -> Result<(), CheckError> {
     let status = expect.status;
@@ -227,6 +228,19 @@ fn check_interim(
         let what = format!("interim {status} (interim response #{}) ", index + 1);
         for header in &expect.headers {
             check_header(header, headers, &what, scope)?;
+        }
+        for name in &expect.same_as_final {
+            let (early, last) = (joined(headers, name), joined(final_headers, name));
+            if early != last || early.is_none() {
+                let shown = |value: Option<String>| {
+                    value.map_or_else(|| "no such header".to_owned(), |value| format!("{value:?}"))
+                };
+                return Err(mismatch(
+                    format!("{what}header {name}"),
+                    format!("the final response's {name}, {}", shown(last)),
+                    shown(early),
+                ));
+            }
         }
     }
     if let Some(before) = expect.before {

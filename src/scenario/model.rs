@@ -378,6 +378,9 @@ pub struct InterimExpect {
     pub count: Vec<(Comparison, u64)>,
     pub headers: Vec<HeaderExpect>,
     pub before: Option<u16>,
+    /// Headers each selected response carries with the value the final response
+    /// gives them (a 104's `Location` and the final one's).
+    pub same_as_final: Vec<String>,
     pub span: SourceSpan,
 }
 

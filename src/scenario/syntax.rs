@@ -343,6 +343,9 @@ pub struct InterimSyntax {
     pub headers: BTreeMap<String, Spanned<MatcherSyntax>>,
     #[serde(default)]
     pub before: Option<Spanned<Scalar>>,
+    /// Headers each selected response carries with the final response's value.
+    #[serde(default)]
+    pub same_as_final: Vec<Spanned<String>>,
 }
 
 /// How many: `2` (exactly), or comparisons such as `{ge: 1, le: 3}`.

@@ -177,6 +177,7 @@ impl Req {
                 })
                 .collect(),
             before,
+            same_as_final: Vec::new(),
             span: span(line),
         });
         self

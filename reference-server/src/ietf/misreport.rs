@@ -40,6 +40,15 @@ pub(super) fn misreport(faults: &Faults, answer: Answer, status: StatusCode, h: 
             if on(Fault::IetfNoUploadComplete) && status.is_success() {
                 h.remove(UPLOAD_COMPLETE);
             }
+            let incomplete = h.get(UPLOAD_COMPLETE).is_some_and(|v| v == "?0");
+            if on(Fault::IetfLocationDiffers)
+                && status == StatusCode::CREATED
+                && incomplete
+                && let Some(location) = h.get(LOCATION).and_then(|l| l.to_str().ok())
+                && let Ok(other) = HeaderValue::try_from(format!("{location}?final"))
+            {
+                h.insert(LOCATION, other);
+            }
         }
         Answer::Head => {
             if on(Fault::IetfHeadWithoutLimit) {

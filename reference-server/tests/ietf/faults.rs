@@ -24,6 +24,10 @@ async fn interim_faults() {
     let srv = with_fault(Fault::Ietf104WithoutInteropVersion).await;
     let res = incomplete_creation(&srv, 9).await;
     assert!(!res.interim[0].has("upload-draft-interop-version"));
+    let srv = with_fault(Fault::IetfLocationDiffers).await;
+    let res = incomplete_creation(&srv, 9).await;
+    assert_ne!(res.interim[0].header("location"), res.header("location"));
+    assert_eq!(res.status, 201);
 }
 
 #[tokio::test]

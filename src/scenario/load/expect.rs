@@ -130,6 +130,11 @@ impl<'a> Loader<'a> {
             count,
             headers,
             before,
+            same_as_final: syntax
+                .same_as_final
+                .iter()
+                .map(|name| name.value.clone())
+                .collect(),
             span: ctx.source().span(&spanned.referenced),
         })
     }
