@@ -38,13 +38,16 @@ const HASH_APART: u64 = 256 * 1024;
 /// Chunks waiting for that thread.
 const HASH_QUEUE: usize = 16;
 
+/// A body's MD5 and its checksums (raw digests).
+type Computed = ([u8; 16], Vec<(Algorithm, Vec<u8>)>);
+
 /// The ETag's MD5 and the checksums of a body, computed where the body's
 /// length says (see [`HASH_APART`]).
 enum Digests {
     Here(md5::Md5, Vec<(Algorithm, checksum::Hasher)>),
     Apart {
         chunks: tokio::sync::mpsc::Sender<Bytes>,
-        done: tokio::task::JoinHandle<([u8; 16], Vec<(Algorithm, Vec<u8>)>)>,
+        done: tokio::task::JoinHandle<Computed>,
     },
 }
 
@@ -80,7 +83,7 @@ impl Digests {
         }
     }
 
-    async fn finish(self) -> Result<([u8; 16], Vec<(Algorithm, Vec<u8>)>), S3Error> {
+    async fn finish(self) -> Result<Computed, S3Error> {
         match self {
             Self::Here(md5, hashers) => Ok(finish(md5, hashers)),
             Self::Apart { chunks, done } => {
@@ -102,7 +105,7 @@ impl Digests {
 fn finish(
     md5: md5::Md5,
     hashers: Vec<(Algorithm, checksum::Hasher)>,
-) -> ([u8; 16], Vec<(Algorithm, Vec<u8>)>) {
+) -> Computed {
     (
         md5.finalize().into(),
         hashers.into_iter().map(|(a, h)| (a, h.finish())).collect(),

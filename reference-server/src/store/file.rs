@@ -118,7 +118,9 @@ impl Inner {
     }
 
     fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<UploadId, Remembered>> {
-        self.remembered.lock().unwrap_or_else(PoisonError::into_inner)
+        self.remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The committed record, if the store remembers it.
@@ -169,8 +171,8 @@ impl Inner {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_err("reading", &path)(e)),
         };
-        let record: Record<serde_json::Value> = serde_json::from_slice(&text)
-            .map_err(|source| StoreError::Corrupt { path, source })?;
+        let record: Record<serde_json::Value> =
+            serde_json::from_slice(&text).map_err(|source| StoreError::Corrupt { path, source })?;
         if locked {
             self.remember(id, record.clone());
         }
