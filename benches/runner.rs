@@ -8,6 +8,8 @@
 //! both pay for starting; a one-request scenario shows upspec's fixed cost
 //! (loading the scenario, discovery, the report). Peak RSS is the child's own
 //! (`ru_maxrss` from `wait4`): flat means the 1 GiB run stays near the small one.
+//! A last row runs hyper on tokio's multi-thread runtime, which upspec uses,
+//! to tell the runtime's cost (cross-thread wake-ups per request) from the engine's.
 //!
 //! Rounds are interleaved; figures are the fastest of UPSPEC_BENCH_RUNS (3),
 //! with the spread (slowest / fastest - 1). UPSPEC_BENCH_BYTES sets the big
@@ -27,6 +29,8 @@ use http_body::{Body, Frame, SizeHint};
 
 const MIB: u64 = 1024 * 1024;
 const ROLE: &str = "UPSPEC_BENCH_ROLE";
+/// For the hyper child: `multi` for tokio's multi-thread runtime.
+const HYPER_THREADS: &str = "UPSPEC_BENCH_HYPER_THREADS";
 const SMALL: usize = 1000;
 const CHUNK: usize = 64 * 1024;
 static FILL: [u8; CHUNK] = [b'A'; CHUNK];
@@ -90,12 +94,12 @@ fn main() {
     let cases: Vec<Case> = vec![
         (
             "hyper, 1 request",
-            Box::new(|| hyper_run(&target, "small", 1)),
+            Box::new(|| hyper_run(&target, "small", 1, false)),
         ),
         ("upspec, 1 request", Box::new(|| upspec_run(&one, &target))),
         (
             "hyper, 1,000 small PUTs",
-            Box::new(|| hyper_run(&target, "small", SMALL as u64)),
+            Box::new(|| hyper_run(&target, "small", SMALL as u64, false)),
         ),
         (
             "upspec, 1,000 small PUTs",
@@ -103,11 +107,15 @@ fn main() {
         ),
         (
             "hyper, one big PUT",
-            Box::new(|| hyper_run(&target, "large", total)),
+            Box::new(|| hyper_run(&target, "large", total, false)),
         ),
         (
             "upspec, one big PUT (fill body)",
             Box::new(|| upspec_run(&large, &target)),
+        ),
+        (
+            "hyper multi-thread rt, 1,000 small",
+            Box::new(|| hyper_run(&target, "small", SMALL as u64, true)),
         ),
     ];
     let mut all: Vec<Vec<Run>> = cases.iter().map(|_| Vec::new()).collect();
@@ -141,7 +149,9 @@ fn main() {
         .collect();
     for (i, ((name, _), runs)) in cases.iter().zip(&all).enumerate() {
         let run = best[i];
-        let hyper = best[i & !1];
+        // Each upspec row against the hyper row before it; the last row
+        // (hyper on upspec's runtime) against hyper's small PUTs.
+        let hyper = best[if i == 6 { 2 } else { i & !1 }];
         let worst = runs.iter().map(|r| r.wall).max().unwrap();
         println!(
             "{name:<34} {:>8.3} {:>6.0}% {:>6.1} MiB {:>9.2}{}",
@@ -164,6 +174,11 @@ fn main() {
         total / MIB,
         ratio(5),
         verdict(ratio(5))
+    );
+    println!(
+        "  hyper on tokio's multi-thread runtime (as upspec runs) takes {:.3} s for the 1,000 small PUTs: upspec runs at {:.2} of that",
+        best[6].wall.as_secs_f64(),
+        best[6].wall.as_secs_f64() / best[3].wall.as_secs_f64()
     );
     let fixed = best[1].wall.as_secs_f64() - best[0].wall.as_secs_f64();
     println!(
@@ -204,11 +219,14 @@ fn upspec_run(specs: &Path, target: &str) -> Run {
     measure(command)
 }
 
-fn hyper_run(target: &str, mode: &str, amount: u64) -> Run {
+fn hyper_run(target: &str, mode: &str, amount: u64, multi: bool) -> Run {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .env(ROLE, "hyper")
         .args([target, mode, &amount.to_string()]);
+    if multi {
+        command.env(HYPER_THREADS, "multi");
+    }
     measure(command)
 }
 
@@ -273,10 +291,15 @@ impl Body for Fill {
 fn hyper_client() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (target, mode, amount) = (&args[0], &args[1], args[2].parse::<u64>().unwrap());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // The multi-thread runtime, as upspec runs, when asked.
+    let runtime = if std::env::var(HYPER_THREADS).as_deref() == Ok("multi") {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()
+    .unwrap();
     runtime.block_on(async {
         let uri: http::Uri = target.parse().unwrap();
         let authority = uri.authority().unwrap().to_string();

@@ -102,10 +102,7 @@ impl Digests {
     }
 }
 
-fn finish(
-    md5: md5::Md5,
-    hashers: Vec<(Algorithm, checksum::Hasher)>,
-) -> Computed {
+fn finish(md5: md5::Md5, hashers: Vec<(Algorithm, checksum::Hasher)>) -> Computed {
     (
         md5.finalize().into(),
         hashers.into_iter().map(|(a, h)| (a, h.finish())).collect(),
