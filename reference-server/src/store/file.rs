@@ -412,7 +412,9 @@ impl Store for FileStore {
             }
         };
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
+        let ending = Arc::new(Ending::default());
         let writer = Writer {
+            ending: Finished(ending.clone()),
             inner,
             id,
             number,
@@ -422,7 +424,12 @@ impl Store for FileStore {
             failure: None,
         };
         tokio::task::spawn_blocking(move || writer.run(rx));
-        Ok(FileAppender { id, tx })
+        Ok(FileAppender {
+            id,
+            tx: Some(tx),
+            ending,
+            dirty: false,
+        })
     }
 
     async fn read_range(
@@ -503,10 +510,71 @@ enum Command {
 #[derive(Debug)]
 pub struct FileAppender {
     id: UploadId,
-    tx: mpsc::Sender<Command>,
+    /// `None` once dropping.
+    tx: Option<mpsc::Sender<Command>>,
+    ending: Arc<Ending>,
+    /// Chunks were sent since the last successful commit.
+    dirty: bool,
+}
+
+/// How an appender and its writer thread part.
+#[derive(Debug, Default)]
+struct Ending {
+    /// The appender was dropped with uncommitted chunks: the thread skips
+    /// those still queued.
+    abandoned: std::sync::atomic::AtomicBool,
+    /// The thread has ended.
+    finished: Mutex<bool>,
+    ended: std::sync::Condvar,
+}
+
+/// Held by the writer thread; tells the appender it ended, also on a panic.
+struct Finished(Arc<Ending>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        *self
+            .0
+            .finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = true;
+        self.0.ended.notify_all();
+    }
+}
+
+/// An appender dropped with uncommitted chunks (a refused or cut-off body)
+/// waits for its thread, which skips what is still queued: otherwise the
+/// next request could take the upload's lock while that thread still writes
+/// stale bytes over the offsets the next append writes. The wait is at most
+/// the one write in progress, and only on this path: after a commit nothing
+/// is queued.
+impl Drop for FileAppender {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if !self.dirty {
+            return;
+        }
+        self.ending.abandoned.store(true, Ordering::Release);
+        let mut finished = self
+            .ending
+            .finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while !*finished {
+            finished = self
+                .ending
+                .ended
+                .wait(finished)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
 }
 
 impl FileAppender {
+    fn sender(&self) -> Result<&mpsc::Sender<Command>, StoreError> {
+        self.tx.as_ref().ok_or_else(|| self.gone())
+    }
+
     fn gone(&self) -> StoreError {
         StoreError::WriterGone {
             id: self.id,
@@ -517,7 +585,8 @@ impl FileAppender {
 
 impl Appender for FileAppender {
     async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
-        self.tx
+        self.dirty = true;
+        self.sender()?
             .send(Command::Write(chunk))
             .await
             .map_err(|_| self.gone())
@@ -526,11 +595,13 @@ impl Appender for FileAppender {
     async fn commit<M: Serialize + Sync>(&mut self, meta: &M) -> Result<u64, StoreError> {
         let meta = to_value(&self.id, meta)?;
         let (reply, answer) = oneshot::channel();
-        self.tx
+        self.sender()?
             .send(Command::Commit { meta, reply })
             .await
             .map_err(|_| self.gone())?;
-        answer.await.map_err(|_| self.gone())?
+        let offset = answer.await.map_err(|_| self.gone())??;
+        self.dirty = false;
+        Ok(offset)
     }
 }
 
@@ -545,6 +616,7 @@ struct Writer {
     offset: u64,
     /// The offset of the last successful commit.
     committed: u64,
+    ending: Finished,
     /// The first failure; once set, writes are ignored and commits fail,
     /// since the file position is no longer known.
     failure: Option<Failure>,
@@ -577,7 +649,7 @@ impl Writer {
     }
 
     fn write(&mut self, chunk: &[u8]) {
-        if self.failure.is_some() {
+        if self.failure.is_some() || self.ending.0.abandoned.load(Ordering::Acquire) {
             return;
         }
         match self.file.write_all(chunk) {
@@ -613,5 +685,69 @@ impl Writer {
         )?;
         self.committed = self.offset;
         Ok(self.offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt as _;
+
+    use super::*;
+
+    async fn held(store: &FileStore, id: &UploadId) -> Vec<u8> {
+        let len = store.load::<u32>(id).await.unwrap().unwrap().offset;
+        let mut stream = store.read(id, len).await.unwrap();
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk.unwrap());
+        }
+        out
+    }
+
+    async fn append(store: &FileStore, lock: &UploadLock, bytes: &[u8], commit: bool) {
+        let offset = store.load::<u32>(lock.id()).await.unwrap().unwrap().offset;
+        let mut appender = store.append(lock, offset).await.unwrap();
+        // Many small chunks, so a dropped appender leaves some queued.
+        for piece in bytes.chunks(97) {
+            appender.write(Bytes::copy_from_slice(piece)).await.unwrap();
+        }
+        if commit {
+            appender.commit(&1u32).await.unwrap();
+        }
+    }
+
+    /// Runs of appends reuse the remembered file; one that is dropped
+    /// uncommitted must not leave its bytes for the next, whether the store
+    /// still remembers the upload or reopens it from disk.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn remembered_files_never_keep_uncommitted_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path(), true).unwrap();
+        let lock = store.create(&0u32).await.unwrap();
+        let id = *lock.id();
+        let mut expected = Vec::new();
+        for round in 0..20u8 {
+            let bytes = vec![round; 1000 + usize::from(round) * 37];
+            let commit = round % 3 != 1;
+            append(&store, &lock, &bytes, commit).await;
+            if commit {
+                expected.extend_from_slice(&bytes);
+            }
+            if round % 7 == 6 {
+                // As after eviction or a restart: from disk again.
+                store.inner.forget(&id);
+            }
+            assert_eq!(held(&store, &id).await, expected, "round {round}");
+        }
+        append(&store, &lock, b"tail", true).await;
+        expected.extend_from_slice(b"tail");
+        assert_eq!(held(&store, &id).await, expected);
+        // A fresh store on the same directory sees the same.
+        drop(lock);
+        let reopened = FileStore::open(dir.path(), true).unwrap();
+        assert_eq!(held(&reopened, &id).await, expected);
+        let lock = reopened.try_lock(&id).unwrap();
+        reopened.remove(lock).await.unwrap();
+        assert!(reopened.load::<u32>(&id).await.unwrap().is_none());
     }
 }
