@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
 use http_body::{Body, Frame};
 use rand_chacha::ChaCha8Rng;
@@ -32,6 +32,11 @@ use crate::scenario::units;
 /// Largest chunk handed to the transport or generated at once. Also the random
 /// generator's block size, which keeps its output independent of how callers read it.
 pub(crate) const CHUNK: usize = 64 * 1024;
+/// The allocation a sending body cuts its chunks from, and reuses once the
+/// transport has let go of them: a fresh allocation per chunk made the
+/// allocator hand memory back and fault it in again, a third of the CPU of a
+/// 1 GiB upload.
+const REGION: usize = 16 * CHUNK;
 
 /// The 32-byte ChaCha8 seed of a random body.
 pub(crate) type RandomKey = [u8; 32];
@@ -498,6 +503,8 @@ pub(crate) struct Upload {
     state: CutState,
     /// The other end of a stall's [`StallHold`], until [`Upload::stall_hold`] takes it.
     hold: Option<oneshot::Sender<()>>,
+    /// What the next chunks are cut from ([`REGION`]).
+    buffer: BytesMut,
 }
 
 /// Whether, and how far, the body is on its way to its cut.
@@ -549,6 +556,7 @@ impl Upload {
                 (None, _) => CutState::Never,
             },
             hold,
+            buffer: BytesMut::new(),
         }
     }
 
@@ -577,13 +585,18 @@ impl Body for Upload {
             return Poll::Ready(Some(Err(DeliberateAbort(this.progress.sent()))));
         }
         if this.left > 0 {
-            let mut chunk =
-                vec![0; usize::try_from(this.left).map_or(CHUNK, |left| left.min(CHUNK))];
-            let n = this.reader.read(&mut chunk);
-            chunk.truncate(n);
+            let want = usize::try_from(this.left).map_or(CHUNK, |left| left.min(CHUNK));
+            if this.buffer.capacity() < want && !this.buffer.try_reclaim(want) {
+                let region = usize::try_from(this.left).map_or(REGION, |left| left.min(REGION));
+                this.buffer = BytesMut::with_capacity(region);
+            }
+            this.buffer.resize(want, 0);
+            let n = this.reader.read(&mut this.buffer);
+            this.buffer.truncate(n);
+            let chunk = this.buffer.split().freeze();
             this.left -= n as u64;
             this.progress.sent.fetch_add(n as u64, Ordering::AcqRel);
-            return Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))));
+            return Poll::Ready(Some(Ok(Frame::data(chunk))));
         }
         if let CutState::Stalling(released) = &mut this.state {
             this.progress.stalled.store(true, Ordering::Release);

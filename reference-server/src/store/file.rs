@@ -14,15 +14,25 @@
 //!
 //! Appends run on a blocking thread fed through a small bounded channel:
 //! reading the network and writing the disk overlap, and memory stays flat.
+//!
+//! The store remembers, for a bounded number of recently used uploads, the
+//! committed record and the open data file (when it is known to end at the
+//! committed offset). The disk stays the truth, written before the memory
+//! is updated, and a restart starts with nothing remembered; remembering only
+//! spares a request in a run of PATCHes re-reading the record twice, opening
+//! and truncating the data file and two round trips to a blocking thread. The
+//! commit itself (fdatasync, record, rename) is never skipped.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use serde::Serialize;
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::DeserializeOwned;
 use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::io::ReaderStream;
@@ -38,6 +48,9 @@ const READ_CHUNK: usize = 256 * 1024;
 const RECORD_EXT: &str = "json";
 const DATA_EXT: &str = "bin";
 const TMP_EXT: &str = "json.tmp";
+/// Most uploads whose record (and data file) the store remembers; each open
+/// file is one descriptor.
+const REMEMBERED: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct FileStore {
@@ -49,6 +62,22 @@ struct Inner {
     dir: PathBuf,
     fsync: bool,
     locks: LockTable,
+    remembered: Mutex<HashMap<UploadId, Remembered>>,
+    /// Numbers appenders, so a writer that finishes late cannot hand back
+    /// its file over a newer appender's.
+    appenders: AtomicU64,
+}
+
+/// What the store remembers of one upload.
+#[derive(Debug)]
+struct Remembered {
+    /// The committed record, as on disk.
+    record: Record<serde_json::Value>,
+    /// The data file, open for writing and exactly as long as the committed
+    /// offset; taken by an appender while it runs.
+    file: Option<File>,
+    /// The appender that took the file last, which alone may give it back.
+    appender: u64,
 }
 
 impl FileStore {
@@ -76,6 +105,8 @@ impl FileStore {
                 dir,
                 fsync,
                 locks: LockTable::default(),
+                remembered: Mutex::default(),
+                appenders: AtomicU64::new(0),
             }),
         })
     }
@@ -86,23 +117,71 @@ impl Inner {
         self.dir.join(format!("{id}.{ext}"))
     }
 
-    fn read_record<M: DeserializeOwned>(
+    fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<UploadId, Remembered>> {
+        self.remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The committed record, if the store remembers it.
+    fn recall(&self, id: &UploadId) -> Option<Record<serde_json::Value>> {
+        self.remembered().get(id).map(|r| r.record.clone())
+    }
+
+    /// Remembers `record` as the committed one, keeping the file.
+    fn remember(&self, id: &UploadId, record: Record<serde_json::Value>) {
+        let mut remembered = self.remembered();
+        if let Some(entry) = remembered.get_mut(id) {
+            entry.record = record;
+            return;
+        }
+        if remembered.len() >= REMEMBERED {
+            // Any entry may go: the disk holds the same.
+            let victim = *remembered.keys().next().expect("the map is full");
+            remembered.remove(&victim);
+        }
+        remembered.insert(
+            *id,
+            Remembered {
+                record,
+                file: None,
+                appender: 0,
+            },
+        );
+    }
+
+    fn forget(&self, id: &UploadId) {
+        self.remembered().remove(id);
+    }
+
+    /// The committed record. Only a holder of the upload's lock may have
+    /// it remembered: a reader without it could remember a record that a
+    /// commit replaced while it was reading.
+    fn read_record(
         &self,
         id: &UploadId,
-    ) -> Result<Option<Record<M>>, StoreError> {
+        locked: bool,
+    ) -> Result<Option<Record<serde_json::Value>>, StoreError> {
+        if let Some(record) = self.recall(id) {
+            return Ok(Some(record));
+        }
         let path = self.path(id, RECORD_EXT);
         let text = match fs::read(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_err("reading", &path)(e)),
         };
-        serde_json::from_slice(&text)
-            .map(Some)
-            .map_err(|source| StoreError::Corrupt { path, source })
+        let record: Record<serde_json::Value> =
+            serde_json::from_slice(&text).map_err(|source| StoreError::Corrupt { path, source })?;
+        if locked {
+            self.remember(id, record.clone());
+        }
+        Ok(Some(record))
     }
 
+    /// The committed offset; for holders of the upload's lock.
     fn committed_offset(&self, id: &UploadId) -> Result<u64, StoreError> {
-        self.read_record::<IgnoredAny>(id)?
+        self.read_record(id, true)?
             .map(|r| r.offset)
             .ok_or(StoreError::Missing(*id))
     }
@@ -111,10 +190,10 @@ impl Inner {
     /// directory is not synced here: if a power cut loses the rename, the
     /// previous record (a smaller offset) comes back, which is still true,
     /// and tus clients resume from HEAD. Creation and removal sync it.
-    fn write_record<M: Serialize>(
+    fn write_record(
         &self,
         id: &UploadId,
-        record: &Record<M>,
+        record: &Record<serde_json::Value>,
     ) -> Result<(), StoreError> {
         let json =
             serde_json::to_vec(record).map_err(|source| StoreError::Encode { id: *id, source })?;
@@ -125,7 +204,30 @@ impl Inner {
             file.sync_data().map_err(io_err("syncing", &tmp))?;
         }
         let path = self.path(id, RECORD_EXT);
-        fs::rename(&tmp, &path).map_err(io_err("renaming into", &path))
+        fs::rename(&tmp, &path).map_err(io_err("renaming into", &path))?;
+        self.remember(id, record.clone());
+        Ok(())
+    }
+
+    /// Takes the remembered data file of an upload for appender `appender`,
+    /// if the store has one that ends at `offset`.
+    fn take_file(&self, id: &UploadId, offset: u64, appender: u64) -> Option<File> {
+        let mut remembered = self.remembered();
+        let entry = remembered.get_mut(id)?;
+        entry.appender = appender;
+        entry.file.take().filter(|_| entry.record.offset == offset)
+    }
+
+    /// Gives back the data file of a finished appender, which ends at `end`,
+    /// unless another appender has started since or the offset moved.
+    fn give_back(&self, id: &UploadId, appender: u64, file: File, end: u64) {
+        let mut remembered = self.remembered();
+        if let Some(entry) = remembered.get_mut(id)
+            && entry.appender == appender
+            && entry.record.offset == end
+        {
+            entry.file = Some(file);
+        }
     }
 
     fn sync_dir(&self) -> Result<(), StoreError> {
@@ -201,9 +303,15 @@ impl Store for FileStore {
         &self,
         id: &UploadId,
     ) -> Result<Option<Record<M>>, StoreError> {
-        let inner = self.inner.clone();
         let id = *id;
-        let value = blocking(move || inner.read_record::<serde_json::Value>(&id)).await?;
+        // A remembered record needs no trip to a blocking thread.
+        let value = match self.inner.recall(&id) {
+            Some(record) => Some(record),
+            None => {
+                let inner = self.inner.clone();
+                blocking(move || inner.read_record(&id, false)).await?
+            }
+        };
         value
             .map(|record| {
                 let meta =
@@ -245,6 +353,8 @@ impl Store for FileStore {
             }
             // Record first: readers must never see an offset past the bytes.
             inner.write_record(&id, &record)?;
+            // A remembered file would end past the new offset until truncated.
+            inner.forget(&id);
             let data = inner.path(&id, DATA_EXT);
             OpenOptions::new()
                 .write(true)
@@ -258,40 +368,68 @@ impl Store for FileStore {
     async fn append(&self, lock: &UploadLock, offset: u64) -> Result<FileAppender, StoreError> {
         let inner = self.inner.clone();
         let id = *lock.id();
-        let file = blocking({
-            let inner = inner.clone();
-            move || {
-                let current = inner.committed_offset(&id)?;
-                if current != offset {
-                    return Err(StoreError::OffsetForward {
-                        id,
-                        current,
-                        requested: offset,
-                    });
-                }
-                let data = inner.path(&id, DATA_EXT);
-                let mut file = OpenOptions::new()
-                    .write(true)
-                    .open(&data)
-                    .map_err(io_err("opening", &data))?;
-                // Drop whatever an uncommitted request left past the offset.
-                file.set_len(offset).map_err(io_err("truncating", &data))?;
-                file.seek(SeekFrom::Start(offset))
-                    .map_err(io_err("seeking", &data))?;
-                Ok(file)
+        let number = inner.appenders.fetch_add(1, Ordering::Relaxed) + 1;
+        let check = move |current: u64| {
+            if current == offset {
+                Ok(())
+            } else {
+                Err(StoreError::OffsetForward {
+                    id,
+                    current,
+                    requested: offset,
+                })
             }
-        })
-        .await?;
+        };
+        // The common case of a run of PATCHes: the record and a file that
+        // ends at the offset are remembered, and nothing needs the disk.
+        let remembered = inner
+            .recall(&id)
+            .map(|record| check(record.offset))
+            .transpose()?
+            .and_then(|()| inner.take_file(&id, offset, number));
+        let file = match remembered {
+            Some(file) => file,
+            None => {
+                blocking({
+                    let inner = inner.clone();
+                    move || {
+                        check(inner.committed_offset(&id)?)?;
+                        // Taken again: the first look may have found no record.
+                        if let Some(file) = inner.take_file(&id, offset, number) {
+                            return Ok(file);
+                        }
+                        let data = inner.path(&id, DATA_EXT);
+                        let file = OpenOptions::new()
+                            .write(true)
+                            .open(&data)
+                            .map_err(io_err("opening", &data))?;
+                        // Drop whatever an uncommitted request left past the offset.
+                        file.set_len(offset).map_err(io_err("truncating", &data))?;
+                        Ok(file)
+                    }
+                })
+                .await?
+            }
+        };
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
+        let ending = Arc::new(Ending::default());
         let writer = Writer {
+            ending: Finished(ending.clone()),
             inner,
             id,
+            number,
             file,
             offset,
+            committed: offset,
             failure: None,
         };
         tokio::task::spawn_blocking(move || writer.run(rx));
-        Ok(FileAppender { id, tx })
+        Ok(FileAppender {
+            id,
+            tx: Some(tx),
+            ending,
+            dirty: false,
+        })
     }
 
     async fn read_range(
@@ -323,6 +461,7 @@ impl Store for FileStore {
         let inner = self.inner.clone();
         let id = *lock.id();
         blocking(move || {
+            inner.forget(&id);
             // The record goes first: without it the upload no longer exists,
             // and a data file left by a crash here is cleaned up at open.
             for ext in [RECORD_EXT, DATA_EXT] {
@@ -371,10 +510,71 @@ enum Command {
 #[derive(Debug)]
 pub struct FileAppender {
     id: UploadId,
-    tx: mpsc::Sender<Command>,
+    /// `None` once dropping.
+    tx: Option<mpsc::Sender<Command>>,
+    ending: Arc<Ending>,
+    /// Chunks were sent since the last successful commit.
+    dirty: bool,
+}
+
+/// How an appender and its writer thread part.
+#[derive(Debug, Default)]
+struct Ending {
+    /// The appender was dropped with uncommitted chunks: the thread skips
+    /// those still queued.
+    abandoned: std::sync::atomic::AtomicBool,
+    /// The thread has ended.
+    finished: Mutex<bool>,
+    ended: std::sync::Condvar,
+}
+
+/// Held by the writer thread; tells the appender it ended, also on a panic.
+struct Finished(Arc<Ending>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        *self
+            .0
+            .finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = true;
+        self.0.ended.notify_all();
+    }
+}
+
+/// An appender dropped with uncommitted chunks (a refused or cut-off body)
+/// waits for its thread, which skips what is still queued: otherwise the
+/// next request could take the upload's lock while that thread still writes
+/// stale bytes over the offsets the next append writes. The wait is at most
+/// the one write in progress, and only on this path: after a commit nothing
+/// is queued.
+impl Drop for FileAppender {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if !self.dirty {
+            return;
+        }
+        self.ending.abandoned.store(true, Ordering::Release);
+        let mut finished = self
+            .ending
+            .finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while !*finished {
+            finished = self
+                .ending
+                .ended
+                .wait(finished)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
 }
 
 impl FileAppender {
+    fn sender(&self) -> Result<&mpsc::Sender<Command>, StoreError> {
+        self.tx.as_ref().ok_or_else(|| self.gone())
+    }
+
     fn gone(&self) -> StoreError {
         StoreError::WriterGone {
             id: self.id,
@@ -385,7 +585,8 @@ impl FileAppender {
 
 impl Appender for FileAppender {
     async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
-        self.tx
+        self.dirty = true;
+        self.sender()?
             .send(Command::Write(chunk))
             .await
             .map_err(|_| self.gone())
@@ -394,11 +595,13 @@ impl Appender for FileAppender {
     async fn commit<M: Serialize + Sync>(&mut self, meta: &M) -> Result<u64, StoreError> {
         let meta = to_value(&self.id, meta)?;
         let (reply, answer) = oneshot::channel();
-        self.tx
+        self.sender()?
             .send(Command::Commit { meta, reply })
             .await
             .map_err(|_| self.gone())?;
-        answer.await.map_err(|_| self.gone())?
+        let offset = answer.await.map_err(|_| self.gone())??;
+        self.dirty = false;
+        Ok(offset)
     }
 }
 
@@ -406,9 +609,14 @@ impl Appender for FileAppender {
 struct Writer {
     inner: Arc<Inner>,
     id: UploadId,
+    /// This appender's number, for [`Inner::give_back`].
+    number: u64,
     file: File,
     /// Bytes written so far, committed or not.
     offset: u64,
+    /// The offset of the last successful commit.
+    committed: u64,
+    ending: Finished,
     /// The first failure; once set, writes are ignored and commits fail,
     /// since the file position is no longer known.
     failure: Option<Failure>,
@@ -421,6 +629,9 @@ enum Failure {
 
 impl Writer {
     fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        if let Err(e) = self.file.seek(SeekFrom::Start(self.offset)) {
+            self.failure = Some(Failure::Pending(e));
+        }
         while let Some(command) = rx.blocking_recv() {
             match command {
                 Command::Write(chunk) => self.write(&chunk),
@@ -430,10 +641,15 @@ impl Writer {
                 }
             }
         }
+        // A file that ends at the committed offset serves the next append.
+        if self.failure.is_none() && self.offset == self.committed {
+            self.inner
+                .give_back(&self.id, self.number, self.file, self.committed);
+        }
     }
 
     fn write(&mut self, chunk: &[u8]) {
-        if self.failure.is_some() {
+        if self.failure.is_some() || self.ending.0.abandoned.load(Ordering::Acquire) {
             return;
         }
         match self.file.write_all(chunk) {
@@ -467,6 +683,71 @@ impl Writer {
                 meta,
             },
         )?;
+        self.committed = self.offset;
         Ok(self.offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt as _;
+
+    use super::*;
+
+    async fn held(store: &FileStore, id: &UploadId) -> Vec<u8> {
+        let len = store.load::<u32>(id).await.unwrap().unwrap().offset;
+        let mut stream = store.read(id, len).await.unwrap();
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk.unwrap());
+        }
+        out
+    }
+
+    async fn append(store: &FileStore, lock: &UploadLock, bytes: &[u8], commit: bool) {
+        let offset = store.load::<u32>(lock.id()).await.unwrap().unwrap().offset;
+        let mut appender = store.append(lock, offset).await.unwrap();
+        // Many small chunks, so a dropped appender leaves some queued.
+        for piece in bytes.chunks(97) {
+            appender.write(Bytes::copy_from_slice(piece)).await.unwrap();
+        }
+        if commit {
+            appender.commit(&1u32).await.unwrap();
+        }
+    }
+
+    /// Runs of appends reuse the remembered file; one that is dropped
+    /// uncommitted must not leave its bytes for the next, whether the store
+    /// still remembers the upload or reopens it from disk.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn remembered_files_never_keep_uncommitted_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path(), true).unwrap();
+        let lock = store.create(&0u32).await.unwrap();
+        let id = *lock.id();
+        let mut expected = Vec::new();
+        for round in 0..20u8 {
+            let bytes = vec![round; 1000 + usize::from(round) * 37];
+            let commit = round % 3 != 1;
+            append(&store, &lock, &bytes, commit).await;
+            if commit {
+                expected.extend_from_slice(&bytes);
+            }
+            if round % 7 == 6 {
+                // As after eviction or a restart: from disk again.
+                store.inner.forget(&id);
+            }
+            assert_eq!(held(&store, &id).await, expected, "round {round}");
+        }
+        append(&store, &lock, b"tail", true).await;
+        expected.extend_from_slice(b"tail");
+        assert_eq!(held(&store, &id).await, expected);
+        // A fresh store on the same directory sees the same.
+        drop(lock);
+        let reopened = FileStore::open(dir.path(), true).unwrap();
+        assert_eq!(held(&reopened, &id).await, expected);
+        let lock = reopened.try_lock(&id).unwrap();
+        reopened.remove(lock).await.unwrap();
+        assert!(reopened.load::<u32>(&id).await.unwrap().is_none());
     }
 }
