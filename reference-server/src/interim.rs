@@ -25,11 +25,29 @@
 //!   returns `Pending` until it is done), so a head is never cut by hyper.
 //!
 //! The invariant a handler keeps: it awaits [`Interim::send`] **before it
-//! polls the request body**. hyper writes nothing for the current request
+//! polls the request body**, or only once it holds the body's second data
+//! frame (next section). Before the body is polled, hyper writes nothing for the current request
 //! until then: no final response (the handler has not returned) and no
 //! `100 Continue` (which hyper sends when the body is first polled). So with
 //! `Expect: 100-continue` the client sees the handler's interim heads first,
 //! then hyper's `100 Continue`, then the final response.
+//!
+//! # Heads sent while the body is being received
+//!
+//! A handler may also send heads after it has started reading the body
+//! (the draft's progress 104s during an append), once it holds **its second
+//! data frame** or later. Polling the body is what makes hyper queue its
+//! `100 Continue` (for `Expect: 100-continue`), in the same pass that hands
+//! over the first frame, and hyper's dispatcher then writes and flushes it
+//! before it reads again (handlers run inside the connection's task, as the
+//! accept loop's `service_fn` future, so they cannot race that pass); it hands the handler one frame at a time (the
+//! body channel holds one), so the second frame comes only after that
+//! flush was attempted. If the socket took only part of it, hyper's write
+//! returned `Pending` and `flushed` is false until hyper has written the
+//! rest, so a head still waits for the whole `100 Continue`. The first
+//! frame may arrive before that flush: a handler sends nothing on it.
+//! Without `Expect`, hyper writes nothing for the request before the final
+//! response, so the same rule is merely cautious.
 //!
 //! A head abandoned half-written (its `send` future dropped, e.g. by a
 //! timeout on a client that reads nothing) cannot be taken back: the
@@ -53,7 +71,9 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 /// The write side shared by hyper and the handlers of one connection.
 struct Shared {
     write: OwnedWriteHalf,
-    /// Every byte hyper handed over has been flushed to the socket.
+    /// Every byte hyper handed over has been flushed to the socket, and
+    /// hyper holds none it tried to write (a write that returned `Pending`
+    /// clears it: hyper still has those bytes).
     flushed: bool,
     /// An interim head is partly written: hyper must wait.
     interim_busy: bool,
@@ -78,6 +98,8 @@ impl Shared {
             return Some(Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())));
         }
         if self.interim_busy {
+            // hyper has bytes to write: the next head waits for them.
+            self.flushed = false;
             self.park(cx);
             return Some(Poll::Pending);
         }
@@ -146,7 +168,9 @@ impl AsyncWrite for InterimIo {
             return waiting;
         }
         let written = Pin::new(&mut shared.write).poll_write(cx, buf);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+        // Bytes written but not flushed, or bytes hyper still holds
+        // because the socket is full: either way a head must wait.
+        if written.is_pending() || matches!(written, Poll::Ready(Ok(n)) if n > 0) {
             shared.flushed = false;
         }
         written
@@ -162,7 +186,9 @@ impl AsyncWrite for InterimIo {
             return waiting;
         }
         let written = Pin::new(&mut shared.write).poll_write_vectored(cx, bufs);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+        // Bytes written but not flushed, or bytes hyper still holds
+        // because the socket is full: either way a head must wait.
+        if written.is_pending() || matches!(written, Poll::Ready(Ok(n)) if n > 0) {
             shared.flushed = false;
         }
         written
@@ -216,7 +242,8 @@ impl Interim {
 
     /// Writes one complete interim response head (`status` must be 1xx
     /// other than 101) and waits until it is on the socket. Call it before
-    /// polling the request's body (see the module docs).
+    /// polling the request's body, or once the second data frame of the
+    /// body has arrived (see the module docs).
     pub async fn send(&self, status: StatusCode, headers: &HeaderMap) -> io::Result<()> {
         if !status.is_informational() || status == StatusCode::SWITCHING_PROTOCOLS {
             return Err(io::Error::new(
