@@ -1216,6 +1216,21 @@ faults! {
         summary: "A completed upload accepts further appends",
         violates: ["RUFH-APP-ON-COMPLETE"],
     }
+    /// One interim-head builder shared by creation and append: the
+    /// append's progress heads get the creation's `Location` too.
+    IetfProgress104WithLocation {
+        name: "ietf-progress-104-with-location",
+        scope: "ietf append",
+        summary: "The progress 104s sent during an append carry Location",
+        violates: ["RUFH-APP-104-NOLOC"],
+    }
+    /// A server that reads the whole body before saying anything.
+    IetfNoProgress104 {
+        name: "ietf-no-progress-104",
+        scope: "ietf append",
+        summary: "A long append gets no progress 104s with Upload-Offset",
+        violates: ["RUFH-APP-104-PROGRESS"],
+    }
     /// A plain string comparison instead of an RFC 9651 parser.
     IetfLenientFields {
         name: "ietf-lenient-fields",

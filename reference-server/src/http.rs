@@ -37,7 +37,7 @@ fn never(e: Infallible) -> io::Error {
 }
 
 /// How much of a refused request's body is read before answering.
-const DRAIN_LIMIT: u64 = 1 << 20;
+pub(crate) const DRAIN_LIMIT: u64 = 1 << 20;
 /// How long a refused request's body may take to arrive before the answer goes anyway.
 const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -46,9 +46,19 @@ const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 /// connection, and a client still writing then sees "broken pipe" instead of the
 /// refusal; reading a bounded amount first lets it read the answer.
 pub(crate) async fn drain(mut body: hyper::body::Incoming) {
+    drain_up_to(&mut body, DRAIN_LIMIT, DRAIN_TIME).await;
+}
+
+/// Reads and discards what is left of `body`, up to `limit` bytes and for at
+/// most `time` (the work one refused request can cause), as [`drain`].
+pub(crate) async fn drain_up_to(
+    body: &mut hyper::body::Incoming,
+    limit: u64,
+    time: std::time::Duration,
+) {
     let mut read = 0u64;
-    let _ = tokio::time::timeout(DRAIN_TIME, async {
-        while read < DRAIN_LIMIT {
+    let _ = tokio::time::timeout(time, async {
+        while read < limit {
             match body.frame().await {
                 Some(Ok(frame)) => {
                     read += frame.data_ref().map_or(0, |data| data.len() as u64);

@@ -12,3 +12,5 @@ mod faults;
 mod flows;
 #[path = "ietf/interim.rs"]
 mod interim;
+#[path = "ietf/progress.rs"]
+mod progress;

@@ -14,6 +14,9 @@ use crate::faults::{Fault, Faults};
 pub(super) enum Answer {
     /// The 104 of a creation.
     Interim,
+    /// A progress 104 sent while a transfer's content is received (see
+    /// [`misreport_progress`]).
+    Progress,
     /// The final response to a creation or an append.
     Transfer,
     /// Offset retrieval (HEAD or GET).
@@ -36,6 +39,7 @@ pub(super) fn misreport(faults: &Faults, answer: Answer, status: StatusCode, h: 
                 h.remove(INTEROP_VERSION);
             }
         }
+        Answer::Progress => {}
         Answer::Transfer => {
             if on(Fault::IetfNoUploadComplete) && status.is_success() {
                 h.remove(UPLOAD_COMPLETE);
@@ -85,4 +89,15 @@ pub(super) fn misreport(faults: &Faults, answer: Answer, status: StatusCode, h: 
     {
         h.insert(UPLOAD_OFFSET, quoted);
     }
+}
+
+/// A progress 104 (`h` holds its fields): as [`misreport`], and the fault
+/// that puts the upload's `location` on an append's progress heads, which
+/// must not carry it (RUFH-APP-104-NOLOC). A creation's carry it anyway.
+pub(super) fn misreport_progress(faults: &Faults, location: HeaderValue, h: &mut HeaderMap) {
+    if faults.active(Fault::IetfProgress104WithLocation) && !h.contains_key(LOCATION) {
+        h.insert(LOCATION, location);
+    }
+    let status = StatusCode::from_u16(104).expect("104 is a status");
+    misreport(faults, Answer::Progress, status, h);
 }

@@ -27,8 +27,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH};
+use bytes::Bytes;
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, EXPECT};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body::Body as _;
+use http_body_util::BodyExt as _;
+use hyper::body::Frame;
 use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -49,6 +53,13 @@ use rejection::Rejection;
 
 /// How long a request waits for the request it terminated to let go.
 const TAKEOVER: Duration = Duration::from_secs(5);
+
+/// A refused body declaring at most this much above `max-append-size` is
+/// read whole before the answer goes (see [`Ietf::finish_reading`]);
+/// a longer or undeclared one only up to [`crate::http::DRAIN_LIMIT`].
+const DRAIN_SLACK: u64 = 4 << 20;
+/// How long reading a refused body may take before the answer goes anyway.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
 
 /// The protocol settings, fixed at start-up.
 #[derive(Debug)]
@@ -138,6 +149,29 @@ impl Drop for Writer<'_> {
     }
 }
 
+/// A request's content, noting whether the handler began to read it.
+pub(super) struct Content {
+    body: Incoming,
+    read: bool,
+}
+
+impl Content {
+    fn new(body: Incoming) -> Self {
+        Self { body, read: false }
+    }
+
+    /// The next frame of the body.
+    pub(super) async fn frame(&mut self) -> Option<Result<Frame<Bytes>, hyper::Error>> {
+        self.read = true;
+        self.body.frame().await
+    }
+
+    /// What is left of the body, when its framing says (`Content-Length`).
+    pub(super) fn length(&self) -> Option<u64> {
+        self.body.size_hint().exact()
+    }
+}
+
 /// The draft over a store.
 pub struct Ietf<S> {
     store: S,
@@ -180,12 +214,17 @@ enum Target {
 impl<S: Store + Clone> Ietf<S> {
     async fn respond(&self, req: Request<Incoming>) -> Response<ResBody> {
         let method = req.method().clone();
+        let (parts, body) = req.into_parts();
+        let req = Request::from_parts(parts, ());
+        let mut content = Content::new(body);
         let (answer, result) = match Interop::of(req.headers()) {
-            Some(version) => self.route(version, req).await,
+            Some(version) => self.route(version, &req, &mut content).await,
             // Only claimed requests come here; a protocol list that sends
             // others anyway gets a refusal, not a panic.
             None => (misreport::Answer::Other, Err(Rejection::NotFound)),
         };
+        let cut = result.as_ref().is_err_and(Rejection::cut_the_body);
+        self.finish_reading(req.headers(), &mut content, cut).await;
         let mut response = result.unwrap_or_else(Rejection::into_response);
         if method == Method::HEAD {
             *response.body_mut() = empty();
@@ -200,10 +239,40 @@ impl<S: Store + Clone> Ietf<S> {
         response
     }
 
+    /// Reads what an answer left of the content, so that a client still
+    /// sending it reads the answer: answering and closing with its bytes
+    /// unread makes the kernel reset the connection, and the client gets
+    /// "broken pipe" instead of, say, the 413 with `Upload-Limit`. The one
+    /// place for every answer (mostly refusals before the body was read,
+    /// or past a cap). Bounded: a body declaring at most [`DRAIN_SLACK`]
+    /// above `max-append-size` is read whole, any other up to
+    /// [`crate::http::DRAIN_LIMIT`], and never for longer than
+    /// [`DRAIN_TIME`]. Not read: a body that was itself the problem
+    /// (stalled, cut, taken over), nor an unread one the client has not
+    /// sent (`Expect: 100-continue`: it waits for the answer, and hyper sends
+    /// no `100 Continue` once the body is left alone).
+    async fn finish_reading(&self, headers: &HeaderMap, content: &mut Content, cut: bool) {
+        if content.body.is_end_stream() || cut || (!content.read && expects_continue(headers)) {
+            return;
+        }
+        let whole = self
+            .settings
+            .limits
+            .max_append_size
+            .unwrap_or(0)
+            .saturating_add(DRAIN_SLACK);
+        let budget = match content.length() {
+            Some(n) if n <= whole => n,
+            _ => crate::http::DRAIN_LIMIT,
+        };
+        crate::http::drain_up_to(&mut content.body, budget, DRAIN_TIME).await;
+    }
+
     async fn route(
         &self,
         version: Interop,
-        req: Request<Incoming>,
+        req: &Request<()>,
+        content: &mut Content,
     ) -> (misreport::Answer, Result<Response<ResBody>, Rejection>) {
         use misreport::Answer as A;
         let target = match self.target(req.uri().path()) {
@@ -216,9 +285,10 @@ impl<S: Store + Clone> Ietf<S> {
         let method = req.method().clone();
         match (target, method) {
             (_, Method::OPTIONS) => (A::Options, Ok(self.options(version))),
-            (Target::Endpoint, Method::POST) => {
-                (A::Transfer, transfer::create(self, version, req).await)
-            }
+            (Target::Endpoint, Method::POST) => (
+                A::Transfer,
+                transfer::create(self, version, req, content).await,
+            ),
             (Target::Endpoint, _) => (
                 A::Other,
                 Err(Rejection::MethodNotAllowed {
@@ -230,7 +300,7 @@ impl<S: Store + Clone> Ietf<S> {
                 (A::Head, self.head(version, &id, req.headers(), get).await)
             }
             (Target::Upload(id), Method::PATCH) => {
-                let result = transfer::append(self, version, id, req).await;
+                let result = transfer::append(self, version, id, req, content).await;
                 (A::Transfer, self.with_offset(version, &id, result).await)
             }
             (Target::Upload(id), Method::DELETE) => {
@@ -423,6 +493,14 @@ impl<S: Store + Clone> Handler for Ietf<S> {
     fn background(&self) -> Option<Background> {
         None
     }
+}
+
+/// `Expect: 100-continue`: the client sends the body only when asked to.
+fn expects_continue(headers: &HeaderMap) -> bool {
+    headers
+        .get(EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"))
 }
 
 /// Refuses a request carrying any of `names`.

@@ -24,6 +24,12 @@ impl Policy {
         self.keeps(Fault::IetfNo104)
     }
 
+    /// A long transfer reports its progress in 104s with `Upload-Offset`
+    /// (RUFH-APP-104-PROGRESS).
+    pub fn reports_progress(self) -> bool {
+        self.keeps(Fault::IetfNoProgress104)
+    }
+
     /// Fields are parsed as RFC 9651 says, an invalid one being absent
     /// (RUFH-SF-COMPLETE-BAD, RUFH-SF-OFFSET-BAD).
     pub fn parses_fields_strictly(self) -> bool {

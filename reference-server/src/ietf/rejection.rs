@@ -138,6 +138,16 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// The body itself ended the request (it stalled, broke off, or a newer
+    /// request took over): there is nothing left worth reading.
+    pub fn cut_the_body(&self) -> bool {
+        match self {
+            Self::Active { refusal, .. } => refusal.cut_the_body(),
+            Self::BodyStalled | Self::BodyInterrupted => true,
+            _ => false,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Active { refusal, .. } => refusal.status(),

@@ -6,20 +6,21 @@
 //! append as much of the patch document as possible"), never lets the
 //! offset pass a known length (D-11 §4.4.2 "MUST prevent the offset from
 //! exceeding the upload length"), and ends when the body stalls past the
-//! idle timeout or a newer request for the upload takes over.
+//! idle timeout or a newer request for the upload takes over. While it
+//! receives, it reports progress in 104s ([`Progress`]).
 
 use http::header::{CONTENT_TYPE, LOCATION};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use http_body::Body as _;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use std::time::Duration;
+
+use http::HeaderName;
 
 use super::fields::{
     INTEROP_VERSION, Interop, PARTIAL_UPLOAD, UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_LIMIT,
     UPLOAD_OFFSET, boolean, integer, sf_bool,
 };
-use super::misreport::{Answer, misreport};
-use super::{Ietf, IetfUpload, Rejection, Settings, Writer, status};
+use super::misreport::{Answer, misreport, misreport_progress};
+use super::{Content, Ietf, IetfUpload, Rejection, Settings, Writer, status};
 use crate::http::ResBody;
 use crate::interim::Interim;
 use crate::store::{Appender, Record, Store, UploadId, UploadLock};
@@ -34,14 +35,14 @@ struct Fields {
 }
 
 impl Fields {
-    fn read(settings: &Settings, req: &Request<Incoming>) -> Self {
+    fn read(settings: &Settings, req: &Request<()>, content: &Content) -> Self {
         let strict = settings.policy().parses_fields_strictly();
         let h = req.headers();
         Fields {
             complete: boolean(h, UPLOAD_COMPLETE, strict),
             offset: integer(h, UPLOAD_OFFSET, strict),
             length: integer(h, UPLOAD_LENGTH, strict),
-            content_length: req.body().size_hint().exact(),
+            content_length: content.length(),
         }
     }
 }
@@ -93,15 +94,86 @@ fn cap(settings: &Settings, length: Option<u64>, offset: u64, append: bool) -> O
     .min_by_key(|c| c.bytes())
 }
 
+/// A progress 104 goes out after every this many bytes received...
+const PROGRESS_STEP: u64 = 256 * 1024;
+/// ...and at most this many times in one request (64 MiB of reports), so
+/// no body can make the server flood its client with heads.
+const PROGRESS_MAX: u32 = 256;
+
+/// The progress 104s of one transfer (D-11/D-12 §4.4.2 "While the request
+/// content is being received, the server SHOULD send interim responses
+/// with a `104 (Upload Resumption Supported)` status code and the
+/// `Upload-Offset` header field set to the current offset"; D-05 §7 "They
+/// MAY include the `Upload-Offset` header field with the current upload
+/// offset"), each with the interop version (Appendix "MUST also send a
+/// header field `Upload-Draft-Interop-Version`"). An append's carry no
+/// `Location` (D-11 §4.4.2 "These interim responses MUST NOT include the
+/// `Location` header field", D-05 §7 alike); a creation's carry the same
+/// `Location` and `Upload-Limit` as its first 104 (RUFH-CRE-PROGRESS).
+///
+/// At most one per [`PROGRESS_STEP`] bytes and [`PROGRESS_MAX`] per
+/// request, none on the body's first data frame (the interim seam's rule
+/// for heads sent mid-body, `interim.rs`), and none to HTTP/1.0 clients
+/// (no [`Interim`] for them). The offsets reported never decrease: each is
+/// the transfer's start plus the bytes received and kept so far.
+pub(super) struct Progress {
+    interim: Interim,
+    /// The fields every head carries besides `Upload-Offset`.
+    fields: HeaderMap,
+    /// The upload's URL, for the fault that puts it on an append's heads.
+    location: HeaderValue,
+    /// The upload offset the content starts at.
+    start: u64,
+    /// Bytes received at which the next head is due.
+    next: u64,
+    sent: u32,
+    frames: u32,
+}
+
+impl Progress {
+    fn new(interim: Interim, fields: HeaderMap, location: HeaderValue, start: u64) -> Self {
+        Self {
+            interim,
+            fields,
+            location,
+            start,
+            next: PROGRESS_STEP,
+            sent: 0,
+            frames: 0,
+        }
+    }
+
+    /// Called after each data frame is kept, with the bytes received so
+    /// far: sends a head if one is due. `false` once the connection would
+    /// not take one within `wait` (then no more are tried).
+    async fn after_frame(&mut self, settings: &Settings, received: u64, wait: Duration) -> bool {
+        self.frames += 1;
+        if self.frames < 2 || received < self.next || self.sent >= PROGRESS_MAX {
+            return true;
+        }
+        self.sent += 1;
+        self.next = received.saturating_add(PROGRESS_STEP);
+        let mut h = self.fields.clone();
+        h.insert(UPLOAD_OFFSET, HeaderValue::from(self.start + received));
+        misreport_progress(&settings.faults, self.location.clone(), &mut h);
+        let status = StatusCode::from_u16(104).expect("104 is a status");
+        matches!(
+            tokio::time::timeout(wait, self.interim.send(status, &h)).await,
+            Ok(Ok(()))
+        )
+    }
+}
+
 /// Streams the body into `appender` up to `cap`, committing `meta` with
-/// whatever arrived, and says how it ended.
+/// whatever arrived, and says how it ended; reports progress if asked to.
 async fn receive<A: Appender>(
     settings: &Settings,
-    body: &mut Incoming,
+    body: &mut Content,
     appender: &mut A,
     meta: &IetfUpload,
     cap: Option<Cap>,
     writer: &Writer<'_>,
+    mut progress: Option<Progress>,
 ) -> Result<(u64, Receipt), Rejection> {
     let mut received = 0u64;
     let receipt = loop {
@@ -129,6 +201,17 @@ async fn receive<A: Appender>(
         }
         appender.write(data).await?;
         received += len;
+        if let Some(reporter) = progress.as_mut() {
+            let sent = tokio::select! {
+                // A half-written head marks the connection broken, which
+                // is fine for a request that was taken over.
+                _ = writer.token.cancelled() => break Receipt::Cut(Rejection::BodyInterrupted),
+                sent = reporter.after_frame(settings, received, settings.idle_timeout) => sent,
+            };
+            if !sent {
+                progress = None;
+            }
+        }
     };
     let keep = matches!(receipt, Receipt::Whole | Receipt::PastCap(_))
         || settings.policy().keeps_interrupted_bytes();
@@ -232,10 +315,11 @@ fn indicated_length(
 pub(super) async fn create<S: Store + Clone>(
     ietf: &Ietf<S>,
     version: Interop,
-    req: Request<Incoming>,
+    req: &Request<()>,
+    content: &mut Content,
 ) -> Result<Response<ResBody>, Rejection> {
     let settings = &ietf.settings;
-    let fields = Fields::read(settings, &req);
+    let fields = Fields::read(settings, req, content);
     let complete = fields.complete.ok_or(Rejection::MissingComplete)?;
     if version == Interop::V6 && req.headers().contains_key(UPLOAD_OFFSET) {
         return Err(Rejection::ForbiddenField("Upload-Offset"));
@@ -263,12 +347,10 @@ pub(super) async fn create<S: Store + Clone>(
     }
     // D-12 §2.1.4: the append limits apply to creations too (not to an
     // empty one, nor to one completing the upload, for the minimum).
-    let content = fields.content_length;
     if version == Interop::V9 {
-        check_append_size(settings, content, complete)?;
+        check_append_size(settings, fields.content_length, complete)?;
     }
-    let interim = Interim::of(&req);
-    let mut body = req.into_body();
+    let interim = Interim::of(req);
     let meta = IetfUpload {
         length,
         complete: false,
@@ -276,6 +358,7 @@ pub(super) async fn create<S: Store + Clone>(
     };
     let lock = ietf.store.create(&meta).await?;
     let id = *lock.id();
+    let mut progress = None;
     if settings.policy().announces_with_104()
         && let Some(interim) = interim
     {
@@ -283,6 +366,7 @@ pub(super) async fn create<S: Store + Clone>(
         h.insert(LOCATION, ietf.location(&id));
         h.insert(UPLOAD_LIMIT, limits.header());
         h.insert(INTEROP_VERSION, version.header());
+        progress = reporter(ietf, &id, interim.clone(), &h, 0);
         misreport(
             &settings.faults,
             Answer::Interim,
@@ -295,7 +379,45 @@ pub(super) async fn create<S: Store + Clone>(
         let _ = tokio::time::timeout(settings.idle_timeout, sent).await;
     }
     let cap = cap(settings, length, 0, version == Interop::V9);
-    transfer(ietf, version, lock, &mut body, meta, 0, complete, cap, true).await
+    let received = Received {
+        content,
+        progress,
+        creation: true,
+    };
+    transfer(ietf, version, lock, received, meta, 0, complete, cap).await
+}
+
+/// The progress reporter of a transfer at `start` whose heads carry
+/// `fields` (and `Upload-Offset`), unless the server reports none.
+fn reporter<S: Store + Clone>(
+    ietf: &Ietf<S>,
+    id: &UploadId,
+    interim: Interim,
+    fields: &HeaderMap,
+    start: u64,
+) -> Option<Progress> {
+    let keep: [HeaderName; 3] = [
+        LOCATION,
+        HeaderName::from_static(UPLOAD_LIMIT),
+        HeaderName::from_static(INTEROP_VERSION),
+    ];
+    let mut h = HeaderMap::new();
+    for name in keep {
+        if let Some(value) = fields.get(&name) {
+            h.insert(name, value.clone());
+        }
+    }
+    ietf.settings
+        .policy()
+        .reports_progress()
+        .then(|| Progress::new(interim, h, ietf.location(id), start))
+}
+
+/// The content of a transfer, and how to report its progress.
+struct Received<'a> {
+    content: &'a mut Content,
+    progress: Option<Progress>,
+    creation: bool,
 }
 
 /// Refuses content outside `max-append-size`/`min-append-size`, judged
@@ -349,17 +471,17 @@ pub(super) async fn append<S: Store + Clone>(
     ietf: &Ietf<S>,
     version: Interop,
     id: UploadId,
-    req: Request<Incoming>,
+    req: &Request<()>,
+    content: &mut Content,
 ) -> Result<Response<ResBody>, Rejection> {
     let settings = &ietf.settings;
     let policy = settings.policy();
     if !is_partial_upload(req.headers()) {
         return Err(Rejection::UnsupportedMediaType);
     }
-    let fields = Fields::read(settings, &req);
+    let fields = Fields::read(settings, req, content);
     let provided = fields.offset.ok_or(Rejection::MissingOffset)?;
     let complete = fields.complete.ok_or(Rejection::MissingComplete)?;
-    let mut body = req.into_body();
     let lock = ietf.take(&id).await?;
     let record = ietf.live(&id).await?;
     let empty = fields.content_length == Some(0);
@@ -388,11 +510,12 @@ pub(super) async fn append<S: Store + Clone>(
             let cap = cap(settings, record.meta.length, record.offset, true);
             receive(
                 settings,
-                &mut body,
+                content,
                 &mut appender,
                 &record.meta,
                 cap,
                 &writer,
+                None,
             )
             .await?;
         }
@@ -408,16 +531,25 @@ pub(super) async fn append<S: Store + Clone>(
         ..record.meta
     };
     let cap = cap(settings, length, record.offset, true);
+    let progress = Interim::of(req).and_then(|interim| {
+        let mut h = HeaderMap::new();
+        h.insert(INTEROP_VERSION, version.header());
+        reporter(ietf, &id, interim, &h, record.offset)
+    });
+    let received = Received {
+        content,
+        progress,
+        creation: false,
+    };
     transfer(
         ietf,
         version,
         lock,
-        &mut body,
+        received,
         meta,
         record.offset,
         complete,
         cap,
-        false,
     )
     .await
 }
@@ -429,18 +561,27 @@ async fn transfer<S: Store + Clone>(
     ietf: &Ietf<S>,
     version: Interop,
     lock: UploadLock,
-    body: &mut Incoming,
+    content: Received<'_>,
     mut meta: IetfUpload,
     offset: u64,
     complete: bool,
     cap: Option<Cap>,
-    creation: bool,
 ) -> Result<Response<ResBody>, Rejection> {
     let settings = &ietf.settings;
     let id = *lock.id();
+    let creation = content.creation;
     let writer = ietf.inflight.register(id);
     let mut appender = ietf.store.append(&lock, offset).await?;
-    let (received, receipt) = receive(settings, body, &mut appender, &meta, cap, &writer).await?;
+    let (received, receipt) = receive(
+        settings,
+        content.content,
+        &mut appender,
+        &meta,
+        cap,
+        &writer,
+        content.progress,
+    )
+    .await?;
     drop(appender);
     let end = offset + received;
     match receipt {

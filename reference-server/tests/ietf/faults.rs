@@ -183,3 +183,25 @@ async fn lenient_fields_and_delete_faults() {
     assert_eq!(req("DELETE", &upload, 9).send(&srv).await.status, 204);
     assert_eq!(head(&srv, 9, &upload).await.status, 204);
 }
+
+/// ietf-progress-104-with-location puts `Location` on an append's progress
+/// heads (RUFH-APP-104-NOLOC); ietf-no-progress-104 sends none
+/// (RUFH-APP-104-PROGRESS).
+#[tokio::test]
+async fn progress_faults() {
+    let body = vec![b'x'; 1 << 20];
+    let srv = with_fault(Fault::IetfProgress104WithLocation).await;
+    let upload = create(&srv, 9, b"", &[]).await;
+    let res = append(&srv, 9, &upload, 0, false, &body).await;
+    assert!(!res.interim.is_empty());
+    assert!(
+        res.interim
+            .iter()
+            .all(|h| h.header("location") == Some(upload.as_str()))
+    );
+    let srv = with_fault(Fault::IetfNoProgress104).await;
+    let upload = create(&srv, 9, b"", &[]).await;
+    let res = append(&srv, 9, &upload, 0, false, &body).await;
+    assert_eq!(res.status, 204);
+    assert!(res.interim.is_empty(), "{:?}", res.interim);
+}
