@@ -285,14 +285,16 @@ impl<S: Store + Clone> Ietf<S> {
         let method = req.method().clone();
         match (target, method) {
             (_, Method::OPTIONS) => (A::Options, Ok(self.options(version))),
-            (Target::Endpoint, Method::POST) => (
+            // A creation by PUT is answered like one by POST
+            // (RUFH-CRE-METHODS: D-11 §4.2.1 names no method).
+            (Target::Endpoint, Method::POST | Method::PUT) => (
                 A::Transfer,
                 transfer::create(self, version, req, content).await,
             ),
             (Target::Endpoint, _) => (
                 A::Other,
                 Err(Rejection::MethodNotAllowed {
-                    allow: "OPTIONS, POST",
+                    allow: "OPTIONS, POST, PUT",
                 }),
             ),
             (Target::Upload(id), Method::HEAD | Method::GET) => {

@@ -521,7 +521,8 @@ async fn bad_input_gets_4xx() {
             404,
         ),
         (req("PUT", &upload, 9).body(Vec::new()), 405),
-        (req("PUT", BASE, 9).body(Vec::new()), 405),
+        // PUT creates like POST: without Upload-Complete it is refused.
+        (req("PUT", BASE, 9).body(Vec::new()), 400),
         (req("POST", BASE, 9).body(b"abc".to_vec()), 400),
         (
             req("POST", BASE, 9)
