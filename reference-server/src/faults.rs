@@ -1250,6 +1250,21 @@ faults! {
         summary: "OPTIONS with an interop version carries no Upload-Limit",
         violates: ["RUFH-LIM-OPTIONS"],
     }
+    /// Limits written from a default in one place and from the
+    /// configuration in another.
+    IetfOptionsLooserLimits {
+        name: "ietf-options-looser-limits",
+        scope: "ietf limits",
+        summary: "OPTIONS announces a max-size twice what uploads then get",
+        violates: ["RUFH-LIM-OPTIONS-LE"],
+    }
+    /// A dispatcher that takes any interop version for the newest it knows.
+    Ietf104ForAnyVersion {
+        name: "ietf-104-for-any-version",
+        scope: "ietf creation",
+        summary: "A creation naming an interop version the server does not implement is answered as the newest, with a 104",
+        violates: ["RUFH-IOP-104-GATE"],
+    }
     IetfDeleteKeepsUpload {
         name: "ietf-delete-keeps-upload",
         scope: "ietf cancellation",

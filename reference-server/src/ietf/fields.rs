@@ -59,6 +59,15 @@ impl Interop {
         integer(headers, INTEROP_VERSION, true).and_then(Self::from_number)
     }
 
+    /// The version a request is answered at: the one it names when the server
+    /// speaks it; with `any` (a fault), the newest for any integer it names.
+    pub fn answered(headers: &HeaderMap, any: bool) -> Option<Self> {
+        Self::of(headers).or_else(|| {
+            let named = integer(headers, INTEROP_VERSION, true).is_some();
+            (any && named).then_some(Interop::V9)
+        })
+    }
+
     pub fn header(self) -> HeaderValue {
         HeaderValue::from(u16::from(self.number()))
     }

@@ -72,6 +72,12 @@ pub(super) fn misreport(faults: &Faults, answer: Answer, status: StatusCode, h: 
             if on(Fault::IetfOptionsWithoutLimit) {
                 h.remove(UPLOAD_LIMIT);
             }
+            if on(Fault::IetfOptionsLooserLimits)
+                && let Some(limit) = h.get(UPLOAD_LIMIT).and_then(|v| v.to_str().ok())
+                && let Ok(looser) = HeaderValue::try_from(doubled_max_size(limit))
+            {
+                h.insert(UPLOAD_LIMIT, looser);
+            }
         }
         Answer::Other => {}
     }
@@ -89,6 +95,24 @@ pub(super) fn misreport(faults: &Faults, answer: Answer, status: StatusCode, h: 
     {
         h.insert(UPLOAD_OFFSET, quoted);
     }
+}
+
+/// `Upload-Limit` with its `max-size` member doubled (the others as written).
+fn doubled_max_size(limit: &str) -> String {
+    limit
+        .split(',')
+        .map(|member| {
+            let member = member.trim();
+            match member
+                .strip_prefix("max-size=")
+                .and_then(|size| size.parse::<u64>().ok())
+            {
+                Some(size) => format!("max-size={}", size.saturating_mul(2)),
+                None => member.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A progress 104 (`h` holds its fields): as [`misreport`], and the fault

@@ -212,12 +212,18 @@ enum Target {
 }
 
 impl<S: Store + Clone> Ietf<S> {
+    /// The interop version a request is answered at, if it is the draft's.
+    fn version_of(&self, headers: &HeaderMap) -> Option<Interop> {
+        let any = !self.settings.policy().answers_only_its_versions();
+        Interop::answered(headers, any)
+    }
+
     async fn respond(&self, req: Request<Incoming>) -> Response<ResBody> {
         let method = req.method().clone();
         let (parts, body) = req.into_parts();
         let req = Request::from_parts(parts, ());
         let mut content = Content::new(body);
-        let (answer, result) = match Interop::of(req.headers()) {
+        let (answer, result) = match self.version_of(req.headers()) {
             Some(version) => self.route(version, &req, &mut content).await,
             // Only claimed requests come here; a protocol list that sends
             // others anyway gets a refusal, not a panic.
@@ -485,7 +491,7 @@ impl<S: Store + Clone> Handler for Ietf<S> {
     fn claims(&self, req: &Request<Incoming>) -> bool {
         self.settings.enabled
             && !req.headers().contains_key(TUS_RESUMABLE)
-            && Interop::of(req.headers()).is_some()
+            && self.version_of(req.headers()).is_some()
     }
 
     fn handle(&self, req: Request<Incoming>) -> Answer<'_> {

@@ -18,6 +18,12 @@ impl Policy {
         !self.0.active(rule_broken_by)
     }
 
+    /// Only the interop versions the server implements are answered as the
+    /// draft; any other falls to tus, and gets no 104 (RUFH-IOP-104-GATE).
+    pub fn answers_only_its_versions(self) -> bool {
+        self.keeps(Fault::Ietf104ForAnyVersion)
+    }
+
     /// A creation is announced with a 104 before its content is read
     /// (RUFH-CRE-104).
     pub fn announces_with_104(self) -> bool {

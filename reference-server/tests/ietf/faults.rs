@@ -205,3 +205,32 @@ async fn progress_faults() {
     assert_eq!(res.status, 204);
     assert!(res.interim.is_empty(), "{:?}", res.interim);
 }
+
+#[tokio::test]
+async fn version_gate_and_looser_options_faults() {
+    let correct = start().await;
+    assert!(creation(&correct, 99).await.interim.is_empty());
+    let srv = with_fault(Fault::Ietf104ForAnyVersion).await;
+    let res = creation(&srv, 99).await;
+    assert_eq!(res.interim.len(), 1);
+    assert_eq!(res.status, 201);
+
+    let limit = |res: &Exchange| res.header("upload-limit").unwrap_or_default().to_owned();
+    let announced = limit(&req("OPTIONS", BASE, 9).send(&correct).await);
+    let srv = with_fault(Fault::IetfOptionsLooserLimits).await;
+    let looser = limit(&req("OPTIONS", BASE, 9).send(&srv).await);
+    assert!(announced.contains("max-size=1073741824"), "{announced}");
+    assert!(looser.contains("max-size=2147483648"), "{looser}");
+    let created = limit(&creation(&srv, 9).await);
+    assert!(created.contains("max-size=1073741824"), "{created}");
+}
+
+/// An incomplete creation of 5 bytes carrying 3, at interop `version`.
+async fn creation(srv: &Srv, version: u8) -> Exchange {
+    req("POST", BASE, version)
+        .header("Upload-Complete", "?0")
+        .header("Upload-Length", "5")
+        .body(b"abc".to_vec())
+        .send(srv)
+        .await
+}
