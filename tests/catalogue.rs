@@ -181,7 +181,7 @@ fn upspec_coverage_prints_the_table_and_the_totals() {
     );
     assert!(stdout.contains("\nexcluded:\n"), "{stdout}");
     assert!(stdout.contains("TUS-CKT-MATCH"), "{stdout}");
-    for protocol in ["tus", "s3-multipart"] {
+    for protocol in ["tus", "ietf", "s3-multipart"] {
         let totals = stdout
             .lines()
             .find(|l| l.starts_with(&format!("{protocol}: ")))
@@ -190,6 +190,13 @@ fn upspec_coverage_prints_the_table_and_the_totals() {
     }
     assert!(
         stdout.contains("s3-multipart (specs/s3/multipart/requirements.yaml)"),
+        "{stdout}"
+    );
+    // A versioned catalogue shows each version's level where they differ.
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.contains("RUFH-HEAD-COMPLETE") && line.contains("9:IMPL")),
         "{stdout}"
     );
 }

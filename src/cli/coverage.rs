@@ -60,7 +60,14 @@ pub fn coverage(args: CoverageArgs) -> Exit {
 fn print(out: &mut impl Write, coverage: &Coverage) -> io::Result<()> {
     writeln!(out, "{} ({})", coverage.protocol, coverage.file)?;
     let width = coverage.rows.iter().map(|r| r.id.len()).max().unwrap_or(2);
-    writeln!(out, "  {:<width$}  {:<8}  SCENARIOS", "ID", "LEVEL")?;
+    let levels = coverage
+        .rows
+        .iter()
+        .map(|r| r.levels().len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    writeln!(out, "  {:<width$}  {:<levels$}  SCENARIOS", "ID", "LEVEL")?;
     for row in &coverage.rows {
         let names: Vec<String> = match &row.status {
             Status::Covered(names) => names.clone(),
@@ -69,9 +76,14 @@ fn print(out: &mut impl Write, coverage: &Coverage) -> io::Result<()> {
         };
         for (i, name) in names.iter().enumerate() {
             if i == 0 {
-                writeln!(out, "  {:<width$}  {:<8}  {name}", row.id, row.level)?;
+                writeln!(
+                    out,
+                    "  {:<width$}  {:<levels$}  {name}",
+                    row.id,
+                    row.levels()
+                )?;
             } else {
-                writeln!(out, "  {:<width$}  {:<8}  {name}", "", "")?;
+                writeln!(out, "  {:<width$}  {:<levels$}  {name}", "", "")?;
             }
         }
     }
@@ -86,7 +98,12 @@ fn print(out: &mut impl Write, coverage: &Coverage) -> io::Result<()> {
     if !excluded.is_empty() {
         writeln!(out, "\nexcluded:")?;
         for (row, reason) in excluded {
-            writeln!(out, "  {:<width$}  {:<8}  {reason}", row.id, row.level)?;
+            writeln!(
+                out,
+                "  {:<width$}  {:<levels$}  {reason}",
+                row.id,
+                row.levels()
+            )?;
         }
     }
     if !coverage.problems.is_empty() {

@@ -523,7 +523,36 @@ pub enum Status {
 pub struct Row {
     pub id: String,
     pub level: Level,
+    /// For a versioned catalogue, the level in each version (`None`: the row
+    /// does not exist there), oldest first; empty otherwise.
+    pub by_version: Vec<(String, Option<Level>)>,
     pub status: Status,
+}
+
+impl Row {
+    /// The level as a table shows it: `MUST`, or per version where they
+    /// differ, `6:MUST 8:SHOULD 9:-`.
+    pub fn levels(&self) -> String {
+        let first = self.by_version.first().map(|(_, level)| *level);
+        if self
+            .by_version
+            .iter()
+            .all(|(_, level)| Some(*level) == first)
+        {
+            return match first.flatten() {
+                Some(level) => level.to_string(),
+                None => self.level.to_string(),
+            };
+        }
+        self.by_version
+            .iter()
+            .map(|(version, level)| match level {
+                Some(level) => format!("{version}:{level}"),
+                None => format!("{version}:-"),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 /// The coverage of one catalogue by a suite.
@@ -613,6 +642,14 @@ pub fn coverage(
             Row {
                 id: requirement.id.clone(),
                 level: requirement.level,
+                by_version: catalogue
+                    .versions
+                    .iter()
+                    .map(|version| {
+                        let level = requirement.at(version).map(|row| row.level);
+                        (version.clone(), level)
+                    })
+                    .collect(),
                 status,
             }
         })
@@ -769,6 +806,21 @@ requirements:
                 ("DEMO-B".into(), Level::Must)
             ])
         );
+    }
+
+    #[test]
+    fn coverage_shows_the_level_of_each_version_where_they_differ() {
+        let catalogue = parse(&file(VERSIONED)).unwrap();
+        let rows = coverage(&catalogue, std::slice::from_ref(&catalogue), &[]).rows;
+        let levels: Vec<String> = rows.iter().map(Row::levels).collect();
+        assert_eq!(
+            levels,
+            ["8:MUST 9:IMPL", "8:SHOULD 9:MUST", "8:MUST 9:-"],
+            "{rows:?}"
+        );
+        let plain = parse(&file(CATALOGUE)).unwrap();
+        let rows = coverage(&plain, std::slice::from_ref(&plain), &[]).rows;
+        assert_eq!(rows[0].levels(), "MUST");
     }
 
     #[test]
