@@ -35,8 +35,9 @@ const NOT_RUN: &[(&str, &str)] = &[(
 
 /// The scenarios a narrowed `run` executes: quick, and one per protocol, so that a
 /// command for either kind of target runs something.
-const QUICK: [&str; 2] = [
+const QUICK: [&str; 3] = [
     "tus::core::options::answers-without-tus-resumable",
+    "ietf::limits::options-upload-limit",
     "s3::multipart::create::create-answers-upload-id",
 ];
 
