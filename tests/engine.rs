@@ -582,6 +582,25 @@ async fn an_interim_flood_is_counted_but_not_kept() {
     assert!(exchange.interim.iter().all(|r| r.status == 104));
 }
 
+#[tokio::test]
+async fn a_104_then_a_closed_connection_is_an_error_that_keeps_the_104() {
+    let target = servers::misbehaving(servers::Misbehaviour::InterimThenClose).await;
+    let mut ctx = context(&target);
+    ctx.step_timeout = Duration::from_secs(5);
+    let started = Instant::now();
+    let result = run(
+        vec![req("POST", "{{target}}uploads").status(&[code(201)]).step()],
+        &ctx,
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(2), "no hang");
+    let failure = errored(&result);
+    let exchange = failure.exchange.as_ref().expect("the exchange is recorded");
+    assert!(exchange.response.is_none());
+    assert_eq!(exchange.interim.len(), 1);
+    assert_eq!(exchange.interim[0].status, 104);
+}
+
 // ------------------------------------------------- interim expectations, 100-continue
 
 /// 100, then two 104 with Location, then 201.

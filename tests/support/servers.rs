@@ -180,6 +180,9 @@ pub enum Misbehaviour {
     /// Answers `200` with `Content-Length: 1000` and no body, then keeps the
     /// connection open: right for HEAD, a hang for anything that waits for a body.
     HeadersOnly,
+    /// Sends a `104` naming an upload, then closes the connection without a
+    /// final response, as an HTTP/1.0-style server ending the exchange by closing.
+    InterimThenClose,
 }
 
 pub async fn misbehaving(behaviour: Misbehaviour) -> String {
@@ -213,6 +216,14 @@ pub async fn misbehaving(behaviour: Misbehaviour) -> String {
                         let _ = socket
                             .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
                             .await;
+                    }
+                    Misbehaviour::InterimThenClose => {
+                        let _ = socket
+                            .write_all(
+                                b"HTTP/1.1 104 Upload Resumption Supported\r\nLocation: /uploads/3\r\n\r\n",
+                            )
+                            .await;
+                        return;
                     }
                 }
                 // Hold the connection open until the test's runtime ends.
