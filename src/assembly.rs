@@ -45,9 +45,20 @@ pub struct Inputs {
     pub add_capabilities: Vec<Capability>,
     pub remove_capabilities: Vec<Capability>,
     pub protocols: protocol::Settings,
-    /// Versions the run checks whatever discovery found (protocol → version):
-    /// the self-check pins each older version of a protocol in turn.
-    pub pinned_versions: BTreeMap<String, String>,
+    pub versions: Versions,
+}
+
+/// Which version of each versioned protocol a run checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Versions {
+    /// The one discovered or set; scenarios for other versions are skipped, with
+    /// the reason.
+    One,
+    /// The run is one of a set that checks every version (the embedded run, the
+    /// self-check): the newest (`pin: None`), or the older one pinned, with that
+    /// protocol's scenarios alone; either way only the scenarios that apply to
+    /// the version checked.
+    Every { pin: Option<Pin> },
 }
 
 /// A run ready to execute.
@@ -122,7 +133,15 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
     }
     capabilities.settle_assumed();
     capabilities.override_with(&inputs.add_capabilities, &inputs.remove_capabilities);
-    capabilities.versions.extend(inputs.pinned_versions.clone());
+    let pin = match &inputs.versions {
+        Versions::Every { pin } => pin.as_ref(),
+        Versions::One => None,
+    };
+    if let Some(pin) = pin {
+        capabilities
+            .versions
+            .insert(pin.protocol.clone(), pin.version.clone());
+    }
     settle_versions(suite, &mut capabilities)?;
     // What discovery settled is a default: a user's variable of the same name wins.
     let mut vars = inputs.vars.clone();
@@ -132,6 +151,9 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
     let suite = Arc::new(suite.at(&capabilities.versions));
     let mut planned = plan::plan(&suite, &capabilities, &vars, inputs.max_wait);
     planned.retain(|planned| inputs.filter.selects(&planned.scenario.name()));
+    if let Versions::Every { pin } = &inputs.versions {
+        narrow_to(&mut planned, &suite, &capabilities, pin.as_ref());
+    }
     let mut variables = vars;
     if let Some(target) = &inputs.target {
         variables.insert("target".into(), target.clone());
@@ -180,6 +202,32 @@ pub async fn assemble(suite: &Suite, inputs: Inputs) -> Result<Assembled, Assemb
     })
 }
 
+/// An older version of a versioned protocol, checked in a run of that protocol's
+/// scenarios alone: the embedded run and the self-check check every version of
+/// the reference server this way, besides the newest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pin {
+    pub protocol: String,
+    pub version: String,
+}
+
+impl Pin {
+    /// Every version but the newest of every versioned protocol of `suite`.
+    pub fn older_versions(suite: &Suite) -> Vec<Pin> {
+        suite
+            .catalogues
+            .iter()
+            .flat_map(|catalogue| {
+                let older = catalogue.versions.split_last().map_or(&[][..], |(_, o)| o);
+                older.iter().map(|version| Pin {
+                    protocol: catalogue.protocol.clone(),
+                    version: version.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
 /// Every versioned protocol the run checks gets a version the suite knows: the one
 /// discovered or set, or the newest where `--capability` alone asked for it.
 fn settle_versions(suite: &Suite, capabilities: &mut Capabilities) -> Result<(), AssemblyError> {
@@ -206,6 +254,44 @@ fn settle_versions(suite: &Suite, capabilities: &mut Capabilities) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// Narrows a run that is one of a set checking every version to what it checks:
+/// under `pin`, that protocol's scenarios alone, named with the version
+/// (`ietf::creation::empty-creation [ietf 8]`); in any of these runs, only the
+/// scenarios that apply to the version their protocol is checked at (the others
+/// run in their version's run).
+fn narrow_to(
+    planned: &mut Vec<PlannedScenario>,
+    suite: &Suite,
+    capabilities: &Capabilities,
+    pin: Option<&Pin>,
+) {
+    planned.retain_mut(|planned| {
+        let protocol = scenario::catalogue::for_module(&suite.catalogues, &planned.scenario.module)
+            .map(|catalogue| catalogue.protocol.as_str());
+        if pin.is_some_and(|pin| protocol != Some(pin.protocol.as_str())) {
+            return false;
+        }
+        let other_version = match (protocol, &planned.scenario.versions) {
+            (Some(protocol), Some(applies)) => capabilities
+                .versions
+                .get(protocol)
+                .is_some_and(|checked| !applies.contains(checked)),
+            (None, _) | (_, None) => false,
+        };
+        if other_version {
+            return false;
+        }
+        if let Some(pin) = pin {
+            let id = format!("{} [{} {}]", planned.scenario.id, pin.protocol, pin.version);
+            planned.scenario = Arc::new(Scenario {
+                id,
+                ..(*planned.scenario).clone()
+            });
+        }
+        true
+    });
 }
 
 impl Assembled {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use std::io::Write;
 
 use super::{ColorChoice, Exit, Format, NoTests, RunArgs};
-use crate::assembly::{self, Inputs};
+use crate::assembly::{self, Inputs, Pin, Versions};
 use crate::baseline::Baseline;
 use crate::plan;
 use crate::protocol;
@@ -172,6 +172,17 @@ fn execute(
     target: Option<String>,
     embedded_target: bool,
 ) -> Exit {
+    // The embedded server speaks every version of every versioned protocol, so
+    // unless the user chose one, each is checked, the older ones in runs of their
+    // own beside the main one.
+    let every_version = embedded_target && !settings.protocols.sets_a_version();
+    let versions = |pin| {
+        if every_version {
+            Versions::Every { pin }
+        } else {
+            Versions::One
+        }
+    };
     let inputs = Inputs {
         target: target.clone(),
         filter: filter.clone(),
@@ -186,15 +197,28 @@ fn execute(
         add_capabilities: settings.add_capabilities.clone(),
         remove_capabilities: settings.remove_capabilities.clone(),
         protocols: settings.protocols.clone(),
-        pinned_versions: BTreeMap::new(),
+        versions: versions(None),
     };
-    let run = match runtime.block_on(assembly::assemble(&suite, inputs)) {
-        Ok(run) => run,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Exit::Unreachable;
+    let pins = if every_version {
+        Pin::older_versions(&suite)
+    } else {
+        Vec::new()
+    };
+    let mut runs = Vec::new();
+    for pin in std::iter::once(None).chain(pins.iter().cloned().map(Some)) {
+        let inputs = Inputs {
+            versions: versions(pin),
+            ..inputs.clone()
+        };
+        match runtime.block_on(assembly::assemble(&suite, inputs)) {
+            Ok(run) => runs.push(run),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Exit::Unreachable;
+            }
         }
-    };
+    }
+    let run = &runs[0];
     let reporters = reporters(args, &settings, &run.suite);
     let shown_target = target
         .or_else(|| settings.protocols.endpoint())
@@ -205,10 +229,15 @@ fn execute(
         seed: settings.seed,
         version: env!("CARGO_PKG_VERSION"),
         lacking_protocols: plan::lacking_protocols(&run.planned, &run.capabilities),
+        also_checked: pins,
         capabilities: run.capabilities.clone(),
         strict: settings.strict,
-        scenarios: run.planned.len(),
-        filtered_out: suite.scenarios.len() - run.planned.len(),
+        scenarios: runs.iter().map(|run| run.planned.len()).sum(),
+        filtered_out: suite
+            .scenarios
+            .iter()
+            .filter(|scenario| !filter.selects(&scenario.name()))
+            .count(),
     };
     if let Err(error) = reporters.emit(&Event::RunStarted(&info)) {
         eprintln!("error: cannot write the report: {error}");
@@ -221,19 +250,28 @@ fn execute(
         max_connection_errors: args.max_connection_errors,
         strict: settings.strict,
     };
-    let planned = runner::Run {
-        planned: run.planned.clone(),
-        shared: runner::Shared {
-            context: run.context.clone(),
-            baseline: settings.baseline.clone(),
-        },
-    };
-    let executed = runtime.block_on(runner::execute(planned, &options, &reporters));
+    let planned = runs
+        .iter()
+        .map(|run| runner::Run {
+            planned: run.planned.clone(),
+            shared: runner::Shared {
+                context: run.context.clone(),
+                baseline: settings.baseline.clone(),
+            },
+        })
+        .collect();
+    let executed = runtime.block_on(runner::execute_all(planned, &options, &reporters));
     // Cleanup problems are the run's, not the target's verdict: warn, keep the exit code.
-    for warning in runtime.block_on(run.clean()) {
-        eprintln!("warning: {warning}");
+    for run in &runs {
+        for warning in runtime.block_on(run.clean()) {
+            eprintln!("warning: {warning}");
+        }
     }
-    let mut records = executed.records;
+    let dead_target = executed.iter().find_map(|executed| executed.dead_target);
+    let mut records: Vec<_> = executed
+        .into_iter()
+        .flat_map(|executed| executed.records)
+        .collect();
     records.sort_by_key(|r| r.scenario.name());
     let summary = RunSummary::of(&records);
     if let Err(error) = reporters.emit(&Event::RunFinished {
@@ -250,7 +288,7 @@ fn execute(
         }
         eprintln!("wrote the baseline {}", path.display());
     }
-    if let Some(in_a_row) = executed.dead_target {
+    if let Some(in_a_row) = dead_target {
         eprintln!(
             "error: stopped: {in_a_row} scenarios in a row got no response from the target, \
              so it is down or not listening; the rest were not run \

@@ -80,6 +80,12 @@ impl fmt::Display for InvalidSetting {
 impl std::error::Error for InvalidSetting {}
 
 impl Settings {
+    /// Whether the user chose the version a versioned protocol is checked at
+    /// (`--ietf-version`), rather than leaving it to discovery.
+    pub fn sets_a_version(&self) -> bool {
+        self.ietf.is_some()
+    }
+
     /// The first target a protocol's own settings name (S3's endpoint), for a run
     /// without `--target`: it is what the run checks, and what the report shows.
     pub fn endpoint(&self) -> Option<String> {

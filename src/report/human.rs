@@ -97,7 +97,21 @@ impl<W: Write + Send> HumanReporter<W> {
             }
         )?;
         for (protocol, version) in &info.capabilities.versions {
-            writeln!(self.out, "{protocol}: checked at version {version}")?;
+            let older: Vec<&str> = info
+                .also_checked
+                .iter()
+                .filter(|pin| &pin.protocol == protocol)
+                .map(|pin| pin.version.as_str())
+                .collect();
+            if older.is_empty() {
+                writeln!(self.out, "{protocol}: checked at version {version}")?;
+            } else {
+                writeln!(
+                    self.out,
+                    "{protocol}: checked at version {version}, and at {} in runs of their own ([{protocol} N] after a scenario's name)",
+                    older.join(", ")
+                )?;
+            }
         }
         if info.strict {
             writeln!(self.out, "strict: SHOULD failures fail the run")?;

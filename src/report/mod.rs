@@ -11,6 +11,7 @@ pub mod human;
 pub mod json_lines;
 pub mod junit;
 
+use crate::assembly::Pin;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -38,6 +39,10 @@ pub struct RunInfo {
     /// Protocols the target lacks, whose scenarios are all skipped: shown as one
     /// line each rather than one per scenario.
     pub lacking_protocols: Vec<LackingProtocol>,
+    /// Older versions of versioned protocols checked in runs of their own beside
+    /// the main one (the embedded target checks every version); their scenarios
+    /// are named with the version, `… [ietf 8]`.
+    pub also_checked: Vec<Pin>,
 }
 
 /// Counts by level and verdict, in a stable order.

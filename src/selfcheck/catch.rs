@@ -88,12 +88,10 @@ fn server_error(result: &ScenarioResult) -> bool {
 }
 
 /// The clean run's verdict: every scenario that ran must pass without a 5xx.
-/// Each record comes with the name the report gives it (the scenario's, with the
-/// version it was checked at when that is not the newest).
-pub(super) fn clean_run(records: &[(String, ScenarioRecord)]) -> CleanRun {
+pub(super) fn clean_run(records: &[ScenarioRecord]) -> CleanRun {
     let mut clean = CleanRun::default();
-    for (name, record) in records {
-        let name = name.clone();
+    for record in records {
+        let name = record.scenario.name();
         match (&record.result, &record.skip_reason) {
             (None, Some(reason)) => clean.skipped.push((name, reason.clone())),
             (None, None) => clean.failed.push((name, "did not run".into())),
@@ -118,7 +116,7 @@ pub(super) fn clean_run(records: &[(String, ScenarioRecord)]) -> CleanRun {
 pub(super) fn judge(
     fault: Fault,
     requirements: Vec<(String, Level)>,
-    records: &[(String, ScenarioRecord)],
+    records: &[ScenarioRecord],
 ) -> FaultResult {
     let mut result = FaultResult {
         fault,
@@ -127,9 +125,9 @@ pub(super) fn judge(
         also_failed: Vec::new(),
         server_errors: Vec::new(),
     };
-    for (name, record) in records {
+    for record in records {
         let Some(ran) = &record.result else { continue };
-        let name = name.clone();
+        let name = record.scenario.name();
         if server_error(ran) {
             result.server_errors.push(name.clone());
         }

@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use upspec_reference_server::{Fault, RunningServer, ServeError, serve};
 
-use crate::assembly::{self, AssemblyError, Inputs};
+use crate::assembly::{self, AssemblyError, Inputs, Pin, Versions};
 use crate::baseline::Baseline;
 use crate::embedded;
 use crate::plan;
@@ -49,7 +49,6 @@ use crate::scenario::Suite;
 use crate::scenario::catalogue::{self, Catalogue};
 use crate::scenario::error::LoadErrors;
 use crate::scenario::model::Level;
-use crate::verdict::ScenarioRecord;
 
 use self::catch::{clean_run, fault_requirements, judge};
 
@@ -228,46 +227,19 @@ pub async fn run_bundled(options: &Options) -> Result<Report, SelfCheckError> {
 /// One server and the scenarios planned against it.
 struct Case {
     fault: Option<Fault>,
-    /// The protocol version the case pins, if any.
-    pin: Option<Pin>,
     server: RunningServer,
     run: Run,
     /// The suite as the case's versions read it: the levels its faults count at.
     suite: Arc<Suite>,
 }
 
-/// A version of a versioned protocol that a case checks instead of the newest
-/// one; such a case runs only that protocol's scenarios.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Pin {
-    protocol: String,
-    version: String,
-}
-
-impl Pin {
-    /// How a scenario checked under the pin is named in the report.
-    fn label(pin: Option<&Pin>, name: String) -> String {
-        match pin {
-            Some(pin) => format!("{name} [{} {}]", pin.protocol, pin.version),
-            None => name,
-        }
-    }
-}
-
 /// The cases without faults: one at every protocol's newest version, and one per
 /// older version of each versioned protocol, so every scenario runs at every
 /// version it applies to.
 fn clean_pins(suite: &Suite) -> Vec<Option<Pin>> {
-    let older = suite.catalogues.iter().flat_map(|catalogue| {
-        let older = catalogue.versions.split_last().map_or(&[][..], |(_, o)| o);
-        older.iter().map(|version| {
-            Some(Pin {
-                protocol: catalogue.protocol.clone(),
-                version: version.clone(),
-            })
-        })
-    });
-    std::iter::once(None).chain(older).collect()
+    std::iter::once(None)
+        .chain(Pin::older_versions(suite).into_iter().map(Some))
+        .collect()
 }
 
 /// The cases of a fault: each version of its protocol at which one of its
@@ -358,19 +330,15 @@ pub async fn run(
     }
     let (cases, runs): (Vec<_>, Vec<_>) = cases
         .into_iter()
-        .map(|case| ((case.fault, case.pin, case.server, case.suite), case.run))
+        .map(|case| ((case.fault, case.server, case.suite), case.run))
         .unzip();
     let executed =
         runner::execute_all(runs, &runner_options(options), &Reporters::new(Vec::new())).await;
     let mut clean_records = Vec::new();
     let mut results: Vec<FaultResult> = Vec::new();
-    for ((fault, pin, server, case_suite), executed) in cases.into_iter().zip(executed) {
+    for ((fault, server, case_suite), executed) in cases.into_iter().zip(executed) {
         server.shutdown().await;
-        let records: Vec<(String, ScenarioRecord)> = executed
-            .records
-            .into_iter()
-            .map(|record| (Pin::label(pin.as_ref(), record.scenario.name()), record))
-            .collect();
+        let records = executed.records;
         let Some(fault) = fault else {
             clean_records.extend(records);
             continue;
@@ -445,38 +413,15 @@ async fn start(
         add_capabilities: target.capabilities.clone(),
         remove_capabilities: Vec::new(),
         protocols: embedded::protocol_settings(&server, protocol::Settings::default()),
-        pinned_versions: pin
-            .iter()
-            .map(|pin| (pin.protocol.clone(), pin.version.clone()))
-            .collect(),
+        versions: Versions::Every { pin },
     };
     // The server is thrown away after the run, so what its scenarios leave on it
     // needs no cleanup.
     match assembly::assemble(suite, inputs).await {
         Ok(run) => {
-            // A scenario is checked in the cases of the versions it applies to, and
-            // a pinned case checks only its protocol: the rest run elsewhere.
-            let mut planned = run.planned;
-            planned.retain(|planned| {
-                let protocol =
-                    catalogue::for_module(&run.suite.catalogues, &planned.scenario.module)
-                        .map(|c| c.protocol.as_str());
-                let pinned_elsewhere = pin
-                    .as_ref()
-                    .is_some_and(|pin| protocol != Some(pin.protocol.as_str()));
-                let other_version = match (protocol, &planned.scenario.versions) {
-                    (Some(protocol), Some(versions)) => run
-                        .capabilities
-                        .versions
-                        .get(protocol)
-                        .is_some_and(|checked| !versions.contains(checked)),
-                    (None, _) | (_, None) => false,
-                };
-                !pinned_elsewhere && !other_version
-            });
+            let planned = run.planned;
             Ok(Case {
                 fault,
-                pin,
                 server,
                 suite: run.suite,
                 run: Run {
