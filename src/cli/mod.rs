@@ -43,7 +43,7 @@ impl From<Exit> for ExitCode {
 #[command(
     name = "upspec",
     version,
-    about = "Conformance test harness for upload servers: tus 1.0.0 and the S3 multipart upload API"
+    about = "Conformance test harness for upload servers: tus 1.0.0, the IETF resumable-upload draft and the S3 multipart upload API"
 )]
 pub struct Cli {
     #[command(subcommand)]
