@@ -9,8 +9,7 @@
 //! server that speaks the draft but answers neither is checked with
 //! `--ietf-version`.
 
-use crate::protocol::{DiscoveryError, Setup};
-use crate::wire::describe;
+use crate::protocol::Setup;
 
 /// The field naming the interop version, on every request of the draft.
 pub const VERSION_HEADER: &str = "Upload-Draft-Interop-Version";
@@ -27,12 +26,11 @@ pub struct Checked {
 }
 
 /// Asks `target` about each of `known` (oldest first), newest first; the first
-/// version answered as the draft says, if any.
-pub async fn newest_answered(
-    setup: &Setup<'_>,
-    target: &str,
-    known: &[String],
-) -> Result<Option<Checked>, DiscoveryError> {
+/// version answered as the draft says, if any. A request that gets no answer
+/// only says the target does not speak that version: whether the target can be
+/// reached at all is tus discovery's to say, which asks first, and a server that
+/// chokes on an unknown field must not lose its tus checks to it.
+pub async fn newest_answered(setup: &Setup<'_>, target: &str, known: &[String]) -> Option<Checked> {
     for version in known.iter().rev() {
         let mut request = setup
             .client
@@ -42,18 +40,17 @@ pub async fn newest_answered(
         for (name, value) in setup.headers {
             request = request.header(name, value);
         }
-        let response = request.send().await.map_err(|e| DiscoveryError {
-            target: target.to_owned(),
-            reason: describe(&e),
-        })?;
+        let Ok(response) = request.send().await else {
+            continue;
+        };
         if let Some(evidence) = answered(response.headers()) {
-            return Ok(Some(Checked {
+            return Some(Checked {
                 version: version.clone(),
                 evidence: format!("OPTIONS answered {evidence}"),
-            }));
+            });
         }
     }
-    Ok(None)
+    None
 }
 
 /// What in an `OPTIONS` answer shows the draft is spoken, if anything.

@@ -80,7 +80,7 @@ impl Protocol for Ietf {
                     version: set.version.clone(),
                     evidence: format!("set by {}", set.origin),
                 }),
-                None if setup.discovery => discover::newest_answered(setup, target, known).await?,
+                None if setup.discovery => discover::newest_answered(setup, target, known).await,
                 None => None,
             };
             if let Some(checked) = checked {
