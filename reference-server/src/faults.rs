@@ -1271,6 +1271,24 @@ faults! {
         summary: "DELETE answers 204 but the upload stays",
         violates: ["RUFH-DEL"],
     }
+    IetfContentDigestIgnored {
+        name: "ietf-content-digest-ignored",
+        scope: "ietf digests",
+        summary: "An append whose Content-Digest does not match its content is appended all the same",
+        violates: ["RUFH-DIGEST-CONTENT"],
+    }
+    IetfReprDigestIgnored {
+        name: "ietf-repr-digest-ignored",
+        scope: "ietf digests",
+        summary: "An upload whose bytes do not match the creation's Repr-Digest completes with success",
+        violates: ["RUFH-DIGEST-REPR"],
+    }
+    IetfNoReprDigest {
+        name: "ietf-no-repr-digest",
+        scope: "ietf digests",
+        summary: "The response completing an upload created with Want-Repr-Digest carries no Repr-Digest",
+        violates: ["RUFH-DIGEST-WANT"],
+    }
 }
 
 impl fmt::Display for Fault {

@@ -6,6 +6,8 @@
 
 #[path = "ietf/client.rs"]
 mod client;
+#[path = "ietf/digests.rs"]
+mod digests;
 #[path = "ietf/faults.rs"]
 mod faults;
 #[path = "ietf/flows.rs"]

@@ -6,6 +6,7 @@
 use http::header::{CACHE_CONTROL, LOCATION};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
+use super::digest::REPR_DIGEST;
 use super::fields::{INTEROP_VERSION, UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_LIMIT, UPLOAD_OFFSET};
 use crate::faults::{Fault, Faults};
 
@@ -41,6 +42,9 @@ pub(super) fn misreport(faults: &Faults, answer: Answer, status: StatusCode, h: 
         }
         Answer::Progress => {}
         Answer::Transfer => {
+            if on(Fault::IetfNoReprDigest) {
+                h.remove(REPR_DIGEST);
+            }
             if on(Fault::IetfNoUploadComplete) && status.is_success() {
                 h.remove(UPLOAD_COMPLETE);
             }

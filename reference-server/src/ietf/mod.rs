@@ -16,6 +16,7 @@
 //! reports is always the one the next append must use.
 
 pub(crate) mod config;
+mod digest;
 mod fields;
 mod misreport;
 mod policy;
@@ -85,8 +86,17 @@ struct IetfUpload {
     length: Option<u64>,
     /// Completed by a fully received `Upload-Complete: ?1` request.
     complete: bool,
-    /// Invalidated: an append went past the length.
+    /// Invalidated: an append went past the length, or the completed
+    /// representation did not match its `Repr-Digest`.
     invalid: bool,
+    /// The creation's `Repr-Digest` (algorithm, base64), checked when the
+    /// upload completes (digest.rs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    repr_digest: Vec<(String, String)>,
+    /// The algorithm the creation's `Want-Repr-Digest` prefers, for the
+    /// response completing the upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    want_repr_digest: Option<String>,
 }
 
 /// Requests writing an upload's bytes right now, so a newer request for

@@ -84,4 +84,16 @@ impl Policy {
     pub fn completed_is_final(self) -> bool {
         self.keeps(Fault::IetfCompletedUploadAppended)
     }
+
+    /// A creation or append whose `Content-Digest` does not match its
+    /// content appends nothing (RUFH-DIGEST-CONTENT).
+    pub fn checks_content_digest(self) -> bool {
+        self.keeps(Fault::IetfContentDigestIgnored)
+    }
+
+    /// An upload whose completed representation does not match the
+    /// creation's `Repr-Digest` fails (RUFH-DIGEST-REPR).
+    pub fn checks_repr_digest(self) -> bool {
+        self.keeps(Fault::IetfReprDigestIgnored)
+    }
 }

@@ -55,10 +55,29 @@ pub enum Rejection {
     NotFound,
     /// 410: an upload invalidated after an append went past its length
     /// (D-11 §4.4.2 "marking the upload resource invalid and rejecting any
-    /// further interaction with it"). The server still knows it, so 410
-    /// rather than 404.
-    #[error("this upload is invalid: an append went past its length")]
+    /// further interaction with it"), or after its representation failed
+    /// its `Repr-Digest` ([`Rejection::ReprDigestMismatch`]). The server
+    /// still knows it, so 410 rather than 404.
+    #[error("this upload is invalid: an append went past its length, or its Repr-Digest failed")]
     Invalidated,
+    /// 400: the content of a creation or append does not match its
+    /// `Content-Digest`; nothing of it is appended (D-05 §15.2 "If the
+    /// digests don't match the server SHOULD consider the transfer failed
+    /// and not append the content to the upload resource."; D-11 §10.2
+    /// adds "and signal the failure to the client"). The drafts name no
+    /// status; 400, as for any request the server will not take as sent.
+    #[error("the content does not match its Content-Digest; nothing of it was appended")]
+    ContentDigestMismatch,
+    /// 400, and the upload invalidated: the completed representation does
+    /// not match the creation's `Repr-Digest` (D-05 §15.1 "If the digests
+    /// don't match the server SHOULD consider the transfer failed and not
+    /// process the uploaded data further."; D-11 §10.1 "If the digests don't
+    /// match, the server SHOULD consider the upload failed, not process the
+    /// representation further, and signal the failure to the client."). The
+    /// bytes stay stored (acknowledged bytes are never dropped), but the
+    /// upload is no longer served (410 after).
+    #[error("the uploaded representation does not match its Repr-Digest; the upload failed")]
+    ReprDigestMismatch,
     /// 409 with the current `Upload-Offset` and `Upload-Complete: ?0`, and
     /// the `mismatching-upload-offset` problem. D-05 §7, D-11 §4.4.2: "MUST
     /// respond/reject ... with a `409 (Conflict)` status code. The response
@@ -156,6 +175,8 @@ impl Rejection {
             | Self::ForbiddenField(_)
             | Self::InconsistentLength(_)
             | Self::TooSmall(..)
+            | Self::ContentDigestMismatch
+            | Self::ReprDigestMismatch
             | Self::BodyInterrupted => StatusCode::BAD_REQUEST,
             Self::CompletedUpload(Interop::V8) => StatusCode::GONE,
             Self::CompletedUpload(_) => StatusCode::BAD_REQUEST,

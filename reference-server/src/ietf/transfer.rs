@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use http::HeaderName;
 
+use super::digest::{self, Algorithm, CONTENT_DIGEST, Expected, Hashers, REPR_DIGEST};
 use super::fields::{
     INTEROP_VERSION, Interop, PARTIAL_UPLOAD, UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_LIMIT,
     UPLOAD_OFFSET, boolean, integer, sf_bool,
@@ -23,7 +24,8 @@ use super::misreport::{Answer, misreport, misreport_progress};
 use super::{Content, Ietf, IetfUpload, Rejection, Settings, Writer, status};
 use crate::http::ResBody;
 use crate::interim::Interim;
-use crate::store::{Appender, Record, Store, UploadId, UploadLock};
+use crate::store::{Appender, Record, Store, StoreError, UploadId, UploadLock};
+use futures_util::StreamExt as _;
 
 /// The request fields both transfers read, parsed as RFC 9651 says.
 struct Fields {
@@ -53,8 +55,12 @@ enum Receipt {
     Whole,
     /// The body went on past `cap`; the bytes up to it were kept.
     PastCap(Cap),
-    /// Stalled, cut, or taken over; what arrived was kept.
+    /// Stalled, cut, or taken over; what arrived was kept (unless the
+    /// request carried a `Content-Digest`: unverified, nothing is kept).
     Cut(Rejection),
+    /// Every byte arrived but did not match the `Content-Digest`; nothing
+    /// was kept.
+    DigestMismatch,
 }
 
 /// The most bytes a body may carry, and why.
@@ -166,6 +172,13 @@ impl Progress {
 
 /// Streams the body into `appender` up to `cap`, committing `meta` with
 /// whatever arrived, and says how it ended; reports progress if asked to.
+///
+/// With a `Content-Digest` (`digest` not empty) only a whole body that
+/// matches it is committed: a mismatch, or a body that was cut or went
+/// past its cap and so cannot be verified, commits nothing (D-11 §10.2
+/// "not append the content to the upload resource"), and the bytes
+/// committed before stay as they were. The count returned is then 0.
+#[allow(clippy::too_many_arguments)]
 async fn receive<A: Appender>(
     settings: &Settings,
     body: &mut Content,
@@ -174,7 +187,9 @@ async fn receive<A: Appender>(
     cap: Option<Cap>,
     writer: &Writer<'_>,
     mut progress: Option<Progress>,
+    digest: &Expected,
 ) -> Result<(u64, Receipt), Rejection> {
+    let mut check = Hashers::checking(digest);
     let mut received = 0u64;
     let receipt = loop {
         let frame = tokio::select! {
@@ -195,9 +210,15 @@ async fn receive<A: Appender>(
             && received + len > cap.bytes()
         {
             let fits = (cap.bytes() - received) as usize;
+            if let Some(check) = check.as_mut() {
+                check.update(&data[..fits]);
+            }
             appender.write(data.slice(..fits)).await?;
             received += fits as u64;
             break Receipt::PastCap(cap);
+        }
+        if let Some(check) = check.as_mut() {
+            check.update(&data);
         }
         appender.write(data).await?;
         received += len;
@@ -213,6 +234,17 @@ async fn receive<A: Appender>(
             }
         }
     };
+    if let Some(check) = check {
+        // Dropping the appender discards what was written (store/mod.rs).
+        return Ok(match receipt {
+            Receipt::Whole if check.finish().match_all(digest) => {
+                appender.commit(meta).await?;
+                (received, receipt)
+            }
+            Receipt::Whole => (0, Receipt::DigestMismatch),
+            other => (0, other),
+        });
+    }
     let keep = matches!(receipt, Receipt::Whole | Receipt::PastCap(_))
         || settings.policy().keeps_interrupted_bytes();
     if keep {
@@ -351,10 +383,13 @@ pub(super) async fn create<S: Store + Clone>(
         check_append_size(settings, fields.content_length, complete)?;
     }
     let interim = Interim::of(req);
+    let h = req.headers();
     let meta = IetfUpload {
         length,
         complete: false,
         invalid: false,
+        repr_digest: digest::stored(&digest::expected(h, REPR_DIGEST)),
+        want_repr_digest: digest::wanted(h).map(|a| a.key().to_owned()),
     };
     let lock = ietf.store.create(&meta).await?;
     let id = *lock.id();
@@ -383,6 +418,8 @@ pub(super) async fn create<S: Store + Clone>(
         content,
         progress,
         creation: true,
+        digest: content_digest(settings, req),
+        want: digest::wanted(req.headers()),
     };
     transfer(ietf, version, lock, received, meta, 0, complete, cap).await
 }
@@ -418,6 +455,20 @@ struct Received<'a> {
     content: &'a mut Content,
     progress: Option<Progress>,
     creation: bool,
+    /// The request's `Content-Digest` (empty: nothing to check).
+    digest: Expected,
+    /// The algorithm the request's own `Want-Repr-Digest` prefers.
+    want: Option<Algorithm>,
+}
+
+/// The `Content-Digest` a transfer is checked against, unless a fault
+/// ignores it.
+fn content_digest(settings: &Settings, req: &Request<()>) -> Expected {
+    if settings.policy().checks_content_digest() {
+        digest::expected(req.headers(), CONTENT_DIGEST)
+    } else {
+        Vec::new()
+    }
 }
 
 /// Refuses content outside `max-append-size`/`min-append-size`, judged
@@ -516,6 +567,7 @@ pub(super) async fn append<S: Store + Clone>(
                 cap,
                 &writer,
                 None,
+                &Vec::new(),
             )
             .await?;
         }
@@ -540,6 +592,8 @@ pub(super) async fn append<S: Store + Clone>(
         content,
         progress,
         creation: false,
+        digest: content_digest(settings, req),
+        want: digest::wanted(req.headers()),
     };
     transfer(
         ietf,
@@ -580,6 +634,7 @@ async fn transfer<S: Store + Clone>(
         cap,
         &writer,
         content.progress,
+        &content.digest,
     )
     .await?;
     drop(appender);
@@ -587,6 +642,7 @@ async fn transfer<S: Store + Clone>(
     match receipt {
         Receipt::Whole => {}
         Receipt::PastCap(cap) => return Err(past_cap(ietf, version, &lock, cap).await),
+        Receipt::DigestMismatch => return Err(Rejection::ContentDigestMismatch),
         Receipt::Cut(rejection) => {
             // D-11 §4.2.2: "the upload resource MUST NOT be considered
             // complete then" — unless a fault says otherwise.
@@ -611,9 +667,38 @@ async fn transfer<S: Store + Clone>(
         }
         meta.complete = true;
         meta.length = Some(end);
+        let want = content
+            .want
+            .or_else(|| meta.want_repr_digest.as_deref().and_then(Algorithm::named));
+        let mut repr = None;
+        let expected = if settings.policy().checks_repr_digest() {
+            digest::restored(&meta.repr_digest)
+        } else {
+            Vec::new()
+        };
+        if !expected.is_empty() || want.is_some() {
+            let algorithms = expected.iter().map(|(a, _)| *a).chain(want);
+            let digests = ietf.digest_of(&id, end, Hashers::new(algorithms)).await?;
+            if !digests.match_all(&expected) {
+                // D-11 §10.1: "consider the upload failed, not process the
+                // representation further". The bytes stay; the upload is
+                // no longer served.
+                meta.complete = false;
+                meta.invalid = true;
+                ietf.store
+                    .replace(&lock, &Record { offset: end, meta })
+                    .await?;
+                return Err(Rejection::ReprDigestMismatch);
+            }
+            repr = want.and_then(|a| digests.header(a));
+        }
         let record = Record { offset: end, meta };
         ietf.store.replace(&lock, &record).await?;
-        return Ok(ietf.finished(&record, &id, version));
+        let mut response = ietf.finished(&record, &id, version);
+        if let Some(repr) = repr {
+            response.headers_mut().insert(REPR_DIGEST, repr);
+        }
+        return Ok(response);
     }
     let incomplete = if creation || version == Interop::V6 {
         StatusCode::CREATED
@@ -632,6 +717,25 @@ async fn transfer<S: Store + Clone>(
 }
 
 impl<S: Store + Clone> Ietf<S> {
+    /// The digests of an upload's first `len` (committed) bytes.
+    async fn digest_of(
+        &self,
+        id: &UploadId,
+        len: u64,
+        mut hashers: Hashers,
+    ) -> Result<digest::Digests, Rejection> {
+        let mut bytes = self.store.read(id, len).await?;
+        while let Some(chunk) = bytes.next().await {
+            let chunk = chunk.map_err(|source| StoreError::Io {
+                action: "reading for Repr-Digest",
+                path: id.to_string().into(),
+                source,
+            })?;
+            hashers.update(&chunk);
+        }
+        Ok(hashers.finish())
+    }
+
     /// The target resource's answer to a completed upload: 201 Created,
     /// `Location` of the stored representation (the upload's URL),
     /// `Upload-Complete: ?1`, `Upload-Offset`.
