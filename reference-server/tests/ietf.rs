@@ -6,6 +6,7 @@
 
 #[path = "ietf/client.rs"]
 mod client;
+mod common;
 #[path = "ietf/digests.rs"]
 mod digests;
 #[path = "ietf/faults.rs"]

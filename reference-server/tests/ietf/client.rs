@@ -2,42 +2,16 @@
 //! included, and can cut a body off mid-way.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use upspec_reference_server::{Config, Fault, RunningServer, StoreConfig, serve};
+use upspec_reference_server::Fault;
 
 pub const BASE: &str = "/files/";
 
-pub struct Srv {
-    pub server: RunningServer,
-    _dir: tempfile::TempDir,
-    pub addr: SocketAddr,
-}
-
-pub async fn start() -> Srv {
-    start_with(|_| {}).await
-}
-
-pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Srv {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = Config {
-        store: StoreConfig::File {
-            data_dir: dir.path().to_owned(),
-        },
-        ..Config::default()
-    };
-    adjust(&mut config);
-    let server = serve(config).await.expect("server starts");
-    let addr = server.local_addr();
-    Srv {
-        server,
-        _dir: dir,
-        addr,
-    }
-}
+/// The server as every test of the reference server starts it.
+pub use crate::common::{Srv, start, start_with};
 
 pub async fn with_fault(fault: Fault) -> Srv {
     start_with(|c| {
