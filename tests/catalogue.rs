@@ -121,26 +121,13 @@ fn scenarios_cite_requirements_and_fail_no_harder_than_they_allow() {
         }
         // A versioned row may be stronger in some versions than in others: the
         // scenario may be as strong as the row is in any version it applies to.
-        let versions: Vec<Option<&str>> = match (&scenario.versions, catalogue.versions.is_empty())
-        {
-            (Some(versions), _) => versions.iter().map(|v| Some(v.as_str())).collect(),
-            (None, false) => catalogue
-                .versions
-                .iter()
-                .map(|v| Some(v.as_str()))
-                .collect(),
-            (None, true) => vec![None],
-        };
+        let versions = scenario.versions.as_ref().unwrap_or(&catalogue.versions);
         let strongest = scenario
             .requirements
             .iter()
             .filter_map(|id| catalogue.requirement(id))
-            .flat_map(|row| {
-                versions.iter().filter_map(move |version| match version {
-                    Some(version) => row.at(version).map(|r| rank(r.level)),
-                    None => Some(rank(row.level)),
-                })
-            })
+            .filter_map(|row| row.strongest_in(versions))
+            .map(rank)
             .max()
             .unwrap_or(0);
         if rank(scenario.level) > strongest {

@@ -112,6 +112,23 @@ impl Requirement {
             .is_none_or(|only| only.iter().any(|v| v == version))
     }
 
+    /// The row's strongest level over `versions`, among those it exists in
+    /// (`None`: none of them); its own level for no versions at all, as in a
+    /// catalogue without versions.
+    pub fn strongest_in<'a>(
+        &self,
+        versions: impl IntoIterator<Item = &'a String>,
+    ) -> Option<Level> {
+        let mut versions = versions.into_iter().peekable();
+        if versions.peek().is_none() {
+            return Some(self.level);
+        }
+        versions
+            .filter_map(|version| self.at(version))
+            .map(|row| row.level)
+            .min()
+    }
+
     /// The row as `version` states it; `None` where it does not exist.
     pub fn at(&self, version: &str) -> Option<Requirement> {
         if !self.applies_in(version) {
@@ -791,6 +808,12 @@ requirements:
                 "2.1".into()
             ))
         );
+        let row_c = catalogue.requirement("DEMO-C").unwrap();
+        assert_eq!(row_c.strongest_in(&catalogue.versions), Some(Level::Must));
+        assert_eq!(row_c.strongest_in(&["9".to_owned()]), None);
+        let row_a = catalogue.requirement("DEMO-A").unwrap();
+        assert_eq!(row_a.strongest_in(&["9".to_owned()]), Some(Level::Impl));
+        assert_eq!(row_a.strongest_in(&[]), Some(Level::Must));
         let derived = |c: &Catalogue| c.requirement("DEMO-B").map(|r| r.derived);
         assert_eq!((derived(&eight), derived(&nine)), (Some(true), Some(false)));
         assert_eq!(

@@ -4,7 +4,7 @@
 use upspec_reference_server::Fault;
 
 use crate::engine::outcome::{Outcome, ScenarioResult};
-use crate::scenario::catalogue::{Catalogue, Requirement};
+use crate::scenario::catalogue::Catalogue;
 use crate::scenario::model::{Level, Scenario};
 use crate::verdict::ScenarioRecord;
 
@@ -51,7 +51,11 @@ pub fn fault_requirements(
             catalogues
                 .iter()
                 .find_map(|c| Some((c, c.requirement(id)?)))
-                .map(|(catalogue, row)| (id.to_owned(), strongest(catalogue, row)))
+                .map(|(catalogue, row)| {
+                    // A fault can be caught at the version that holds the row most strictly.
+                    let level = row.strongest_in(&catalogue.versions).unwrap_or(row.level);
+                    (id.to_owned(), level)
+                })
                 .ok_or_else(|| FaultCheckError::UnknownRequirement {
                     fault,
                     id: id.to_owned(),
@@ -65,18 +69,6 @@ pub fn fault_requirements(
         return Err(FaultCheckError::Uncatchable { fault });
     }
     Ok(requirements)
-}
-
-/// A row's strongest level over the versions it exists in: a fault can be
-/// caught at the version that holds it most strictly.
-fn strongest(catalogue: &Catalogue, row: &Requirement) -> Level {
-    catalogue
-        .versions
-        .iter()
-        .filter_map(|version| row.at(version))
-        .map(|row| row.level)
-        .min()
-        .unwrap_or(row.level)
 }
 
 /// Whether the scenario met a 5xx answer.
